@@ -1,0 +1,91 @@
+# sloreco — one vocabulary for people and CI (kubebuilder's target names).
+# CI runs `bash .ci/run`, which installs system packages and then calls `make test`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+BIN     := $(CURDIR)/bin
+export PYTHONPATH := $(CURDIR)/operator:$(CURDIR)
+export PATH := $(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+IMG     ?= sloreco:dev
+
+##@ General
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} \
+	  /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } \
+	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Development
+
+$(VENV)/.stamp: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade 'pip>=25.1'
+	$(PY) -m pip install -q -e . --group dev
+	@touch $@
+
+.PHONY: dev
+dev: $(VENV)/.stamp ## Create the virtualenv with the package and dev tools (idempotent, cached by pip).
+
+.PHONY: prometheus-bin
+prometheus-bin: ## Install Debian's prometheus + promtool if missing (real server for tests).
+	@bash hack/install-prometheus.sh
+
+.PHONY: controlplane
+controlplane: ## Build kube-apiserver, etcd and kubectl into bin/ (only what is missing).
+	@bash hack/controlplane/build.sh
+
+.PHONY: lint
+lint: dev ## ruff, mypy --strict and the import-layer contracts.
+	$(VENV)/bin/ruff check operator tests bench
+	$(VENV)/bin/ruff format --check operator tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+.PHONY: fmt
+fmt: dev ## Format and autofix.
+	$(VENV)/bin/ruff format operator tests bench
+	$(VENV)/bin/ruff check --fix operator tests bench
+
+.PHONY: test-unit
+test-unit: dev ## Unit tests only (pure core, no servers).
+	$(PY) -m pytest tests/unit
+
+.PHONY: test
+test: dev prometheus-bin controlplane lint ## The whole suite: lint, unit and integration (real Prometheus, real kube-apiserver).
+	$(PY) -m pytest tests/unit tests/integration
+
+.PHONY: bench
+bench: dev prometheus-bin ## Benchmarks; results go to bench/results/latest.json.
+	$(PY) -m bench.run --out bench/results/latest.json
+
+##@ Running
+
+.PHONY: run
+run: dev ## Run the operator against the current kubeconfig.
+	$(VENV)/bin/kopf run --all-namespaces -m sloreco.handlers
+
+.PHONY: demo
+demo: dev prometheus-bin controlplane ## Local control plane + Prometheus with demo history + operator; prints recommendations.
+	$(PY) -m sloreco.testing.demo
+
+##@ Deployment
+
+.PHONY: install
+install: ## Install the CRDs into the current cluster.
+	kubectl apply -f crds/
+
+.PHONY: deploy
+deploy: install ## Deploy the operator (RBAC, Deployment) into the current cluster.
+	kubectl apply -k deploy/
+
+.PHONY: docker-build
+docker-build: ## Build the operator image (needs a Docker engine).
+	docker build -t $(IMG) .
+
+.PHONY: test-e2e
+test-e2e: dev ## End-to-end tests on a kind cluster (opt-in; needs Docker and kind).
+	$(PY) -m pytest -m e2e tests/e2e

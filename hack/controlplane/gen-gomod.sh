@@ -11,11 +11,13 @@
 # by hand rots on every upgrade, so we derive it from the chosen release's own
 # go.mod.
 #
-# Usage: hack/controlplane/gen-gomod.sh [v1.35.N]
+# Usage: hack/controlplane/gen-gomod.sh [v1.35.N]   (default: the version pinned now)
+# Then run hack/controlplane/build.sh, which rebuilds binaries whose version changed.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-k8s_version="${1:-$(cat "${here}/K8S_VERSION")}"
+# Without an argument, regenerate for the version go.mod already pins.
+k8s_version="${1:-$(cd "${here}" && go list -m -f '{{.Version}}' k8s.io/kubernetes)}"
 
 case "${k8s_version}" in
   v1.*.*) ;;
@@ -74,5 +76,4 @@ echo "gen-gomod: wrote ${here}/go.mod (${#staging[@]} staging replaces at ${stag
 
 echo "gen-gomod: resolving dependencies (go mod tidy)"
 (cd "${here}" && go mod tidy)
-echo "${k8s_version}" > "${here}/K8S_VERSION"
 echo "gen-gomod: done"

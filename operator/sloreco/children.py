@@ -1,0 +1,136 @@
+"""SloRecommendation manifests: deterministic names, owner references, our own labels.
+
+Pure: the reconcile pass decides *what* to write from these values; ``kube`` writes them.
+
+The name is ``<servicelevel>-<sli>-<hash of the spec>``. Because the data end is aligned to the
+bucket and the statistics are seeded, a pass that crashes after creating its child and is retried
+computes the same spec, so it re-finds the child by name (the create answers 409) instead of making
+a duplicate (SPEC §2.3).
+
+Labels are ours only: copying the parent's labels (kopf's ``adopt`` does) would make Argo CD treat
+the children as part of the application and prune them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sloreco import api
+from sloreco.api import ANNOTATION_GENERATION, LABEL_SERVICE_LEVEL, LABEL_SLI, LABEL_STATE
+
+ACTIVE, SUPERSEDED, EXPIRED = "Active", "Superseded", "Expired"
+#: A child whose create landed but whose activation did not (a crash in between) has no state.
+PENDING = ""
+
+#: Names are DNS subdomains: at most 253 characters (Kubernetes API conventions).
+MAX_NAME = 253
+#: 10 hex digits = 40 bits: a collision among one parent's few dozen children is not a concern.
+HASH_LENGTH = 10
+
+Obj = dict[str, Any]
+
+
+def rfc3339(epoch: int) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> int:
+    return int(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def canonical_json(doc: object) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def child_name(parent: str, sli: str, spec: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256(canonical_json(spec).encode()).hexdigest()[:HASH_LENGTH]
+    prefix = f"{parent}-{sli}"[: MAX_NAME - HASH_LENGTH - 1].rstrip("-.")
+    return f"{prefix}-{digest}"
+
+
+def tier_summary(sli: str, tier: Mapping[str, Any]) -> str:
+    """The short form shown in ``kubectl get sloreco`` columns."""
+    if sli == "latency" and tier.get("bucketBound"):
+        return f"{tier['target']}% ≤ {tier['bucketBound']}s"
+    return f"{tier['target']}%"
+
+
+def child_spec(
+    *,
+    parent_name: str,
+    service: str,
+    recommendation: Mapping[str, Any],
+    generated_at: int,
+    ttl_seconds: int,
+) -> Obj:
+    """The immutable spec: the engine's document plus who it is for and when it expires."""
+    sli = str(recommendation["sli"])
+    tiers = [{**tier, "summary": tier_summary(sli, tier)} for tier in recommendation["tiers"]]
+    return {
+        "serviceLevel": parent_name,
+        "service": service,
+        **recommendation,
+        "tiers": tiers,
+        "generatedAt": rfc3339(generated_at),
+        "expiresAt": rfc3339(generated_at + ttl_seconds),
+    }
+
+
+def manifest(parent: Mapping[str, Any], *, spec: Obj, generation: int) -> Obj:
+    meta = parent["metadata"]
+    sli = str(spec["sli"])
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": "SloRecommendation",
+        "metadata": {
+            "name": child_name(meta["name"], sli, spec),
+            "namespace": meta["namespace"],
+            "labels": {
+                LABEL_SERVICE_LEVEL: meta["name"],
+                LABEL_SLI: sli,
+                LABEL_STATE: "Pending",
+            },
+            "annotations": {ANNOTATION_GENERATION: str(generation)},
+            "ownerReferences": [
+                {
+                    "apiVersion": parent["apiVersion"],
+                    "kind": parent["kind"],
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": spec,
+    }
+
+
+def state(child: Mapping[str, Any]) -> str:
+    return str((child.get("status") or {}).get("state") or PENDING)
+
+
+def sli_of(child: Mapping[str, Any]) -> str:
+    return str(child["spec"]["sli"])
+
+
+def generated_at(child: Mapping[str, Any]) -> int:
+    return parse_time(child["spec"]["generatedAt"])
+
+
+def expires_at(child: Mapping[str, Any]) -> int:
+    return parse_time(child["spec"]["expiresAt"])
+
+
+def computed_for_generation(child: Mapping[str, Any]) -> int:
+    annotations = child["metadata"].get("annotations") or {}
+    return int(annotations.get(ANNOTATION_GENERATION, "0"))
+
+
+def newest_first(children: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Newest data first; the name breaks ties so the order never depends on list order."""
+    return sorted(children, key=lambda c: (-generated_at(c), str(c["metadata"]["name"])))

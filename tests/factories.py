@@ -1,0 +1,114 @@
+"""Builders of test inputs, shared by the unit and integration tests.
+
+Synthetic histories come from small explicit formulas with a seeded generator, so a failing test
+can be reproduced from its arguments alone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from sloreco import durations, history, inputfile
+
+#: 2024-05-01T00:00:00Z: a fixed, bucket-aligned origin for synthetic histories.
+EPOCH_2024_05_01 = 1714521600
+
+#: A typical Prometheus latency histogram's bounds in seconds (client_golang's DefBuckets).
+DEFAULT_LATENCY_BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def synthetic_availability(
+    *,
+    days: float,
+    bucket_seconds: int = 3600,
+    start: int = EPOCH_2024_05_01,
+    requests_per_bucket: int = 1000,
+    error_ratio: float = 0.001,
+    gaps: tuple[int, ...] = (),
+    seed: int = 0,
+) -> history.AvailabilityHistory:
+    """Poisson traffic and binomial errors per bucket; ``gaps`` are bucket indices left NaN."""
+    rng = np.random.default_rng(seed)
+    n = round(days * 86400 / bucket_seconds)
+    total = rng.poisson(requests_per_bucket, n).astype(np.float64)
+    bad = rng.binomial(total.astype(np.int64), error_ratio).astype(np.float64)
+    for gap in gaps:
+        total[gap] = bad[gap] = math.nan
+    return history.AvailabilityHistory(
+        bucket_seconds=bucket_seconds,
+        start=start,
+        total=total,
+        bad=bad,
+        excluded=np.zeros(n, dtype=np.bool_),
+    )
+
+
+def synthetic_latency(
+    *,
+    days: float,
+    bucket_seconds: int = 3600,
+    start: int = EPOCH_2024_05_01,
+    requests_per_bucket: int = 1000,
+    median_seconds: float = 0.08,
+    bounds: tuple[float, ...] = DEFAULT_LATENCY_BOUNDS,
+    gaps: tuple[int, ...] = (),
+    seed: int = 0,
+) -> history.LatencyHistory:
+    """Log-normal request durations (sigma 0.6) binned into cumulative ``le`` buckets."""
+    rng = np.random.default_rng(seed)
+    n = round(days * 86400 / bucket_seconds)
+    all_bounds = (*bounds, math.inf)
+    cumulative = np.empty((n, len(all_bounds)))
+    for i in range(n):
+        samples = rng.lognormal(math.log(median_seconds), 0.6, rng.poisson(requests_per_bucket))
+        cumulative[i] = [np.count_nonzero(samples <= b) for b in all_bounds]
+    for gap in gaps:
+        cumulative[gap] = math.nan
+    return history.LatencyHistory(
+        bucket_seconds=bucket_seconds,
+        start=start,
+        bounds=all_bounds,
+        cumulative=cumulative,
+        excluded=np.zeros(n, dtype=np.bool_),
+    )
+
+
+def cli_input_document(
+    *,
+    availability: history.AvailabilityHistory | None = None,
+    latency: history.LatencyHistory | None = None,
+) -> dict[str, Any]:
+    """The ``sloreco recommend --input`` JSON document holding these histories' buckets.
+
+    Missing (NaN) buckets are left out, which is how the format expresses a gap.
+    """
+    some = availability if availability is not None else latency
+    assert some is not None, "needs at least one history"
+    bucket = some.bucket_seconds
+    doc: dict[str, Any] = {"bucket": durations.format(bucket)}
+    if availability is not None:
+        doc["availability"] = [
+            {
+                "start": inputfile.format_time(availability.start + i * bucket),
+                "total": int(total),
+                "bad": int(bad),
+            }
+            for i, (total, bad) in enumerate(zip(availability.total, availability.bad, strict=True))
+            if not (math.isnan(total) or math.isnan(bad))
+        ]
+    if latency is not None:
+        doc["latency"] = {
+            "bounds": [*latency.bounds[:-1], "+Inf"],
+            "buckets": [
+                {
+                    "start": inputfile.format_time(latency.start + i * bucket),
+                    "counts": [int(c) for c in row],
+                }
+                for i, row in enumerate(latency.cumulative)
+                if not np.isnan(row).any()
+            ],
+        }
+    return doc

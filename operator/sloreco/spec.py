@@ -41,7 +41,10 @@ PERCENT_PATTERN = r"^[0-9]{1,3}(\.[0-9]{1,6})?$"
 #: A latency in seconds, to the microsecond.
 SECONDS_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,6})?$"
 #: RFC 3339 with a mandatory offset: a maintenance window without a time zone is ambiguous.
-DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+DATETIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 #: A PromQL instant-vector selector: an optional metric name and optional label matchers with
 #: quoted values. Only a first filter (it keeps ``sum(...)``, ``or`` and ranges out at
 #: admission); the operator checks selectors again before it builds a query.

@@ -1,0 +1,22 @@
+"""The operator's own Prometheus metrics (SPEC §5): passes, their durations, query errors,
+and the recommended targets, so the recommender itself can be watched and alerted on."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RECONCILES = Counter("sloreco_reconcile_total", "Reconcile passes by result.", ["result"])
+RECONCILE_SECONDS = Histogram(
+    "sloreco_reconcile_duration_seconds",
+    "Duration of one reconcile pass.",
+    # From an idle pass (milliseconds) to a 90-day, two-SLI refresh against a slow Prometheus.
+    buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+SOURCE_ERRORS = Counter(
+    "sloreco_source_errors_total", "Passes whose Prometheus queries failed.", ["source"]
+)
+TARGET = Gauge(
+    "sloreco_recommended_target_percent",
+    "The Active recommendation's target per tier.",
+    ["namespace", "service_level", "sli", "tier"],
+)

@@ -37,10 +37,12 @@ from sloreco import (
     kube,
     prometheus,
     results,
-    spec as specs,
     status,
 )
 from sloreco import settings as config
+from sloreco import (
+    spec as specs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +131,9 @@ async def run(
     ]
     if due and may_query:
         for sli in due:
-            await _refresh(ctx, body, spec, sli, by_sli, work, now=now, deps=deps)
+            await _refresh(
+                ctx, body, spec=spec, sli=sli, by_sli=by_sli, work=work, now=now, deps=deps
+            )
     for sli in spec.slis:
         await _expire(ctx, body, by_sli[sli], work, now=now)
     for sli in api.SLIS:
@@ -170,11 +174,11 @@ def _requeue_after(
 async def _refresh(
     ctx: Context,
     body: Mapping[str, Any],
+    *,
     spec: specs.ServiceLevelSpec,
     sli: str,
     by_sli: dict[str, list[Obj]],
     work: _Pass,
-    *,
     now: int,
     deps: Sequence[engine.Dependency],
 ) -> None:
@@ -271,7 +275,7 @@ async def _refresh(
             "Normal",
             "Created",
             f"Created {sli} recommendation {child['metadata']['name']}",
-            now,
+            now=now,
         )
     if children.state(child) == children.ACTIVE:
         # Same numbers after a spec change (historyLimit, say): record the generation it now serves.
@@ -373,7 +377,7 @@ async def _supersede_all(
                 "Superseded",
                 f"Superseded {children.sli_of(child)} recommendation "
                 f"{child['metadata']['name']}" + (f" by {keep}" if keep else ""),
-                now,
+                now=now,
             )
 
 
@@ -389,7 +393,7 @@ async def _expire(
             "Expired",
             f"Expired {children.sli_of(child)} recommendation "
             f"{child['metadata']['name']}: not refreshed before {child['spec']['expiresAt']}",
-            now,
+            now=now,
         )
 
 
@@ -583,7 +587,7 @@ async def _write_status(
 
 
 async def _event(
-    ctx: Context, body: Mapping[str, Any], type_: str, reason: str, message: str, now: int
+    ctx: Context, body: Mapping[str, Any], type_: str, reason: str, message: str, *, now: int
 ) -> None:
     logger.info(
         "%s for ServiceLevel %s/%s.",

@@ -38,7 +38,7 @@ class Settings:
     #: Width of a history bucket in seconds; the data end is aligned to it.
     bucket_seconds: int = 3600
     #: Parameters of the recommendation method (resamples, tier levels, precision).
-    method: engine.MethodSettings = engine.MethodSettings()
+    method: engine.MethodSettings = dataclasses.field(default_factory=engine.MethodSettings)
     timer_interval: float = DEFAULT_TIMER_INTERVAL
     query_concurrency: int = DEFAULT_QUERY_CONCURRENCY
     max_backoff_seconds: int = DEFAULT_MAX_BACKOFF

@@ -1,0 +1,104 @@
+"""SloRecommendation manifests: names, labels, owner references (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sloreco import api, children
+
+PARENT: dict[str, Any] = {
+    "apiVersion": "sloreco.dev/v1alpha1",
+    "kind": "ServiceLevel",
+    "metadata": {
+        "name": "checkout",
+        "namespace": "shop",
+        "uid": "0b5c6a1e-1111-2222-3333-444455556666",
+        "generation": 3,
+        "labels": {"app.kubernetes.io/instance": "shop", "team": "payments"},
+    },
+}
+RECOMMENDATION: dict[str, Any] = {
+    "sli": "availability",
+    "window": "28d",
+    "tiers": [
+        {"name": "conservative", "target": "99.50"},
+        {"name": "balanced", "target": "99.80"},
+        {"name": "aggressive", "target": "99.90"},
+    ],
+}
+
+
+def make_spec(**overrides: Any) -> dict[str, Any]:
+    return children.child_spec(
+        parent_name="checkout",
+        service="checkout",
+        recommendation={**RECOMMENDATION, **overrides},
+        generated_at=1_700_000_000 - 1_700_000_000 % 3600,
+        ttl_seconds=7200,
+    )
+
+
+def test_same_content_gives_same_name() -> None:
+    assert children.child_name("checkout", "availability", make_spec()) == children.child_name(
+        "checkout", "availability", make_spec()
+    )
+
+
+def test_different_content_gives_different_name() -> None:
+    assert children.child_name("checkout", "availability", make_spec()) != children.child_name(
+        "checkout", "availability", make_spec(window="7d")
+    )
+
+
+def test_name_has_parent_sli_and_hash() -> None:
+    name = children.child_name("checkout", "availability", make_spec())
+    assert name.startswith("checkout-availability-")
+    assert len(name.rsplit("-", 1)[1]) == children.HASH_LENGTH
+
+
+def test_long_parent_names_stay_within_the_dns_limit() -> None:
+    name = children.child_name("a" * 253, "latency", make_spec())
+    assert len(name) <= children.MAX_NAME
+
+
+def test_expiry_is_generation_time_plus_ttl() -> None:
+    spec = make_spec()
+    assert children.expires_at({"spec": spec}) - children.generated_at({"spec": spec}) == 7200
+
+
+def test_manifest_never_copies_parent_labels() -> None:
+    labels = children.manifest(PARENT, spec=make_spec(), generation=3)["metadata"]["labels"]
+    assert labels == {
+        api.LABEL_SERVICE_LEVEL: "checkout",
+        api.LABEL_SLI: "availability",
+        api.LABEL_STATE: "Pending",
+    }
+
+
+def test_manifest_is_owned_by_its_parent_as_controller() -> None:
+    owners = children.manifest(PARENT, spec=make_spec(), generation=3)["metadata"][
+        "ownerReferences"
+    ]
+    assert owners == [
+        {
+            "apiVersion": "sloreco.dev/v1alpha1",
+            "kind": "ServiceLevel",
+            "name": "checkout",
+            "uid": PARENT["metadata"]["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+
+
+def test_latency_tier_summary_names_the_bucket_bound() -> None:
+    assert children.tier_summary("latency", {"target": "99.2", "bucketBound": "0.5"}) == (
+        "99.2% ≤ 0.5s"
+    )
+
+
+def test_newest_first_orders_by_data_end_then_name() -> None:
+    old = {"metadata": {"name": "b"}, "spec": {"generatedAt": "2026-01-01T00:00:00Z"}}
+    new_b = {"metadata": {"name": "b"}, "spec": {"generatedAt": "2026-01-02T00:00:00Z"}}
+    new_a = {"metadata": {"name": "a"}, "spec": {"generatedAt": "2026-01-02T00:00:00Z"}}
+    assert children.newest_first([old, new_b, new_a]) == [new_a, new_b, old]

@@ -38,9 +38,9 @@ etcd_version="$(cd "${here}/etcd" && go list -m -f '{{.Version}}' go.etcd.io/etc
 
 # The same variables upstream's hack/lib/version.sh sets, so /version and
 # `kubectl version` report the real release instead of v0.0.0-master. The
-# commit hash is not stamped: the module proxy does not publish it, and a
-# made-up one would be worse than none. buildDate is the release tag's time,
-# which keeps the build reproducible.
+# commit hash is set empty: the module proxy does not publish it, a made-up one
+# would be worse than none, and the default is the literal '$Format:%H$'.
+# buildDate is the release tag's time, which keeps the build reproducible.
 k8s_ldflags() {
   local major minor flags="-s -w" pkg
   major="$(echo "${k8s_version#v}" | cut -d. -f1)"
@@ -49,6 +49,7 @@ k8s_ldflags() {
     flags+=" -X ${pkg}.gitVersion=${k8s_version}"
     flags+=" -X ${pkg}.gitMajor=${major}"
     flags+=" -X ${pkg}.gitMinor=${minor}"
+    flags+=" -X ${pkg}.gitCommit="
     flags+=" -X ${pkg}.gitTreeState=clean"
     flags+=" -X ${pkg}.buildDate=${k8s_date}"
   done

@@ -46,8 +46,17 @@ def canonical_json(doc: object) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def child_name(parent: str, sli: str, spec: Mapping[str, Any]) -> str:
-    digest = hashlib.sha256(canonical_json(spec).encode()).hexdigest()[:HASH_LENGTH]
+#: Spec fields that say *when* a recommendation was made, not *what* it says; the name ignores
+#: them so a pass retried after a crash (a later clock, the same data) re-finds its child.
+TIMING_FIELDS = ("generatedAt", "expiresAt")
+
+
+def child_name(parent: str, sli: str, spec: Mapping[str, Any], *, revision: int = 0) -> str:
+    """``<parent>-<sli>-<hash of the content>``; ``revision`` > 0 only when the same content
+    comes back after its first child was retired (then it needs a new, equally stable name)."""
+    content = {k: v for k, v in spec.items() if k not in TIMING_FIELDS}
+    salt = f"#{revision}" if revision else ""
+    digest = hashlib.sha256((canonical_json(content) + salt).encode()).hexdigest()[:HASH_LENGTH]
     prefix = f"{parent}-{sli}"[: MAX_NAME - HASH_LENGTH - 1].rstrip("-.")
     return f"{prefix}-{digest}"
 
@@ -80,14 +89,14 @@ def child_spec(
     }
 
 
-def manifest(parent: Mapping[str, Any], *, spec: Obj, generation: int) -> Obj:
+def manifest(parent: Mapping[str, Any], *, spec: Obj, generation: int, name: str) -> Obj:
     meta = parent["metadata"]
     sli = str(spec["sli"])
     return {
         "apiVersion": api.API_VERSION,
         "kind": "SloRecommendation",
         "metadata": {
-            "name": child_name(meta["name"], sli, spec),
+            "name": name,
             "namespace": meta["namespace"],
             "labels": {
                 LABEL_SERVICE_LEVEL: meta["name"],
@@ -120,6 +129,10 @@ def sli_of(child: Mapping[str, Any]) -> str:
 
 def generated_at(child: Mapping[str, Any]) -> int:
     return parse_time(child["spec"]["generatedAt"])
+
+
+def data_end(child: Mapping[str, Any]) -> int:
+    return parse_time(child["spec"]["lookback"]["end"])
 
 
 def expires_at(child: Mapping[str, Any]) -> int:

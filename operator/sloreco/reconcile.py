@@ -86,10 +86,16 @@ class _Pass:
     conditions: dict[str, status.Condition] = dataclasses.field(default_factory=dict)
     targets: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)
     source_failed: bool = False
+    insufficient: list[str] = dataclasses.field(default_factory=list)
 
 
 def refresh_due(
-    kids: Sequence[Mapping[str, Any]], *, generation: int, now: int, spec: specs.ServiceLevelSpec
+    kids: Sequence[Mapping[str, Any]],
+    *,
+    generation: int,
+    now: int,
+    spec: specs.ServiceLevelSpec,
+    bucket_seconds: int,
 ) -> bool:
     """A new recommendation is due without an Active child, after a spec change, or on schedule."""
     active = [c for c in kids if children.state(c) == children.ACTIVE]
@@ -98,7 +104,18 @@ def refresh_due(
     child = active[0]
     if children.computed_for_generation(child) != generation:
         return True
-    return now >= children.generated_at(child) + spec.refresh_seconds
+    return now >= next_refresh(child, spec=spec, bucket_seconds=bucket_seconds)
+
+
+def next_refresh(
+    child: Mapping[str, Any], *, spec: specs.ServiceLevelSpec, bucket_seconds: int
+) -> int:
+    """When the Active child is next replaced: after ``refreshInterval``, and once a newer bucket
+    exists (before that the same data would give the same content)."""
+    return max(
+        children.generated_at(child) + spec.refresh_seconds,
+        children.data_end(child) + bucket_seconds,
+    )
 
 
 async def run(
@@ -126,8 +143,11 @@ async def run(
         by_sli.setdefault(children.sli_of(child), []).append(child)
 
     ceiling, deps = await _dependencies(ctx, body, spec, work)
+    bucket = ctx.settings.bucket_seconds
     due = [
-        s for s in spec.slis if refresh_due(by_sli[s], generation=generation, now=now, spec=spec)
+        s
+        for s in spec.slis
+        if refresh_due(by_sli[s], generation=generation, now=now, spec=spec, bucket_seconds=bucket)
     ]
     if due and may_query:
         for sli in due:
@@ -150,21 +170,40 @@ async def run(
         pruned=tuple(work.pruned),
         status_patched=patched,
         source_failed=work.source_failed,
-        requeue_after=_requeue_after(spec, by_sli, generation=generation, now=now),
+        requeue_after=_requeue_after(
+            spec,
+            by_sli,
+            generation=generation,
+            now=now,
+            bucket_seconds=bucket,
+            waiting_for_data=work.insufficient,
+        ),
         targets=tuple(work.targets),
     )
 
 
 def _requeue_after(
-    spec: specs.ServiceLevelSpec, by_sli: Mapping[str, list[Obj]], *, generation: int, now: int
+    spec: specs.ServiceLevelSpec,
+    by_sli: Mapping[str, list[Obj]],
+    *,
+    generation: int,
+    now: int,
+    bucket_seconds: int,
+    waiting_for_data: Sequence[str],
 ) -> int | None:
+    """Seconds until the next pass is needed: a refresh, an expiry, or more history."""
     waits = []
     for sli in spec.slis:
         kids = by_sli[sli]
-        if refresh_due(kids, generation=generation, now=now, spec=spec):
+        if sli in waiting_for_data:
+            waits.append(spec.refresh_seconds)  # history grows slowly; look again next refresh
+        elif refresh_due(
+            kids, generation=generation, now=now, spec=spec, bucket_seconds=bucket_seconds
+        ):
             return 0
         active = [c for c in kids if children.state(c) == children.ACTIVE]
-        waits.append(children.generated_at(active[0]) + spec.refresh_seconds - now)
+        if active:
+            waits.append(next_refresh(active[0], spec=spec, bucket_seconds=bucket_seconds) - now)
         until_expiry = expiry.seconds_until_next(kids, now=now)
         if until_expiry is not None:
             waits.append(until_expiry)
@@ -213,6 +252,7 @@ async def _refresh(
             settings=ctx.settings.method,
         )
     except errors.InsufficientDataError as exc:
+        work.insufficient.append(sli)
         work.conditions[status.DATA_SUFFICIENT] = status.Condition(
             status.DATA_SUFFICIENT, False, "InsufficientHistory", f"{sli}: {exc}"
         )
@@ -256,27 +296,13 @@ async def _refresh(
         parent_name=body["metadata"]["name"],
         service=spec.service,
         recommendation=result.to_spec(),
-        generated_at=end,
+        generated_at=now,
         ttl_seconds=spec.ttl_seconds,
     )
     work.targets.extend((sli, t["name"], Decimal(t["target"])) for t in doc["tiers"])
     new_generation = int(body["metadata"].get("generation", 1))
-    new = children.manifest(body, spec=doc, generation=new_generation)
     kids = by_sli[sli]
-    existing = {c["metadata"]["name"]: c for c in kids}
-    child = existing.get(new["metadata"]["name"])
-    if child is None:
-        child = await _create(ctx, new)
-        work.created.append(child["metadata"]["name"])
-        kids.append(child)
-        await _event(
-            ctx,
-            body,
-            "Normal",
-            "Created",
-            f"Created {sli} recommendation {child['metadata']['name']}",
-            now=now,
-        )
+    child = await _find_or_create(ctx, body, doc, kids, work, generation=new_generation, now=now)
     if children.state(child) == children.ACTIVE:
         # Same numbers after a spec change (historyLimit, say): record the generation it now serves.
         if children.computed_for_generation(child) != new_generation:
@@ -290,6 +316,45 @@ async def _refresh(
         return
     await _supersede_all(ctx, body, kids, work, keep=child["metadata"]["name"], now=now)
     await _set_state(ctx, kids, child, children.ACTIVE, work.activated, now=now)
+
+
+#: Revisions tried for one content before giving up; content only comes back after a spec
+#: flip-flop within one bucket, so two or three are ever used.
+MAX_REVISIONS = 16
+
+
+async def _find_or_create(
+    ctx: Context,
+    body: Mapping[str, Any],
+    doc: Obj,
+    kids: list[Obj],
+    work: _Pass,
+    *,
+    generation: int,
+    now: int,
+) -> Obj:
+    """The child for this content: an existing Active/Pending one, or a new one.
+
+    Retired children (Superseded/Expired) are never revived: the same content gets the next
+    revision's name instead, which is just as deterministic for a retried pass.
+    """
+    sli = str(doc["sli"])
+    existing = {c["metadata"]["name"]: c for c in kids}
+    for revision in range(MAX_REVISIONS):
+        name = children.child_name(body["metadata"]["name"], sli, doc, revision=revision)
+        child = existing.get(name)
+        if child is None:
+            manifest = children.manifest(body, spec=doc, generation=generation, name=name)
+            child, created = await _create(ctx, manifest)
+            if created:
+                work.created.append(name)
+                kids.append(child)
+                await _event(
+                    ctx, body, "Normal", "Created", f"Created {sli} recommendation {name}", now=now
+                )
+        if children.state(child) in (children.ACTIVE, children.PENDING):
+            return child
+    raise errors.KubeError(f"No free name for a new {sli} recommendation after {MAX_REVISIONS}")
 
 
 async def _recommend(
@@ -342,16 +407,17 @@ async def _recommend(
     )
 
 
-async def _create(ctx: Context, manifest: Obj) -> Obj:
+async def _create(ctx: Context, manifest: Obj) -> tuple[Obj, bool]:
     meta = manifest["metadata"]
     path = kube.path_for(api.RECOMMENDATIONS, meta["namespace"])
     try:
-        return await ctx.kube.create(path, manifest)
+        return await ctx.kube.create(path, manifest), True
     except errors.ConflictError:
         # A retried pass (after a crash) made this very child already: same inputs, same name.
-        return await ctx.kube.get(
+        found = await ctx.kube.get(
             kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"])
         )
+        return found, False
 
 
 async def _supersede_all(

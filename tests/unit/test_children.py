@@ -50,6 +50,23 @@ def test_different_content_gives_different_name() -> None:
     )
 
 
+def test_name_ignores_when_the_recommendation_was_made() -> None:
+    later = {
+        **make_spec(),
+        "generatedAt": "2030-01-01T00:00:00Z",
+        "expiresAt": "2030-01-03T00:00:00Z",
+    }
+    assert children.child_name("checkout", "availability", later) == children.child_name(
+        "checkout", "availability", make_spec()
+    )
+
+
+def test_a_revision_gives_the_same_content_a_new_name() -> None:
+    assert children.child_name("c", "latency", make_spec(), revision=1) != children.child_name(
+        "c", "latency", make_spec()
+    )
+
+
 def test_name_has_parent_sli_and_hash() -> None:
     name = children.child_name("checkout", "availability", make_spec())
     assert name.startswith("checkout-availability-")
@@ -67,7 +84,9 @@ def test_expiry_is_generation_time_plus_ttl() -> None:
 
 
 def test_manifest_never_copies_parent_labels() -> None:
-    labels = children.manifest(PARENT, spec=make_spec(), generation=3)["metadata"]["labels"]
+    labels = children.manifest(
+        PARENT, spec=make_spec(), generation=3, name="checkout-availability-x"
+    )["metadata"]["labels"]
     assert labels == {
         api.LABEL_SERVICE_LEVEL: "checkout",
         api.LABEL_SLI: "availability",
@@ -76,9 +95,9 @@ def test_manifest_never_copies_parent_labels() -> None:
 
 
 def test_manifest_is_owned_by_its_parent_as_controller() -> None:
-    owners = children.manifest(PARENT, spec=make_spec(), generation=3)["metadata"][
-        "ownerReferences"
-    ]
+    owners = children.manifest(
+        PARENT, spec=make_spec(), generation=3, name="checkout-availability-x"
+    )["metadata"]["ownerReferences"]
     assert owners == [
         {
             "apiVersion": "sloreco.dev/v1alpha1",

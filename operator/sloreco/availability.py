@@ -1,0 +1,203 @@
+"""Availability: window availability from day sums, tier targets, dependency ceiling, backtest.
+
+The quantity an availability SLO is judged on is one number per compliance window,
+``1 - sum(bad) / sum(total)`` over the window (SPEC §3.1). Everything here works on per-day
+*counts*, never on per-day ratios, so a quiet day weighs as little as it carries traffic: a
+window's availability is exactly what Prometheus would compute over that window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+
+import numpy as np
+
+from sloreco import bootstrap, history
+
+FloatArray = history.FloatArray
+
+#: Column order of a pool of days: bad events, then all requests.
+BAD, TOTAL = 0, 1
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Days:
+    """Per-day sums on the day grid that ends with the history (``history.daily_sums``)."""
+
+    bad: FloatArray
+    total: FloatArray
+    #: Days of data in each day (present buckets / buckets per day), for guards and origins.
+    data_days: FloatArray
+
+    @classmethod
+    def of(cls, hist: history.AvailabilityHistory) -> Days:
+        total, bad, present = history.clean_availability(hist)
+        per_day = history.buckets_per_day(hist.bucket_seconds)
+        return cls(
+            bad=history.daily_sums(bad, bucket_seconds=hist.bucket_seconds),
+            total=history.daily_sums(total, bucket_seconds=hist.bucket_seconds),
+            data_days=history.daily_sums(
+                present.astype(np.float64), bucket_seconds=hist.bucket_seconds
+            )
+            / per_day,
+        )
+
+    def pool(self, first: int = 0, end: int | None = None) -> FloatArray:
+        """Days ``[first, end)`` that carried traffic, as ``(days, [bad, total])``.
+
+        Days without traffic are dropped rather than kept as zeros: they say nothing about
+        availability, and a simulated window should hold as many days of traffic as a real one.
+        """
+        bad, total = self.bad[first:end], self.total[first:end]
+        keep = total > 0
+        return np.stack([bad[keep], total[keep]], axis=1)
+
+    def window(self, first: int, days: int) -> float:
+        """The availability actually observed over days ``[first, first + days)``."""
+        total = float(self.total[first : first + days].sum())
+        return 1.0 - float(self.bad[first : first + days].sum()) / total if total > 0 else math.nan
+
+
+def simulate(
+    pool: FloatArray, uniforms: FloatArray, *, window_days: int, block_days: int
+) -> FloatArray:
+    """Availability of each simulated window (one per column of ``uniforms``)."""
+    sums = bootstrap.window_sums(pool, uniforms, window_days=window_days, block_days=block_days)
+    ratio: FloatArray = 1.0 - sums[:, BAD] / sums[:, TOTAL]
+    return ratio
+
+
+def rolling(days: Days, window_days: int) -> FloatArray:
+    """Availability of every complete rolling window in the history (those with traffic)."""
+    bad = np.concatenate([[0.0], np.cumsum(days.bad)])
+    total = np.concatenate([[0.0], np.cumsum(days.total)])
+    window_total = total[window_days:] - total[:-window_days]
+    window_bad = bad[window_days:] - bad[:-window_days]
+    keep = window_total > 0
+    ratio: FloatArray = 1.0 - window_bad[keep] / window_total[keep]
+    return ratio
+
+
+def percent(fraction: float, precision: Decimal, rounding: str = decimal.ROUND_FLOOR) -> Decimal:
+    """A fraction as a percent Decimal at ``precision`` points, rounded down by default.
+
+    Goes through ``repr`` (the shortest string that round-trips), so 0.999 is 99.9 and not
+    99.8999…, which binary floating point would otherwise floor to 99.89.
+    """
+    with decimal.localcontext() as ctx:
+        ctx.prec = 40
+        value = Decimal(repr(float(fraction))) * 100
+        return min(max(value, Decimal(0)), Decimal(100)).quantize(precision, rounding=rounding)
+
+
+def fraction(value: Decimal) -> float:
+    """A percent Decimal back as the fraction the simulations are compared with."""
+    return float(value / 100)
+
+
+def ceiling(availabilities: Sequence[float]) -> float:
+    """Most the service can reach if its hard dependencies fail independently (SPEC §3.1)."""
+    return math.prod(availabilities)
+
+
+@dataclasses.dataclass(frozen=True)
+class Targets:
+    """Tier targets (percent, rounded down, capped where allowed) and which were capped."""
+
+    values: tuple[Decimal, ...]
+    capped: tuple[bool, ...]
+    #: The data's own targets before any dependency cap.
+    uncapped: tuple[Decimal, ...]
+
+
+def targets(
+    sims: FloatArray,
+    *,
+    confidences: tuple[float, ...],
+    precision: Decimal,
+    cap: Decimal | None,
+    cappable: tuple[bool, ...],
+) -> Targets:
+    """Per tier the target met by ``confidence`` of the simulated windows, then the cap."""
+    raw = bootstrap.lower_values(sims, confidences)
+    uncapped = tuple(percent(float(v), precision) for v in raw)
+    values, capped = [], []
+    for value, may_cap in zip(uncapped, cappable, strict=True):
+        over = cap is not None and may_cap and value > cap
+        values.append(cap if over and cap is not None else value)
+        capped.append(over)
+    return Targets(tuple(values), tuple(capped), uncapped)
+
+
+def breach_probability(sims: FloatArray, target: Decimal) -> float:
+    """Share of simulated windows whose availability is below ``target`` (percent)."""
+    return float(np.count_nonzero(sims < fraction(target))) / len(sims)
+
+
+def replicate_targets(
+    pool: FloatArray, draws: bootstrap.Draws, *, confidences: tuple[float, ...], inner: int
+) -> FloatArray:
+    """Per pseudo-history (rows) and tier (columns), the tier's raw availability quantile."""
+    sums = bootstrap.replicate_window_sums(pool, draws, inner=inner)
+    sims = 1.0 - sums[..., BAD] / sums[..., TOTAL]
+    return bootstrap.lower_values(sims, confidences)
+
+
+@dataclasses.dataclass(frozen=True)
+class BacktestCounts:
+    """Out-of-sample counts: per tier breaches over ``evaluations`` past windows."""
+
+    evaluations: int
+    breaches: tuple[int, ...]
+    objective_breaches: int
+
+
+def backtest(
+    days: Days,
+    draws: bootstrap.Draws,
+    *,
+    confidences: tuple[float, ...],
+    precision: Decimal,
+    cap: Decimal | None,
+    cappable: tuple[bool, ...],
+    step_days: int,
+    min_history_days: float,
+    resamples: int,
+    min_window_coverage: float,
+    objective: Decimal | None,
+) -> BacktestCounts:
+    """For each past origin, tiers from the days before it against the window that followed."""
+    window_days = draws.window_days
+    before = np.concatenate([[0.0], np.cumsum(days.data_days)])
+    evaluations, objective_breaches = 0, 0
+    breaches = [0] * len(confidences)
+    for origin in bootstrap.origins(
+        days=len(days.total),
+        window_days=window_days,
+        step_days=step_days,
+        history_days=before,
+        min_history=min_history_days,
+    ):
+        covered = before[origin + window_days] - before[origin]
+        actual = days.window(origin, window_days)
+        if covered < min_window_coverage * window_days or math.isnan(actual):
+            continue
+        sims = simulate(
+            days.pool(0, origin),
+            draws.windows[:, :resamples],
+            window_days=window_days,
+            block_days=draws.block_days,
+        )
+        then = targets(
+            sims, confidences=confidences, precision=precision, cap=cap, cappable=cappable
+        )
+        evaluations += 1
+        for i, target in enumerate(then.values):
+            breaches[i] += actual < fraction(target)
+        if objective is not None:
+            objective_breaches += actual < fraction(objective)
+    return BacktestCounts(evaluations, tuple(breaches), objective_breaches)

@@ -112,3 +112,32 @@ def cli_input_document(
             ],
         }
     return doc
+
+
+def service_level(
+    name: str,
+    *,
+    service: str,
+    availability: bool = True,
+    latency: bool = False,
+    **spec: object,
+) -> dict[str, object]:
+    """A ServiceLevel manifest reading the synthetic series of ``service`` (see sloreco.synth)."""
+    body: dict[str, object] = {"service": service}
+    if availability:
+        body["availability"] = {
+            "totalQuery": f'http_requests_total{{service="{service}"}}',
+            "errorQuery": f'http_requests_total{{service="{service}",code=~"5.."}}',
+        }
+    if latency:
+        body["latency"] = {
+            "histogram": f'http_request_duration_seconds_bucket{{service="{service}"}}',
+            "percentile": "99",
+        }
+    body.update(spec)
+    return {
+        "apiVersion": "sloreco.dev/v1alpha1",
+        "kind": "ServiceLevel",
+        "metadata": {"name": name, "labels": {"team": "shop", "app.kubernetes.io/part-of": "x"}},
+        "spec": body,
+    }

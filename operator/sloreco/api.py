@@ -13,4 +13,7 @@ LABEL_STATE = "sloreco.dev/state"
 #: The parent's metadata.generation a child was computed for; a spec change makes it stale.
 ANNOTATION_GENERATION = "sloreco.dev/parent-generation"
 
+#: The dependency ceiling an availability child was computed under; a new ceiling means a refresh.
+ANNOTATION_CEILING = "sloreco.dev/ceiling"
+
 SLIS = ("availability", "latency")

@@ -89,9 +89,14 @@ def child_spec(
     }
 
 
-def manifest(parent: Mapping[str, Any], *, spec: Obj, generation: int, name: str) -> Obj:
+def manifest(
+    parent: Mapping[str, Any], *, spec: Obj, generation: int, name: str, ceiling: str | None = None
+) -> Obj:
     meta = parent["metadata"]
     sli = str(spec["sli"])
+    annotations = {api.ANNOTATION_GENERATION: str(generation)}
+    if ceiling is not None:
+        annotations[api.ANNOTATION_CEILING] = ceiling
     return {
         "apiVersion": api.API_VERSION,
         "kind": "SloRecommendation",
@@ -103,7 +108,7 @@ def manifest(parent: Mapping[str, Any], *, spec: Obj, generation: int, name: str
                 LABEL_SLI: sli,
                 LABEL_STATE: "Pending",
             },
-            "annotations": {ANNOTATION_GENERATION: str(generation)},
+            "annotations": annotations,
             "ownerReferences": [
                 {
                     "apiVersion": parent["apiVersion"],
@@ -137,6 +142,12 @@ def data_end(child: Mapping[str, Any]) -> int:
 
 def expires_at(child: Mapping[str, Any]) -> int:
     return parse_time(child["spec"]["expiresAt"])
+
+
+def computed_under_ceiling(child: Mapping[str, Any]) -> str | None:
+    annotations = child["metadata"].get("annotations") or {}
+    value = annotations.get(api.ANNOTATION_CEILING)
+    return str(value) if value is not None else None
 
 
 def computed_for_generation(child: Mapping[str, Any]) -> int:

@@ -96,13 +96,20 @@ def refresh_due(
     now: int,
     spec: specs.ServiceLevelSpec,
     bucket_seconds: int,
+    ceiling: str | None = None,
 ) -> bool:
-    """A new recommendation is due without an Active child, after a spec change, or on schedule."""
+    """A new recommendation is due without an Active child, after a spec change, when the
+    dependency ceiling moved (availability only), or on schedule."""
     active = [c for c in kids if children.state(c) == children.ACTIVE]
     if not active:
         return True
     child = active[0]
     if children.computed_for_generation(child) != generation:
+        return True
+    if (
+        children.sli_of(child) == "availability"
+        and children.computed_under_ceiling(child) != ceiling
+    ):
         return True
     return now >= next_refresh(child, spec=spec, bucket_seconds=bucket_seconds)
 
@@ -147,12 +154,27 @@ async def run(
     due = [
         s
         for s in spec.slis
-        if refresh_due(by_sli[s], generation=generation, now=now, spec=spec, bucket_seconds=bucket)
+        if refresh_due(
+            by_sli[s],
+            generation=generation,
+            now=now,
+            spec=spec,
+            bucket_seconds=bucket,
+            ceiling=ceiling,
+        )
     ]
     if due and may_query:
         for sli in due:
             await _refresh(
-                ctx, body, spec=spec, sli=sli, by_sli=by_sli, work=work, now=now, deps=deps
+                ctx,
+                body,
+                spec=spec,
+                sli=sli,
+                by_sli=by_sli,
+                work=work,
+                now=now,
+                deps=deps,
+                ceiling=ceiling,
             )
     for sli in spec.slis:
         await _expire(ctx, body, by_sli[sli], work, now=now)
@@ -177,6 +199,13 @@ async def run(
             now=now,
             bucket_seconds=bucket,
             waiting_for_data=work.insufficient,
+            ceiling=ceiling,
+            retry_dependencies=(
+                DEPENDENCY_RETRY_TICKS * int(ctx.settings.timer_interval)
+                if status.DEPENDENCIES_RESOLVED in work.conditions
+                and not work.conditions[status.DEPENDENCIES_RESOLVED].status
+                else None
+            ),
         ),
         targets=tuple(work.targets),
     )
@@ -190,6 +219,8 @@ def _requeue_after(
     now: int,
     bucket_seconds: int,
     waiting_for_data: Sequence[str],
+    ceiling: str | None,
+    retry_dependencies: int | None,
 ) -> int | None:
     """Seconds until the next pass is needed: a refresh, an expiry, or more history."""
     waits = []
@@ -198,7 +229,12 @@ def _requeue_after(
         if sli in waiting_for_data:
             waits.append(spec.refresh_seconds)  # history grows slowly; look again next refresh
         elif refresh_due(
-            kids, generation=generation, now=now, spec=spec, bucket_seconds=bucket_seconds
+            kids,
+            generation=generation,
+            now=now,
+            spec=spec,
+            bucket_seconds=bucket_seconds,
+            ceiling=ceiling,
         ):
             return 0
         active = [c for c in kids if children.state(c) == children.ACTIVE]
@@ -207,6 +243,8 @@ def _requeue_after(
         until_expiry = expiry.seconds_until_next(kids, now=now)
         if until_expiry is not None:
             waits.append(until_expiry)
+    if retry_dependencies is not None:
+        waits.append(retry_dependencies)  # a dependency may get its observations soon
     return max(0, min(waits)) if waits else None
 
 
@@ -220,6 +258,7 @@ async def _refresh(
     work: _Pass,
     now: int,
     deps: Sequence[engine.Dependency],
+    ceiling: str | None,
 ) -> None:
     source = ctx.sources.get(spec.source)
     if source is None:
@@ -302,7 +341,16 @@ async def _refresh(
     work.targets.extend((sli, t["name"], Decimal(t["target"])) for t in doc["tiers"])
     new_generation = int(body["metadata"].get("generation", 1))
     kids = by_sli[sli]
-    child = await _find_or_create(ctx, body, doc, kids, work, generation=new_generation, now=now)
+    child = await _find_or_create(
+        ctx,
+        body,
+        doc,
+        kids,
+        work,
+        generation=new_generation,
+        ceiling=ceiling if sli == "availability" else None,
+        now=now,
+    )
     if children.state(child) == children.ACTIVE:
         # Same numbers after a spec change (historyLimit, say): record the generation it now serves.
         if children.computed_for_generation(child) != new_generation:
@@ -318,6 +366,9 @@ async def _refresh(
     await _set_state(ctx, kids, child, children.ACTIVE, work.activated, now=now)
 
 
+#: Unresolved dependencies are looked up again after this many timer ticks.
+DEPENDENCY_RETRY_TICKS = 5
+
 #: Revisions tried for one content before giving up; content only comes back after a spec
 #: flip-flop within one bucket, so two or three are ever used.
 MAX_REVISIONS = 16
@@ -331,6 +382,7 @@ async def _find_or_create(
     work: _Pass,
     *,
     generation: int,
+    ceiling: str | None,
     now: int,
 ) -> Obj:
     """The child for this content: an existing Active/Pending one, or a new one.
@@ -344,7 +396,9 @@ async def _find_or_create(
         name = children.child_name(body["metadata"]["name"], sli, doc, revision=revision)
         child = existing.get(name)
         if child is None:
-            manifest = children.manifest(body, spec=doc, generation=generation, name=name)
+            manifest = children.manifest(
+                body, spec=doc, generation=generation, name=name, ceiling=ceiling
+            )
             child, created = await _create(ctx, manifest)
             if created:
                 work.created.append(name)

@@ -66,7 +66,9 @@ def load(env: Mapping[str, str]) -> Settings:
         bucket_seconds=bucket,
         timer_interval=float(env.get("SLORECO_TIMER_INTERVAL", DEFAULT_TIMER_INTERVAL)),
         query_concurrency=int(raw.get("queryConcurrency", DEFAULT_QUERY_CONCURRENCY)),
-        max_backoff_seconds=int(raw.get("maxBackoffSeconds", DEFAULT_MAX_BACKOFF)),
+        max_backoff_seconds=int(
+            env.get("SLORECO_MAX_BACKOFF", raw.get("maxBackoffSeconds", DEFAULT_MAX_BACKOFF))
+        ),
         metrics_port=int(env.get("SLORECO_METRICS_PORT", DEFAULT_METRICS_PORT)),
     )
 

@@ -1,0 +1,296 @@
+"""The operator end to end: real kube-apiserver + etcd, real Prometheus, ``kopf run`` as users
+run it.
+
+Each test gets its own namespace (no controller-manager here, so nothing is garbage collected;
+see tests/integration/README.md) and its own operator process watching only that namespace.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from sloreco import api as sloapi
+from sloreco import children
+from sloreco.testing import controlplane as cplane
+from tests import factories
+from tests.fixtures.controlplane import api
+from tests.fixtures.operator import OperatorProcess, wait_for
+from tests.fixtures.prometheus import OperatorHistory
+
+pytestmark = pytest.mark.integration
+
+Obj = dict[str, Any]
+SL_PATH = "/apis/sloreco.dev/v1alpha1/namespaces/{ns}/servicelevels"
+REC_PATH = "/apis/sloreco.dev/v1alpha1/namespaces/{ns}/slorecommendations"
+
+
+@pytest.fixture
+def client(controlplane: cplane.ControlPlane) -> Iterator[httpx.Client]:
+    with api(controlplane) as c:
+        yield c
+
+
+def create(client: httpx.Client, ns: str, manifest: Obj) -> Obj:
+    response = client.post(SL_PATH.format(ns=ns), json=manifest)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def parent(client: httpx.Client, ns: str, name: str) -> Obj:
+    response = client.get(f"{SL_PATH.format(ns=ns)}/{name}")
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def kids(client: httpx.Client, ns: str, name: str | None = None) -> list[Obj]:
+    params = {"labelSelector": f"{sloapi.LABEL_SERVICE_LEVEL}={name}"} if name else {}
+    response = client.get(REC_PATH.format(ns=ns), params=params)
+    response.raise_for_status()
+    return list(response.json()["items"])
+
+
+def condition(obj: Obj, kind: str) -> Obj:
+    found = [c for c in (obj.get("status") or {}).get("conditions", []) if c["type"] == kind]
+    return found[0] if found else {}
+
+
+def active(items: list[Obj], sli: str) -> list[Obj]:
+    return [c for c in items if children.sli_of(c) == sli and children.state(c) == "Active"]
+
+
+def active_for_window(client: httpx.Client, ns: str, window: str) -> list[Obj]:
+    return [
+        c for c in active(kids(client, ns, "web"), "availability") if c["spec"]["window"] == window
+    ]
+
+
+def patch_spec(client: httpx.Client, ns: str, name: str, spec: Obj) -> None:
+    response = client.patch(
+        f"{SL_PATH.format(ns=ns)}/{name}",
+        json={"spec": spec},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    response.raise_for_status()
+
+
+def parent_when(
+    client: httpx.Client, ns: str, name: str, kind: str, expected: str
+) -> Callable[[], Obj | None]:
+    """A probe returning the parent once its condition ``kind`` has status ``expected``."""
+
+    def probe() -> Obj | None:
+        obj = parent(client, ns, name)
+        return obj if condition(obj, kind).get("status") == expected else None
+
+    return probe
+
+
+def ready_with_both(client: httpx.Client, ns: str, name: str) -> list[Obj] | None:
+    items = kids(client, ns, name)
+    both = len(active(items, "availability")) == 1 and len(active(items, "latency")) == 1
+    is_ready = condition(parent(client, ns, name), "Ready").get("status") == "True"
+    return items if both and is_ready else None
+
+
+@pytest.fixture
+def operator(
+    run_operator: Callable[..., OperatorProcess], namespace: str, history: OperatorHistory
+) -> OperatorProcess:
+    return run_operator(namespace=namespace, prometheus_url=history.url)
+
+
+def test_servicelevel_gets_active_children_with_three_tiers(
+    client: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create(client, namespace, factories.service_level("web", service="checkout", latency=True))
+    items = wait_for(lambda: ready_with_both(client, namespace, "web"), what="two Active children")
+    tiers = sorted((children.sli_of(c), [t["name"] for t in c["spec"]["tiers"]]) for c in items)
+    assert tiers == [
+        ("availability", ["conservative", "balanced", "aggressive"]),
+        ("latency", ["conservative", "balanced", "aggressive"]),
+    ]
+
+
+def test_kubectl_get_sloreco_fills_every_column(
+    client: httpx.Client,
+    namespace: str,
+    operator: OperatorProcess,
+    controlplane: cplane.ControlPlane,
+) -> None:
+    create(client, namespace, factories.service_level("web", service="checkout", latency=True))
+    wait_for(lambda: ready_with_both(client, namespace, "web"), what="two Active children")
+    out = subprocess.run(
+        controlplane.kubectl_args("get", "sloreco", "-n", namespace, "-o", "wide"),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    header = out[0].split()
+    rows = [line.split() for line in out[1:]]
+    assert header[:9] == [
+        "NAME", "SERVICE", "SLI", "CONSERVATIVE", "BALANCED", "AGGRESSIVE", "STATE", "EXPIRES",
+        "AGE",
+    ]  # fmt: skip
+    assert all("<none>" not in " ".join(row) for row in rows)
+    assert sorted(row[2] for row in rows) == ["availability", "latency"]
+
+
+def test_status_summarises_active_recommendations_and_observations(
+    client: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create(client, namespace, factories.service_level("web", service="checkout", latency=True))
+    items = wait_for(lambda: ready_with_both(client, namespace, "web"), what="Ready")
+    status = parent(client, namespace, "web")["status"]
+    expected = {c["spec"]["sli"]: c["metadata"]["name"] for c in items}
+    assert {r["sli"]: r["name"] for r in status["recommendations"]} == expected
+    assert sorted(o["sli"] for o in status["observed"]) == ["availability", "latency"]
+
+
+def test_status_does_not_churn_when_nothing_changed(
+    client: httpx.Client,
+    namespace: str,
+    run_operator: Callable[..., OperatorProcess],
+    history: OperatorHistory,
+) -> None:
+    first = run_operator(namespace=namespace, prometheus_url=history.url)
+    create(client, namespace, factories.service_level("web", service="checkout"))
+    wait_for(
+        lambda: condition(parent(client, namespace, "web"), "Ready").get("status") == "True",
+        what="Ready",
+    )
+    before = parent(client, namespace, "web")["status"]
+    first.stop()
+    # A restart runs the resume handler: a full pass over identical inputs.
+    second = run_operator(namespace=namespace, prometheus_url=history.url)
+    wait_for(lambda: "Handler 'changed' succeeded" in second.logs(), what="the resume pass")
+    assert json.dumps(parent(client, namespace, "web")["status"], sort_keys=True) == json.dumps(
+        before, sort_keys=True
+    )
+
+
+def test_spec_change_supersedes_and_prunes_beyond_the_history_limit(
+    client: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create(client, namespace, factories.service_level("web", service="checkout", historyLimit=1))
+    first = wait_for(lambda: active(kids(client, namespace, "web"), "availability"), what="Active")
+    names = [first[0]["metadata"]["name"]]
+    for window in ("14d", "7d"):
+        patch_spec(client, namespace, "web", {"window": window})
+        now_active = wait_for(
+            functools.partial(active_for_window, client, namespace, window),
+            what=f"an Active child for window {window}",
+        )
+        names.append(now_active[0]["metadata"]["name"])
+    states = wait_for(
+        lambda: (
+            s
+            if len(
+                s := {
+                    c["metadata"]["name"]: children.state(c) for c in kids(client, namespace, "web")
+                }
+            )
+            == 2
+            else None
+        ),
+        what="pruning down to one non-active child",
+    )
+    assert states == {names[1]: "Superseded", names[2]: "Active"}
+
+
+def test_expiry_while_prometheus_is_down_then_recovery(
+    client: httpx.Client,
+    namespace: str,
+    run_operator: Callable[..., OperatorProcess],
+    private_history: OperatorHistory,
+) -> None:
+    run_operator(namespace=namespace, prometheus_url=private_history.url, SLORECO_MAX_BACKOFF="2")
+    manifest = factories.service_level(
+        "web", service="checkout", refreshInterval="20s", recommendationTTL="40s"
+    )
+    create(client, namespace, manifest)
+    first = wait_for(lambda: active(kids(client, namespace, "web"), "availability"), what="Active")
+    private_history.stop()
+    expired = wait_for(
+        lambda: [c for c in kids(client, namespace, "web") if children.state(c) == "Expired"],
+        what="the Active child to expire",
+    )
+    assert expired[0]["metadata"]["name"] == first[0]["metadata"]["name"]
+    down = wait_for(
+        parent_when(client, namespace, "web", "SourceReachable", "False"),
+        what="SourceReachable=False",
+    )
+    assert (condition(down, "Ready")["status"], condition(down, "Ready")["reason"]) == (
+        "False",
+        "RecommendationExpired",
+    )
+    private_history.start()
+    recovered = wait_for(
+        parent_when(client, namespace, "web", "Ready", "True"),
+        what="recovery after Prometheus restarted",
+    )
+    assert condition(recovered, "SourceReachable")["status"] == "True"
+
+
+def test_too_little_history_reports_days_found_and_no_recommendation(
+    client: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create(client, namespace, factories.service_level("young", service="checkout", lookback="5d"))
+    cond = wait_for(
+        lambda: (
+            c if (c := condition(parent(client, namespace, "young"), "DataSufficient")) else None
+        ),
+        what="DataSufficient",
+    )
+    assert (cond["status"], "5" in cond["message"], kids(client, namespace, "young")) == (
+        "False",
+        True,
+        [],
+    )
+
+
+def test_hard_dependency_caps_targets_and_names_the_bottleneck(
+    client: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create(client, namespace, factories.service_level("payments", service="payments"))
+    wait_for(lambda: active(kids(client, namespace, "payments"), "availability"), what="payments")
+    manifest = factories.service_level(
+        "checkout",
+        service="checkout",
+        dependencies=[{"serviceLevel": "payments", "type": "hard"}],
+    )
+    create(client, namespace, manifest)
+    capped = wait_for(
+        lambda: [
+            c
+            for c in active(kids(client, namespace, "checkout"), "availability")
+            if any(t.get("capped") for t in c["spec"]["tiers"])
+        ],
+        what="a capped recommendation for checkout",
+    )
+    tiers = {t["name"]: t for t in capped[0]["spec"]["tiers"]}
+    ceiling = parent(client, namespace, "checkout")["status"]["ceiling"]
+    assert float(tiers["balanced"]["target"]) <= float(ceiling)
+    assert "payments" in capped[0]["spec"]["explanation"]["summary"]
+
+
+def test_children_are_owned_and_carry_only_our_labels(
+    client: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    sl = create(client, namespace, factories.service_level("web", service="checkout"))
+    [child] = wait_for(
+        lambda: active(kids(client, namespace, "web"), "availability"), what="Active"
+    )
+    owner = child["metadata"]["ownerReferences"]
+    assert [(o["kind"], o["name"], o["uid"], o["controller"]) for o in owner] == [
+        ("ServiceLevel", "web", sl["metadata"]["uid"], True)
+    ]
+    assert sorted(child["metadata"]["labels"]) == sorted(
+        [sloapi.LABEL_SERVICE_LEVEL, sloapi.LABEL_SLI, sloapi.LABEL_STATE]
+    )

@@ -45,15 +45,15 @@ DATETIME_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
     r"(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 )
+#: One label matcher, ``code=~"5.."``: a label name, an operator and a quoted value (double or
+#: single quotes, backslash escapes).
+_MATCHER = r'[a-zA-Z_][a-zA-Z0-9_]* *(=|!=|=~|!~) *("([^"\\]|\\.)*"' + r"|'([^'\\]|\\.)*')"
 #: A PromQL instant-vector selector: an optional metric name and optional label matchers with
 #: quoted values. Only a first filter (it keeps ``sum(...)``, ``or`` and ranges out at
 #: admission); the operator checks selectors again before it builds a query.
 SELECTOR_PATTERN = (
     r"^ *([a-zA-Z_:][a-zA-Z0-9_:]*)? *"
-    r"(\{ *([a-zA-Z_][a-zA-Z0-9_]* *(=|!=|=~|!~) *"
-    r"(\"([^\"\\]|\\.)*\"|'([^'\\]|\\.)*')"
-    r"( *, *[a-zA-Z_][a-zA-Z0-9_]* *(=|!=|=~|!~) *"
-    r"(\"([^\"\\]|\\.)*\"|'([^'\\]|\\.)*'))* *,? *)?\})? *$"
+    r"(\{ *(" + _MATCHER + r"( *, *" + _MATCHER + r")* *,? *)?\})? *$"
 )
 
 #: Length limits, in the CRD as ``maxLength``. Besides rejecting nonsense they bound the cost of
@@ -63,6 +63,10 @@ LABEL_MAX = 63
 SELECTOR_MAX = 1024
 DURATION_MAX = 20
 REASON_MAX = 256
+#: The longest strings ``PERCENT_PATTERN`` and ``SECONDS_PATTERN`` admit; the API server's CEL
+#: cost estimate ignores patterns and needs them spelled out.
+PERCENT_MAX = 10
+SECONDS_MAX = 13
 #: List limits, in the CRD as ``maxItems`` (also for CEL cost).
 EXCLUSIONS_MAX = 100
 DEPENDENCIES_MAX = 50
@@ -135,6 +139,7 @@ class DecimalText:
     """A decimal written as a string (``"99.9"``), within ``[low, high]`` or ``(low, high)``."""
 
     pattern: str
+    max_length: int
     low: Decimal
     high: Decimal
     low_inclusive: bool
@@ -146,7 +151,7 @@ class DecimalText:
         if not isinstance(value, str):
             # The classic mistake is `target: 99.9`; a float would not round-trip exactly.
             raise ValueError('must be a decimal written as a string, like "99.9"')
-        if re.match(self.pattern, value) is None:
+        if len(value) > self.max_length or re.match(self.pattern, value) is None:
             raise ValueError(f'must be a decimal like "99.9" (matching {self.pattern})')
         number = Decimal(value)
         above = number >= self.low if self.low_inclusive else number > self.low
@@ -222,6 +227,7 @@ Percentile = Annotated[
     pydantic.BeforeValidator(
         DecimalText(
             pattern=PERCENT_PATTERN,
+            max_length=PERCENT_MAX,
             low=PERCENTILE_MIN,
             high=PERCENTILE_MAX,
             low_inclusive=True,
@@ -236,6 +242,7 @@ Availability = Annotated[
     pydantic.BeforeValidator(
         DecimalText(
             pattern=PERCENT_PATTERN,
+            max_length=PERCENT_MAX,
             low=Decimal(0),
             high=Decimal(100),
             low_inclusive=False,
@@ -250,6 +257,7 @@ Objective = Annotated[
     pydantic.BeforeValidator(
         DecimalText(
             pattern=PERCENT_PATTERN,
+            max_length=PERCENT_MAX,
             low=Decimal(0),
             high=Decimal(100),
             low_inclusive=False,
@@ -263,6 +271,7 @@ Seconds = Annotated[
     pydantic.BeforeValidator(
         DecimalText(
             pattern=SECONDS_PATTERN,
+            max_length=SECONDS_MAX,
             low=Decimal(0),
             high=Decimal(1_000_000),
             low_inclusive=False,

@@ -21,8 +21,7 @@ from sloreco import children
 from sloreco.testing import controlplane as cplane
 from tests import factories
 from tests.fixtures.controlplane import api
-from tests.fixtures.operator import OperatorProcess, wait_for
-from tests.fixtures.prometheus import OperatorHistory
+from tests.fixtures.operator import OperatorHistory, OperatorProcess, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -101,9 +100,9 @@ def ready_with_both(client: httpx.Client, ns: str, name: str) -> list[Obj] | Non
 
 @pytest.fixture
 def operator(
-    run_operator: Callable[..., OperatorProcess], namespace: str, history: OperatorHistory
+    run_operator: Callable[..., OperatorProcess], namespace: str, operator_history: OperatorHistory
 ) -> OperatorProcess:
-    return run_operator(namespace=namespace, prometheus_url=history.url)
+    return run_operator(namespace=namespace, prometheus_url=operator_history.url)
 
 
 def test_servicelevel_gets_active_children_with_three_tiers(
@@ -157,9 +156,9 @@ def test_status_does_not_churn_when_nothing_changed(
     client: httpx.Client,
     namespace: str,
     run_operator: Callable[..., OperatorProcess],
-    history: OperatorHistory,
+    operator_history: OperatorHistory,
 ) -> None:
-    first = run_operator(namespace=namespace, prometheus_url=history.url)
+    first = run_operator(namespace=namespace, prometheus_url=operator_history.url)
     create(client, namespace, factories.service_level("web", service="checkout"))
     wait_for(
         lambda: condition(parent(client, namespace, "web"), "Ready").get("status") == "True",
@@ -168,7 +167,7 @@ def test_status_does_not_churn_when_nothing_changed(
     before = parent(client, namespace, "web")["status"]
     first.stop()
     # A restart runs the resume handler: a full pass over identical inputs.
-    second = run_operator(namespace=namespace, prometheus_url=history.url)
+    second = run_operator(namespace=namespace, prometheus_url=operator_history.url)
     wait_for(lambda: "Handler 'changed' succeeded" in second.logs(), what="the resume pass")
     assert json.dumps(parent(client, namespace, "web")["status"], sort_keys=True) == json.dumps(
         before, sort_keys=True

@@ -19,8 +19,7 @@ from sloreco import children
 from sloreco.testing import controlplane as cplane
 from tests import factories
 from tests.fixtures.controlplane import api
-from tests.fixtures.operator import OperatorProcess, wait_for
-from tests.fixtures.prometheus import OperatorHistory
+from tests.fixtures.operator import OperatorHistory, OperatorProcess, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +79,7 @@ def test_sigkill_at_random_points_keeps_exactly_one_active_per_sli(
     client: httpx.Client,
     namespace: str,
     run_operator: Callable[..., OperatorProcess],
-    history: OperatorHistory,
+    operator_history: OperatorHistory,
 ) -> None:
     rng = random.Random(20261128)
     names = [f"svc-{i:02d}" for i in range(SERVICE_LEVELS)]
@@ -93,7 +92,7 @@ def test_sigkill_at_random_points_keeps_exactly_one_active_per_sli(
 
     worst_seen = 0
     for kill in range(KILLS):
-        operator = run_operator(namespace=namespace, prometheus_url=history.url)
+        operator = run_operator(namespace=namespace, prometheus_url=operator_history.url)
         time.sleep(rng.uniform(1.0, 6.0))  # where to crash; not a timing assertion
         operator.kill()
         worst_seen = max([worst_seen, *active_counts(client, namespace).values()])
@@ -106,7 +105,7 @@ def test_sigkill_at_random_points_keeps_exactly_one_active_per_sli(
                     headers={"Content-Type": "application/merge-patch+json"},
                 ).raise_for_status()
 
-    run_operator(namespace=namespace, prometheus_url=history.url)
+    run_operator(namespace=namespace, prometheus_url=operator_history.url)
     expected = {(n, "availability"): 1 for n in names}
     expected.update({(n, "latency"): 1 for i, n in enumerate(names) if i % 5 == 0})
     wait_for(

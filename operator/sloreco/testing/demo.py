@@ -1,0 +1,182 @@
+"""``make demo``: the whole product on one machine, with nothing but the project's own files.
+
+It starts a real control plane (etcd + kube-apiserver from ``bin/``), a real Prometheus backfilled
+with 90 days of synthetic history for five services, applies the CRDs and the samples from
+``deploy/samples/``, runs the operator exactly as ``make run`` does (``kopf run -m
+sloreco.handlers``), waits until every sample has been reconciled, and shows the recommendations
+the way ``kubectl get sloreco`` does. Then it leaves everything running so you can explore with the
+printed kubeconfig, and tears it all down on Ctrl-C. ``--once`` stops after printing (tests, CI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sloreco import synth
+from sloreco.testing import controlplane as cplane
+from sloreco.testing import prometheus as promtest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+NAMESPACE = "demo"
+#: The demo services and their profiles; deploy/samples/ refers to these names.
+SERVICES = (
+    synth.Service("checkout", "steady"),
+    synth.Service("payments", "incidents"),
+    synth.Service("search", "high-variance"),
+    synth.Service("recommendations", "new-service"),
+    synth.Service("inventory", "low-traffic"),
+)
+#: The lookback the samples ask for; the demo history covers it.
+HISTORY_DAYS = 90
+#: How long to wait for the operator to reconcile every sample before giving up.
+RECONCILE_TIMEOUT_S = 300.0
+
+logger = logging.getLogger("sloreco.demo")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--once", action="store_true", help="exit after printing")
+    parser.add_argument("--workdir", type=Path, help="keep logs and data here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="sloreco-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        with _stack(workdir) as (cp, operator):
+            _show(cp)
+            _print_next_steps(cp, workdir)
+            if not args.once:
+                _wait_for_ctrl_c()
+            if operator.poll() is not None:
+                logger.error("The operator exited early; see %s", workdir / "operator.log")
+                return 1
+    except (cplane.ControlPlaneError, promtest.PrometheusError, TimeoutError) as exc:
+        logger.error("Failed to run the demo: %s", exc)
+        return 1
+    return 0
+
+
+@contextlib.contextmanager
+def _stack(workdir: Path) -> Iterator[tuple[cplane.ControlPlane, subprocess.Popen[bytes]]]:
+    began = time.monotonic()
+    with cplane.start(REPO_ROOT / "bin", workdir / "controlplane") as cp:
+        logger.info("Started kube-apiserver at %s (%.1fs).", cp.url, time.monotonic() - began)
+        cplane.apply_crds(cp, sorted((REPO_ROOT / "crds").glob("*.yaml")))
+        logger.info("Applied the CRDs from crds/.")
+        end = int(time.time()) // 3600 * 3600
+        timings = promtest.build_tsdb(
+            SERVICES, synth.Timeline(end=end, days=HISTORY_DAYS), workdir / "prometheus" / "data"
+        )
+        logger.info(
+            "Backfilled %d samples of %d days for %d services (%.1fs).",
+            timings.samples, HISTORY_DAYS, len(SERVICES),
+            timings.generate_seconds + timings.backfill_seconds,
+        )  # fmt: skip
+        with promtest.PrometheusServer(workdir / "prometheus") as prometheus:
+            logger.info("Started Prometheus at %s.", prometheus.url)
+            _kubectl(cp, "create", "namespace", NAMESPACE)
+            _kubectl(cp, "apply", "-n", NAMESPACE, "-f", str(REPO_ROOT / "deploy" / "samples"))
+            logger.info("Applied the sample ServiceLevels from deploy/samples/.")
+            operator = _start_operator(cp, prometheus.url, workdir / "operator.log")
+            try:
+                _wait_reconciled(cp, operator)
+                yield cp, operator
+            finally:
+                operator.send_signal(signal.SIGTERM)
+                try:
+                    operator.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    operator.kill()
+                logger.info("Stopped the operator, Prometheus and the control plane.")
+
+
+def _start_operator(cp: cplane.ControlPlane, url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(cp.kubeconfig),
+        "SLORECO_PROMETHEUS_URL": url,
+        "SLORECO_METRICS_PORT": "0",
+        "PYTHONPATH": os.pathsep.join(
+            [str(REPO_ROOT / "operator"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    argv = [sys.executable, "-m", "kopf", "run", "--standalone", "--namespace", NAMESPACE]
+    argv += ["-m", "sloreco.handlers"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    logger.info("Started the operator (kopf run -m sloreco.handlers); log: %s", log)
+    return proc
+
+
+def _wait_reconciled(cp: cplane.ControlPlane, operator: subprocess.Popen[bytes]) -> None:
+    """Every sample has a status for its current generation with Ready decided either way."""
+    deadline = time.monotonic() + RECONCILE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if operator.poll() is not None:
+            raise TimeoutError("the operator exited before reconciling the samples")
+        items = json.loads(_kubectl(cp, "get", "servicelevels", "-n", NAMESPACE, "-o", "json"))
+        if items["items"] and all(_reconciled(sl) for sl in items["items"]):
+            logger.info("Reconciled %d ServiceLevels.", len(items["items"]))
+            return
+        time.sleep(1)
+    raise TimeoutError(f"samples not reconciled within {RECONCILE_TIMEOUT_S:.0f}s")
+
+
+def _reconciled(sl: dict[str, Any]) -> bool:
+    status = sl.get("status") or {}
+    return status.get("observedGeneration") == sl["metadata"]["generation"] and any(
+        c["type"] == "Ready" for c in status.get("conditions", [])
+    )
+
+
+def _show(cp: cplane.ControlPlane) -> None:
+    for title, resource in (
+        ("ServiceLevels", "servicelevels"),
+        ("Recommendations (kubectl get sloreco)", "sloreco"),
+    ):
+        sys.stdout.write(f"\n$ kubectl get {resource} -n {NAMESPACE}   # {title}\n")
+        sys.stdout.write(_kubectl(cp, "get", resource, "-n", NAMESPACE))
+    sys.stdout.flush()
+
+
+def _print_next_steps(cp: cplane.ControlPlane, workdir: Path) -> None:
+    sys.stdout.write(
+        f"\nThe stack is running. In another shell:\n"
+        f"  export KUBECONFIG={cp.kubeconfig}\n"
+        f"  {cp.kubectl} get sloreco -n {NAMESPACE}\n"
+        f"  {cp.kubectl} describe sloreco -n {NAMESPACE}\n"
+        f"  {cp.kubectl} get servicelevel checkout -n {NAMESPACE} -o yaml\n"
+        f"Logs: {workdir}\n"
+    )
+    sys.stdout.flush()
+
+
+def _wait_for_ctrl_c() -> None:
+    sys.stdout.write("Press Ctrl-C to stop everything.\n")
+    sys.stdout.flush()
+    with contextlib.suppress(KeyboardInterrupt):
+        signal.pause()
+
+
+def _kubectl(cp: cplane.ControlPlane, *args: str) -> str:
+    done = subprocess.run(cp.kubectl_args(*args), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise cplane.ControlPlaneError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+if __name__ == "__main__":
+    sys.exit(main())

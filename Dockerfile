@@ -25,8 +25,7 @@ COPY --from=build /opt/sloreco /opt/sloreco
 # No .pyc writes: the root filesystem is read-only in the Deployment.
 ENV PATH=/opt/sloreco/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    SLORECO_CONFIG=/etc/sloreco/config.yaml
+    PYTHONUNBUFFERED=1
 USER 10001:10001
 # 8080: kopf's liveness endpoint; 8081: the operator's Prometheus metrics.
 EXPOSE 8080 8081

@@ -119,6 +119,7 @@ def loads(text: str) -> Document:
     if not isinstance(bucket_text, str):
         raise errors.InputError("must be a duration string like 1h", field="bucket")
     bucket = durations.parse(bucket_text, field="bucket")
+    history.buckets_per_day(bucket)  # the bootstrap resamples whole days of buckets
     if "availability" not in top and "latency" not in top:
         raise errors.InputError('needs "availability", "latency" or both', field="input")
     availability = (

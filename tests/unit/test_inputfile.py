@@ -107,6 +107,7 @@ _OK_LAT = {"bounds": [0.1, "+Inf"], "buckets": [{"start": T0, "counts": [1, 2]}]
         ({"availabilty": []}, "availabilty", "unknown field"),
         ({"bucket": 3600, "availability": [_OK_AVAIL]}, "bucket", "duration string"),
         ({"bucket": "1x", "availability": [_OK_AVAIL]}, "bucket", "invalid duration '1x'"),
+        ({"bucket": "7m", "availability": [_OK_AVAIL]}, "bucket", "does not divide a day"),
         ({"availability": {}}, "availability", "must be a list"),
         ({"availability": []}, "availability", "must not be empty"),
         ({"availability": [_OK_AVAIL, 3]}, "availability[1]", "must be an object, got 3"),

@@ -20,6 +20,7 @@ import prometheus_client
 from sloreco import api, errors, kube, metrics, prometheus, reconcile
 from sloreco import settings as config
 
+Logger = logging.Logger | logging.LoggerAdapter[Any]
 RESOURCE = (api.GROUP, api.VERSION, api.SERVICELEVELS)
 _SETTINGS = config.load(os.environ)
 
@@ -64,18 +65,16 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 @kopf.on.create(*RESOURCE)
 @kopf.on.update(*RESOURCE, field="spec")
 @kopf.on.resume(*RESOURCE)
-async def changed(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
+async def changed(body: kopf.Body, memo: Any, logger: Logger, **_: Any) -> None:
     await _reconcile(body, memo, logger, forced=True)
 
 
 @kopf.timer(*RESOURCE, interval=_SETTINGS.timer_interval, initial_delay=_SETTINGS.timer_interval)
-async def tick(body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, **_: Any) -> None:
+async def tick(body: kopf.Body, memo: Any, logger: Logger, **_: Any) -> None:
     await _reconcile(body, memo, logger, forced=False)
 
 
-async def _reconcile(
-    body: kopf.Body, memo: kopf.Memo, logger: logging.Logger, *, forced: bool
-) -> None:
+async def _reconcile(body: kopf.Body, memo: Any, logger: Logger, *, forced: bool) -> None:
     now = int(time.time())
     lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
     if not forced and now < memo.get("wake_at", 0):

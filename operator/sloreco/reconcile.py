@@ -612,8 +612,8 @@ async def _dependencies(
     if not found:
         return None, []
     ceiling = Decimal(1)
-    for dep in found.values():
-        ceiling *= Decimal(repr(dep.availability))
+    for resolved in found.values():
+        ceiling *= Decimal(repr(resolved.availability))
     return f"{(ceiling * 100).quantize(Decimal('0.0001'))}", sorted(
         found.values(), key=lambda d: d.name
     )
@@ -624,9 +624,10 @@ MAX_DEPENDENCY_DEPTH = 8
 
 
 async def _leads_back(ctx: Context, start: Mapping[str, Any], *, target: tuple[str, str]) -> bool:
-    frontier, seen = [start], set()
+    frontier: list[Mapping[str, Any]] = [start]
+    seen: set[tuple[str, str]] = set()
     for _ in range(MAX_DEPENDENCY_DEPTH):
-        nxt = []
+        nxt: list[Mapping[str, Any]] = []
         for obj in frontier:
             ns = obj["metadata"]["namespace"]
             for dep in (obj.get("spec") or {}).get("dependencies") or []:

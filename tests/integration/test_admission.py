@@ -402,6 +402,15 @@ def test_operator_status_is_stored_without_pruning(kube_api: httpx.Client, names
 # --- SloRecommendation --------------------------------------------------------------------------
 
 
+def test_recommendation_spec_is_stored_as_written(kube_api: httpx.Client, namespace: str) -> None:
+    # The operator compares content (and names children by its hash): nothing may be pruned,
+    # defaulted or reformatted, including the free-form parts and their nulls.
+    body = recommendation()
+    body["spec"]["explanation"]["dependencies"] = [{"name": "db", "budgetShare": {"x": None}}]
+    stored = created(kube_api, namespace, body)
+    assert stored["spec"] == body["spec"]
+
+
 def test_recommendation_spec_cannot_be_changed(kube_api: httpx.Client, namespace: str) -> None:
     stored = created(kube_api, namespace, recommendation())
     changed = copy.deepcopy(stored)

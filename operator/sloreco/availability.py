@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco import bootstrap, history
+from sloreco import bootstrap, history, results
 
 FloatArray = history.FloatArray
 
@@ -184,10 +184,13 @@ def backtest(
     ):
         covered = before[origin + window_days] - before[origin]
         actual = days.window(origin, window_days)
+        pool = days.pool(0, origin)
         if covered < min_window_coverage * window_days or math.isnan(actual):
             continue
+        if len(pool) < draws.min_pool_days:
+            continue  # too few days with traffic for the blocks the draws were laid out for
         sims = simulate(
-            days.pool(0, origin),
+            pool,
             draws.windows[:, :resamples],
             window_days=window_days,
             block_days=draws.block_days,
@@ -201,3 +204,70 @@ def backtest(
         if objective is not None:
             objective_breaches += actual < fraction(objective)
     return BacktestCounts(evaluations, tuple(breaches), objective_breaches)
+
+
+def without_incidents(
+    bad: FloatArray,
+    total: FloatArray,
+    mask: history.BoolArray,
+    *,
+    baseline: float,
+    days: Days,
+    draws: bootstrap.Draws,
+    bucket_seconds: int,
+    confidences: tuple[float, ...],
+    precision: Decimal,
+) -> tuple[Decimal, ...] | None:
+    """The counterfactual: tier targets had incident buckets run at the normal error ratio.
+
+    Same draws as the real tiers (common random numbers), so the difference is the incidents'
+    doing alone. ``None`` when no bucket was part of an incident.
+    """
+    if not mask.any():
+        return None
+    calm = np.where(mask, np.minimum(baseline * total, bad), bad)
+    calm_days = Days(
+        history.daily_sums(calm, bucket_seconds=bucket_seconds), days.total, days.data_days
+    )
+    sims = simulate(
+        calm_days.pool(), draws.windows, window_days=draws.window_days, block_days=draws.block_days
+    )
+    raw = bootstrap.lower_values(sims, confidences)
+    return tuple(percent(float(v), precision) for v in raw)
+
+
+def traffic_per_window(total: FloatArray, data_days: FloatArray, window_days: int) -> float:
+    """Requests per window at current traffic: the last window's rate, scaled to a window.
+
+    A rate over the days that held data, so a gap does not read as lower traffic; over the
+    whole history when the last window holds none.
+    """
+    recent, covered = total[-window_days:].sum(), data_days[-window_days:].sum()
+    if covered <= 0:
+        recent, covered = total.sum(), data_days.sum()
+    return float(recent / covered * window_days)
+
+
+def budget(target: Decimal, traffic: float, window_seconds: int) -> results.ErrorBudget:
+    """Bad events per window at ``traffic``, and full-outage minutes ``(1 - target) * window``.
+
+    Both rounded down: an allowance must never be overstated.
+    """
+    allowed = (Decimal(100) - target) / 100
+    events = (Decimal(repr(traffic)) * allowed).to_integral_value(decimal.ROUND_FLOOR)
+    minutes = (allowed * window_seconds / 60).quantize(
+        Decimal("0.01"), rounding=decimal.ROUND_FLOOR
+    )
+    return results.ErrorBudget(int(events), minutes)
+
+
+def interval(
+    replicas: FloatArray, level: float, precision: Decimal, *, cap: Decimal | None
+) -> results.Interval:
+    """A tier's target interval across pseudo-histories: rounded outward, capped like it."""
+    lower, upper = bootstrap.interval(replicas, level)
+    low = percent(float(lower), precision, decimal.ROUND_FLOOR)
+    high = percent(float(upper), precision, decimal.ROUND_CEILING)
+    if cap is not None:
+        low, high = min(low, cap), min(high, cap)
+    return results.Interval(level=level, lower=low, upper=high)

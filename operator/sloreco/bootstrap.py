@@ -76,6 +76,8 @@ class Draws:
     block_days: int
     windows: FloatArray
     outer: FloatArray
+    #: Pools shorter than this need more blocks per window than ``windows`` has rows.
+    min_pool_days: int
 
     @classmethod
     def make(
@@ -94,7 +96,7 @@ class Draws:
         shortest_block = max(1, min(block_days, min_pool_days))
         windows = rng.random((-(-window_days // shortest_block), resamples))
         outer = rng.random((-(-max_pool_days // max(1, block_days)), outer_resamples))
-        return cls(window_days, block_days, windows, outer)
+        return cls(window_days, block_days, windows, outer, shortest_block)
 
 
 #: Up to this many columns, each column is summed through 1-D ``take`` (measured on numpy 2:
@@ -113,31 +115,16 @@ def window_sums(
     """Sums over simulated windows of ``values`` (days along axis 0, any columns after).
 
     ``uniforms`` is ``(blocks, windows)``; returns ``(windows, *values.shape[1:])``. Blocks are
-    ``block_days`` long (at most the pool's length) and wrap around the pool's end. Every
-    possible block's sum is tabulated first (one cumulative sum, two distinct block lengths),
-    so a window costs one lookup per block.
+    ``block_days`` long (at most the pool's length) and wrap around the pool's end.
     """
-    days = len(values)
-    block = max(1, min(block_days, days))
-    lengths = block_lengths(window_days, block).tolist()
-    starts = np.minimum((uniforms[: len(lengths)] * days).astype(np.intp), days - 1)
-    windows = starts.shape[1]
-    flat = values.reshape(days, -1)
-    columns = flat.shape[1]
-    extended = np.concatenate([flat, flat[:block]])
-    cumulative = np.zeros((days + block + 1, columns))
-    np.cumsum(extended, axis=0, out=cumulative[1:])
-    first = np.arange(days)
-    tables = {n: cumulative[first + n] - cumulative[first] for n in set(lengths)}
-    if columns <= _FEW_COLUMNS:
-        out = np.empty((columns, windows))
-        for c in range(columns):
-            column = {n: np.ascontiguousarray(t[:, c]) for n, t in tables.items()}
-            column[lengths[0]].take(starts[0], out=out[c])
-            for k in range(1, len(lengths)):
-                out[c] += column[lengths[k]].take(starts[k])
-        by_window: FloatArray = out.T.reshape(windows, *values.shape[1:])
+    flat = values.reshape(len(values), -1)
+    windows = uniforms.shape[1]
+    if flat.shape[1] <= _FEW_COLUMNS:
+        by_column = column_sums(flat, uniforms, window_days=window_days, block_days=block_days)
+        by_window: FloatArray = by_column.T.reshape(windows, *values.shape[1:])
         return by_window
+    tables, lengths, starts = _block_tables(flat, uniforms, window_days, block_days)
+    columns = flat.shape[1]
     rows = np.empty((windows, columns))
     step = max(1, _CHUNK_BYTES // (8 * columns))
     scratch = np.empty((step, columns))
@@ -149,6 +136,45 @@ def window_sums(
             acc += part
     chunked: FloatArray = rows.reshape(windows, *values.shape[1:])
     return chunked
+
+
+def column_sums(
+    values: FloatArray, uniforms: FloatArray, *, window_days: int, block_days: int
+) -> FloatArray:
+    """``window_sums`` of a few columns, laid out ``(columns, windows)``.
+
+    Columns first, because the callers then reduce across columns (a histogram's bounds), and
+    numpy reduces fast across rows of contiguous windows but slowly along short rows.
+    """
+    tables, lengths, starts = _block_tables(values, uniforms, window_days, block_days)
+    out = np.empty((values.shape[1], starts.shape[1]))
+    for c in range(values.shape[1]):
+        column = {n: np.ascontiguousarray(t[:, c]) for n, t in tables.items()}
+        column[lengths[0]].take(starts[0], out=out[c])
+        for k in range(1, len(lengths)):
+            out[c] += column[lengths[k]].take(starts[k])
+    return out
+
+
+def _block_tables(
+    values: FloatArray, uniforms: FloatArray, window_days: int, block_days: int
+) -> tuple[dict[int, FloatArray], list[int], IntArray]:
+    """The sum of every possible block, per block length; the lengths; the block starts.
+
+    One cumulative sum over the pool extended circularly, then two lookups per possible block
+    (a window has at most two distinct block lengths): after this, a window costs one lookup
+    per block, whatever the block length.
+    """
+    days = len(values)
+    block = max(1, min(block_days, days))
+    lengths = block_lengths(window_days, block).tolist()
+    starts = np.minimum((uniforms[: len(lengths)] * days).astype(np.intp), days - 1)
+    extended = np.concatenate([values, values[:block]])
+    cumulative = np.zeros((days + block + 1, values.shape[1]))
+    np.cumsum(extended, axis=0, out=cumulative[1:])
+    first = np.arange(days)
+    tables = {n: cumulative[first + n] - cumulative[first] for n in set(lengths)}
+    return tables, lengths, starts
 
 
 def pseudo_histories(days: int, uniforms: FloatArray, *, block_days: int) -> IntArray:

@@ -1,0 +1,449 @@
+"""The public entry points: one recommendation per SLI, from a history, a window and a seed.
+
+``recommend_availability`` and ``recommend_latency`` are the whole statistical method of SPEC §3
+as two pure functions: no clock, no I/O, and the same inputs and seed always give the same
+result. They validate their inputs (``errors.InputError`` naming the field), refuse too little
+history (``errors.InsufficientDataError`` with the days found), and return a
+``results.SliResult`` whose ``to_spec()`` is the recommendation document.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+
+import numpy as np
+
+from sloreco import availability, bootstrap, errors, explain, latency, results
+from sloreco import history as histories  # ``history`` is the parameter's name (public API)
+
+FloatArray = histories.FloatArray
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodSettings:
+    """Every knob of the method, with the reason for its default (SPEC §3)."""
+
+    #: Simulated windows per recommendation: the conservative tier (99.9%) then rests on the
+    #: 10 worst of 10,000, and a breach probability resolves to 0.0001.
+    resamples: int = 10_000
+    #: Tier names and the share of simulated windows each must meet (SPEC §3.1 defaults).
+    tiers: tuple[tuple[str, float], ...] = (
+        ("conservative", 0.999),
+        ("balanced", 0.99),
+        ("aggressive", 0.95),
+    )
+    #: Tiers the dependency ceiling does not cap: aggressive "shows potential" (SPEC §3.1).
+    uncapped_tiers: tuple[str, ...] = ("aggressive",)
+    #: Targets are rounded down to this many percentage points (SPEC §3.1 default, 0.01).
+    precision: Decimal = Decimal("0.01")
+    #: Less data than this gives no recommendation at all (SPEC §3.1 guard, 7 days).
+    min_history_days: float = 7.0
+    #: Block length in days. Incidents and their aftermath rarely span more than a few days,
+    #: and n^(1/3) — the rate-optimal block length for block-bootstrap variance (Hall,
+    #: Horowitz & Jing 1995) — is 4.5 for the default 90-day lookback; capped by the history.
+    block_days: int = 5
+    #: Level of each tier's confidence interval: 90%, the usual equal-tailed choice for a
+    #: percentile interval from ~100 replicates (5 replicates in each tail).
+    ci_level: float = 0.90
+    #: Pseudo-histories (outer) and windows simulated on each (inner) for the interval: enough
+    #: for a stable 90% interval within the CPU budget (SPEC §6; ~2 ms of the 20 ms).
+    ci_outer_resamples: int = 100
+    ci_inner_resamples: int = 1000
+    #: Days between backtest origins: weekly keeps overlapping evaluations few enough to be read
+    #: as separate windows (8 origins for 90 days of history and a 28-day window).
+    backtest_step_days: int = 7
+    #: Simulated windows per backtest origin: the 99.9% tier then rests on the 2 worst.
+    backtest_resamples: int = 2000
+    #: A backtest window counts only when at least half of it holds data.
+    backtest_min_window_coverage: float = 0.5
+    #: Low traffic: one bad event moves a window by more than this share of the reference
+    #: tier's error budget (SPEC §3.1: "a tenth of the balanced error budget").
+    low_traffic_share: float = 0.1
+    #: The tier the low-traffic guard and the incident definition refer to (SPEC §3.1).
+    reference_tier: str = "balanced"
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, name: str, message: str) -> None:
+            if not ok:
+                raise errors.InputError(message, field=f"settings.{name}")
+
+        need(self.resamples >= 100, "resamples", "must be at least 100")
+        need(len(self.tiers) > 0, "tiers", "needs at least one tier")
+        need(all(0.5 <= c < 1 for _, c in self.tiers), "tiers", "confidences must be in [0.5, 1)")
+        need(len({n for n, _ in self.tiers}) == len(self.tiers), "tiers", "names must be unique")
+        need(self.precision > 0, "precision", "must be positive")
+        need(self.min_history_days >= 1, "minHistoryDays", "must be at least 1 day")
+        need(self.block_days >= 1, "blockDays", "must be at least 1 day")
+        need(0 < self.ci_level < 1, "ciLevel", "must be in (0, 1)")
+        need(self.ci_outer_resamples >= 10, "ciOuterResamples", "must be at least 10")
+        need(
+            100 <= self.ci_inner_resamples <= self.resamples,
+            "ciInnerResamples",
+            "must be between 100 and resamples",
+        )
+        need(self.backtest_step_days >= 1, "backtestStepDays", "must be at least 1 day")
+        need(
+            100 <= self.backtest_resamples <= self.resamples,
+            "backtestResamples",
+            "must be between 100 and resamples",
+        )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.tiers)
+
+    @property
+    def confidences(self) -> tuple[float, ...]:
+        return tuple(confidence for _, confidence in self.tiers)
+
+    @property
+    def reference(self) -> int:
+        """Index of the reference tier (the middle one if no tier has that name)."""
+        names = self.names
+        return names.index(self.reference_tier) if self.reference_tier in names else len(names) // 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Dependency:
+    """A hard dependency: a unique name and its availability as a fraction in ``(0, 1]``."""
+
+    name: str
+    availability: float
+
+    def __post_init__(self) -> None:
+        if not (0 < self.availability <= 1) or not math.isfinite(self.availability):
+            raise errors.InputError(
+                f"availability of {self.name!r} must be a fraction in (0, 1], "
+                f"got {self.availability}",
+                field="dependencies",
+            )
+
+
+def recommend_availability(
+    history: histories.AvailabilityHistory,
+    *,
+    window_seconds: int,
+    seed: int,
+    settings: MethodSettings = MethodSettings(),
+    dependencies: Sequence[Dependency] = (),
+    current_objective: Decimal | None = None,
+) -> results.SliResult:
+    """Availability tiers for ``history`` and a compliance window (SPEC §3.1)."""
+    days_in_window = window_days(window_seconds)
+    objective = _percent_input(current_objective, "currentObjective.availability")
+    deps = unique(dependencies)
+    days = availability.Days.of(history)
+    pool = days.pool()
+    draws = _prepare(days.data_days, pool, seed=seed, window_days=days_in_window, s=settings)
+    sims = availability.simulate(
+        pool, draws.windows, window_days=days_in_window, block_days=draws.block_days
+    )
+    ceiling = availability.ceiling([d.availability for d in deps]) if deps else None
+    cap = availability.percent(ceiling, settings.precision) if ceiling is not None else None
+    cappable = tuple(name not in settings.uncapped_tiers for name in settings.names)
+    chosen = availability.targets(
+        sims,
+        confidences=settings.confidences,
+        precision=settings.precision,
+        cap=cap,
+        cappable=cappable,
+    )
+    replicas = availability.replicate_targets(
+        pool, draws, confidences=settings.confidences, inner=settings.ci_inner_resamples
+    )
+    traffic = availability.traffic_per_window(days.total, days.data_days, days_in_window)
+    tiers = tuple(
+        results.Tier(
+            name=name,
+            confidence=confidence,
+            target=target,
+            breach_probability=availability.breach_probability(sims, target),
+            confidence_interval=availability.interval(
+                replicas[:, i],
+                settings.ci_level,
+                settings.precision,
+                cap=cap if cappable[i] else None,
+            ),
+            error_budget=availability.budget(target, traffic, window_seconds),
+            capped=chosen.capped[i],
+        )
+        for i, (name, confidence, target) in enumerate(
+            zip(settings.names, settings.confidences, chosen.values, strict=True)
+        )
+    )
+    counts = availability.backtest(
+        days,
+        draws,
+        confidences=settings.confidences,
+        precision=settings.precision,
+        cap=cap,
+        cappable=cappable,
+        step_days=settings.backtest_step_days,
+        min_history_days=settings.min_history_days,
+        resamples=settings.backtest_resamples,
+        min_window_coverage=settings.backtest_min_window_coverage,
+        objective=objective,
+    )
+    total, bad, present = histories.clean_availability(history)
+    baseline = explain.baseline_ratio(days.bad, days.total)
+    mask = explain.incident_mask(bad, total, baseline)
+    without = availability.without_incidents(
+        bad,
+        total,
+        mask,
+        baseline=baseline,
+        days=days,
+        draws=draws,
+        bucket_seconds=history.bucket_seconds,
+        confidences=settings.confidences,
+        precision=settings.precision,
+    )
+    rolling = availability.rolling(days, days_in_window)
+    full = float(days.data_days.sum()) >= days_in_window and len(rolling) > 0
+    listed, share = explain.incidents(
+        bad, total, mask, start=history.start, bucket_seconds=history.bucket_seconds
+    )
+    report = None
+    if objective is not None:
+        report = results.ObjectiveReport(
+            availability=objective,
+            latency=None,
+            breach_probability=availability.breach_probability(sims, objective),
+            evaluations=counts.evaluations,
+            breaches=counts.objective_breaches,
+            achievable=ceiling is None or availability.fraction(objective) <= ceiling,
+        )
+    facts = explain.Facts(
+        sli="availability",
+        start=history.start,
+        end=history.end,
+        bucket_seconds=history.bucket_seconds,
+        window_seconds=window_seconds,
+        seed=seed,
+        block_days=draws.block_days,
+        tiers=tiers,
+        evaluations=counts.evaluations,
+        breaches=counts.breaches,
+        windows=rolling if full else sims,
+        from_history=full,
+        present=present,
+        excluded=np.asarray(history.excluded, dtype=np.bool_),
+        traffic=traffic,
+        incidents=listed,
+        incident_share=share,
+        uncapped=chosen.uncapped,
+        without_incidents=without,
+        dependencies=tuple((d.name, d.availability) for d in deps),
+        ceiling=ceiling,
+        objective=report,
+    )
+    return explain.assemble(facts, settings)
+
+
+def recommend_latency(
+    history: histories.LatencyHistory,
+    *,
+    percentile: Decimal,
+    window_seconds: int,
+    seed: int,
+    settings: MethodSettings = MethodSettings(),
+    current_objective: results.LatencyObjective | None = None,
+) -> results.SliResult:
+    """Latency tiers: "P% of requests within T" for a compliance window (SPEC §3.2)."""
+    days_in_window = window_days(window_seconds)
+    q = float(_percent_input(percentile, "latency.percentile", allow_100=False) or 0) / 100
+    objective = _latency_objective(current_objective)
+    _check_bounds(history.bounds)
+    counts_by_bucket, present = histories.clean_latency(history)
+    days = latency.Days.of(history, counts_by_bucket, present)
+    pool = days.pool()
+    draws = _prepare(days.data_days, pool, seed=seed, window_days=days_in_window, s=settings)
+    sims = latency.simulate(
+        pool, draws.windows, window_days=days_in_window, block_days=draws.block_days
+    )
+    bounds = days.bounds
+    chosen = latency.targets(
+        sims, bounds, q=q, confidences=settings.confidences, precision=settings.precision
+    )
+    replicas = latency.replicate_targets(
+        pool,
+        bounds,
+        draws,
+        tier_bounds=chosen.bounds,
+        confidences=settings.confidences,
+        inner=settings.ci_inner_resamples,
+    )
+    traffic = availability.traffic_per_window(days.total, days.data_days, days_in_window)
+    tiers = tuple(
+        results.Tier(
+            name=name,
+            confidence=confidence,
+            target=chosen.values[i],
+            breach_probability=latency.breach_probability(
+                sims, bounds, chosen.bounds[i], chosen.values[i]
+            ),
+            confidence_interval=availability.interval(
+                replicas[:, i], settings.ci_level, settings.precision, cap=None
+            ),
+            error_budget=availability.budget(chosen.values[i], traffic, window_seconds),
+            threshold=chosen.thresholds[i],
+            bucket_bound=chosen.bounds[i],
+        )
+        for i, (name, confidence) in enumerate(settings.tiers)
+    )
+    counts = latency.backtest(
+        days,
+        draws,
+        q=q,
+        confidences=settings.confidences,
+        precision=settings.precision,
+        step_days=settings.backtest_step_days,
+        min_history_days=settings.min_history_days,
+        resamples=settings.backtest_resamples,
+        min_window_coverage=settings.backtest_min_window_coverage,
+        objective=objective,
+    )
+    slow, per_bucket_total = latency.slow_requests(
+        counts_by_bucket, bounds, bound=chosen.bounds[settings.reference]
+    )
+    day_slow = histories.daily_sums(slow, bucket_seconds=history.bucket_seconds)
+    baseline = explain.baseline_ratio(day_slow, days.total)
+    mask = explain.incident_mask(slow, per_bucket_total, baseline)
+    simulated, in_inf = latency.quantile(sims, bounds, q)
+    rolling = latency.rolling(days, days_in_window)
+    full = float(days.data_days.sum()) >= days_in_window and len(rolling) > 0
+    objective_report = None
+    if objective is not None:
+        objective_report = results.ObjectiveReport(
+            availability=None,
+            latency=objective,
+            breach_probability=latency.breach_probability(
+                sims, bounds, float(objective.threshold), objective.target
+            ),
+            evaluations=counts.evaluations,
+            breaches=counts.objective_breaches,
+            achievable=True,
+        )
+    listed, share = explain.incidents(
+        slow, per_bucket_total, mask, start=history.start, bucket_seconds=history.bucket_seconds
+    )
+    facts = explain.Facts(
+        sli="latency",
+        start=history.start,
+        end=history.end,
+        bucket_seconds=history.bucket_seconds,
+        window_seconds=window_seconds,
+        seed=seed,
+        block_days=draws.block_days,
+        tiers=tiers,
+        evaluations=counts.evaluations,
+        breaches=counts.breaches,
+        windows=latency.quantile(rolling, bounds, q)[0] if full else simulated,
+        from_history=full,
+        present=present,
+        excluded=np.asarray(history.excluded, dtype=np.bool_),
+        traffic=traffic,
+        incidents=listed,
+        incident_share=share,
+        uncapped=chosen.values,
+        objective=objective_report,
+        notes=explain.tail_notes(in_inf, q=q, highest=float(bounds[-2])),
+        percentile=Decimal(repr(q * 100)).normalize(),
+        tail_limited=tuple(float(t) >= float(bounds[-2]) for t in chosen.thresholds),
+    )
+    return explain.assemble(facts, settings)
+
+
+# --- Validation and the steps both SLIs share. -------------------------------------------------
+
+
+def window_days(window_seconds: int) -> int:
+    """The window in whole days; the method simulates windows from whole days."""
+    if window_seconds < histories.SECONDS_PER_DAY or window_seconds % histories.SECONDS_PER_DAY:
+        raise errors.InputError(
+            f"the window must be a whole number of days (at least 1d), got {window_seconds}s",
+            field="window",
+        )
+    return window_seconds // histories.SECONDS_PER_DAY
+
+
+def unique(dependencies: Sequence[Dependency]) -> tuple[Dependency, ...]:
+    """One entry per name, never counting a shared dependency twice (SPEC §3.1).
+
+    A name given twice with different availabilities keeps the lower one: the ceiling must not
+    be optimistic about a dependency we have two opinions of. Sorted by name for determinism.
+    """
+    by_name: dict[str, Dependency] = {}
+    for dependency in dependencies:
+        known = by_name.get(dependency.name)
+        if known is None or dependency.availability < known.availability:
+            by_name[dependency.name] = dependency
+    return tuple(by_name[name] for name in sorted(by_name))
+
+
+def _percent_input(value: Decimal | None, field: str, *, allow_100: bool = True) -> Decimal | None:
+    if value is None:
+        return None
+    value = Decimal(value)
+    if not value.is_finite() or value <= 0 or value > 100 or (value == 100 and not allow_100):
+        raise errors.InputError(f"must be a percent in (0, 100], got {value}", field=field)
+    return value
+
+
+def _latency_objective(
+    objective: results.LatencyObjective | None,
+) -> results.LatencyObjective | None:
+    if objective is None:
+        return None
+    threshold = Decimal(objective.threshold)
+    if not threshold.is_finite() or threshold <= 0:
+        raise errors.InputError(
+            f"must be a positive number of seconds, got {threshold}",
+            field="currentObjective.latency.threshold",
+        )
+    target = _percent_input(objective.target, "currentObjective.latency.target")
+    assert target is not None
+    return results.LatencyObjective(threshold=threshold, target=target)
+
+
+def _check_bounds(bounds: Sequence[float]) -> None:
+    values = np.asarray(bounds, dtype=np.float64)
+    if (
+        len(values) < 2
+        or values[-1] != math.inf
+        or not np.isfinite(values[:-1]).all()
+        or not (np.diff(values) > 0).all()
+    ):
+        raise errors.InputError(
+            "histogram bounds must increase strictly, with at least one finite bound, and end "
+            "with +Inf",
+            field="latency.bounds",
+        )
+
+
+def _prepare(
+    data_days: FloatArray, pool: FloatArray, *, seed: int, window_days: int, s: MethodSettings
+) -> bootstrap.Draws:
+    """The guards, then the draws every later step shares."""
+    found = float(data_days.sum())
+    if found < s.min_history_days or len(pool) == 0:
+        detail = "" if len(pool) else " and no requests at all"
+        raise errors.InsufficientDataError(
+            f"only {found:.2f} days of data{detail} in the lookback; at least "
+            f"{s.min_history_days:g} days are needed for a recommendation",
+            days_found=found,
+        )
+    if seed < 0:
+        raise errors.InputError(f"must be a non-negative integer, got {seed}", field="seed")
+    return bootstrap.Draws.make(
+        seed=seed,
+        window_days=window_days,
+        block_days=s.block_days,
+        resamples=s.resamples,
+        outer_resamples=s.ci_outer_resamples,
+        min_pool_days=min(len(pool), math.ceil(s.min_history_days)),
+        max_pool_days=len(pool),
+    )

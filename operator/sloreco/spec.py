@@ -85,6 +85,8 @@ PERCENTILE_MAX = Decimal("99.999")
 
 
 # --- constraints: callables used as ``BeforeValidator`` and read by the drift test --------------
+# Patterns are applied with ``re.fullmatch``: with ``re.match`` a final newline would slip past
+# ``$``, which the API server's Go regexps never allow.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +106,7 @@ class Text:
             raise ValueError("must not be empty")
         if len(value) > self.max_length:
             raise ValueError(f"must be at most {self.max_length} characters")
-        if self.pattern is not None and re.match(self.pattern, value) is None:
+        if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
             raise ValueError(f"must be {self.expected or f'a string matching {self.pattern}'}")
         return value
 
@@ -125,6 +127,10 @@ class Duration:
             raise ValueError('must be a duration string like "28d" or "1h30m"')
         if len(value) > self.max_length:
             raise ValueError(f"must be at most {self.max_length} characters")
+        if re.fullmatch(self.pattern, value) is None:
+            # Before durations.parse, whose re.match lets "5m\n" through ($ matches before a
+            # final newline in Python, never in the API server's Go regexps).
+            raise ValueError(f"invalid duration {value!r}: use Prometheus units like 5m, 1h, 28d")
         try:
             seconds = durations.parse(value)
         except errors.InputError as exc:
@@ -151,7 +157,7 @@ class DecimalText:
         if not isinstance(value, str):
             # The classic mistake is `target: 99.9`; a float would not round-trip exactly.
             raise ValueError('must be a decimal written as a string, like "99.9"')
-        if len(value) > self.max_length or re.match(self.pattern, value) is None:
+        if len(value) > self.max_length or re.fullmatch(self.pattern, value) is None:
             raise ValueError(f'must be a decimal like "99.9" (matching {self.pattern})')
         number = Decimal(value)
         above = number >= self.low if self.low_inclusive else number > self.low
@@ -183,7 +189,7 @@ class Timestamp:
     pattern: str = DATETIME_PATTERN
 
     def __call__(self, value: object) -> datetime.datetime:
-        if not isinstance(value, str) or re.match(self.pattern, value) is None:
+        if not isinstance(value, str) or re.fullmatch(self.pattern, value) is None:
             raise ValueError('must be an RFC 3339 time with an offset, like "2024-05-01T02:00:00Z"')
         try:
             parsed = datetime.datetime.fromisoformat(value)

@@ -353,3 +353,19 @@ def test_percentiles_in_range_are_accepted_exactly(whole: int, fraction: int) ->
 def test_targets_that_are_not_strings_are_rejected(value: object) -> None:
     problem = error(minimal(currentObjective={"availability": value}))
     assert problem.field == "spec.currentObjective.availability"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"window": "28d\n"}, "spec.window"),
+        ({"source": "default\n"}, "spec.source"),
+        ({"latency": {"histogram": "h_bucket\n"}}, "spec.latency.histogram"),
+        ({"currentObjective": {"availability": "99.9\n"}}, "spec.currentObjective.availability"),
+    ],
+)
+def test_trailing_newline_is_rejected_as_the_api_server_does(
+    fields: dict[str, Any], field: str
+) -> None:
+    # Python's `$` matches before a final newline; the API server's Go regexps do not.
+    assert error(minimal(**fields)).field == field

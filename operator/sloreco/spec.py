@@ -22,9 +22,10 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import pydantic
+import pydantic_core
 from pydantic import alias_generators
 
 from sloreco import durations, errors, history
@@ -479,11 +480,11 @@ _MESSAGES = {
 }
 
 
-def _problem(error: Any) -> tuple[str, str]:
+def _problem(error: pydantic_core.ErrorDetails) -> tuple[str, str]:
     """``(field path, message)`` for one pydantic error, in the API server's path style."""
     loc: tuple[int | str, ...] = tuple(error["loc"])
     message = _MESSAGES.get(error["type"]) or str(error["msg"])
-    cause = (error.get("ctx") or {}).get("error")
+    cause: object = (error.get("ctx") or {}).get("error")
     if isinstance(cause, FieldError):
         message = str(cause)
         if cause.field is not None:

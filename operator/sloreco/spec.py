@@ -475,7 +475,6 @@ _MESSAGES = {
     "dict_type": "must be an object",
     "tuple_type": "must be a list",
     "list_type": "must be a list",
-    "too_long": "too many items",
     "literal_error": "",  # pydantic's own wording names the allowed values
 }
 
@@ -491,6 +490,8 @@ def _problem(error: pydantic_core.ErrorDetails) -> tuple[str, str]:
             loc = (*loc, cause.field)
     elif isinstance(cause, ValueError):
         message = str(cause)  # our constraints' wording, without pydantic's "Value error, "
+    elif error["type"] == "too_long":
+        message = f"must have at most {(error.get('ctx') or {}).get('max_length')} items"
     elif error["type"] == "literal_error":
         message = str(error["msg"]).replace("Input should be", "must be")
     path = "spec" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)

@@ -300,6 +300,11 @@ def test_parsed_values_are_frozen() -> None:
         (minimal(historyLimit="10"), "spec.historyLimit", "spec.historyLimit: must be an integer"),
         (minimal(windows="28d"), "spec.windows", "spec.windows: unknown field"),
         (
+            minimal(dependencies=[{"serviceLevel": f"s{i}"} for i in range(51)]),
+            "spec.dependencies",
+            "spec.dependencies: must have at most 50 items",
+        ),
+        (
             minimal(latency={"histogram": HISTOGRAM, "quantile": "0.99"}),
             "spec.latency.quantile",
             "spec.latency.quantile: unknown field",

@@ -1,0 +1,154 @@
+"""Decode ``/api/v1/query_range`` matrices quickly: numpy over the points, ``json`` for the rest.
+
+Why not just ``json.loads``: a matrix is mostly ``[1717200000,"1234"]`` pairs, and CPython's
+decoder builds a list, an int and a str for each (measured ~650 ns per point here, plus
+~200 ns to turn them into arrays). Reading 1,000 services' 90-day hourly latency histograms
+is 26 million points — over 20 s of decoding alone. So each ``"values":[…]`` array is cut out
+of the body and replaced by its index; ``json`` parses the small remainder (labels, status),
+and the points are parsed with vectorised numpy on the raw bytes: the timestamps and integer
+counts Prometheus writes for exact data (all digits, ≤ 15 of them, so exact in float64) cost a
+few ns each, anything else (fractions, ``NaN``, ``+Inf``) goes through Python's ``float``.
+
+The fast path is an optimisation only: any body it cannot cut cleanly (unexpected spacing, a
+malformed pair) is decoded by ``json`` as a whole, and the tests check both paths agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+FloatArray = npt.NDArray[np.float64]
+_U8 = npt.NDArray[np.uint8]
+_Ints = npt.NDArray[np.intp]
+
+_VALUES = re.compile(rb'"values":\[')
+#: Up to 15 decimal digits an integer is below 2**53, so summing digit × 10**k is exact.
+_FAST_DIGITS = 15
+_QUOTE, _COMMA, _OPEN, _CLOSE, _ZERO = (ord(c) for c in '",[]0')
+_PAD = b" " * _FAST_DIGITS
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Series:
+    """One series of a matrix: its labels and its points (times in epoch seconds)."""
+
+    labels: Mapping[str, str]
+    times: FloatArray
+    values: FloatArray
+
+
+def decode_matrix(body: bytes) -> list[Series]:
+    """The series of a successful range-query response; ``ValueError`` if it is not one."""
+    segments: list[bytes] = []
+    parts: list[bytes] = []
+    pos = 0
+    for match in _VALUES.finditer(body):
+        first = match.end()
+        end = body.find(b"]]", first)
+        if body.startswith(b"]", first) or end < 0:
+            continue  # empty or odd: leave this one to json
+        parts += [body[pos : first - 1], str(len(segments)).encode()]
+        segments.append(body[first : end + 1])
+        pos = end + 2
+    parts.append(body[pos:])
+    try:
+        doc = json.loads(b"".join(parts))
+    except ValueError:
+        doc, segments = json.loads(body), []
+    points = _decode_all(segments)
+    return [_series(item, segments, points) for item in _result(doc)]
+
+
+def _decode_all(segments: list[bytes]) -> list[tuple[FloatArray, FloatArray] | None]:
+    """Decode every segment in one pass over their concatenation: numpy's per-call overhead
+    would otherwise dominate for the usual few thousand points per series."""
+    if not segments:
+        return []
+    joined = b",".join(segments)
+    decoded = _decode_points(joined)
+    if decoded is None:  # some segment is odd: find it by decoding them one by one
+        return [_decode_points(segment) for segment in segments]
+    sizes = [segment.count(b"[") for segment in segments]
+    bounds = np.cumsum(sizes)[:-1]
+    return list(zip(np.split(decoded[0], bounds), np.split(decoded[1], bounds), strict=True))
+
+
+def _result(doc: Any) -> list[dict[str, Any]]:
+    data = doc.get("data") if isinstance(doc, dict) else None
+    if doc.get("status") != "success" or not isinstance(data, dict):
+        raise ValueError("not a successful Prometheus API response")
+    if data.get("resultType") != "matrix" or not isinstance(data.get("result"), list):
+        raise ValueError(f"expected a matrix result, got {data.get('resultType')!r}")
+    return data["result"]  # type: ignore[no-any-return]
+
+
+def _series(
+    item: dict[str, Any],
+    segments: list[bytes],
+    points: list[tuple[FloatArray, FloatArray] | None],
+) -> Series:
+    labels = item.get("metric", {})
+    raw = item.get("values", [])
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        decoded = points[raw]
+        if decoded is not None:
+            return Series(labels, *decoded)
+        raw = json.loads(b"[" + segments[raw] + b"]")
+    times = np.array([float(t) for t, _ in raw], dtype=np.float64)
+    values = np.array([float(v) for _, v in raw], dtype=np.float64)
+    return Series(labels, times, values)
+
+
+def _decode_points(segment: bytes) -> tuple[FloatArray, FloatArray] | None:
+    """Parse ``[t,"v"],[t,"v"],…``; ``None`` if the bytes are not exactly that shape."""
+    padded = _PAD + segment  # lets every number be read as a right-aligned window
+    buf = np.frombuffer(padded, dtype=np.uint8)
+    opens = np.flatnonzero(buf == _OPEN)
+    quotes = np.flatnonzero(buf == _QUOTE)
+    if len(quotes) != 2 * len(opens) or not len(opens):
+        return None
+    left, right = quotes[0::2], quotes[1::2]
+    after = np.minimum(right + 1, len(buf) - 1)
+    if (
+        np.any(buf[left - 1] != _COMMA)
+        or np.any(buf[after] != _CLOSE)
+        or np.any(after == right)  # a quote as the very last byte
+        or np.any(left - opens < 3)  # "[", at least one digit, ","
+    ):
+        return None
+    times = _numbers(padded, buf, left - 1, left - opens - 2)
+    values = _numbers(padded, buf, right, right - left - 1)
+    return times, values
+
+
+def _numbers(text: bytes, buf: _U8, ends: _Ints, widths: _Ints) -> FloatArray:
+    """The decimal numbers ``text[ends[i] - widths[i] : ends[i]]``.
+
+    All-digit numbers of at most 15 digits are read together: a right-aligned window of the
+    widest such number per row, bytes before the number's start zeroed, then Horner's rule
+    column by column (no per-width passes, no (n, width) float matrix).
+    """
+    out = np.empty(len(ends), dtype=np.float64)
+    if not len(ends):
+        return out
+    span = min(int(widths.max()), _FAST_DIGITS)
+    window = sliding_window_view(buf, span)[ends - span] - np.uint8(_ZERO)  # wraps if no digit
+    inside = np.arange(span) >= (span - widths)[:, None]
+    done = ((window <= 9) | ~inside).all(axis=1) & (widths > 0) & (widths <= _FAST_DIGITS)
+    window[~inside] = 0
+    acc = window[:, 0].astype(np.float64)
+    for column in range(1, span):
+        acc *= 10.0
+        acc += window[:, column]
+    out[:] = acc
+    for i in np.flatnonzero(~done):  # fractions, signs, NaN, ±Inf, very long numbers
+        out[i] = float(text[ends[i] - widths[i] : ends[i]])
+    return out

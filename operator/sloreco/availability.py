@@ -104,47 +104,66 @@ def ceiling(availabilities: Sequence[float]) -> float:
     return math.prod(availabilities)
 
 
+def replicates(
+    pool: FloatArray,
+    draws: bootstrap.Draws,
+    *,
+    inner: int,
+    outer: int | None = None,
+    reference: FloatArray | None = None,
+    lowest: float = 0.05,
+) -> bootstrap.Replicates:
+    """Window availability simulated from pseudo-histories of ``pool`` (nested bootstrap).
+
+    ``lowest``: the share of each pseudo-history's windows the tiers read (the loosest tier's
+    ``1 - confidence``), ordered up front.
+    """
+    sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
+    return bootstrap.Replicates.of(
+        1.0 - sums[..., BAD] / sums[..., TOTAL], reference, lowest=lowest
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Targets:
     """Tier targets (percent, rounded down, capped where allowed) and which were capped."""
 
     values: tuple[Decimal, ...]
     capped: tuple[bool, ...]
-    #: The data's own targets before any dependency cap.
+    #: The data's own targets before any dependency cap, and before rounding (fractions).
     uncapped: tuple[Decimal, ...]
+    raw: tuple[float, ...]
 
 
 def targets(
-    sims: FloatArray,
+    reps: bootstrap.Replicates,
     *,
     confidences: tuple[float, ...],
+    tolerance: float,
     precision: Decimal,
     cap: Decimal | None,
     cappable: tuple[bool, ...],
 ) -> Targets:
-    """Per tier the target met by ``confidence`` of the simulated windows, then the cap."""
-    raw = bootstrap.lower_values(sims, confidences)
-    uncapped = tuple(percent(float(v), precision) for v in raw)
+    """Per tier the target met by ``confidence`` of simulated windows, then the cap.
+
+    Met by that share of windows simulated from the history, and still met at the
+    ``tolerance`` lower point across resampled histories (``Replicates.lower_bound``): a target
+    read off one history's simulations alone is breached several times more often than it
+    promises once incidents are rarer than a window (see the calibration test).
+    """
+    raw = tuple(reps.lower_bound(c, tolerance) for c in confidences)
+    uncapped = tuple(percent(v, precision) for v in raw)
     values, capped = [], []
     for value, may_cap in zip(uncapped, cappable, strict=True):
         over = cap is not None and may_cap and value > cap
         values.append(cap if over and cap is not None else value)
         capped.append(over)
-    return Targets(tuple(values), tuple(capped), uncapped)
+    return Targets(tuple(values), tuple(capped), uncapped, raw)
 
 
-def breach_probability(sims: FloatArray, target: Decimal) -> float:
-    """Share of simulated windows whose availability is below ``target`` (percent)."""
-    return float(np.count_nonzero(sims < fraction(target))) / len(sims)
-
-
-def replicate_targets(
-    pool: FloatArray, draws: bootstrap.Draws, *, confidences: tuple[float, ...], inner: int
-) -> FloatArray:
-    """Per pseudo-history (rows) and tier (columns), the tier's raw availability quantile."""
-    sums = bootstrap.replicate_window_sums(pool, draws, inner=inner)
-    sims = 1.0 - sums[..., BAD] / sums[..., TOTAL]
-    return bootstrap.lower_values(sims, confidences)
+def breach_probability(reps: bootstrap.Replicates, target: Decimal) -> float:
+    """Estimated chance that a future window's availability is below ``target`` (percent)."""
+    return reps.breach(fraction(target))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,16 +180,22 @@ def backtest(
     draws: bootstrap.Draws,
     *,
     confidences: tuple[float, ...],
+    tolerance: float,
     precision: Decimal,
     cap: Decimal | None,
     cappable: tuple[bool, ...],
     step_days: int,
     min_history_days: float,
-    resamples: int,
+    inner: int,
+    outer: int,
     min_window_coverage: float,
     objective: Decimal | None,
 ) -> BacktestCounts:
-    """For each past origin, tiers from the days before it against the window that followed."""
+    """For each past origin, tiers from the days before it against the window that followed.
+
+    The tiers are recomputed exactly as for the recommendation, with ``outer`` pseudo-histories
+    instead of the full count (the CPU budget): the same draws, the same tolerance.
+    """
     window_days = draws.window_days
     before = np.concatenate([[0.0], np.cumsum(days.data_days)])
     evaluations, objective_breaches = 0, 0
@@ -189,14 +214,13 @@ def backtest(
             continue
         if len(pool) < draws.min_pool_days:
             continue  # too few days with traffic for the blocks the draws were laid out for
-        sims = simulate(
-            pool,
-            draws.windows[:, :resamples],
-            window_days=window_days,
-            block_days=draws.block_days,
-        )
         then = targets(
-            sims, confidences=confidences, precision=precision, cap=cap, cappable=cappable
+            replicates(pool, draws, inner=inner, outer=outer, lowest=1.0 - min(confidences)),
+            confidences=confidences,
+            tolerance=tolerance,
+            precision=precision,
+            cap=cap,
+            cappable=cappable,
         )
         evaluations += 1
         for i, target in enumerate(then.values):
@@ -215,13 +239,16 @@ def without_incidents(
     days: Days,
     draws: bootstrap.Draws,
     bucket_seconds: int,
+    sims: FloatArray,
+    chosen: Targets,
     confidences: tuple[float, ...],
     precision: Decimal,
 ) -> tuple[Decimal, ...] | None:
     """The counterfactual: tier targets had incident buckets run at the normal error ratio.
 
-    Same draws as the real tiers (common random numbers), so the difference is the incidents'
-    doing alone. ``None`` when no bucket was part of an incident.
+    The shift the incidents cause in the plain simulated quantiles (same draws on both sides,
+    so the difference is the incidents' doing alone), applied to the tiers' own values.
+    ``None`` when no bucket was part of an incident.
     """
     if not mask.any():
         return None
@@ -229,11 +256,16 @@ def without_incidents(
     calm_days = Days(
         history.daily_sums(calm, bucket_seconds=bucket_seconds), days.total, days.data_days
     )
-    sims = simulate(
+    calm_sims = simulate(
         calm_days.pool(), draws.windows, window_days=draws.window_days, block_days=draws.block_days
     )
-    raw = bootstrap.lower_values(sims, confidences)
-    return tuple(percent(float(v), precision) for v in raw)
+    shift = bootstrap.lower_values(calm_sims, confidences) - bootstrap.lower_values(
+        sims, confidences
+    )
+    return tuple(
+        percent(min(1.0, raw + float(d)), precision)
+        for raw, d in zip(chosen.raw, shift, strict=True)
+    )
 
 
 def traffic_per_window(total: FloatArray, data_days: FloatArray, window_days: int) -> float:
@@ -262,12 +294,17 @@ def budget(target: Decimal, traffic: float, window_seconds: int) -> results.Erro
 
 
 def interval(
-    replicas: FloatArray, level: float, precision: Decimal, *, cap: Decimal | None
+    reps: bootstrap.Replicates,
+    confidence: float,
+    level: float,
+    precision: Decimal,
+    *,
+    cap: Decimal | None,
 ) -> results.Interval:
-    """A tier's target interval across pseudo-histories: rounded outward, capped like it."""
-    lower, upper = bootstrap.interval(replicas, level)
-    low = percent(float(lower), precision, decimal.ROUND_FLOOR)
-    high = percent(float(upper), precision, decimal.ROUND_CEILING)
+    """A tier's plain estimate across pseudo-histories: rounded outward, capped like the tier."""
+    lower, upper = reps.interval(confidence, level)
+    low = percent(lower, precision, decimal.ROUND_FLOOR)
+    high = percent(upper, precision, decimal.ROUND_CEILING)
     if cap is not None:
         low, high = min(low, cap), min(high, cap)
     return results.Interval(level=level, lower=low, upper=high)

@@ -95,26 +95,34 @@ def quantile(cumulative: FloatArray, bounds: FloatArray, q: float) -> tuple[Floa
     return out, in_inf.reshape(shape)
 
 
-def fraction_within(cumulative: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
-    """Share of requests at or under ``seconds`` per cumulative histogram ``(bounds, ...)``.
+def count_within(cumulative: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
+    """Requests at or under ``seconds`` per cumulative histogram laid out ``(bounds, ...)``.
 
     Exact at a bound; between bounds it assumes requests spread evenly inside the bucket, the
     assumption ``histogram_quantile`` makes. Beyond the highest finite bound nothing more can
-    be known, so the share stops there. ``NaN`` for a histogram without requests.
+    be known, so the count stops there. Linear in the histogram, so it can be summed.
     """
-    total = cumulative[-1]
     last = len(bounds) - 1
     j = min(int(np.searchsorted(bounds, seconds * (1 - _BOUND_SLACK), side="left")), last)
     if j == last:
-        within = cumulative[last - 1]
-    elif seconds >= bounds[j] * (1 - _BOUND_SLACK):
-        within = cumulative[j]
-    else:
-        lower = bounds[j - 1] if j > 0 else 0.0
-        below = cumulative[j - 1] if j > 0 else np.zeros_like(total)
-        within = below + (cumulative[j] - below) * (seconds - lower) / (bounds[j] - lower)
+        at_highest: FloatArray = cumulative[last - 1]
+        return at_highest
+    if seconds >= bounds[j] * (1 - _BOUND_SLACK):
+        at_bound: FloatArray = cumulative[j]
+        return at_bound
+    lower = bounds[j - 1] if j > 0 else 0.0
+    below = cumulative[j - 1] if j > 0 else np.zeros_like(cumulative[j])
+    within: FloatArray = below + (cumulative[j] - below) * (seconds - lower) / (bounds[j] - lower)
+    return within
+
+
+def fraction_within(cumulative: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
+    """Share of requests at or under ``seconds`` (``count_within``); NaN without requests."""
+    total = cumulative[-1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        share: FloatArray = np.where(total > 0, within / total, math.nan)
+        share: FloatArray = np.where(
+            total > 0, count_within(cumulative, bounds, seconds) / total, math.nan
+        )
     return share
 
 
@@ -132,6 +140,38 @@ def simulate(
     return bootstrap.column_sums(pool, uniforms, window_days=window_days, block_days=block_days)
 
 
+def share_replicates(
+    pool: FloatArray,
+    bounds: FloatArray,
+    draws: bootstrap.Draws,
+    *,
+    seconds: tuple[float, ...],
+    tails: tuple[float, ...],
+    lowest: float,
+    inner: int,
+    outer: int | None = None,
+    sims: FloatArray | None = None,
+) -> dict[float, bootstrap.Replicates]:
+    """Per latency in ``seconds``: share of requests within it, over nested simulated windows.
+
+    Only the counts within each latency and the total matter, so the nested bootstrap carries
+    a handful of columns instead of the whole histogram. With ``sims`` (the plain simulated
+    windows), each gets its reference windows for ``Replicates.breach``. The latencies in
+    ``tails`` (tier bounds) get their lowest ``lowest`` share ordered up front.
+    """
+    distinct = sorted(set(seconds))
+    narrow = np.stack([*(count_within(pool.T, bounds, x) for x in distinct), pool[:, -1]], axis=1)
+    sums = bootstrap.replicate_window_sums(narrow, draws, inner=inner, outer=outer)
+    return {
+        x: bootstrap.Replicates.of(
+            sums[..., c] / sums[..., -1],
+            None if sims is None else fraction_within(sims, bounds, x),
+            lowest=lowest if x in tails else 0.0,
+        )
+        for c, x in enumerate(distinct)
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class Targets:
     """Per tier: threshold (s), its checkable bound, and the share under it (percent)."""
@@ -143,13 +183,26 @@ class Targets:
 
 def targets(
     sims: FloatArray,
+    pool: FloatArray,
     bounds: FloatArray,
+    draws: bootstrap.Draws,
     *,
     q: float,
     confidences: tuple[float, ...],
+    tolerance: float,
     precision: Decimal,
-) -> Targets:
-    """Tiers from simulated cumulative window histograms ``sims`` (bounds × windows)."""
+    inner: int,
+    outer: int | None = None,
+    also: tuple[float, ...] = (),
+    reference: bool = False,
+) -> tuple[Targets, dict[float, bootstrap.Replicates]]:
+    """Tiers from simulated cumulative window histograms ``sims`` (bounds × windows).
+
+    The threshold is what the window's P-quantile stays under with the tier's confidence; the
+    bound is the histogram bound at or above it; the target is the share of requests within
+    the bound, chosen like an availability target (``availability.targets``). Also returns the
+    share replicates per bound and per latency in ``also`` (with reference windows if asked).
+    """
     latencies, _ = quantile(sims, bounds, q)
     raw = bootstrap.upper_values(latencies, confidences)
     chosen = tuple(bound_at_or_above(bounds, float(value)) for value in raw)
@@ -158,48 +211,22 @@ def targets(
         min(results.seconds(float(value), decimal.ROUND_CEILING), _exact(bound))
         for value, bound in zip(raw, chosen, strict=True)
     )
-    values: list[Decimal] = [Decimal(0)] * len(confidences)
-    for bound in sorted(set(chosen)):  # tiers often share a bound: one selection per bound
-        tiers = [t for t, b in enumerate(chosen) if b == bound]
-        shares = fraction_within(sims, bounds, bound)
-        picked = bootstrap.lower_values(shares, tuple(confidences[t] for t in tiers))
-        for t, share in zip(tiers, picked, strict=True):
-            values[t] = availability.percent(float(share), precision)
-    return Targets(thresholds, chosen, tuple(values))
-
-
-def breach_probability(
-    sims: FloatArray, bounds: FloatArray, seconds: float, target: Decimal
-) -> float:
-    """Share of simulated windows with under ``target`` percent of requests within ``seconds``."""
-    shares = fraction_within(sims, bounds, seconds)
-    return float(np.count_nonzero(shares < availability.fraction(target))) / shares.size
-
-
-def replicate_targets(
-    pool: FloatArray,
-    bounds: FloatArray,
-    draws: bootstrap.Draws,
-    *,
-    tier_bounds: tuple[float, ...],
-    confidences: tuple[float, ...],
-    inner: int,
-) -> FloatArray:
-    """Per pseudo-history (rows) and tier (columns): the share under the tier's bound.
-
-    Only the counts under each distinct tier bound and the total matter here, so the nested
-    bootstrap carries a handful of columns instead of the whole histogram.
-    """
-    distinct = sorted(set(tier_bounds))
-    index = [int(np.searchsorted(bounds, b)) for b in distinct]
-    narrow = np.ascontiguousarray(pool[:, [*index, len(bounds) - 1]])
-    sums = bootstrap.replicate_window_sums(narrow, draws, inner=inner)
-    out = np.empty((sums.shape[0], len(confidences)))
-    for column, bound in enumerate(distinct):
-        tiers = [t for t, b in enumerate(tier_bounds) if b == bound]
-        shares = sums[..., column] / sums[..., -1]
-        out[:, tiers] = bootstrap.lower_values(shares, tuple(confidences[t] for t in tiers))
-    return out
+    reps = share_replicates(
+        pool,
+        bounds,
+        draws,
+        seconds=(*chosen, *also),
+        tails=chosen,
+        lowest=1.0 - min(confidences),
+        inner=inner,
+        outer=outer,
+        sims=sims if reference else None,
+    )
+    values = tuple(
+        availability.percent(reps[b].lower_bound(c, tolerance), precision)
+        for b, c in zip(chosen, confidences, strict=True)
+    )
+    return Targets(thresholds, chosen, values), reps
 
 
 def backtest(
@@ -208,10 +235,13 @@ def backtest(
     *,
     q: float,
     confidences: tuple[float, ...],
+    tolerance: float,
     precision: Decimal,
     step_days: int,
     min_history_days: float,
     resamples: int,
+    inner: int,
+    outer: int,
     min_window_coverage: float,
     objective: results.LatencyObjective | None,
 ) -> availability.BacktestCounts:
@@ -241,7 +271,18 @@ def backtest(
         sims = simulate(
             pool, draws.windows[:, :resamples], window_days=window_days, block_days=draws.block_days
         )
-        then = targets(sims, days.bounds, q=q, confidences=confidences, precision=precision)
+        then, _ = targets(
+            sims,
+            pool,
+            days.bounds,
+            draws,
+            q=q,
+            confidences=confidences,
+            tolerance=tolerance,
+            precision=precision,
+            inner=inner,
+            outer=outer,
+        )
         evaluations += 1
         for i, (bound, target) in enumerate(zip(then.bounds, then.values, strict=True)):
             share = float(fraction_within(actual, days.bounds, bound))

@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import json
 import re
+import ssl
 import sys
 import time
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from sloreco import (
     history,
     inputfile,
     prometheus,
+    promql,
     report,
     results,
     spec,
@@ -56,6 +58,9 @@ DEFAULT_PERCENTILE = "99"
 DEFAULT_BUCKET = "1h"
 #: The operator's default per-source timeout (``sloreco.settings``).
 DEFAULT_TIMEOUT = "30s"
+#: A person is waiting: three attempts (0.5 s, then 1 s apart) ride out a Prometheus restart
+#: blip without making a wrong URL hang; the operator retries for much longer on its own timer.
+RETRY = prometheus.RetryPolicy(attempts=3)
 
 Sli = Literal["availability", "latency"]
 
@@ -201,8 +206,18 @@ def _render(specs: list[dict[str, Any]], texts: list[str], *, options: Options) 
 # --- where the history comes from ------------------------------------------------------------
 
 
-_LIVE_ONLY = ("total", "errors", "histogram", "lookback", "bucket", "at", "timeout")
-_LIVE_ONLY += ("bearer_token_file", "ca_file")
+#: Flags that mean nothing for a file, which carries its own buckets (refused, not ignored).
+_LIVE_ONLY = (
+    "total",
+    "errors",
+    "histogram",
+    "lookback",
+    "bucket",
+    "at",
+    "timeout",
+    "bearer_token_file",
+    "ca_file",
+)
 
 
 def _from_input(args: argparse.Namespace) -> Histories:
@@ -218,8 +233,14 @@ def _from_input(args: argparse.Namespace) -> Histories:
         else:
             with open(args.input, encoding="utf-8") as handle:
                 text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.InputError(f"cannot read {args.input!r}: {exc}", field="--input") from exc
+    except OSError as exc:
+        raise errors.InputError(
+            f"cannot read {args.input!r}: {exc.strerror}", field="--input"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise errors.InputError(
+            f"{args.input!r} is not UTF-8 text: {exc}", field="--input"
+        ) from exc
     doc = inputfile.loads(text)
     identity: tuple[str, ...] = ("input",)
     return Histories(
@@ -230,6 +251,7 @@ def _from_input(args: argparse.Namespace) -> Histories:
 
 
 def _from_prometheus(args: argparse.Namespace) -> Histories:
+    """Check every live flag first (exit 2 before any connection), then query."""
     if (args.total is None) != (args.errors is None):
         missing = "--errors" if args.errors is None else "--total"
         raise errors.InputError("--total and --errors go together", field=missing)
@@ -237,6 +259,14 @@ def _from_prometheus(args: argparse.Namespace) -> Histories:
         raise errors.InputError(
             "give --total and --errors (availability) and/or --histogram (latency)",
             field="--prometheus",
+        )
+    selectors: dict[str, promql.Selector] = {}
+    if args.total is not None:
+        selectors["total"] = promql.parse_selector(args.total, field="--total")
+        selectors["errors"] = promql.parse_selector(args.errors, field="--errors")
+    if args.histogram is not None:
+        selectors["histogram"] = promql.parse_histogram_selector(
+            args.histogram, field="--histogram"
         )
     bucket = durations.parse(args.bucket or DEFAULT_BUCKET, field="--bucket")
     try:
@@ -250,38 +280,68 @@ def _from_prometheus(args: argparse.Namespace) -> Histories:
         )
     at = _parse_at(args.at) if args.at is not None else int(time.time())
     end = prometheus.align_end(at, bucket)
+    if args.bearer_token_file is not None:
+        _readable(args.bearer_token_file, field="--bearer-token-file")
+    if args.ca_file is not None:
+        _readable(args.ca_file, field="--ca-file")
     config = prometheus.SourceConfig(
         name="cli",
-        url=args.prometheus,
+        url=_url(args.prometheus),
         bearer_token_file=args.bearer_token_file,
         ca_file=args.ca_file,
         timeout=float(durations.parse(args.timeout or DEFAULT_TIMEOUT, field="--timeout")),
     )
-    return asyncio.run(_query(args, config=config, start=end - lookback, end=end, bucket=bucket))
+    return asyncio.run(_query(config, selectors, start=end - lookback, end=end, bucket=bucket))
 
 
 async def _query(
-    args: argparse.Namespace,
-    *,
     config: prometheus.SourceConfig,
+    selectors: dict[str, promql.Selector],
+    *,
     start: int,
     end: int,
     bucket: int,
 ) -> Histories:
+    try:
+        client = prometheus.PrometheusClient(config, retry=RETRY)
+    except ssl.SSLError as exc:
+        raise errors.InputError(f"not a usable CA bundle: {exc}", field="--ca-file") from exc
     availability = latency = None
     identity: dict[Sli, tuple[str, ...]] = {}
-    async with prometheus.PrometheusClient(config) as client:
-        if args.total is not None:
+    async with client:
+        if "total" in selectors:
             availability = await client.read_availability(
-                total=args.total, errors=args.errors, start=start, end=end, bucket_seconds=bucket
+                total=selectors["total"],
+                errors=selectors["errors"],
+                start=start,
+                end=end,
+                bucket_seconds=bucket,
             )
-            identity["availability"] = (args.total, args.errors)
-        if args.histogram is not None:
+            identity["availability"] = (str(selectors["total"]), str(selectors["errors"]))
+        if "histogram" in selectors:
             latency = await client.read_latency(
-                histogram=args.histogram, start=start, end=end, bucket_seconds=bucket
+                histogram=selectors["histogram"], start=start, end=end, bucket_seconds=bucket
             )
-            identity["latency"] = (args.histogram,)
+            identity["latency"] = (str(selectors["histogram"]),)
     return Histories(availability=availability, latency=latency, identity=identity)
+
+
+def _url(text: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", text):
+        raise errors.InputError(
+            f"invalid URL {text!r}: use http(s)://host:port, like http://localhost:9090",
+            field="--prometheus",
+        )
+    return text
+
+
+def _readable(path: str, *, field: str) -> None:
+    """Fail on a missing or unreadable file now (exit 2), not as a connection error later."""
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise errors.InputError(f"cannot read {path!r}: {exc.strerror}", field=field) from exc
 
 
 def _parse_at(text: str) -> int:

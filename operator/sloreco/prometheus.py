@@ -325,7 +325,7 @@ class PrometheusClient:
             else:
                 status = response.status_code
                 if status == 200:
-                    return await self._decode(response.content, expr)
+                    return await self._decode(response.content, expr, step)
                 message = _error_text(response)
                 if status == 429 or status >= 500:
                     failure = errors.SourceUnreachableError(
@@ -344,11 +344,11 @@ class PrometheusClient:
         assert failure is not None
         raise failure
 
-    async def _decode(self, body: bytes, expr: str) -> list[promjson.Series]:
+    async def _decode(self, body: bytes, expr: str, step: int) -> list[promjson.Series]:
         try:
             if len(body) > _THREAD_DECODE_BYTES:
-                return await asyncio.to_thread(promjson.decode_matrix, body)
-            return promjson.decode_matrix(body)
+                return await asyncio.to_thread(promjson.decode_matrix, body, step=step)
+            return promjson.decode_matrix(body, step=step)
         except (ValueError, KeyError, TypeError) as exc:
             raise errors.SourceError(
                 f"Prometheus source {self.config.name!r} sent an unreadable answer to {expr}: {exc}"
@@ -429,7 +429,7 @@ class _Grid:
         for one in series:
             index = np.rint((one.times - self.start) / self.bucket).astype(np.int64) - 1
             inside = (index >= 0) & (index < self.size)
-            np.add.at(values, index[inside], one.values[inside])
+            values[index[inside]] += one.values[inside]  # indices are unique within a series
             present[index[inside]] = True
         return values, present
 

@@ -45,8 +45,13 @@ class Series:
     values: FloatArray
 
 
-def decode_matrix(body: bytes) -> list[Series]:
-    """The series of a successful range-query response; ``ValueError`` if it is not one."""
+def decode_matrix(body: bytes, *, step: int | None = None) -> list[Series]:
+    """The series of a successful range-query response; ``ValueError`` if it is not one.
+
+    With the query's ``step``, a series whose points are contiguous (last - first equals
+    (count - 1) * step: strictly increasing step-grid times admit nothing else) gets its times
+    computed instead of parsed — they are most of the bytes.
+    """
     segments: list[bytes] = []
     parts: list[bytes] = []
     pos = 0
@@ -63,22 +68,33 @@ def decode_matrix(body: bytes) -> list[Series]:
         doc = json.loads(b"".join(parts))
     except ValueError:
         doc, segments = json.loads(body), []
-    points = _decode_all(segments)
+    points = _decode_all(segments, step)
     return [_series(item, segments, points) for item in _result(doc)]
 
 
-def _decode_all(segments: list[bytes]) -> list[tuple[FloatArray, FloatArray] | None]:
+_Points = tuple[FloatArray, FloatArray]
+
+
+def _decode_all(segments: list[bytes], step: int | None) -> list[_Points | None]:
     """Decode every segment in one pass over their concatenation: numpy's per-call overhead
     would otherwise dominate for the usual few thousand points per series."""
     if not segments:
         return []
-    joined = b",".join(segments)
-    decoded = _decode_points(joined)
-    if decoded is None:  # some segment is odd: find it by decoding them one by one
-        return [_decode_points(segment) for segment in segments]
-    sizes = [segment.count(b"[") for segment in segments]
+    parsed = _Parsed.of(b",".join(segments))
+    if parsed is None:  # some segment is odd: find it by decoding them one by one
+        return [_decode_points(segment, step) for segment in segments]
+    sizes = np.array([segment.count(b"[") for segment in segments])
+    times = parsed.times(sizes, step)
     bounds = np.cumsum(sizes)[:-1]
-    return list(zip(np.split(decoded[0], bounds), np.split(decoded[1], bounds), strict=True))
+    return list(zip(np.split(times, bounds), np.split(parsed.values, bounds), strict=True))
+
+
+def _decode_points(segment: bytes, step: int | None) -> _Points | None:
+    """Parse one ``[t,"v"],[t,"v"],…``; ``None`` if the bytes are not exactly that shape."""
+    parsed = _Parsed.of(segment)
+    if parsed is None:
+        return None
+    return parsed.times(np.array([len(parsed.values)]), step), parsed.values
 
 
 def _result(doc: Any) -> list[dict[str, Any]]:
@@ -107,26 +123,48 @@ def _series(
     return Series(labels, times, values)
 
 
-def _decode_points(segment: bytes) -> tuple[FloatArray, FloatArray] | None:
-    """Parse ``[t,"v"],[t,"v"],…``; ``None`` if the bytes are not exactly that shape."""
-    padded = _PAD + segment  # lets every number be read as a right-aligned window
-    buf = np.frombuffer(padded, dtype=np.uint8)
-    opens = np.flatnonzero(buf == _OPEN)
-    quotes = np.flatnonzero(buf == _QUOTE)
-    if len(quotes) != 2 * len(opens) or not len(opens):
-        return None
-    left, right = quotes[0::2], quotes[1::2]
-    after = np.minimum(right + 1, len(buf) - 1)
-    if (
-        np.any(buf[left - 1] != _COMMA)
-        or np.any(buf[after] != _CLOSE)
-        or np.any(after == right)  # a quote as the very last byte
-        or np.any(left - opens < 3)  # "[", at least one digit, ","
-    ):
-        return None
-    times = _numbers(padded, buf, left - 1, left - opens - 2)
-    values = _numbers(padded, buf, right, right - left - 1)
-    return times, values
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Parsed:
+    """Points ``[t,"v"],…`` located in ``text``: values parsed, timestamps on demand."""
+
+    text: bytes
+    buf: _U8
+    time_ends: _Ints
+    time_widths: _Ints
+    values: FloatArray
+
+    @classmethod
+    def of(cls, segment: bytes) -> _Parsed | None:
+        padded = _PAD + segment  # lets every number be read as a right-aligned window
+        buf = np.frombuffer(padded, dtype=np.uint8)
+        opens = np.flatnonzero(buf == _OPEN)
+        quotes = np.flatnonzero(buf == _QUOTE)
+        if len(quotes) != 2 * len(opens) or not len(opens):
+            return None
+        left, right = quotes[0::2], quotes[1::2]
+        after = np.minimum(right + 1, len(buf) - 1)
+        if (
+            np.any(buf[left - 1] != _COMMA)
+            or np.any(buf[after] != _CLOSE)
+            or np.any(after == right)  # a quote as the very last byte
+            or np.any(left - opens < 3)  # "[", at least one digit, ","
+        ):
+            return None
+        values = _numbers(padded, buf, right, right - left - 1)
+        return cls(padded, buf, left - 1, left - opens - 2, values)
+
+    def times(self, sizes: _Ints, step: int | None) -> FloatArray:
+        """Timestamps of consecutive runs of ``sizes`` points (one run per series)."""
+        if step:
+            starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            ends = starts + sizes - 1
+            first = _numbers(self.text, self.buf, self.time_ends[starts], self.time_widths[starts])
+            last = _numbers(self.text, self.buf, self.time_ends[ends], self.time_widths[ends])
+            if np.all(first == np.floor(first)) and np.all(last - first == (sizes - 1) * step):
+                offsets = np.arange(int(sizes.sum())) - np.repeat(starts, sizes)
+                computed: FloatArray = np.repeat(first, sizes) + offsets * float(step)
+                return computed
+        return _numbers(self.text, self.buf, self.time_ends, self.time_widths)
 
 
 def _numbers(text: bytes, buf: _U8, ends: _Ints, widths: _Ints) -> FloatArray:

@@ -6,6 +6,7 @@ can be reproduced from its arguments alone.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -141,3 +142,100 @@ def service_level(
         "metadata": {"name": name, "labels": {"team": "shop", "app.kubernetes.io/part-of": "x"}},
         "spec": body,
     }
+
+
+# --- Exact histories for the statistical core (no randomness unless a seed is given). ---------
+
+
+def daily_availability(
+    total: list[float] | np.ndarray,
+    bad: list[float] | np.ndarray,
+    *,
+    bucket_seconds: int = 86400,
+    start: int = EPOCH_2024_05_01,
+) -> history.AvailabilityHistory:
+    """One day per entry of ``total``/``bad``, spread evenly over the day's buckets.
+
+    With daily buckets (the default) each entry is one bucket, which keeps tests fast; with
+    hourly buckets each day's counts are divided by 24 (so counts may be fractional).
+    """
+    per_day = 86400 // bucket_seconds
+    totals = np.repeat(np.asarray(total, dtype=np.float64) / per_day, per_day)
+    bads = np.repeat(np.asarray(bad, dtype=np.float64) / per_day, per_day)
+    return history.AvailabilityHistory(
+        bucket_seconds=bucket_seconds,
+        start=start,
+        total=totals,
+        bad=bads,
+        excluded=np.zeros(len(totals), dtype=np.bool_),
+    )
+
+
+def steady_availability(
+    days: int,
+    *,
+    requests_per_day: float = 100_000,
+    error_ratio: float = 0.001,
+    bucket_seconds: int = 86400,
+    seed: int | None = None,
+    start: int = EPOCH_2024_05_01,
+) -> history.AvailabilityHistory:
+    """Constant traffic; errors exactly ``error_ratio`` of it, or binomial if ``seed`` is set."""
+    total = np.full(days, float(requests_per_day))
+    if seed is None:
+        bad = np.round(total * error_ratio)
+    else:
+        rng = np.random.default_rng(seed)
+        bad = rng.binomial(total.astype(np.int64), error_ratio).astype(np.float64)
+    return daily_availability(total, bad, bucket_seconds=bucket_seconds, start=start)
+
+
+def with_incident(
+    hist: history.AvailabilityHistory, *, first: int, buckets: int, error_ratio: float
+) -> history.AvailabilityHistory:
+    """A copy of ``hist`` whose buckets ``[first, first + buckets)`` fail at ``error_ratio``."""
+    bad = hist.bad.copy()
+    bad[first : first + buckets] = np.round(hist.total[first : first + buckets] * error_ratio)
+    return dataclasses.replace(hist, bad=bad)
+
+
+def with_buckets(
+    hist: history.AvailabilityHistory, indices: list[int], *, total: float, bad: float
+) -> history.AvailabilityHistory:
+    """A copy of ``hist`` with the given buckets' counts replaced (NaN, Inf, negatives...)."""
+    totals, bads = hist.total.copy(), hist.bad.copy()
+    totals[indices], bads[indices] = total, bad
+    return dataclasses.replace(hist, total=totals, bad=bads)
+
+
+def steady_latency(
+    days: int,
+    *,
+    requests_per_day: float = 100_000,
+    shares: tuple[float, ...] = (0.5, 0.9, 0.99, 0.999),
+    bounds: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0),
+    bucket_seconds: int = 86400,
+    start: int = EPOCH_2024_05_01,
+    seed: int | None = None,
+) -> history.LatencyHistory:
+    """Each bucket's cumulative counts at ``bounds`` are ``shares`` of its requests (+Inf: all).
+
+    With ``seed``, each bucket's requests are drawn multinomially around those shares instead.
+    """
+    buckets = days * (86400 // bucket_seconds)
+    per_bucket = requests_per_day * bucket_seconds / 86400
+    edges = np.array([*shares, 1.0])
+    if seed is None:
+        cumulative = np.tile(np.round(edges * per_bucket), (buckets, 1))
+    else:
+        rng = np.random.default_rng(seed)
+        probabilities = np.diff(edges, prepend=0.0)
+        counts = rng.multinomial(int(per_bucket), probabilities, size=buckets)
+        cumulative = np.cumsum(counts, axis=1).astype(np.float64)
+    return history.LatencyHistory(
+        bucket_seconds=bucket_seconds,
+        start=start,
+        bounds=(*bounds, math.inf),
+        cumulative=cumulative,
+        excluded=np.zeros(buckets, dtype=np.bool_),
+    )

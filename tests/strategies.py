@@ -1,0 +1,78 @@
+"""Hypothesis strategies for the statistical core, in one place (attrs keeps them so).
+
+Histories are built from a few drawn numbers per day (traffic and error ratio), with whole
+counts so sums are exact in floating point: properties such as "a worse day never raises a
+target" must hold exactly, not up to rounding noise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from sloreco import engine, history
+from tests import factories
+
+#: Small but complete settings: property tests run hundreds of recommendations, so they use
+#: fewer resamples than production; every code path (nested interval, backtest) still runs.
+FAST = engine.MethodSettings(
+    resamples=1000,
+    ci_outer_resamples=20,
+    ci_inner_resamples=200,
+    backtest_outer_resamples=5,
+    backtest_resamples=200,
+)
+
+seeds = st.integers(min_value=0, max_value=2**64 - 1)
+
+#: Daily error ratios from perfect to awful, weighted toward realistic small values.
+error_ratios = st.one_of(
+    st.just(0.0),
+    st.floats(min_value=0.0, max_value=0.01),
+    st.floats(min_value=0.0, max_value=1.0),
+)
+
+
+@st.composite
+def availability_histories(
+    draw: st.DrawFn, *, min_days: int = 8, max_days: int = 40
+) -> history.AvailabilityHistory:
+    """Whole-count histories with daily or 6-hourly buckets and realistic-to-wild error ratios."""
+    days = draw(st.integers(min_value=min_days, max_value=max_days))
+    bucket = draw(st.sampled_from([86400, 21600]))
+    per_day = 86400 // bucket
+    traffic = draw(st.lists(st.integers(1, 10_000), min_size=days, max_size=days))
+    ratios = draw(st.lists(error_ratios, min_size=days, max_size=days))
+    total = np.repeat(np.array(traffic, dtype=np.float64) * per_day, per_day)
+    bad = np.floor(total * np.repeat(np.array(ratios), per_day))
+    return history.AvailabilityHistory(
+        bucket_seconds=bucket,
+        start=factories.EPOCH_2024_05_01,
+        total=total,
+        bad=bad,
+        excluded=np.zeros(len(total), dtype=np.bool_),
+    )
+
+
+@st.composite
+def latency_histories(
+    draw: st.DrawFn, *, min_days: int = 8, max_days: int = 30
+) -> history.LatencyHistory:
+    """Daily whole-count histograms over four bounds with a drawn share of slow requests."""
+    days = draw(st.integers(min_value=min_days, max_value=max_days))
+    seed = draw(st.integers(0, 2**32 - 1))
+    slow = draw(st.floats(min_value=0.0, max_value=0.2))
+    rng = np.random.default_rng(seed)
+    probabilities = np.array([0.6, 0.3 - slow / 2, 0.1 - slow / 2, slow * 0.8, slow * 0.2])
+    probabilities = np.clip(probabilities, 0.0, None) / np.clip(probabilities, 0.0, None).sum()
+    traffic = rng.integers(100, 10_000, size=days)
+    counts = np.array([rng.multinomial(n, probabilities) for n in traffic], dtype=np.float64)
+    return history.LatencyHistory(
+        bucket_seconds=86400,
+        start=factories.EPOCH_2024_05_01,
+        bounds=(0.1, 0.25, 0.5, 1.0, math.inf),
+        cumulative=np.cumsum(counts, axis=1),
+        excluded=np.zeros(days, dtype=np.bool_),
+    )

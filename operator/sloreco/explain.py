@@ -33,6 +33,8 @@ INCIDENT_MIN_EVENTS = 3.0
 INCIDENTS_LISTED = 5
 #: Gaps listed in ``dataQuality``, the longest (keeps the object far below etcd's size limit).
 GAPS_LISTED = 20
+#: The CRD's ``maxLength`` for ``explanation.summary`` (crds/slorecommendations.yaml).
+SUMMARY_MAX_CHARS = 4096
 
 
 def baseline_ratio(bad: FloatArray, total: FloatArray) -> float:
@@ -465,7 +467,15 @@ def summary(
     if f.objective is not None:
         parts.append(objective_sentence(f.objective, window))
     parts.extend(quality.notes)
-    return " ".join(parts)
+    return clip(" ".join(parts), SUMMARY_MAX_CHARS)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut after its last whole sentence that fits in ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(". ", 0, limit - 1)
+    return text[: cut + 1] if cut > 0 else text[: limit - 1] + "…"
 
 
 def objective_sentence(objective: results.ObjectiveReport, window: str) -> str:

@@ -69,7 +69,12 @@ def cluster(
     found = kind.Cluster(kubeconfig=kubeconfig, reused=reused)
     try:
         found.verify_is_ours()
-        _note_version_skew(found)
+    except BaseException:
+        if not (reused or keep):  # never delete a cluster that is not proven ours
+            _delete_quietly(kubeconfig)
+        raise
+    _note_version_skew(found)
+    try:
         yield found
     finally:
         if request.session.testsfailed:
@@ -77,8 +82,8 @@ def cluster(
         if keep:
             kind.NOTES.append(
                 f"Kept the kind cluster {kind.CLUSTER!r} ({kind.KEEP_ENV}=1): "
-                f"export KUBECONFIG={kubeconfig}; delete it with "
-                f"`kind delete cluster --name {kind.CLUSTER}`."
+                f"export KUBECONFIG={kubeconfig} (or `kind export kubeconfig --name "
+                f"{kind.CLUSTER}`); delete it with `kind delete cluster --name {kind.CLUSTER}`."
             )
         else:
             _delete_quietly(kubeconfig)

@@ -76,8 +76,6 @@ DEPENDENCIES_MAX = 50
 #: already thousands of objects across a platform team's ServiceLevels.
 HISTORY_LIMIT_MIN = 1
 HISTORY_LIMIT_MAX = 100
-#: Each refresh queries Prometheus for the whole lookback; more often than this is load, not news.
-REFRESH_MIN_SECONDS = 60
 
 #: Percentiles outside this range make no latency objective: below the median is not a tail, and
 #: at 100 the quantile of a histogram is its last finite bound whatever the data.
@@ -117,7 +115,6 @@ class Duration:
     """A Prometheus duration string (``durations.PATTERN``), kept as written, greater than zero."""
 
     max_length: int = DURATION_MAX
-    min_seconds: int = 1
 
     @property
     def pattern(self) -> str:
@@ -133,11 +130,9 @@ class Duration:
             # final newline in Python, never in the API server's Go regexps).
             raise ValueError(f"invalid duration {value!r}: use Prometheus units like 5m, 1h, 28d")
         try:
-            seconds = durations.parse(value)
+            durations.parse(value)  # rejects zero
         except errors.InputError as exc:
             raise ValueError(exc.reason) from exc
-        if seconds < self.min_seconds:
-            raise ValueError(f"must be at least {durations.format(self.min_seconds)}")
         return value
 
 
@@ -228,7 +223,6 @@ Selector = Annotated[
 ]
 Reason = Annotated[str, pydantic.BeforeValidator(Text(max_length=REASON_MAX))]
 DurationText = Annotated[str, pydantic.BeforeValidator(Duration())]
-RefreshText = Annotated[str, pydantic.BeforeValidator(Duration(min_seconds=REFRESH_MIN_SECONDS))]
 Percentile = Annotated[
     Decimal,
     pydantic.BeforeValidator(
@@ -396,7 +390,7 @@ class ServiceLevelSpec(_Model):
     latency: LatencySpec | None = None
     window: DurationText = "28d"
     lookback: DurationText = "90d"
-    refresh_interval: RefreshText = "24h"
+    refresh_interval: DurationText = "24h"
     recommendation_ttl: Annotated[DurationText, pydantic.Field(alias="recommendationTTL")] = "48h"
     exclusions: Annotated[tuple[ExclusionSpec, ...], pydantic.Field(max_length=EXCLUSIONS_MAX)] = ()
     dependencies: Annotated[

@@ -221,15 +221,6 @@ def test_ttl_not_longer_than_refresh_is_rejected(
     ]
 
 
-def test_refresh_under_a_minute_is_rejected(kube_api: httpx.Client, namespace: str) -> None:
-    response = create(
-        kube_api, namespace, service_level(refreshInterval="30s", recommendationTTL="1h")
-    )
-    assert causes(response) == [
-        ("spec.refreshInterval", 'Invalid value: "30s": must be at least 1m')
-    ]
-
-
 def test_unknown_field_is_rejected_under_strict_validation(
     kube_api: httpx.Client, namespace: str
 ) -> None:

@@ -1,0 +1,150 @@
+"""Properties of the method over generated histories (Hypothesis; strategies in one place)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from decimal import Decimal
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sloreco import engine, history
+from tests import strategies
+
+WINDOW = 28 * 86400
+#: Each example runs whole recommendations; 60 keeps the suite fast and still explores.
+EXAMPLES = settings(max_examples=60, deadline=None)
+
+
+def recommend(hist: history.AvailabilityHistory, seed: int) -> dict[str, object]:
+    result = engine.recommend_availability(
+        hist, window_seconds=WINDOW, seed=seed, settings=strategies.FAST
+    )
+    return result.to_spec()
+
+
+def targets(spec: dict[str, object]) -> list[float]:
+    return [float(t["target"]) for t in spec["tiers"]]  # type: ignore[attr-defined]
+
+
+@EXAMPLES
+@given(strategies.availability_histories(), strategies.seeds)
+def test_availability_tiers_are_ordered(hist: history.AvailabilityHistory, seed: int) -> None:
+    found = targets(recommend(hist, seed))
+
+    assert found == sorted(found)
+
+
+@EXAMPLES
+@given(strategies.availability_histories(), strategies.seeds)
+def test_targets_and_intervals_are_percentages(
+    hist: history.AvailabilityHistory, seed: int
+) -> None:
+    spec = recommend(hist, seed)
+    numbers = [
+        float(value)
+        for tier in spec["tiers"]  # type: ignore[attr-defined]
+        for value in (
+            tier["target"],
+            tier["confidenceInterval"]["lower"],
+            tier["confidenceInterval"]["upper"],
+        )
+    ]
+
+    assert all(0 <= n <= 100 for n in numbers)
+
+
+@EXAMPLES
+@given(strategies.availability_histories(), strategies.seeds)
+def test_same_inputs_and_seed_give_the_same_bytes(
+    hist: history.AvailabilityHistory, seed: int
+) -> None:
+    copy = dataclasses.replace(hist, total=hist.total.copy(), bad=hist.bad.copy())
+
+    assert json.dumps(recommend(copy, seed)) == json.dumps(recommend(hist, seed))
+
+
+@EXAMPLES
+@given(
+    strategies.availability_histories(),
+    strategies.seeds,
+    st.integers(min_value=0),
+    st.floats(min_value=0.0, max_value=1.0),
+)
+def test_a_worse_day_never_raises_a_target(
+    hist: history.AvailabilityHistory, seed: int, pick: int, worse: float
+) -> None:
+    # Same traffic, more failures on one day: with the same seed every simulated window is
+    # built from the same days, so none of them can get better, and neither can any tier.
+    per_day = 86400 // hist.bucket_seconds
+    day = pick % (len(hist.total) // per_day)
+    bad = hist.bad.copy()
+    span = slice(day * per_day, (day + 1) * per_day)
+    bad[span] += np.floor((hist.total[span] - bad[span]) * worse)
+
+    before = targets(recommend(hist, seed))
+    after = targets(recommend(dataclasses.replace(hist, bad=bad), seed))
+
+    assert [min(a, b) for a, b in zip(after, before, strict=True)] == after
+
+
+@EXAMPLES
+@given(
+    strategies.availability_histories(),
+    strategies.seeds,
+    st.lists(st.tuples(st.integers(0, 40 * 86400), st.integers(1, 3 * 86400)), max_size=3),
+)
+def test_exclusions_remove_exactly_their_buckets(
+    hist: history.AvailabilityHistory, seed: int, windows: list[tuple[int, int]]
+) -> None:
+    exclusions = [history.Exclusion(hist.start + a, hist.start + a + n) for a, n in windows]
+    starts = hist.start + hist.bucket_seconds * np.arange(len(hist.total))
+    touched = np.zeros(len(hist.total), dtype=np.bool_)
+    for e in exclusions:
+        touched |= (starts < e.end) & (starts + hist.bucket_seconds > e.start)
+
+    excluded = history.exclude(hist, exclusions)
+
+    assert excluded.excluded.tolist() == touched.tolist()
+    assert (~np.isnan(excluded.total)).tolist() == (~touched).tolist()
+
+
+@EXAMPLES
+@given(strategies.availability_histories(min_days=12), strategies.seeds)
+def test_excluded_buckets_weigh_exactly_like_missing_ones(
+    hist: history.AvailabilityHistory, seed: int
+) -> None:
+    exclusion = history.Exclusion(hist.start, hist.start + 2 * 86400)
+    missing = hist.total.copy(), hist.bad.copy()
+    per_day = 86400 // hist.bucket_seconds
+    missing[0][: 2 * per_day] = missing[1][: 2 * per_day] = np.nan
+
+    excluded = recommend(history.exclude(hist, [exclusion]), seed)
+    blank = recommend(dataclasses.replace(hist, total=missing[0], bad=missing[1]), seed)
+
+    assert excluded["tiers"] == blank["tiers"]
+
+
+@EXAMPLES
+@given(strategies.latency_histories(), strategies.seeds)
+def test_latency_thresholds_loosen_with_confidence(hist: history.LatencyHistory, seed: int) -> None:
+    spec = engine.recommend_latency(
+        hist, percentile=Decimal("99"), window_seconds=WINDOW, seed=seed, settings=strategies.FAST
+    ).to_spec()
+    thresholds = [float(t["threshold"]) for t in spec["tiers"]]  # type: ignore[attr-defined]
+
+    assert thresholds == sorted(thresholds, reverse=True)
+
+
+@EXAMPLES
+@given(strategies.latency_histories(), strategies.seeds)
+def test_latency_targets_are_percentages_at_a_bound(
+    hist: history.LatencyHistory, seed: int
+) -> None:
+    result = engine.recommend_latency(
+        hist, percentile=Decimal("99"), window_seconds=WINDOW, seed=seed, settings=strategies.FAST
+    )
+
+    assert all(0 <= t.target <= 100 and t.bucket_bound in hist.bounds for t in result.tiers)

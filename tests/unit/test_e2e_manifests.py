@@ -376,7 +376,7 @@ def test_e2e_history_is_the_demo_history_and_covers_every_sample() -> None:
         assert lookback <= days * 86400, sample["metadata"]["name"]
 
 
-def test_e2e_synth_script_writes_openmetrics_promtool_can_read(tmp_path: Path) -> None:
+def test_e2e_synth_script_writes_openmetrics(tmp_path: Path) -> None:
     """Run the init container's inline script here, shortened to 8 days of one service."""
     (script, _, first, *_), env = synth_args()
     out = tmp_path / "history.om"
@@ -404,7 +404,7 @@ def test_e2e_synth_script_writes_openmetrics_promtool_can_read(tmp_path: Path) -
     assert not (tmp_path / "history.om.spill").exists()
 
 
-def test_e2e_backfill_makes_one_block_per_span() -> None:
+def test_e2e_backfill_fills_the_servers_data_directory() -> None:
     backfill = next(c for c in prometheus_pod()["initContainers"] if c["name"] == "backfill")
     (script,) = backfill["args"]
     assert "promtool tsdb create-blocks-from openmetrics" in script

@@ -21,7 +21,7 @@ _RE = re.compile(PATTERN)
 
 def parse(text: str, *, field: str | None = None) -> int:
     """Return the duration in seconds; raise ``InputError`` naming ``field`` if malformed."""
-    match = _RE.match(text)
+    match = _RE.fullmatch(text)
     if not text or match is None:
         raise errors.InputError(
             f"invalid duration {text!r}: use Prometheus units like 5m, 1h, 28d", field=field
@@ -35,7 +35,7 @@ def parse(text: str, *, field: str | None = None) -> int:
     return seconds
 
 
-def format(seconds: int) -> str:  # noqa: A001 — mirrors ``parse``; module-qualified at call sites
+def format(seconds: int) -> str:  # shadows the builtin on purpose: durations.format
     """Render seconds in the shortest Prometheus form (``90000`` → ``1d1h``)."""
     if seconds <= 0:
         raise ValueError(f"duration must be positive, got {seconds}")

@@ -168,7 +168,8 @@ def tier_sentence(
     )
     return (
         f"{head}; {level}% interval {interval.lower}–{interval.upper}; "
-        f"model chance of missing it {chance(tier.breach_probability)}; {tested}."
+        f"chance a future window misses it, allowing for what a history this long can "
+        f"miss, {chance(tier.breach_probability)}; {tested}."
     )
 
 

@@ -1,0 +1,85 @@
+"""explain: incidents, baselines, gaps, dependency shares and the words."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from sloreco import explain, results
+
+
+def test_baseline_is_the_traffic_weighted_median_day() -> None:
+    total = np.array([100.0, 100.0, 100.0, 10.0])
+    bad = np.array([1.0, 1.0, 50.0, 5.0])  # one incident day; one quiet day
+
+    assert explain.baseline_ratio(bad, total) == 0.01
+
+
+def test_baseline_without_traffic_is_zero() -> None:
+    assert explain.baseline_ratio(np.zeros(3), np.zeros(3)) == 0.0
+
+
+def test_an_hour_far_above_the_baseline_is_an_incident() -> None:
+    total = np.full(4, 1000.0)
+    bad = np.array([1.0, 30.0, 9.0, 2.0])
+
+    assert explain.incident_mask(bad, total, 0.001).tolist() == [False, True, False, False]
+
+
+def test_a_couple_of_errors_on_a_quiet_hour_are_no_incident() -> None:
+    assert explain.incident_mask(np.array([2.0]), np.array([3.0]), 0.0).tolist() == [False]
+
+
+def test_adjacent_flagged_buckets_form_one_incident_with_its_share() -> None:
+    bad = np.array([0.0, 40.0, 40.0, 0.0, 20.0])
+    total = np.full(5, 100.0)
+    mask = bad > 0
+
+    found, share = explain.incidents(bad, total, mask, start=0, bucket_seconds=3600)
+
+    assert ([(i.start, i.end, i.share) for i in found], share) == (
+        [(3600, 3 * 3600, 0.8), (4 * 3600, 5 * 3600, 0.2)],
+        1.0,
+    )
+
+
+def test_only_the_longest_gaps_are_listed() -> None:
+    present = np.ones(200, dtype=np.bool_)
+    present[::4] = False  # 50 one-bucket gaps
+    present[101:110] = False  # one long gap, 100-109, swallowing three short ones
+    excluded = np.zeros(200, dtype=np.bool_)
+
+    listed, more = explain.gaps(present, excluded, start=0, bucket_seconds=60)
+
+    assert (len(listed), more, results.Gap(100 * 60, 110 * 60) in listed) == (
+        explain.GAPS_LISTED,
+        48 - explain.GAPS_LISTED,
+        True,
+    )
+
+
+def test_text_is_clipped_after_a_whole_sentence() -> None:
+    assert explain.clip("One. Two. Three.", 12) == "One. Two."
+
+
+def tier(name: str, target: str) -> results.Tier:
+    return results.Tier(
+        name=name,
+        confidence=0.99,
+        target=Decimal(target),
+        breach_probability=0.01,
+        confidence_interval=results.Interval(0.9, Decimal(target), Decimal(target)),
+        error_budget=results.ErrorBudget(0, Decimal(0)),
+    )
+
+
+def test_dependency_budget_share_and_bottleneck() -> None:
+    impacts = explain.dependency_impacts(
+        (("db", 0.999), ("cache", 0.9999)), (tier("balanced", "99.5"), tier("perfect", "100"))
+    )
+
+    assert [(d.name, d.bottleneck, d.budget_share) for d in impacts] == [
+        ("db", True, (("balanced", (1 - 0.999) / (1 - 0.995)), ("perfect", None))),
+        ("cache", False, (("balanced", (1 - 0.9999) / (1 - 0.995)), ("perfect", None))),
+    ]

@@ -1,0 +1,58 @@
+"""report: the text people read (``sloreco recommend --output table``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sloreco import engine, report
+from tests import factories
+
+
+def test_tiers_are_side_by_side_with_their_targets() -> None:
+    result = engine.recommend_availability(
+        factories.steady_availability(40, seed=1), window_seconds=28 * 86400, seed=1
+    )
+
+    row = next(
+        line for line in report.render_text(result).splitlines() if line.startswith("target")
+    )
+
+    assert row.split() == ["target", *(f"{t.target}%" for t in result.tiers)]
+
+
+def test_latency_targets_show_their_bucket_bound() -> None:
+    result = engine.recommend_latency(
+        factories.steady_latency(40, seed=1),
+        percentile=Decimal("99"),
+        window_seconds=28 * 86400,
+        seed=1,
+    )
+
+    text = report.render_text(result)
+
+    assert f"{result.tiers[0].target}% ≤ {result.tiers[0].bucket_bound}s" in text
+
+
+def test_capped_tiers_are_marked() -> None:
+    result = engine.recommend_availability(
+        factories.steady_availability(40, error_ratio=0.00001, seed=1),
+        window_seconds=28 * 86400,
+        seed=1,
+        dependencies=[engine.Dependency("db", 0.999)],
+    )
+
+    row = next(
+        line for line in report.render_text(result).splitlines() if line.startswith("capped")
+    )
+
+    assert row.split() == ["capped", "yes", "yes", "no"]
+
+
+def test_the_explanation_closes_the_report() -> None:
+    result = engine.recommend_availability(
+        factories.steady_availability(40, seed=1), window_seconds=28 * 86400, seed=1
+    )
+
+    text = report.render_text(result)
+
+    assert " ".join(text.split()).endswith(" ".join(result.explanation.summary.split()))

@@ -87,5 +87,5 @@ docker-build: ## Build the operator image (needs a Docker engine).
 	docker build -t $(IMG) .
 
 .PHONY: test-e2e
-test-e2e: dev ## End-to-end tests on a kind cluster (opt-in; needs Docker and kind).
+test-e2e: dev controlplane ## End-to-end tests on a kind cluster (opt-in; needs Docker and kind).
 	$(PY) -m pytest -m e2e tests/e2e

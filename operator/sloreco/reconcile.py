@@ -131,6 +131,8 @@ async def run(
     """Reconcile one ServiceLevel; ``now`` is epoch seconds, ``may_query`` honours backoff."""
     meta = body["metadata"]
     namespace, name, generation = meta["namespace"], meta["name"], int(meta.get("generation", 1))
+    if meta.get("deletionTimestamp"):
+        return Outcome()  # being deleted: its children go with it (owner references)
     work = _Pass()
     try:
         spec = specs.parse_service_level_spec(body.get("spec") or {})

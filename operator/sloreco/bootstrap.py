@@ -99,7 +99,7 @@ class Draws:
         return cls(window_days, block_days, windows, outer, shortest_block)
 
 
-#: Up to this many columns, each column is summed through 1-D ``take`` (measured on numpy 2:
+#: Up to this many columns, block sums are gathered column by column (measured on numpy 2:
 #: 10,000 windows of 2 columns in 0.25 ms, against 3.6 ms gathering rows of a 2-D array).
 _FEW_COLUMNS = 16
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pytest
 
-from sloreco import engine, errors, history, synth
+from sloreco import engine, errors, history, promql, synth
 from sloreco import prometheus as promclient
 from sloreco.testing import prometheus as promtest
 from tests.fixtures.prometheus import PrometheusHistory
@@ -282,3 +282,32 @@ def test_a_stopped_source_is_unreachable_and_comes_back_on_the_same_url(
 
 def prometheus_retry_without_waiting() -> promclient.RetryPolicy:
     return promclient.RetryPolicy(attempts=2, first_delay=0.0)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'quote " inside',
+        "back\\slash \\d+",
+        "new\nline and\ttab",
+        "ünïcødé ✓",
+        '"} or vector(1) or up{a="',
+        "\x7f\x01",
+    ],
+)
+def test_rendered_label_values_reach_prometheus_unchanged(
+    prometheus: PrometheusHistory, value: str
+) -> None:
+    # absent() echoes the labels of its selector's equality matchers: Prometheus's own parser
+    # shows what it read from our rendering — the same value, and nothing spliced around it.
+    selector = promql.Selector("no_such_metric", (promql.Matcher("probe", "=", value),))
+    expr = promql.Expr(f"absent({selector.render()})")
+
+    async def read() -> list[dict[str, str]]:
+        async with client(prometheus.url) as source:
+            found = await source.query_range(
+                expr, start=prometheus.end, end=prometheus.end, step=60
+            )
+            return [dict(s.labels) for s in found]
+
+    assert [{"probe": value}] == run(read())

@@ -276,7 +276,10 @@ def recommend_latency(
     """Latency tiers: "P% of requests within T" for a compliance window (SPEC §3.2)."""
     s = settings
     days_in_window = window_days(window_seconds)
-    q = float(_percent_input(percentile, "latency.percentile", allow_100=False) or 0) / 100
+    p = _percent_input(percentile, "latency.percentile", allow_100=False)
+    assert p is not None
+    p = p.normalize() if p == p.to_integral_value() else p  # "99", not "99.0" nor "9.9E+1"
+    q = float(p / 100)
     objective = _latency_objective(current_objective)
     _check_bounds(history.bounds)
     counts_by_bucket, present = histories.clean_latency(history)
@@ -377,8 +380,8 @@ def recommend_latency(
         incident_share=share,
         uncapped=chosen.values,
         objective=report,
-        notes=explain.tail_notes(in_inf, q=q, highest=float(bounds[-2])),
-        percentile=Decimal(repr(q * 100)).normalize(),
+        notes=explain.tail_notes(in_inf, percentile=p, highest=float(bounds[-2])),
+        percentile=p,
         tail_limited=tuple(float(t) >= float(bounds[-2]) for t in chosen.thresholds),
     )
     return explain.assemble(facts, s)

@@ -501,13 +501,13 @@ def objective_sentence(objective: results.ObjectiveReport, window: str) -> str:
     return text
 
 
-def tail_notes(in_inf: BoolArray, *, q: float, highest: float) -> tuple[str, ...]:
+def tail_notes(in_inf: BoolArray, *, percentile: Decimal, highest: float) -> tuple[str, ...]:
     """A note when the percentile reached the ``+Inf`` bucket in some simulated windows."""
     if not in_inf.any():
         return ()
-    percentile = results.number(Decimal(repr(q * 100)).normalize())
     return (
-        f"In {chance(float(in_inf.mean()))} of simulated windows p{percentile} fell above the "
+        f"In {chance(float(in_inf.mean()))} of simulated windows p{results.number(percentile)} "
+        "fell above the "
         f"highest finite bucket bound ({results.bound(highest)}s); it is reported as that bound, "
         "and the histogram needs a larger bucket to show how slow those windows were.",
     )

@@ -388,3 +388,14 @@ def test_too_little_latency_history_raises_with_the_days_found() -> None:
         recommend_latency(factories.steady_latency(5))
 
     assert caught.value.days_found == 5.0
+
+
+def test_percentile_is_written_as_given() -> None:
+    result = engine.recommend_latency(
+        factories.steady_latency(30, seed=1),
+        percentile=Decimal("99.99"),
+        window_seconds=WINDOW,
+        seed=1,
+    )
+
+    assert result.to_spec()["percentile"] == "99.99"

@@ -97,9 +97,10 @@ def test_quoted_values_parse_back_unchanged(value: str) -> None:
 
 
 def test_regex_escape_escapes_only_re2_metacharacters() -> None:
-    assert promql.regex_escape(
-        r"a.b|c-d e()[]{}*+?^$\\"[:-1]
-    ) == r"a\.b\|c-d e\(\)\[\]\{\}\*\+\?\^\$\\"
+    assert (
+        promql.regex_escape(r"a.b|c-d e()[]{}*+?^$\\"[:-1])
+        == r"a\.b\|c-d e\(\)\[\]\{\}\*\+\?\^\$\\"
+    )
 
 
 def test_one_of_matches_exactly_the_given_values() -> None:
@@ -108,9 +109,10 @@ def test_one_of_matches_exactly_the_given_values() -> None:
 
 def test_increase_sum_wraps_the_rendered_selector() -> None:
     selector = promql.parse_selector("x{ code =~ '5..' }", field="f")
-    assert promql.increase_sum(
-        selector, bucket_seconds=3600, by=("le",)
-    ) == 'sum by (le) (increase(x{code=~"5.."}[1h]))'
+    assert (
+        promql.increase_sum(selector, bucket_seconds=3600, by=("le",))
+        == 'sum by (le) (increase(x{code=~"5.."}[1h]))'
+    )
 
 
 def test_grouping_labels_are_validated() -> None:

@@ -130,6 +130,11 @@ def pct(value: Decimal | float) -> str:
     return f"{results.percent(value).rstrip('0').rstrip('.')}%"
 
 
+def share_text(share: float) -> str:
+    """A share of events for prose: one decimal is all a reader needs (``31.8%``)."""
+    return f"{share * 100:.1f}%"
+
+
 def chance(probability: float) -> str:
     """A probability in words-friendly percent (``0.9%``, ``< 0.01%``)."""
     if probability <= 0:
@@ -379,14 +384,14 @@ def limits(
             found.append(
                 results.Limit(
                     "incidents",
-                    f"without the incidents (holding {pct(f.incident_share)} of bad events) the "
-                    f"data would support {pct(better)}",
+                    f"without the incidents (holding {share_text(f.incident_share)} of bad "
+                    f"events) the data would support about {pct(better)}",
                 )
             )
     elif f.sli == "latency" and f.incidents and f.incident_share >= 0.5:
         found.append(
             results.Limit(
-                "incidents", f"incidents hold {pct(f.incident_share)} of the slow requests"
+                "incidents", f"incidents hold {share_text(f.incident_share)} of the slow requests"
             )
         )
     if f.tail_limited and f.tail_limited[i]:
@@ -448,8 +453,8 @@ def summary(
         top = f.incidents[0]
         parts.append(
             f"The largest incident ({results.rfc3339(top.start)} to {results.rfc3339(top.end)}) "
-            f"held {pct(top.share)} of all {noun}; all incidents together held "
-            f"{pct(f.incident_share)}."
+            f"held {share_text(top.share)} of all {noun}; all incidents together held "
+            f"{share_text(f.incident_share)}."
         )
     else:
         parts.append(f"No incident stood out: the {noun} were spread out over time.")

@@ -61,10 +61,11 @@ def child_name(parent: str, sli: str, spec: Mapping[str, Any], *, revision: int 
     return f"{prefix}-{digest}"
 
 
-def tier_summary(sli: str, tier: Mapping[str, Any]) -> str:
-    """The short form shown in ``kubectl get sloreco`` columns."""
-    if sli == "latency" and tier.get("bucketBound"):
-        return f"{tier['target']}% ≤ {tier['bucketBound']}s"
+def tier_summary(sli: str, tier: Mapping[str, Any], *, percentile: object = None) -> str:
+    """The short form shown in ``kubectl get sloreco`` columns: the target for availability,
+    the latency threshold the tier promises for the requested percentile."""
+    if sli == "latency" and tier.get("threshold") is not None:
+        return f"p{percentile} ≤ {tier['threshold']}s"
     return f"{tier['target']}%"
 
 
@@ -78,7 +79,11 @@ def child_spec(
 ) -> Obj:
     """The immutable spec: the engine's document plus who it is for and when it expires."""
     sli = str(recommendation["sli"])
-    tiers = [{**tier, "summary": tier_summary(sli, tier)} for tier in recommendation["tiers"]]
+    percentile = recommendation.get("percentile")
+    tiers = [
+        {**tier, "summary": tier_summary(sli, tier, percentile=percentile)}
+        for tier in recommendation["tiers"]
+    ]
     return {
         "serviceLevel": parent_name,
         "service": service,

@@ -37,6 +37,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.posting.level = logging.WARNING  # our own events say what happened; skip kopf's
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the log
     creds = (
         kube.load_in_cluster()
         if "KUBERNETES_SERVICE_HOST" in os.environ

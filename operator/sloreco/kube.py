@@ -14,6 +14,7 @@ and a dozen REST paths do not justify a generated client of several hundred thou
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import dataclasses
@@ -35,6 +36,12 @@ SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 #: Seconds per API call; the apiserver answers writes in milliseconds, so 30 s means "it is down".
 DEFAULT_TIMEOUT = 30.0
+#: 429 (priority and fairness, or "storage is (re)initializing" right after a CRD appears) and
+#: 503 are the apiserver asking us to come back shortly; a few quick retries ride them out before
+#: the pass gives up and kopf's own backoff takes over.
+RETRY_STATUSES = frozenset({429, 503})
+RETRY_ATTEMPTS = 5
+RETRY_BASE_DELAY = 0.2  # seconds, doubled per attempt: 0.2 + 0.4 + ... = 6.2 s at most
 
 Obj = dict[str, Any]
 
@@ -114,6 +121,13 @@ def _ssl_context(creds: Credentials) -> ssl.SSLContext | bool:
     if creds.certificate_path:
         context.load_cert_chain(creds.certificate_path, creds.private_key_path)
     return context
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return min(float(response.headers.get("Retry-After", "")), 10.0)
+    except ValueError:
+        return None
 
 
 def path_for(plural: str, namespace: str, name: str | None = None, *, sub: str = "") -> str:
@@ -212,12 +226,16 @@ class KubeClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Obj:
-        try:
-            response = await self._http.request(
-                method, path, json=json, params=params, headers=headers
-            )
-        except httpx.HTTPError as exc:
-            raise errors.KubeError(f"{method} {path} failed: {exc!r}") from exc
+        for attempt in range(RETRY_ATTEMPTS):
+            try:
+                response = await self._http.request(
+                    method, path, json=json, params=params, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                raise errors.KubeError(f"{method} {path} failed: {exc!r}") from exc
+            if response.status_code not in RETRY_STATUSES or attempt == RETRY_ATTEMPTS - 1:
+                break
+            await asyncio.sleep(_retry_after(response) or RETRY_BASE_DELAY * 2**attempt)
         if response.is_success:
             return cast("Obj", response.json()) if response.content else {}
         try:

@@ -110,10 +110,9 @@ def test_manifest_is_owned_by_its_parent_as_controller() -> None:
     ]
 
 
-def test_latency_tier_summary_names_the_bucket_bound() -> None:
-    assert children.tier_summary("latency", {"target": "99.2", "bucketBound": "0.5"}) == (
-        "99.2% ≤ 0.5s"
-    )
+def test_latency_tier_summary_names_percentile_and_threshold() -> None:
+    tier = {"target": "99.2", "threshold": "0.4218", "bucketBound": "0.5"}
+    assert children.tier_summary("latency", tier, percentile="99") == "p99 ≤ 0.4218s"
 
 
 def test_newest_first_orders_by_data_end_then_name() -> None:

@@ -181,6 +181,19 @@ def apply_crds(
         f"--timeout={int(timeout_s)}s",
         *files,
     )
+    # For about a second after Established the apiserver still answers LIST with
+    # "429 storage is (re)initializing"; wait until each new resource can be listed.
+    resources = [
+        name.split("/", 1)[1] for name in _kubectl(cp, "get", *files, "-o", "name").split()
+    ]
+    deadline = time.monotonic() + timeout_s
+    for resource in resources:
+        while subprocess.run(
+            cp.kubectl_args("get", resource, "--all-namespaces"), capture_output=True, check=False
+        ).returncode:
+            if time.monotonic() > deadline:
+                raise ControlPlaneError(f"{resource} is not listable {timeout_s:.0f}s after apply")
+            time.sleep(0.1)
 
 
 # --- internals -----------------------------------------------------------------------------

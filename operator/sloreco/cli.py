@@ -136,7 +136,7 @@ def _one_line(text: str) -> str:
 def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     options = _options(args)
     histories = _from_input(args) if args.input is not None else _from_prometheus(args)
-    specs: list[dict[str, Any]] = []
+    specs: list[dict[str, object]] = []
     texts: list[str] = []
     code = EXIT_OK
     for sli in ("availability", "latency"):
@@ -185,7 +185,7 @@ def _compute(
     )
 
 
-def _render(specs: list[dict[str, Any]], texts: list[str], *, options: Options) -> str:
+def _render(specs: list[dict[str, object]], texts: list[str], *, options: Options) -> str:
     doc: dict[str, Any] = {} if options.service is None else {"service": options.service}
     doc["recommendations"] = specs
     # Keys keep the engine's fixed order (``results.to_spec``: what, then tiers, then why), which
@@ -194,13 +194,9 @@ def _render(specs: list[dict[str, Any]], texts: list[str], *, options: Options) 
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if options.output == "yaml":
         return str(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
-    blocks = []
-    for rec, text in zip(specs, texts, strict=True):
-        title = f"{options.service} — {rec['sli']}" if options.service else rec["sli"]
-        lookback = rec["lookback"]
-        header = f"{title}  (window {rec['window']}, data {lookback['start']} to {lookback['end']})"
-        blocks.append(f"{header}\n{'=' * len(header)}\n{text.rstrip()}\n")
-    return "\n".join(blocks)
+    # ``report.render_text`` heads each SLI with what, window and history range already.
+    heading = [f"Service: {options.service}\n"] if options.service is not None else []
+    return "\n".join([*heading, *(text.rstrip() + "\n" for text in texts)])
 
 
 # --- where the history comes from ------------------------------------------------------------
@@ -512,3 +508,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--output", choices=("table", "json", "yaml"), default="table")
     return parser
+
+
+if __name__ == "__main__":  # ``python -m sloreco.cli``, for a checkout without the console script
+    sys.exit(main())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol
 
@@ -24,8 +23,9 @@ BoolArray = history.BoolArray
 #: An hour is part of an incident when its error ratio is at least ten times (one order of
 #: magnitude) the normal ratio…
 INCIDENT_FACTOR = 10.0
-#: …and its excess over the normal count is beyond Poisson noise: 4 standard deviations, which
-#: over 2,160 hourly buckets (90 days) flags a steady service by chance about once in 15 years.
+#: …and its excess over the normal count is beyond Poisson noise: 4 standard deviations, a
+#: 3-in-100,000 chance per hour, so a steady service shows a false incident once in ~3.5 years
+#: of hourly buckets (and at high traffic the tenfold factor binds first anyway).
 INCIDENT_SIGMAS = 4.0
 #: …and it holds at least this many bad events: a single failed request is never an incident.
 INCIDENT_MIN_EVENTS = 3.0
@@ -140,10 +140,6 @@ def chance(probability: float) -> str:
     if probability <= 0:
         return "under 0.01%"
     return f"{results.fixed(probability * 100, 2)}%"
-
-
-def limits_text(limits: Sequence[results.Limit]) -> str:
-    return "; ".join(f"{limit.factor}: {limit.detail}" for limit in limits)
 
 
 def tier_sentence(

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal, TextIO
 
+import numpy as np
 import yaml
 
 from sloreco import (
@@ -175,6 +176,12 @@ def _compute(
             seed=seed,
             dependencies=options.dependencies,
             current_objective=options.objective_availability,
+        )
+    if not np.isfinite(data.cumulative).any():
+        # The reader's shape for "no series matched" has only the +Inf bound, which the engine
+        # would reject as a malformed histogram (exit 2); it is missing data (exit 3).
+        raise errors.InsufficientDataError(
+            "no histogram data at all in the lookback (0 days found)", days_found=0.0
         )
     return engine.recommend_latency(
         data,

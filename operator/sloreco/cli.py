@@ -6,6 +6,11 @@ prints the three tiers: a table for people, or JSON/YAML shaped like ``SloRecomm
 for tools. Nothing here computes statistics; this module only turns flags into the engine's
 arguments and its results or errors into output and an exit code.
 
+The JSON/YAML document is ``{"service": <--service, if given>, "recommendations": [...]}`` with
+one ``results.SliResult.to_spec()`` per SLI, availability first: the same camelCase fields, in
+the same order, as ``SloRecommendation.spec`` minus what only a cluster knows (names, times of
+generation and expiry). An SLI without enough history is left out and named on stderr (exit 3).
+
 Determinism: the data end is ``--at`` (default now) aligned down to the bucket, and the bootstrap
 seed comes from stable inputs (``--service`` or else the selectors, the SLI, the data end), so
 the same command at the same ``--at`` prints the same bytes. ``--service`` plays the part of the
@@ -25,7 +30,7 @@ import sys
 import time
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Literal, TextIO
+from typing import Literal, TextIO
 
 import numpy as np
 import yaml
@@ -151,7 +156,7 @@ def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
             str(data.end),
         )
         try:
-            result = _compute(sli, data, options=options, seed=seed)
+            result = _compute(data, options=options, seed=seed)
         except errors.InsufficientDataError as exc:
             print(f"sloreco: {sli}: {_one_line(str(exc))}", file=err)
             code = EXIT_INSUFFICIENT
@@ -163,7 +168,6 @@ def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
 
 
 def _compute(
-    sli: Sli,
     data: history.AvailabilityHistory | history.LatencyHistory,
     *,
     options: Options,
@@ -193,7 +197,7 @@ def _compute(
 
 
 def _render(specs: list[dict[str, object]], texts: list[str], *, options: Options) -> str:
-    doc: dict[str, Any] = {} if options.service is None else {"service": options.service}
+    doc: dict[str, object] = {} if options.service is None else {"service": options.service}
     doc["recommendations"] = specs
     # Keys keep the engine's fixed order (``results.to_spec``: what, then tiers, then why), which
     # is as deterministic as sorting and reads in the order a person asks the questions.

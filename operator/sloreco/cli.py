@@ -28,6 +28,7 @@ import re
 import ssl
 import sys
 import time
+import urllib.parse
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal, TextIO
@@ -291,9 +292,11 @@ def _from_prometheus(args: argparse.Namespace) -> Histories:
         _readable(args.bearer_token_file, field="--bearer-token-file")
     if args.ca_file is not None:
         _readable(args.ca_file, field="--ca-file")
+    url = _url(args.prometheus)
     config = prometheus.SourceConfig(
-        name="cli",
-        url=_url(args.prometheus),
+        # The name appears in the reader's errors; host:port says which server a person meant.
+        name=urllib.parse.urlsplit(url).netloc,
+        url=url,
         bearer_token_file=args.bearer_token_file,
         ca_file=args.ca_file,
         timeout=float(durations.parse(args.timeout or DEFAULT_TIMEOUT, field="--timeout")),

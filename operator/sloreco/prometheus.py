@@ -304,7 +304,8 @@ class PrometheusClient:
             "start": str(start),
             "end": str(end),
             "step": str(step),
-            "timeout": f"{self.config.timeout:g}s",
+            # Plain seconds: Prometheus reads a float here, while "0.5s" would be bad_data.
+            "timeout": f"{self.config.timeout:g}",
         }
         failure: errors.SourceError | None = None
         for attempt in range(self.retry.attempts):

@@ -266,6 +266,23 @@ def test_batched_reads_equal_single_reads(
     assert expected == actual
 
 
+def test_a_fractional_timeout_is_sent_in_a_form_prometheus_accepts(
+    prometheus: PrometheusHistory,
+) -> None:
+    async def read() -> history.AvailabilityHistory:
+        config = promclient.SourceConfig(name="test", url=prometheus.url, timeout=2.5)
+        async with promclient.PrometheusClient(config) as source:
+            return await source.read_availability(
+                total="http_requests_total",
+                errors='http_requests_total{code=~"5.."}',
+                start=prometheus.end - 86400,
+                end=prometheus.end,
+                bucket_seconds=HOUR,
+            )
+
+    assert int(np.isfinite(run(read()).total).sum()) == 24
+
+
 def test_a_stopped_source_is_unreachable_and_comes_back_on_the_same_url(
     private_prometheus: promtest.PrometheusServer, prometheus: PrometheusHistory
 ) -> None:

@@ -298,6 +298,14 @@ async def _refresh(
             status.DATA_SUFFICIENT, False, "InsufficientHistory", f"{sli}: {exc}"
         )
         return
+    except errors.InputError as exc:
+        # What Prometheus returned cannot be analysed (e.g. a histogram selector that matches no
+        # series leaves only a +Inf bound): no usable data, said in words, not a crash.
+        work.insufficient.append(sli)
+        work.conditions[status.DATA_SUFFICIENT] = status.Condition(
+            status.DATA_SUFFICIENT, False, "NoUsableData", f"{sli}: {exc}"
+        )
+        return
     except errors.SourceError as exc:
         work.source_failed = True
         reason = "QueryFailed" if isinstance(exc, errors.QueryError) else "SourceUnreachable"

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 import ssl
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -152,7 +151,7 @@ class PrometheusClient:
         """Requests and failed requests per bucket on ``[start, end)``."""
         total_sel = _selector(total, field="total")
         error_sel = _selector(errors, field="errors")
-        grid = _Grid.of(start, end, bucket_seconds)
+        grid = promjson.Grid.of(start, end, bucket_seconds)
         total_series, error_series = await asyncio.gather(
             self.query_range(
                 promql.increase_sum(total_sel, bucket_seconds=bucket_seconds), **grid.query()
@@ -161,16 +160,16 @@ class PrometheusClient:
                 promql.increase_sum(error_sel, bucket_seconds=bucket_seconds), **grid.query()
             ),
         )
-        return _availability(grid, total_series, error_series)
+        return promjson.availability(grid, total_series, error_series)
 
     async def read_latency(
         self, *, histogram: str | promql.Selector, start: int, end: int, bucket_seconds: int
     ) -> history.LatencyHistory:
         """Cumulative per-``le`` request counts per bucket on ``[start, end)``."""
         selector = _selector(histogram, field="histogram", histogram=True)
-        grid = _Grid.of(start, end, bucket_seconds)
+        grid = promjson.Grid.of(start, end, bucket_seconds)
         expr = promql.increase_sum(selector, bucket_seconds=bucket_seconds, by=("le",))
-        return _latency(grid, await self.query_range(expr, **grid.query()))
+        return promjson.latency(grid, await self.query_range(expr, **grid.query()))
 
     # --- many services at once ----------------------------------------------------------------
 
@@ -198,7 +197,7 @@ class PrometheusClient:
         """
         total_sel = _selector(total, field="total")
         error_sel = _selector(errors, field="errors")
-        grid = _Grid.of(start, end, bucket_seconds)
+        grid = promjson.Grid.of(start, end, bucket_seconds)
 
         async def chunk(names: Sequence[str]) -> dict[str, history.AvailabilityHistory]:
             by_total, by_errors = await asyncio.gather(
@@ -206,7 +205,7 @@ class PrometheusClient:
                 self._grouped(error_sel, label=label, names=names, grid=grid, aggregate=aggregate),
             )
             return {
-                name: _availability(grid, by_total.get(name, []), by_errors.get(name, []))
+                name: promjson.availability(grid, by_total.get(name, []), by_errors.get(name, []))
                 for name in names
             }
 
@@ -226,13 +225,13 @@ class PrometheusClient:
     ) -> dict[str, history.LatencyHistory]:
         """``read_latency`` for every ``label=value``; see ``read_availability_many``."""
         selector = _selector(histogram, field="histogram", histogram=True)
-        grid = _Grid.of(start, end, bucket_seconds)
+        grid = promjson.Grid.of(start, end, bucket_seconds)
 
         async def chunk(names: Sequence[str]) -> dict[str, history.LatencyHistory]:
             found = await self._grouped(
                 selector, label=label, names=names, grid=grid, aggregate=aggregate, extra=("le",)
             )
-            return {name: _latency(grid, found.get(name, [])) for name in names}
+            return {name: promjson.latency(grid, found.get(name, [])) for name in names}
 
         return await self._chunked(chunk, values, chunk_size)
 
@@ -256,7 +255,7 @@ class PrometheusClient:
         *,
         label: str,
         names: Sequence[str],
-        grid: _Grid,
+        grid: promjson.Grid,
         aggregate: Aggregate,
         extra: tuple[str, ...] = (),
     ) -> dict[str, list[promjson.Series]]:
@@ -398,111 +397,3 @@ def _retry_after(response: httpx.Response) -> float | None:
         return float(response.headers.get("Retry-After", ""))
     except ValueError:
         return None  # absent, or an HTTP date: our own backoff applies
-
-
-@dataclasses.dataclass(frozen=True)
-class _Grid:
-    """The bucket grid ``[start, end)``; value at ``start + (i+1)*bucket`` is bucket ``i``."""
-
-    start: int
-    bucket: int
-    size: int
-
-    @classmethod
-    def of(cls, start: int, end: int, bucket: int) -> _Grid:
-        if bucket <= 0 or end <= start or (end - start) % bucket:
-            raise ValueError(f"[{start}, {end}) is not a whole number of {bucket}s buckets")
-        return cls(start, bucket, (end - start) // bucket)
-
-    def query(self) -> dict[str, int]:
-        return {
-            "start": self.start + self.bucket,
-            "end": self.start + self.size * self.bucket,
-            "step": self.bucket,
-        }
-
-    def place(
-        self, series: Iterable[promjson.Series]
-    ) -> tuple[history.FloatArray, history.BoolArray]:
-        """Sum the series' points per bucket, as ``sum`` would; also return where any was."""
-        values = np.zeros(self.size)
-        present = np.zeros(self.size, dtype=np.bool_)
-        for one in series:
-            index = np.rint((one.times - self.start) / self.bucket).astype(np.int64) - 1
-            inside = (index >= 0) & (index < self.size)
-            values[index[inside]] += one.values[inside]  # indices are unique within a series
-            present[index[inside]] = True
-        return values, present
-
-
-def _usable(values: history.FloatArray, present: history.BoolArray) -> history.BoolArray:
-    """Buckets holding a real count: present, finite and not negative."""
-    with np.errstate(invalid="ignore"):
-        return present & np.isfinite(values) & (values >= 0)
-
-
-def _availability(
-    grid: _Grid, total: Sequence[promjson.Series], bad: Sequence[promjson.Series]
-) -> history.AvailabilityHistory:
-    total_values, total_present = grid.place(total)
-    bad_values, bad_present = grid.place(bad)
-    ok = _usable(total_values, total_present)
-    # No error series at all is the normal state of a healthy service (many clients create the
-    # 5xx series lazily), so an absent error count is 0; an unusable one spoils the bucket.
-    ok &= ~bad_present | _usable(bad_values, bad_present)
-    bad_values = np.where(bad_present, bad_values, 0.0)
-    # Separate queries extrapolate separately; a 100%-error bucket must not lose its outage.
-    bad_values = np.minimum(bad_values, total_values)
-    return history.AvailabilityHistory(
-        bucket_seconds=grid.bucket,
-        start=grid.start,
-        total=np.where(ok, total_values, math.nan),
-        bad=np.where(ok, bad_values, math.nan),
-        excluded=np.zeros(grid.size, dtype=np.bool_),
-    )
-
-
-def _latency(grid: _Grid, series: Sequence[promjson.Series]) -> history.LatencyHistory:
-    by_bound: dict[float, list[promjson.Series]] = {}
-    for one in series:
-        le = one.labels.get("le")
-        if le is None:
-            raise errors.QueryError(
-                "the histogram selector matched series without an 'le' label: select a "
-                "classic histogram's _bucket series"
-            )
-        try:
-            by_bound.setdefault(float(le), []).append(one)  # "1" and "1.0" are one bound
-        except ValueError as exc:
-            raise errors.QueryError(f"histogram series has a non-numeric le={le!r}") from exc
-    if not by_bound:
-        # Nothing at all: one +Inf column of NaN keeps the type's invariant (bounds end with
-        # +Inf) and makes every bucket visibly missing.
-        return history.LatencyHistory(
-            bucket_seconds=grid.bucket,
-            start=grid.start,
-            bounds=(math.inf,),
-            cumulative=np.full((grid.size, 1), math.nan),
-            excluded=np.zeros(grid.size, dtype=np.bool_),
-        )
-    bounds = tuple(sorted(by_bound))
-    if not math.isinf(bounds[-1]):
-        raise errors.QueryError(
-            'the histogram selector matched no le="+Inf" bucket: select all of a histogram\'s '
-            "_bucket series (do not filter on le)"
-        )
-    columns = []
-    usable = np.ones(grid.size, dtype=np.bool_)
-    for bound in bounds:
-        values, present = grid.place(by_bound[bound])
-        usable &= _usable(values, present)
-        columns.append(values)
-    cumulative = np.column_stack(columns)
-    cumulative[~usable] = math.nan  # a bucket with any bound missing is not a histogram
-    return history.LatencyHistory(
-        bucket_seconds=grid.bucket,
-        start=grid.start,
-        bounds=bounds,
-        cumulative=cumulative,
-        excluded=np.zeros(grid.size, dtype=np.bool_),
-    )

@@ -1,4 +1,9 @@
-"""Decode ``/api/v1/query_range`` matrices quickly: numpy over the points, ``json`` for the rest.
+"""Prometheus query results as sloreco histories: fast matrix decoding, then the bucket grid.
+
+Pure (numpy, json): ``prometheus`` does the HTTP, this module turns bodies into ``history``
+objects — which is where NaN, ±Inf, negative counts and absent series become missing buckets.
+
+Decoding ``/api/v1/query_range`` matrices: numpy over the points, ``json`` for the rest.
 
 Why not just ``json.loads``: a matrix is mostly ``[1717200000,"1234"]`` pairs, and CPython's
 decoder builds a list, an int and a str for each (measured ~650 ns per point here, plus
@@ -17,13 +22,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
+
+from sloreco import errors, history
 
 FloatArray = npt.NDArray[np.float64]
 _U8 = npt.NDArray[np.uint8]
@@ -190,3 +198,112 @@ def _numbers(text: bytes, buf: _U8, ends: _Ints, widths: _Ints) -> FloatArray:
     for i in np.flatnonzero(~done):  # fractions, signs, NaN, ±Inf, very long numbers
         out[i] = float(text[ends[i] - widths[i] : ends[i]])
     return out
+
+
+# --- placing series on the bucket grid ------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """The bucket grid ``[start, end)``; value at ``start + (i+1)*bucket`` is bucket ``i``."""
+
+    start: int
+    bucket: int
+    size: int
+
+    @classmethod
+    def of(cls, start: int, end: int, bucket: int) -> Grid:
+        if bucket <= 0 or end <= start or (end - start) % bucket:
+            raise ValueError(f"[{start}, {end}) is not a whole number of {bucket}s buckets")
+        return cls(start, bucket, (end - start) // bucket)
+
+    def query(self) -> dict[str, int]:
+        return {
+            "start": self.start + self.bucket,
+            "end": self.start + self.size * self.bucket,
+            "step": self.bucket,
+        }
+
+    def place(self, series: Iterable[Series]) -> tuple[history.FloatArray, history.BoolArray]:
+        """Sum the series' points per bucket, as ``sum`` would; also return where any was."""
+        values = np.zeros(self.size)
+        present = np.zeros(self.size, dtype=np.bool_)
+        for one in series:
+            index = np.rint((one.times - self.start) / self.bucket).astype(np.int64) - 1
+            inside = (index >= 0) & (index < self.size)
+            values[index[inside]] += one.values[inside]  # indices are unique within a series
+            present[index[inside]] = True
+        return values, present
+
+
+def _usable(values: history.FloatArray, present: history.BoolArray) -> history.BoolArray:
+    """Buckets holding a real count: present, finite and not negative."""
+    with np.errstate(invalid="ignore"):
+        return present & np.isfinite(values) & (values >= 0)
+
+
+def availability(
+    grid: Grid, total: Sequence[Series], bad: Sequence[Series]
+) -> history.AvailabilityHistory:
+    total_values, total_present = grid.place(total)
+    bad_values, bad_present = grid.place(bad)
+    ok = _usable(total_values, total_present)
+    # No error series at all is the normal state of a healthy service (many clients create the
+    # 5xx series lazily), so an absent error count is 0; an unusable one spoils the bucket.
+    ok &= ~bad_present | _usable(bad_values, bad_present)
+    bad_values = np.where(bad_present, bad_values, 0.0)
+    # Separate queries extrapolate separately; a 100%-error bucket must not lose its outage.
+    bad_values = np.minimum(bad_values, total_values)
+    return history.AvailabilityHistory(
+        bucket_seconds=grid.bucket,
+        start=grid.start,
+        total=np.where(ok, total_values, math.nan),
+        bad=np.where(ok, bad_values, math.nan),
+        excluded=np.zeros(grid.size, dtype=np.bool_),
+    )
+
+
+def latency(grid: Grid, series: Sequence[Series]) -> history.LatencyHistory:
+    by_bound: dict[float, list[Series]] = {}
+    for one in series:
+        le = one.labels.get("le")
+        if le is None:
+            raise errors.QueryError(
+                "the histogram selector matched series without an 'le' label: select a "
+                "classic histogram's _bucket series"
+            )
+        try:
+            by_bound.setdefault(float(le), []).append(one)  # "1" and "1.0" are one bound
+        except ValueError as exc:
+            raise errors.QueryError(f"histogram series has a non-numeric le={le!r}") from exc
+    if not by_bound:
+        # Nothing at all: one +Inf column of NaN keeps the type's invariant (bounds end with
+        # +Inf) and makes every bucket visibly missing.
+        return history.LatencyHistory(
+            bucket_seconds=grid.bucket,
+            start=grid.start,
+            bounds=(math.inf,),
+            cumulative=np.full((grid.size, 1), math.nan),
+            excluded=np.zeros(grid.size, dtype=np.bool_),
+        )
+    bounds = tuple(sorted(by_bound))
+    if not math.isinf(bounds[-1]):
+        raise errors.QueryError(
+            'the histogram selector matched no le="+Inf" bucket: select all of a histogram\'s '
+            "_bucket series (do not filter on le)"
+        )
+    columns = []
+    usable = np.ones(grid.size, dtype=np.bool_)
+    for bound in bounds:
+        values, present = grid.place(by_bound[bound])
+        usable &= _usable(values, present)
+        columns.append(values)
+    cumulative = np.column_stack(columns)
+    cumulative[~usable] = math.nan  # a bucket with any bound missing is not a histogram
+    return history.LatencyHistory(
+        bucket_seconds=grid.bucket,
+        start=grid.start,
+        bounds=bounds,
+        cumulative=cumulative,
+        excluded=np.zeros(grid.size, dtype=np.bool_),
+    )

@@ -14,4 +14,5 @@ if ! $sudo apt-get install -y -q --no-install-recommends prometheus >/dev/null; 
   $sudo apt-get update -q >/dev/null
   $sudo apt-get install -y -q --no-install-recommends prometheus >/dev/null
 fi
-prometheus --version 2>&1 | head -n 1
+version="$(prometheus --version 2>&1)"
+echo "${version%%$'\n'*}"

@@ -101,6 +101,9 @@ fi
 for check in "kube-apiserver --version" "kubectl version --client" "etcd --version"; do
   # shellcheck disable=SC2086 # the version flags are meant to split
   set -- ${check}
-  first="$("${bin_dir}/$1" "${@:2}" | head -n1)"
+  # Read all of the output, then keep the first line: `| head -n1` would close the pipe early and
+  # a multi-line writer (etcd, kubectl) then dies of SIGPIPE, which pipefail turns into a failure.
+  output="$("${bin_dir}/$1" "${@:2}")"
+  first="${output%%$'\n'*}"
   log "ok: bin/$1: ${first}"
 done

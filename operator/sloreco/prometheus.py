@@ -3,11 +3,12 @@
 Why ``httpx.AsyncClient``: kopf runs every handler on one asyncio loop, and a reconcile pass
 waits on Prometheus most of its time; an async client lets hundreds of passes wait at once
 without threads. ``prometheus-api-client`` is synchronous (``requests``) — it would block the
-loop or need a thread pool — and returns pandas frames we do not want in the operator image.
+loop or need a thread pool — and depends on pandas, which the operator image does not need.
 httpx is typed and tests drive it offline through ``httpx.MockTransport``.
 
 What is read: ``sum(increase(<selector>[<bucket>]))`` evaluated at ``start+bucket, …, end``; the
-value at ``t`` covers the bucket ``[t - bucket, t)``. The result is a ``history`` object on the
+value at ``t`` covers the bucket ``[t - bucket, t)``. The result (placed by ``promjson``) is a
+``history`` object on the
 exact grid ``[start, end)`` with NaN wherever Prometheus had nothing or something unusable
 (NaN, ±Inf, negative): those never reach the statistics.
 

@@ -8,9 +8,8 @@ httpx is typed and tests drive it offline through ``httpx.MockTransport``.
 
 What is read: ``sum(increase(<selector>[<bucket>]))`` evaluated at ``start+bucket, …, end``; the
 value at ``t`` covers the bucket ``[t - bucket, t)``. The result (placed by ``promjson``) is a
-``history`` object on the
-exact grid ``[start, end)`` with NaN wherever Prometheus had nothing or something unusable
-(NaN, ±Inf, negative): those never reach the statistics.
+``history`` object on the exact grid ``[start, end)`` with NaN wherever Prometheus had nothing
+or something unusable (NaN, ±Inf, negative): those never reach the statistics.
 
 How: ranges longer than Prometheus's 11,000 points per series are split; queries in flight are
 bounded by a semaphore (one PromQL query runs on one Prometheus core); connection errors,

@@ -129,6 +129,16 @@ async def run(
     body: Mapping[str, Any], *, ctx: Context, now: int, may_query: bool = True
 ) -> Outcome:
     """Reconcile one ServiceLevel; ``now`` is epoch seconds, ``may_query`` honours backoff."""
+    # kopf hands each handler the body it last saw; a timer tick queued behind a spec change
+    # would act on the old spec and flip-flop the children. Read the object as it is now.
+    try:
+        body = await ctx.kube.get(
+            kube.path_for(
+                api.SERVICELEVELS, body["metadata"]["namespace"], body["metadata"]["name"]
+            )
+        )
+    except errors.NotFoundError:
+        return Outcome()  # deleted meanwhile: its children go with it (owner references)
     meta = body["metadata"]
     namespace, name, generation = meta["namespace"], meta["name"], int(meta.get("generation", 1))
     if meta.get("deletionTimestamp"):

@@ -93,6 +93,8 @@ async def _reconcile(body: kopf.Body, memo: Any, logger: Logger, *, forced: bool
     metrics.RECONCILES.labels("source_failed" if outcome.source_failed else "ok").inc()
     _schedule(memo, outcome, now=now)
     meta = body["metadata"]
+    for sli, seconds, succeeded in outcome.queries:
+        metrics.QUERY_SECONDS.labels(sli, "ok" if succeeded else "error").observe(seconds)
     for sli, tier, target in outcome.targets:
         metrics.TARGET.labels(meta["namespace"], meta["name"], sli, tier).set(float(target))
     if outcome.source_failed:

@@ -12,6 +12,13 @@ RECONCILE_SECONDS = Histogram(
     # From an idle pass (milliseconds) to a 90-day, two-SLI refresh against a slow Prometheus.
     buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+QUERY_SECONDS = Histogram(
+    "sloreco_query_duration_seconds",
+    "Duration of reading one SLI's history from Prometheus (all its range queries).",
+    ["sli", "result"],
+    # A 90-day hourly read takes tens of milliseconds; a struggling server, seconds.
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 SOURCE_ERRORS = Counter(
     "sloreco_source_errors_total", "Passes whose Prometheus queries failed.", ["source"]
 )

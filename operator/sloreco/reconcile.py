@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Awaitable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sloreco import (
     api,
@@ -45,6 +46,7 @@ from sloreco import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Obj = dict[str, Any]
 
@@ -72,6 +74,7 @@ class Outcome:
     #: Seconds until this object needs another pass (refresh or expiry), None if never.
     requeue_after: int | None = None
     targets: tuple[tuple[str, str, Decimal], ...] = ()  # (sli, tier, target) for metrics
+    queries: tuple[tuple[str, float, bool], ...] = ()  # (sli, seconds, succeeded) for metrics
 
 
 @dataclasses.dataclass
@@ -87,6 +90,7 @@ class _Pass:
     targets: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)
     source_failed: bool = False
     insufficient: list[str] = dataclasses.field(default_factory=list)
+    queries: list[tuple[str, float, bool]] = dataclasses.field(default_factory=list)
 
 
 def refresh_due(
@@ -220,6 +224,7 @@ async def run(
             ),
         ),
         targets=tuple(work.targets),
+        queries=tuple(work.queries),
     )
 
 
@@ -294,6 +299,7 @@ async def _refresh(
             source,
             spec,
             sli,
+            work=work,
             start=start,
             end=end,
             bucket=bucket,
@@ -436,6 +442,7 @@ async def _recommend(
     spec: specs.ServiceLevelSpec,
     sli: str,
     *,
+    work: _Pass,
     start: int,
     end: int,
     bucket: int,
@@ -447,12 +454,16 @@ async def _recommend(
     objective = spec.current_objective
     if sli == "availability":
         assert spec.availability is not None
-        avail = await source.read_availability(
-            total=spec.availability.total_query,
-            errors=spec.availability.error_query,
-            start=start,
-            end=end,
-            bucket_seconds=bucket,
+        avail = await _timed(
+            work,
+            sli,
+            source.read_availability(
+                total=spec.availability.total_query,
+                errors=spec.availability.error_query,
+                start=start,
+                end=end,
+                bucket_seconds=bucket,
+            ),
         )
         return engine.recommend_availability(
             history.exclude(avail, exclusions),
@@ -463,8 +474,12 @@ async def _recommend(
             current_objective=objective.availability if objective else None,
         )
     assert spec.latency is not None
-    lat = await source.read_latency(
-        histogram=spec.latency.histogram, start=start, end=end, bucket_seconds=bucket
+    lat = await _timed(
+        work,
+        sli,
+        source.read_latency(
+            histogram=spec.latency.histogram, start=start, end=end, bucket_seconds=bucket
+        ),
     )
     latency_objective = None
     if objective and objective.latency:
@@ -479,6 +494,18 @@ async def _recommend(
         settings=settings,
         current_objective=latency_objective,
     )
+
+
+async def _timed(work: _Pass, sli: str, read: Awaitable[T]) -> T:
+    """Await a history read, recording how long it took and whether it failed (for metrics)."""
+    began = time.perf_counter()
+    try:
+        value = await read
+    except errors.SourceError:
+        work.queries.append((sli, time.perf_counter() - began, False))
+        raise
+    work.queries.append((sli, time.perf_counter() - began, True))
+    return value
 
 
 async def _create(ctx: Context, manifest: Obj) -> tuple[Obj, bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -293,3 +294,30 @@ def test_children_are_owned_and_carry_only_our_labels(
     assert sorted(child["metadata"]["labels"]) == sorted(
         [sloapi.LABEL_SERVICE_LEVEL, sloapi.LABEL_SLI, sloapi.LABEL_STATE]
     )
+
+
+def test_operator_exports_its_own_metrics(
+    client: httpx.Client,
+    namespace: str,
+    run_operator: Callable[..., OperatorProcess],
+    operator_history: OperatorHistory,
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    run_operator(
+        namespace=namespace, prometheus_url=operator_history.url, SLORECO_METRICS_PORT=port
+    )
+    create(client, namespace, factories.service_level("web", service="checkout"))
+    wait_for(lambda: active(kids(client, namespace, "web"), "availability"), what="Active")
+
+    def scrape() -> str | None:
+        try:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            return None
+        return text if "sloreco_recommended_target_percent{" in text else None
+
+    text = wait_for(scrape, what="target gauges on /metrics")
+    names = {"sloreco_reconcile_total", "sloreco_query_duration_seconds_count"}
+    assert {n for n in names if n in text} == names

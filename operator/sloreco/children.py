@@ -34,12 +34,17 @@ HASH_LENGTH = 10
 Obj = dict[str, Any]
 
 
-def rfc3339(epoch: int) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def rfc3339(epoch: float) -> str:
+    """UTC RFC 3339; milliseconds only when the time has them (two spec changes within one
+    second must still produce children that sort in the order they were made)."""
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    if epoch == int(epoch):
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def parse_time(text: str) -> int:
-    return int(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+def parse_time(text: str) -> float:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def canonical_json(doc: object) -> str:
@@ -74,7 +79,7 @@ def child_spec(
     parent_name: str,
     service: str,
     recommendation: Mapping[str, Any],
-    generated_at: int,
+    generated_at: float,
     ttl_seconds: int,
 ) -> Obj:
     """The immutable spec: the engine's document plus who it is for and when it expires."""
@@ -137,15 +142,15 @@ def sli_of(child: Mapping[str, Any]) -> str:
     return str(child["spec"]["sli"])
 
 
-def generated_at(child: Mapping[str, Any]) -> int:
+def generated_at(child: Mapping[str, Any]) -> float:
     return parse_time(child["spec"]["generatedAt"])
 
 
-def data_end(child: Mapping[str, Any]) -> int:
+def data_end(child: Mapping[str, Any]) -> float:
     return parse_time(child["spec"]["lookback"]["end"])
 
 
-def expires_at(child: Mapping[str, Any]) -> int:
+def expires_at(child: Mapping[str, Any]) -> float:
     return parse_time(child["spec"]["expiresAt"])
 
 

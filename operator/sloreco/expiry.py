@@ -8,13 +8,14 @@ next check instead of polling every object all the time (jobset's TTL policy doe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sloreco import children
 
 
-def overdue(kids: Sequence[Mapping[str, Any]], *, now: int) -> list[Mapping[str, Any]]:
+def overdue(kids: Sequence[Mapping[str, Any]], *, now: float) -> list[Mapping[str, Any]]:
     """Active children whose TTL has run out."""
     return [
         c for c in kids if children.state(c) == children.ACTIVE and children.expires_at(c) <= now
@@ -31,7 +32,7 @@ def to_prune(kids: Sequence[Mapping[str, Any]], *, keep: int) -> list[Mapping[st
     return list(reversed(inactive[keep:]))
 
 
-def seconds_until_next(kids: Sequence[Mapping[str, Any]], *, now: int) -> int | None:
+def seconds_until_next(kids: Sequence[Mapping[str, Any]], *, now: float) -> int | None:
     """Seconds until the next Active child expires (0 if one is overdue), None if none is Active."""
     pending = [children.expires_at(c) for c in kids if children.state(c) == children.ACTIVE]
-    return max(0, min(pending) - now) if pending else None
+    return max(0, math.ceil(min(pending) - now)) if pending else None

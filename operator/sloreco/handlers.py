@@ -76,7 +76,7 @@ async def tick(body: kopf.Body, memo: Any, logger: Logger, **_: Any) -> None:
 
 
 async def _reconcile(body: kopf.Body, memo: Any, logger: Logger, *, forced: bool) -> None:
-    now = int(time.time())
+    now = time.time()
     lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
     if not forced and now < memo.get("wake_at", 0):
         return  # nothing due: no refresh, no expiry, no retry (no API call at all)
@@ -117,7 +117,7 @@ async def _reconcile(body: kopf.Body, memo: Any, logger: Logger, *, forced: bool
         )
 
 
-def _schedule(memo: kopf.Memo, outcome: reconcile.Outcome, *, now: int) -> None:
+def _schedule(memo: kopf.Memo, outcome: reconcile.Outcome, *, now: float) -> None:
     """Remember when this object next needs a pass, and back off while its source fails."""
     settings: config.Settings = memo.ctx.settings
     if outcome.source_failed:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+import math
 import time
 from collections.abc import Awaitable, Mapping, Sequence
 from decimal import Decimal
@@ -97,7 +98,7 @@ def refresh_due(
     kids: Sequence[Mapping[str, Any]],
     *,
     generation: int,
-    now: int,
+    now: float,
     spec: specs.ServiceLevelSpec,
     bucket_seconds: int,
     ceiling: str | None = None,
@@ -120,7 +121,7 @@ def refresh_due(
 
 def next_refresh(
     child: Mapping[str, Any], *, spec: specs.ServiceLevelSpec, bucket_seconds: int
-) -> int:
+) -> float:
     """When the Active child is next replaced: after ``refreshInterval``, and once a newer bucket
     exists (before that the same data would give the same content)."""
     return max(
@@ -130,7 +131,7 @@ def next_refresh(
 
 
 async def run(
-    body: Mapping[str, Any], *, ctx: Context, now: int, may_query: bool = True
+    body: Mapping[str, Any], *, ctx: Context, now: float, may_query: bool = True
 ) -> Outcome:
     """Reconcile one ServiceLevel; ``now`` is epoch seconds, ``may_query`` honours backoff."""
     # kopf hands each handler the body it last saw; a timer tick queued behind a spec change
@@ -233,7 +234,7 @@ def _requeue_after(
     by_sli: Mapping[str, list[Obj]],
     *,
     generation: int,
-    now: int,
+    now: float,
     bucket_seconds: int,
     waiting_for_data: Sequence[str],
     ceiling: str | None,
@@ -256,7 +257,8 @@ def _requeue_after(
             return 0
         active = [c for c in kids if children.state(c) == children.ACTIVE]
         if active:
-            waits.append(next_refresh(active[0], spec=spec, bucket_seconds=bucket_seconds) - now)
+            due_at = next_refresh(active[0], spec=spec, bucket_seconds=bucket_seconds)
+            waits.append(math.ceil(due_at - now))
         until_expiry = expiry.seconds_until_next(kids, now=now)
         if until_expiry is not None:
             waits.append(until_expiry)
@@ -273,7 +275,7 @@ async def _refresh(
     sli: str,
     by_sli: dict[str, list[Obj]],
     work: _Pass,
-    now: int,
+    now: float,
     deps: Sequence[engine.Dependency],
     ceiling: str | None,
 ) -> None:
@@ -409,7 +411,7 @@ async def _find_or_create(
     *,
     generation: int,
     ceiling: str | None,
-    now: int,
+    now: float,
 ) -> Obj:
     """The child for this content: an existing Active/Pending one, or a new one.
 
@@ -528,7 +530,7 @@ async def _supersede_all(
     work: _Pass,
     *,
     keep: str | None,
-    now: int,
+    now: float,
 ) -> None:
     for child in list(kids):
         if child["metadata"]["name"] == keep:
@@ -549,7 +551,7 @@ async def _supersede_all(
 
 
 async def _expire(
-    ctx: Context, body: Mapping[str, Any], kids: list[Obj], work: _Pass, *, now: int
+    ctx: Context, body: Mapping[str, Any], kids: list[Obj], work: _Pass, *, now: float
 ) -> None:
     for child in expiry.overdue(kids, now=now):
         await _set_state(ctx, kids, dict(child), children.EXPIRED, work.expired, now=now)
@@ -582,13 +584,13 @@ async def _set_state(
     state: str,
     record: list[str],
     *,
-    now: int,
+    now: float,
     superseded_by: str | None = None,
 ) -> None:
     """Status first (the truth), then the label (for ``-l sloreco.dev/state=Active``)."""
     meta = child["metadata"]
     path = kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"])
-    new_status: Obj = {"state": state, "stateChangedAt": children.rfc3339(now)}
+    new_status: Obj = {"state": state, "stateChangedAt": children.rfc3339(int(now))}
     if superseded_by:
         new_status["supersededBy"] = superseded_by
     updated = await ctx.kube.merge_patch(
@@ -701,7 +703,7 @@ async def _write_status(
     *,
     spec: specs.ServiceLevelSpec | None,
     kids: Mapping[str, list[Obj]],
-    now: int,
+    now: float,
     ceiling: str | None = None,
 ) -> bool:
     """One merge patch of the whole status, only when it differs from what is stored."""
@@ -735,7 +737,7 @@ async def _write_status(
             list(previous.values()),
             list(conditions.values()),
             generation=generation,
-            now=children.rfc3339(now),
+            now=children.rfc3339(int(now)),
         ),
         recommendations=status.recommendations(
             slis, kids, history=spec.history_limit if spec else 0
@@ -755,7 +757,7 @@ async def _write_status(
 
 
 async def _event(
-    ctx: Context, body: Mapping[str, Any], type_: str, reason: str, message: str, *, now: int
+    ctx: Context, body: Mapping[str, Any], type_: str, reason: str, message: str, *, now: float
 ) -> None:
     logger.info(
         "%s for ServiceLevel %s/%s.",

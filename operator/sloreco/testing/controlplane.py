@@ -31,8 +31,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -41,6 +39,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+
+from sloreco.testing import processes
 
 __all__ = [
     "BINARIES",
@@ -59,8 +59,6 @@ BINARIES = ("etcd", "kube-apiserver", "kubectl")
 #: loaded CI machine without hiding a server that will never come up.
 STARTUP_TIMEOUT_S = 60.0
 
-#: Both servers shut down in well under a second when idle; after this they get SIGKILL.
-STOP_TIMEOUT_S = 10.0
 
 #: How many times to retry startup when a port picked as free was taken in the meantime.
 PORT_RACE_ATTEMPTS = 3
@@ -140,18 +138,18 @@ def start(bin_dir: Path, workdir: Path | None = None) -> Iterator[ControlPlane]:
     try:
         for attempt in range(1, PORT_RACE_ATTEMPTS + 1):
             try:
-                processes = _launch(binaries, root)
+                launched = _launch(binaries, root)
             except _PortTakenError:
                 if attempt == PORT_RACE_ATTEMPTS:
                     raise
                 continue
             break
-        stop = _stopper(processes)
+        stop = _stopper(launched)
         # Fallback for a caller that never exits the context (e.g. an interpreter shutting down
         # with the generator suspended); unregistered below on the normal path.
         atexit.register(stop)
         try:
-            yield processes.control_plane
+            yield launched.control_plane
         finally:
             stop()
             atexit.unregister(stop)
@@ -211,7 +209,7 @@ class _Processes:
 
 
 def _launch(binaries: dict[str, Path], root: Path) -> _Processes:
-    etcd_port, peer_port, api_port = _free_ports(3)
+    etcd_port, peer_port, api_port = processes.free_ports(3)
     etcd_url = f"http://127.0.0.1:{etcd_port}"
     url = f"https://127.0.0.1:{api_port}"
     cert_dir = root / "certs"
@@ -233,7 +231,7 @@ def _launch(binaries: dict[str, Path], root: Path) -> _Processes:
     token_file.write_text(f"{token},sloreco-admin,sloreco-admin,system:masters\n")
     token_file.chmod(0o600)
 
-    etcd = _spawn(
+    etcd = processes.spawn(
         [
             str(binaries["etcd"]),
             "--name=default",
@@ -253,7 +251,7 @@ def _launch(binaries: dict[str, Path], root: Path) -> _Processes:
     )
     try:
         _wait_etcd(etcd, etcd_url, log=root / "etcd.log")
-        apiserver = _spawn(
+        apiserver = processes.spawn(
             [
                 str(binaries["kube-apiserver"]),
                 f"--etcd-servers={etcd_url}",
@@ -279,14 +277,14 @@ def _launch(binaries: dict[str, Path], root: Path) -> _Processes:
             log=root / "kube-apiserver.log",
         )
     except BaseException:
-        _terminate(etcd)
+        processes.terminate(etcd)
         raise
     ca_file = cert_dir / "apiserver.crt"
     try:
         _wait_apiserver(apiserver, url, token=token, ca_file=ca_file, root=root)
     except BaseException:
-        _terminate(apiserver)
-        _terminate(etcd)
+        processes.terminate(apiserver)
+        processes.terminate(etcd)
         raise
     kubeconfig = root / "kubeconfig"
     _write_kubeconfig(kubeconfig, url=url, token=token, ca_file=ca_file)
@@ -306,71 +304,17 @@ def _launch(binaries: dict[str, Path], root: Path) -> _Processes:
     )
 
 
-def _free_ports(count: int) -> list[int]:
-    # Hold all sockets until every port is chosen so the ports are distinct. Another process can
-    # still take one before the server binds it; _launch reports that as _PortTakenError.
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-
-
-def _die_with_parent_prefix() -> list[str]:
-    # setpriv (util-linux, essential on Debian) sets PR_SET_PDEATHSIG and then execs the server;
-    # the setting survives exec, so the kernel kills the server if the thread that started it
-    # dies. Doing the same in a preexec_fn would run Python between fork and exec, which can
-    # deadlock when other threads hold locks. Where setpriv is absent, the context manager and
-    # atexit are the only cleanup.
-    setpriv = shutil.which("setpriv")
-    return [setpriv, "--pdeathsig=KILL", "--"] if setpriv else []
-
-
-def _spawn(argv: list[str], *, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [*_die_with_parent_prefix(), *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            # A session of its own: Ctrl-C in the terminal reaches only the test runner, which
-            # then stops the servers in order (apiserver before etcd) instead of both at once.
-            start_new_session=True,
-        )
-
-
-def _terminate(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def _stopper(processes: _Processes) -> Callable[[], None]:
+def _stopper(launched: _Processes) -> Callable[[], None]:
     def stop() -> None:
         # The apiserver first: stopped the other way round it would log etcd errors until killed.
-        _terminate(processes.apiserver)
-        _terminate(processes.etcd)
+        processes.terminate(launched.apiserver)
+        processes.terminate(launched.etcd)
 
     return stop
 
 
-def _log_tail(log: Path, lines: int = 30) -> str:
-    try:
-        text = log.read_text(errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
 def _exited(proc: subprocess.Popen[bytes], name: str, log: Path) -> ControlPlaneError:
-    tail = _log_tail(log)
+    tail = processes.log_tail(log)
     error = _PortTakenError if "address already in use" in tail else ControlPlaneError
     return error(f"{name} exited with code {proc.returncode} during startup; {log}:\n{tail}")
 
@@ -404,7 +348,7 @@ def _wait_etcd(proc: subprocess.Popen[bytes], etcd_url: str, *, log: Path) -> No
                 return
         time.sleep(0.05)
     raise ControlPlaneError(
-        f"etcd not healthy after {STARTUP_TIMEOUT_S}s; {log}:\n{_log_tail(log)}"
+        f"etcd not healthy after {STARTUP_TIMEOUT_S}s; {log}:\n{processes.log_tail(log)}"
     )
 
 
@@ -436,7 +380,7 @@ def _wait_apiserver(
         time.sleep(0.1)
     raise ControlPlaneError(
         f"kube-apiserver not ready after {STARTUP_TIMEOUT_S}s (last /readyz: {last}); "
-        f"{log}:\n{_log_tail(log)}"
+        f"{log}:\n{processes.log_tail(log)}"
     )
 
 

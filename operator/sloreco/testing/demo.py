@@ -26,6 +26,7 @@ from typing import Any
 
 from sloreco import synth
 from sloreco.testing import controlplane as cplane
+from sloreco.testing import processes
 from sloreco.testing import prometheus as promtest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -95,11 +96,7 @@ def _stack(workdir: Path) -> Iterator[tuple[cplane.ControlPlane, subprocess.Pope
                 _wait_reconciled(cp, operator)
                 yield cp, operator
             finally:
-                operator.send_signal(signal.SIGTERM)
-                try:
-                    operator.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    operator.kill()
+                processes.terminate(operator)
                 logger.info("Stopped the operator, Prometheus and the control plane.")
 
 
@@ -115,8 +112,7 @@ def _start_operator(cp: cplane.ControlPlane, url: str, log: Path) -> subprocess.
     }
     argv = [sys.executable, "-m", "kopf", "run", "--standalone", "--namespace", NAMESPACE]
     argv += ["-m", "sloreco.handlers"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = processes.spawn(argv, log=log, env=env)
     logger.info("Started the operator (kopf run -m sloreco.handlers); log: %s", log)
     return proc
 

@@ -22,10 +22,7 @@ import atexit
 import contextlib
 import dataclasses
 import math
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -35,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sloreco import synth
+from sloreco.testing import processes
 
 __all__ = [
     "BINARIES",
@@ -54,8 +52,6 @@ BINARIES = ("prometheus", "promtool")
 #: ~0.2 s); half a minute leaves room for a loaded CI machine without hiding a dead server.
 STARTUP_TIMEOUT_S = 30.0
 
-#: An idle Prometheus shuts down in milliseconds; after this it gets SIGKILL.
-STOP_TIMEOUT_S = 10.0
 
 #: Retention counts back from the *newest* block, so the default (15d) would delete most of a
 #: 90-day backfill on startup. Ten years keeps anything the tests and benchmarks generate.
@@ -182,7 +178,7 @@ class PrometheusServer:
         config.write_text(CONFIG)
         fixed = self.port is not None
         for attempt in range(PORT_RACE_ATTEMPTS):
-            port = self.port if self.port is not None else _free_port()
+            port = self.port if self.port is not None else processes.free_ports(1)[0]
             argv = [
                 str(binary),
                 f"--config.file={config}",
@@ -191,26 +187,26 @@ class PrometheusServer:
                 f"--web.listen-address=127.0.0.1:{port}",
             ]
             began = time.perf_counter()
-            proc = _spawn(argv, log=self.log)
-            atexit.register(_terminate, proc)
+            proc = processes.spawn(argv, log=self.log)
+            atexit.register(processes.terminate, proc)
             try:
                 _wait_ready(proc, f"http://127.0.0.1:{port}", log=self.log, timeout=timeout)
             except _PortTakenError:
-                _terminate(proc)
+                processes.terminate(proc)
                 if fixed or attempt == PORT_RACE_ATTEMPTS - 1:
                     raise
                 continue
             except BaseException:
-                _terminate(proc)
+                processes.terminate(proc)
                 raise
             self.port, self._proc = port, proc
             self.ready_seconds = time.perf_counter() - began
             return
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL after ``STOP_TIMEOUT_S``; a stopped server can start again."""
+        """SIGTERM, then SIGKILL if it lingers; a stopped server can start again."""
         if self._proc is not None:
-            _terminate(self._proc)
+            processes.terminate(self._proc)
             self._proc = None
 
     def __enter__(self) -> PrometheusServer:
@@ -240,55 +236,13 @@ class _PortTakenError(PrometheusError):
     """The port picked as free was taken before Prometheus bound it."""
 
 
-def _free_port() -> int:
-    # Another process may take the port before Prometheus binds it; start() retries then.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _spawn(argv: list[str], *, log: Path) -> subprocess.Popen[bytes]:
-    # setpriv sets PR_SET_PDEATHSIG and execs the server, so the kernel kills it if our thread
-    # dies (a preexec_fn would run Python between fork and exec, unsafe with threads).
-    setpriv = shutil.which("setpriv")
-    prefix = [setpriv, "--pdeathsig=KILL", "--"] if setpriv else []
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [*prefix, *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the test runner, which then stops us
-        )
-
-
-def _terminate(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def _log_tail(log: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, *, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     # No proxy: HTTP_PROXY in the environment must never capture loopback traffic.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     while True:
         if proc.poll() is not None:
-            tail = _log_tail(log)
+            tail = processes.log_tail(log)
             error = _PortTakenError if "address already in use" in tail else PrometheusError
             raise error(f"prometheus exited with code {proc.returncode}; {log}:\n{tail}")
         # Refused while starting, 503 until the TSDB is open: both are OSErrors here.
@@ -297,6 +251,6 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, *, log: Path, timeout: 
                 return
         if time.monotonic() > deadline:
             raise PrometheusError(
-                f"prometheus not ready after {timeout:.0f}s; {log}:\n{_log_tail(log)}"
+                f"prometheus not ready after {timeout:.0f}s; {log}:\n{processes.log_tail(log)}"
             )
         time.sleep(0.02)

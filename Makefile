@@ -59,8 +59,9 @@ test: dev prometheus-bin controlplane lint ## The whole suite: lint, unit and in
 	$(PY) -m pytest tests/unit tests/integration
 
 .PHONY: bench
-bench: dev prometheus-bin ## Benchmarks; results go to bench/results/latest.json.
+bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.
 	$(PY) -m bench.run --out bench/results/latest.json
+	$(PY) -m bench.operator_scale --out bench/results/latest.json
 
 ##@ Running
 

@@ -321,3 +321,49 @@ def test_operator_exports_its_own_metrics(
     text = wait_for(scrape, what="target gauges on /metrics")
     names = {"sloreco_reconcile_total", "sloreco_query_duration_seconds_count"}
     assert {n for n in names if n in text} == names
+
+
+def test_cyclic_dependency_is_a_condition_not_a_crash(
+    client: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    for name, other in (("a", "b"), ("b", "a")):
+        manifest = factories.service_level(
+            name, service="checkout", dependencies=[{"serviceLevel": other, "type": "hard"}]
+        )
+        create(client, namespace, manifest)
+    found = wait_for(
+        parent_when(client, namespace, "a", "DependenciesResolved", "False"),
+        what="DependenciesResolved=False on a",
+    )
+    assert "cycle" in condition(found, "DependenciesResolved")["message"]
+
+
+def test_missing_dependency_is_named_in_the_condition(
+    client: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    manifest = factories.service_level(
+        "web", service="checkout", dependencies=[{"serviceLevel": "ghost", "type": "hard"}]
+    )
+    create(client, namespace, manifest)
+    found = wait_for(
+        parent_when(client, namespace, "web", "DependenciesResolved", "False"),
+        what="DependenciesResolved=False",
+    )
+    assert (
+        f"{namespace}/ghost does not exist" in condition(found, "DependenciesResolved")["message"]
+    )
+
+
+def test_unknown_source_is_a_condition_naming_the_field(
+    client: httpx.Client, namespace: str, operator: OperatorProcess
+) -> None:
+    create(client, namespace, factories.service_level("web", service="checkout", source="nope"))
+    found = wait_for(
+        parent_when(client, namespace, "web", "SourceReachable", "False"),
+        what="SourceReachable=False",
+    )
+    reachable = condition(found, "SourceReachable")
+    assert (reachable["reason"], reachable["message"].startswith("spec.source:")) == (
+        "UnknownSource",
+        True,
+    )

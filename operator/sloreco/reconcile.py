@@ -394,8 +394,9 @@ async def _refresh(
     await _set_state(ctx, kids, child, children.ACTIVE, work.activated, now=now)
 
 
-#: Unresolved dependencies are looked up again after this many timer ticks.
-DEPENDENCY_RETRY_TICKS = 5
+#: Unresolved dependencies are looked up again on the next timer tick: a dependency created at the
+#: same time usually has its observations a pass later, and the lookup is one GET per dependency.
+DEPENDENCY_RETRY_TICKS = 1
 
 #: Revisions tried for one content before giving up; content only comes back after a spec
 #: flip-flop within one bucket, so two or three are ever used.

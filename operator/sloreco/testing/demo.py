@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="exit after printing")
     parser.add_argument("--workdir", type=Path, help="keep logs and data here")
     args = parser.parse_args(argv)
+    # Ctrl-C, `kill` and a closed terminal all take the orderly way out through the context
+    # managers; explicit handlers also cover a shell that started us with SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="sloreco-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -67,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (cplane.ControlPlaneError, promtest.PrometheusError, TimeoutError) as exc:
         logger.error("Failed to run the demo: %s", exc)
         return 1
+    except KeyboardInterrupt:
+        logger.info("Interrupted; everything was stopped.")
+        return 130
     return 0
 
 
@@ -132,9 +139,14 @@ def _wait_reconciled(cp: cplane.ControlPlane, operator: subprocess.Popen[bytes])
 
 
 def _reconciled(sl: dict[str, Any]) -> bool:
+    """Reconciled for its generation, Ready decided, and dependencies resolved (a sample created
+    together with its dependency is capped one pass later, once the dependency has observations)."""
     status = sl.get("status") or {}
-    return status.get("observedGeneration") == sl["metadata"]["generation"] and any(
-        c["type"] == "Ready" for c in status.get("conditions", [])
+    conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
+    return (
+        status.get("observedGeneration") == sl["metadata"]["generation"]
+        and "Ready" in conditions
+        and conditions.get("DependenciesResolved") != "False"
     )
 
 
@@ -158,6 +170,10 @@ def _print_next_steps(cp: cplane.ControlPlane, workdir: Path) -> None:
         f"Logs: {workdir}\n"
     )
     sys.stdout.flush()
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _wait_for_ctrl_c() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import kopf
 import prometheus_client
 
-from sloreco import api, errors, kube, metrics, prometheus, reconcile
+from sloreco import api, context, errors, kube, metrics, prometheus, reconcile
 from sloreco import settings as config
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
@@ -43,7 +43,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
         if "KUBERNETES_SERVICE_HOST" in os.environ
         else kube.load_kubeconfig()
     )
-    memo.ctx = reconcile.Context(
+    memo.ctx = context.Context(
         kube=kube.KubeClient(creds),
         sources={
             name: prometheus.PrometheusClient(source, concurrency=_SETTINGS.query_concurrency)
@@ -57,7 +57,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
-    ctx: reconcile.Context = memo.ctx
+    ctx: context.Context = memo.ctx
     await ctx.kube.close()
     for client in ctx.sources.values():
         await client.aclose()

@@ -20,45 +20,34 @@ overwrite.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import logging
 import math
-import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from sloreco import (
+    analysis,
     api,
     bootstrap,
     children,
+    context,
+    dependencies,
     engine,
     errors,
     expiry,
-    history,
     kube,
+    lifecycle,
     prometheus,
-    results,
     status,
 )
-from sloreco import settings as config
-from sloreco import (
-    spec as specs,
-)
+from sloreco import spec as specs
+from sloreco.context import Work
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Obj = dict[str, Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class Context:
-    """What a pass needs from the running operator; built once at startup."""
-
-    kube: kube.KubeClient
-    sources: Mapping[str, prometheus.PrometheusClient]
-    settings: config.Settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,22 +65,6 @@ class Outcome:
     requeue_after: int | None = None
     targets: tuple[tuple[str, str, Decimal], ...] = ()  # (sli, tier, target) for metrics
     queries: tuple[tuple[str, float, bool], ...] = ()  # (sli, seconds, succeeded) for metrics
-
-
-@dataclasses.dataclass
-class _Pass:
-    """Mutable bookkeeping of one pass (private; the Outcome is the frozen result)."""
-
-    created: list[str] = dataclasses.field(default_factory=list)
-    activated: list[str] = dataclasses.field(default_factory=list)
-    superseded: list[str] = dataclasses.field(default_factory=list)
-    expired: list[str] = dataclasses.field(default_factory=list)
-    pruned: list[str] = dataclasses.field(default_factory=list)
-    conditions: dict[str, status.Condition] = dataclasses.field(default_factory=dict)
-    targets: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)
-    source_failed: bool = False
-    insufficient: list[str] = dataclasses.field(default_factory=list)
-    queries: list[tuple[str, float, bool]] = dataclasses.field(default_factory=list)
 
 
 def refresh_due(
@@ -131,7 +104,7 @@ def next_refresh(
 
 
 async def run(
-    body: Mapping[str, Any], *, ctx: Context, now: float, may_query: bool = True
+    body: Mapping[str, Any], *, ctx: context.Context, now: float, may_query: bool = True
 ) -> Outcome:
     """Reconcile one ServiceLevel; ``now`` is epoch seconds, ``may_query`` honours backoff."""
     # kopf hands each handler the body it last saw; a timer tick queued behind a spec change
@@ -148,7 +121,7 @@ async def run(
     namespace, name, generation = meta["namespace"], meta["name"], int(meta.get("generation", 1))
     if meta.get("deletionTimestamp"):
         return Outcome()  # being deleted: its children go with it (owner references)
-    work = _Pass()
+    work = context.Work()
     try:
         spec = specs.parse_service_level_spec(body.get("spec") or {})
     except errors.InputError as exc:
@@ -166,7 +139,7 @@ async def run(
     for child in listed:
         by_sli.setdefault(children.sli_of(child), []).append(child)
 
-    ceiling, deps = await _dependencies(ctx, body, spec, work)
+    ceiling, deps = await dependencies.resolve(ctx, body, spec, work)
     bucket = ctx.settings.bucket_seconds
     due = [
         s
@@ -194,11 +167,11 @@ async def run(
                 ceiling=ceiling,
             )
     for sli in spec.slis:
-        await _expire(ctx, body, by_sli[sli], work, now=now)
+        await lifecycle.expire(ctx, body, by_sli[sli], work, now=now)
     for sli in api.SLIS:
         if sli not in spec.slis:  # an SLI removed from the spec retires its Active child
-            await _supersede_all(ctx, body, by_sli[sli], work, keep=None, now=now)
-        await _prune(ctx, by_sli[sli], work, keep=spec.history_limit)
+            await lifecycle.supersede_all(ctx, body, by_sli[sli], work, keep=None, now=now)
+        await lifecycle.prune(ctx, by_sli[sli], work, keep=spec.history_limit)
 
     patched = await _write_status(ctx, body, work, spec=spec, kids=by_sli, now=now, ceiling=ceiling)
     return Outcome(
@@ -268,13 +241,13 @@ def _requeue_after(
 
 
 async def _refresh(
-    ctx: Context,
+    ctx: context.Context,
     body: Mapping[str, Any],
     *,
     spec: specs.ServiceLevelSpec,
     sli: str,
     by_sli: dict[str, list[Obj]],
-    work: _Pass,
+    work: Work,
     now: float,
     deps: Sequence[engine.Dependency],
     ceiling: str | None,
@@ -297,7 +270,7 @@ async def _refresh(
     exclusions = tuple(e.to_exclusion() for e in spec.exclusions)
     seed = bootstrap.seed_from(str(body["metadata"]["uid"]), sli, str(end))
     try:
-        result = await _recommend(
+        result = await analysis.recommend(
             source,
             spec,
             sli,
@@ -369,7 +342,7 @@ async def _refresh(
     work.targets.extend((sli, t["name"], Decimal(t["target"])) for t in doc["tiers"])
     new_generation = int(body["metadata"].get("generation", 1))
     kids = by_sli[sli]
-    child = await _find_or_create(
+    child = await lifecycle.find_or_create(
         ctx,
         body,
         doc,
@@ -390,317 +363,19 @@ async def _refresh(
             )
             kids[:] = [updated if c is child else c for c in kids]
         return
-    await _supersede_all(ctx, body, kids, work, keep=child["metadata"]["name"], now=now)
-    await _set_state(ctx, kids, child, children.ACTIVE, work.activated, now=now)
+    await lifecycle.supersede_all(ctx, body, kids, work, keep=child["metadata"]["name"], now=now)
+    await lifecycle.set_state(ctx, kids, child, children.ACTIVE, work.activated, now=now)
 
 
 #: Unresolved dependencies are looked up again on the next timer tick: a dependency created at the
 #: same time usually has its observations a pass later, and the lookup is one GET per dependency.
 DEPENDENCY_RETRY_TICKS = 1
 
-#: Revisions tried for one content before giving up; content only comes back after a spec
-#: flip-flop within one bucket, so two or three are ever used.
-MAX_REVISIONS = 16
-
-
-async def _find_or_create(
-    ctx: Context,
-    body: Mapping[str, Any],
-    doc: Obj,
-    kids: list[Obj],
-    work: _Pass,
-    *,
-    generation: int,
-    ceiling: str | None,
-    now: float,
-) -> Obj:
-    """The child for this content: an existing Active/Pending one, or a new one.
-
-    Retired children (Superseded/Expired) are never revived: the same content gets the next
-    revision's name instead, which is just as deterministic for a retried pass.
-    """
-    sli = str(doc["sli"])
-    existing = {c["metadata"]["name"]: c for c in kids}
-    for revision in range(MAX_REVISIONS):
-        name = children.child_name(body["metadata"]["name"], sli, doc, revision=revision)
-        child = existing.get(name)
-        if child is None:
-            manifest = children.manifest(
-                body, spec=doc, generation=generation, name=name, ceiling=ceiling
-            )
-            child, created = await _create(ctx, manifest)
-            if created:
-                work.created.append(name)
-                kids.append(child)
-                await _event(
-                    ctx, body, "Normal", "Created", f"Created {sli} recommendation {name}", now=now
-                )
-        if children.state(child) in (children.ACTIVE, children.PENDING):
-            return child
-    raise errors.KubeError(f"No free name for a new {sli} recommendation after {MAX_REVISIONS}")
-
-
-async def _recommend(
-    source: prometheus.PrometheusClient,
-    spec: specs.ServiceLevelSpec,
-    sli: str,
-    *,
-    work: _Pass,
-    start: int,
-    end: int,
-    bucket: int,
-    exclusions: tuple[history.Exclusion, ...],
-    seed: int,
-    deps: Sequence[engine.Dependency],
-    settings: engine.MethodSettings,
-) -> results.SliResult:
-    objective = spec.current_objective
-    if sli == "availability":
-        assert spec.availability is not None
-        avail = await _timed(
-            work,
-            sli,
-            source.read_availability(
-                total=spec.availability.total_query,
-                errors=spec.availability.error_query,
-                start=start,
-                end=end,
-                bucket_seconds=bucket,
-            ),
-        )
-        return engine.recommend_availability(
-            history.exclude(avail, exclusions),
-            window_seconds=spec.window_seconds,
-            seed=seed,
-            settings=settings,
-            dependencies=deps,
-            current_objective=objective.availability if objective else None,
-        )
-    assert spec.latency is not None
-    lat = await _timed(
-        work,
-        sli,
-        source.read_latency(
-            histogram=spec.latency.histogram, start=start, end=end, bucket_seconds=bucket
-        ),
-    )
-    latency_objective = None
-    if objective and objective.latency:
-        latency_objective = results.LatencyObjective(
-            threshold=objective.latency.threshold, target=objective.latency.target
-        )
-    return engine.recommend_latency(
-        history.exclude(lat, exclusions),
-        percentile=spec.latency.percentile,
-        window_seconds=spec.window_seconds,
-        seed=seed,
-        settings=settings,
-        current_objective=latency_objective,
-    )
-
-
-async def _timed(work: _Pass, sli: str, read: Awaitable[T]) -> T:
-    """Await a history read, recording how long it took and whether it failed (for metrics)."""
-    began = time.perf_counter()
-    try:
-        value = await read
-    except errors.SourceError:
-        work.queries.append((sli, time.perf_counter() - began, False))
-        raise
-    work.queries.append((sli, time.perf_counter() - began, True))
-    return value
-
-
-async def _create(ctx: Context, manifest: Obj) -> tuple[Obj, bool]:
-    meta = manifest["metadata"]
-    path = kube.path_for(api.RECOMMENDATIONS, meta["namespace"])
-    try:
-        return await ctx.kube.create(path, manifest), True
-    except errors.ConflictError:
-        # A retried pass (after a crash) made this very child already: same inputs, same name.
-        found = await ctx.kube.get(
-            kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"])
-        )
-        return found, False
-
-
-async def _supersede_all(
-    ctx: Context,
-    body: Mapping[str, Any],
-    kids: list[Obj],
-    work: _Pass,
-    *,
-    keep: str | None,
-    now: float,
-) -> None:
-    for child in list(kids):
-        if child["metadata"]["name"] == keep:
-            continue
-        if children.state(child) in (children.ACTIVE, children.PENDING):
-            await _set_state(
-                ctx, kids, child, children.SUPERSEDED, work.superseded, now=now, superseded_by=keep
-            )
-            await _event(
-                ctx,
-                body,
-                "Normal",
-                "Superseded",
-                f"Superseded {children.sli_of(child)} recommendation "
-                f"{child['metadata']['name']}" + (f" by {keep}" if keep else ""),
-                now=now,
-            )
-
-
-async def _expire(
-    ctx: Context, body: Mapping[str, Any], kids: list[Obj], work: _Pass, *, now: float
-) -> None:
-    for child in expiry.overdue(kids, now=now):
-        await _set_state(ctx, kids, dict(child), children.EXPIRED, work.expired, now=now)
-        await _event(
-            ctx,
-            body,
-            "Warning",
-            "Expired",
-            f"Expired {children.sli_of(child)} recommendation "
-            f"{child['metadata']['name']}: not refreshed before {child['spec']['expiresAt']}",
-            now=now,
-        )
-
-
-async def _prune(ctx: Context, kids: list[Obj], work: _Pass, *, keep: int) -> None:
-    for child in expiry.to_prune(kids, keep=keep):
-        meta = child["metadata"]
-        await ctx.kube.delete(
-            kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"]),
-            resource_version=meta.get("resourceVersion"),
-        )
-        work.pruned.append(meta["name"])
-        kids[:] = [c for c in kids if c["metadata"]["name"] != meta["name"]]
-
-
-async def _set_state(
-    ctx: Context,
-    kids: list[Obj],
-    child: Mapping[str, Any],
-    state: str,
-    record: list[str],
-    *,
-    now: float,
-    superseded_by: str | None = None,
-) -> None:
-    """Status first (the truth), then the label (for ``-l sloreco.dev/state=Active``)."""
-    meta = child["metadata"]
-    path = kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"])
-    new_status: Obj = {"state": state, "stateChangedAt": children.rfc3339(int(now))}
-    if superseded_by:
-        new_status["supersededBy"] = superseded_by
-    updated = await ctx.kube.merge_patch(
-        f"{path}/status",
-        {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": new_status},
-    )
-    updated = await ctx.kube.merge_patch(
-        path,
-        {
-            "metadata": {
-                "resourceVersion": updated["metadata"]["resourceVersion"],
-                "labels": {api.LABEL_STATE: state},
-            }
-        },
-    )
-    kids[:] = [updated if c["metadata"]["name"] == meta["name"] else c for c in kids]
-    record.append(meta["name"])
-
-
-async def _dependencies(
-    ctx: Context, body: Mapping[str, Any], spec: specs.ServiceLevelSpec, work: _Pass
-) -> tuple[str | None, list[engine.Dependency]]:
-    """Hard dependencies as availabilities; a missing or cyclic reference is a condition."""
-    hard = [d for d in spec.dependencies if d.type == "hard"]
-    if not hard:
-        return None, []
-    namespace = body["metadata"]["namespace"]
-    found: dict[str, engine.Dependency] = {}
-    problems: list[str] = []
-    for dep in hard:
-        if dep.external is not None:
-            assert dep.availability is not None
-            found[f"external/{dep.external}"] = engine.Dependency(
-                name=dep.external, availability=float(dep.availability) / 100
-            )
-            continue
-        assert dep.service_level is not None
-        ns = dep.namespace or namespace
-        key = f"{ns}/{dep.service_level}"
-        try:
-            other = await ctx.kube.get(kube.path_for(api.SERVICELEVELS, ns, dep.service_level))
-        except errors.NotFoundError:
-            problems.append(f"ServiceLevel {key} does not exist")
-            continue
-        if await _leads_back(ctx, other, target=(namespace, body["metadata"]["name"])):
-            problems.append(f"ServiceLevel {key} depends back on this one (a cycle)")
-            continue
-        observed = {o.get("sli"): o for o in (other.get("status") or {}).get("observed") or []}
-        median = (observed.get("availability") or {}).get("median")
-        if median is None:
-            problems.append(f"ServiceLevel {key} has no observed availability yet")
-            continue
-        found[key] = engine.Dependency(name=key, availability=float(Decimal(median)) / 100)
-    if problems:
-        work.conditions[status.DEPENDENCIES_RESOLVED] = status.Condition(
-            status.DEPENDENCIES_RESOLVED,
-            False,
-            "DependencyUnresolved",
-            "; ".join(problems) + "; the ceiling ignores them.",
-        )
-    else:
-        work.conditions[status.DEPENDENCIES_RESOLVED] = status.Condition(
-            status.DEPENDENCIES_RESOLVED,
-            True,
-            "DependenciesFound",
-            f"All {len(hard)} hard dependencies resolved.",
-        )
-    if not found:
-        return None, []
-    ceiling = Decimal(1)
-    for resolved in found.values():
-        ceiling *= Decimal(repr(resolved.availability))
-    return f"{(ceiling * 100).quantize(Decimal('0.0001'))}", sorted(
-        found.values(), key=lambda d: d.name
-    )
-
-
-#: How deep a dependency chain is followed looking for a cycle; real chains are a few levels.
-MAX_DEPENDENCY_DEPTH = 8
-
-
-async def _leads_back(ctx: Context, start: Mapping[str, Any], *, target: tuple[str, str]) -> bool:
-    frontier: list[Mapping[str, Any]] = [start]
-    seen: set[tuple[str, str]] = set()
-    for _ in range(MAX_DEPENDENCY_DEPTH):
-        nxt: list[Mapping[str, Any]] = []
-        for obj in frontier:
-            ns = obj["metadata"]["namespace"]
-            for dep in (obj.get("spec") or {}).get("dependencies") or []:
-                if dep.get("type", "hard") != "hard" or not dep.get("serviceLevel"):
-                    continue
-                key = (dep.get("namespace") or ns, dep["serviceLevel"])
-                if key == target:
-                    return True
-                if key in seen:
-                    continue
-                seen.add(key)
-                try:
-                    nxt.append(await ctx.kube.get(kube.path_for(api.SERVICELEVELS, *key)))
-                except errors.NotFoundError:
-                    continue
-        frontier = nxt
-    return False
-
 
 async def _write_status(
-    ctx: Context,
+    ctx: context.Context,
     body: Mapping[str, Any],
-    work: _Pass,
+    work: Work,
     *,
     spec: specs.ServiceLevelSpec | None,
     kids: Mapping[str, list[Obj]],
@@ -755,24 +430,3 @@ async def _write_status(
         {"status": patch},
     )
     return True
-
-
-async def _event(
-    ctx: Context, body: Mapping[str, Any], type_: str, reason: str, message: str, *, now: float
-) -> None:
-    logger.info(
-        "%s for ServiceLevel %s/%s.",
-        message,
-        body["metadata"]["namespace"],
-        body["metadata"]["name"],
-    )
-    try:
-        await ctx.kube.post_event(
-            body,
-            type_=type_,
-            reason=reason,
-            message=message,
-            now=datetime.datetime.fromtimestamp(now, datetime.UTC),
-        )
-    except errors.KubeError as exc:  # an event is a courtesy; never fail the pass for it
-        logger.warning("Failed to post event %s for %s: %s", reason, body["metadata"]["name"], exc)

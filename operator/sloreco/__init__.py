@@ -1,9 +1,17 @@
 """sloreco: recommends SLO targets from Prometheus history.
 
-The package is layered (SPEC §4): a pure statistical core (``durations``, ``history``,
-``bootstrap``, ``availability``, ``latency``, ``explain``, ``engine``, ``results``), the only I/O
-modules (``prometheus``, ``kube``), one reconcile pass (``reconcile``), and the thin kopf adapters
-(``handlers``). The ``sloreco`` CLI (``cli``) sits on the same core.
+The package is layered (SPEC §4; checked by import-linter contracts in pyproject.toml):
+
+* the pure statistical core — numpy and the standard library only, time passed in:
+  ``durations``, ``history``, ``bootstrap``, ``method``, ``inputs``, ``availability``,
+  ``latency``, ``incidents``, ``evidence``, ``explain``, ``wording``, ``results``, ``engine``,
+  ``report``, plus the operator's pure planning: ``api``, ``children``, ``status``, ``expiry``;
+* the only modules that do I/O: ``prometheus`` (with ``promql``, ``promjson``) and ``kube``;
+* one reconcile pass: ``reconcile`` over ``lifecycle``, ``dependencies``, ``analysis``,
+  ``context`` and ``settings``; ``spec`` parses the ServiceLevel at the boundary;
+* the thin kopf adapters: ``handlers``;
+* the ``sloreco`` CLI: ``cli``, ``cliargs``, ``clisources``, ``inputfile``;
+* ``synth`` and ``testing``: synthetic history and the real servers for tests and the demo.
 """
 
 __version__ = "0.1.0"

@@ -51,6 +51,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
         },
         settings=_SETTINGS,
     )
+    memo.passes = asyncio.Semaphore(_SETTINGS.pass_concurrency)
     if _SETTINGS.metrics_port:
         prometheus_client.start_http_server(_SETTINGS.metrics_port)
 
@@ -80,7 +81,10 @@ async def _reconcile(body: kopf.Body, memo: Any, logger: Logger, *, forced: bool
     lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
     if not forced and now < memo.get("wake_at", 0):
         return  # nothing due: no refresh, no expiry, no retry (no API call at all)
-    async with lock:
+    async with lock, memo.passes:
+        now = time.time()  # waiting for a slot may have taken a while
+        if not forced and now < memo.get("wake_at", 0):
+            return  # a pass that ran while this tick waited already did the work
         may_query = forced or now >= memo.get("retry_at", 0)
         started = time.perf_counter()
         try:

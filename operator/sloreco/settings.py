@@ -25,6 +25,10 @@ DEFAULT_TIMER_INTERVAL = 30.0
 #: Queries in flight per source; one PromQL query uses one Prometheus core, and a small server has
 #: a few (the 1,000-service benchmark runs two at a time on a 2-core machine).
 DEFAULT_QUERY_CONCURRENCY = 4
+#: Reconcile passes in flight at once. kopf starts a handler for every object as soon as it sees
+#: it; without a bound, 2,000 ServiceLevels at startup meant 2,000 passes queueing on the HTTP pool
+#: until they timed out. Sixteen keep both cores and the apiserver busy (bench/operator_scale.py).
+DEFAULT_PASS_CONCURRENCY = 16
 #: Retry delays after a failed pass double from the timer interval up to this cap.
 DEFAULT_MAX_BACKOFF = 600
 #: Port of the operator's own /metrics (kopf's liveness endpoint uses 8080 in the Deployment).
@@ -41,6 +45,7 @@ class Settings:
     method: engine.MethodSettings = dataclasses.field(default_factory=engine.MethodSettings)
     timer_interval: float = DEFAULT_TIMER_INTERVAL
     query_concurrency: int = DEFAULT_QUERY_CONCURRENCY
+    pass_concurrency: int = DEFAULT_PASS_CONCURRENCY
     max_backoff_seconds: int = DEFAULT_MAX_BACKOFF
     #: 0 disables the metrics endpoint (tests run several operators in one process).
     metrics_port: int = DEFAULT_METRICS_PORT
@@ -66,6 +71,7 @@ def load(env: Mapping[str, str]) -> Settings:
         bucket_seconds=bucket,
         timer_interval=float(env.get("SLORECO_TIMER_INTERVAL", DEFAULT_TIMER_INTERVAL)),
         query_concurrency=int(raw.get("queryConcurrency", DEFAULT_QUERY_CONCURRENCY)),
+        pass_concurrency=int(raw.get("passConcurrency", DEFAULT_PASS_CONCURRENCY)),
         max_backoff_seconds=int(
             env.get("SLORECO_MAX_BACKOFF", raw.get("maxBackoffSeconds", DEFAULT_MAX_BACKOFF))
         ),

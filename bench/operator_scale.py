@@ -1,7 +1,7 @@
 """The operator at scale: N ServiceLevels through the real operator, control plane and Prometheus.
 
 SPEC §6 asks for thousands of ServiceLevels on one small pod. This measures what one operator
-process does with ``--service-levels`` of them (default 500; a 2-core machine also hosts the
+process does with ``--service-levels`` of them (default 2,000; a 2-core machine also hosts the
 apiserver, etcd and Prometheus, so the whole stack competes for the same cores):
 
 * wall time from start until every ServiceLevel is Ready for its generation;
@@ -49,7 +49,7 @@ TIMER_INTERVAL = "10"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--service-levels", type=int, default=500)
+    parser.add_argument("--service-levels", type=int, default=2000)
     parser.add_argument("--out", default="bench/results/latest.json")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sloreco-scale-") as tmp:

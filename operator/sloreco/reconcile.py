@@ -65,6 +65,10 @@ class Outcome:
     requeue_after: int | None = None
     targets: tuple[tuple[str, str, Decimal], ...] = ()  # (sli, tier, target) for metrics
     queries: tuple[tuple[str, float, bool], ...] = ()  # (sli, seconds, succeeded) for metrics
+    #: The Prometheus source the spec names (for metrics).
+    source: str = ""
+    #: The ServiceLevel no longer exists, or is being deleted: forget it.
+    gone: bool = False
 
 
 def refresh_due(
@@ -116,11 +120,11 @@ async def run(
             )
         )
     except errors.NotFoundError:
-        return Outcome()  # deleted meanwhile: its children go with it (owner references)
+        return Outcome(gone=True)  # deleted meanwhile: its children go with it (owner refs)
     meta = body["metadata"]
     namespace, name, generation = meta["namespace"], meta["name"], int(meta.get("generation", 1))
     if meta.get("deletionTimestamp"):
-        return Outcome()  # being deleted: its children go with it (owner references)
+        return Outcome(gone=True)  # being deleted: its children go with it (owner references)
     work = context.Work()
     try:
         spec = specs.parse_service_level_spec(body.get("spec") or {})
@@ -199,6 +203,7 @@ async def run(
         ),
         targets=tuple(work.targets),
         queries=tuple(work.queries),
+        source=spec.source,
     )
 
 

@@ -38,12 +38,11 @@ NAMESPACE = "scale"
 SERVICES = tuple(synth.Service(f"svc-{i}", p) for i, p in enumerate(synth.PROFILES[:4]))
 #: A month of history keeps the backfill short and still covers a 28-day window.
 HISTORY_DAYS = 35
-#: The idle period after convergence, long enough for many timer ticks.
+#: The idle period after convergence: nothing is due, so the operator should do (almost) nothing.
 IDLE_SECONDS = 30
 #: Give up after this long (a liveness bound for the benchmark, not a bar).
 CONVERGE_TIMEOUT_S = 1800
-#: Timer period for the run: a third of production's 30 s, so the idle period sees three ticks of
-#: every object.
+#: The scheduler's longest sleep for the run (a third of production's 30 s).
 TIMER_INTERVAL = "10"
 
 

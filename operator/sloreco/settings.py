@@ -19,8 +19,9 @@ from sloreco import durations, engine, errors, prometheus
 
 #: Hourly buckets: SPEC §3.1's default resolution; a 90-day lookback is 2,160 points per series.
 DEFAULT_BUCKET = "1h"
-#: The timer's period. SPEC §2.4 wants an expired child marked within a minute; half of that
-#: leaves room for a slow pass.
+#: The scheduler's longest sleep and the first retry delay after a failed query. Passes are
+#: scheduled for exactly when they are due (an expiry to the second); this bounds how late a
+#: retry or a dependency lookup can be. SPEC §2.4 wants an expired child marked within a minute.
 DEFAULT_TIMER_INTERVAL = 30.0
 #: Queries in flight per source; one PromQL query uses one Prometheus core, and a small server has
 #: a few (the 1,000-service benchmark runs two at a time on a 2-core machine).
@@ -29,7 +30,7 @@ DEFAULT_QUERY_CONCURRENCY = 4
 #: it; without a bound, 2,000 ServiceLevels at startup meant 2,000 passes queueing on the HTTP pool
 #: until they timed out. Sixteen keep both cores and the apiserver busy (bench/operator_scale.py).
 DEFAULT_PASS_CONCURRENCY = 16
-#: Retry delays after a failed pass double from the timer interval up to this cap.
+#: Retry delays after a failed query double from the timer interval up to this cap.
 DEFAULT_MAX_BACKOFF = 600
 #: Port of the operator's own /metrics (kopf's liveness endpoint uses 8080 in the Deployment).
 DEFAULT_METRICS_PORT = 8081

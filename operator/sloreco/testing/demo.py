@@ -41,7 +41,7 @@ SERVICES = (
 )
 #: The lookback the samples ask for; the demo history covers it.
 HISTORY_DAYS = 90
-#: The operator's timer period in the demo (seconds).
+#: The scheduler's longest sleep in the demo (seconds): dependencies are looked up again sooner.
 DEMO_TIMER_INTERVAL = 5
 #: How long to wait for the operator to reconcile every sample before giving up.
 RECONCILE_TIMEOUT_S = 300.0
@@ -115,7 +115,7 @@ def _start_operator(cp: cplane.ControlPlane, url: str, log: Path) -> subprocess.
         "KUBECONFIG": str(cp.kubeconfig),
         "SLORECO_PROMETHEUS_URL": url,
         "SLORECO_METRICS_PORT": "0",
-        # A shorter timer than production's 30 s, so the demo shows dependency capping quickly.
+        # Shorter than production's 30 s, so the demo shows dependency capping quickly.
         "SLORECO_TIMER_INTERVAL": str(DEMO_TIMER_INTERVAL),
         "PYTHONPATH": os.pathsep.join(
             [str(REPO_ROOT / "operator"), os.environ.get("PYTHONPATH", "")]

@@ -1,7 +1,8 @@
 """One idempotent, level-based pass for one ServiceLevel (SPEC §2.4, §4).
 
-Create, spec update, resume and the timer all call :func:`run`. The pass looks at the world as it
-is (the parent, its children, Prometheus) and moves it one step towards what it should be. It
+Create, spec update, resume and the scheduler (refresh, expiry, retries) all call :func:`run`.
+The pass looks at the world as it is (the parent, its children, Prometheus) and moves it one step
+towards what it should be. It
 writes at most: one new child, the state changes that keep exactly one child Active per SLI,
 expiries, pruning beyond ``historyLimit``, and one status patch — and nothing when nothing changed.
 
@@ -111,8 +112,8 @@ async def run(
     body: Mapping[str, Any], *, ctx: context.Context, now: float, may_query: bool = True
 ) -> Outcome:
     """Reconcile one ServiceLevel; ``now`` is epoch seconds, ``may_query`` honours backoff."""
-    # kopf hands each handler the body it last saw; a timer tick queued behind a spec change
-    # would act on the old spec and flip-flop the children. Read the object as it is now.
+    # A body handed over earlier may be stale: a pass queued behind a spec change would act on
+    # the old spec and flip-flop the children. Read the object as it is now.
     try:
         body = await ctx.kube.get(
             kube.path_for(
@@ -372,8 +373,8 @@ async def _refresh(
     await lifecycle.set_state(ctx, kids, child, children.ACTIVE, work.activated, now=now)
 
 
-#: Unresolved dependencies are looked up again on the next timer tick: a dependency created at the
-#: same time usually has its observations a pass later, and the lookup is one GET per dependency.
+#: Unresolved dependencies are looked up again one timer interval later: a dependency created at
+#: the same time usually has its observations a pass later, and the lookup is one GET each.
 DEPENDENCY_RETRY_TICKS = 1
 
 

@@ -1,11 +1,14 @@
 """One SLI's analysis: read its history from Prometheus, then run the engine on it.
 
 The seam between the reconcile pass and the two halves it drives — the source (I/O) and the pure
-engine — with the read timed for the operator's metrics.
+engine — with the read timed for the operator's metrics and the computation run in a worker
+thread, off the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
@@ -45,13 +48,18 @@ async def recommend(
                 bucket_seconds=bucket,
             ),
         )
-        return engine.recommend_availability(
-            history.exclude(avail, exclusions),
-            window_seconds=spec.window_seconds,
-            seed=seed,
-            settings=settings,
-            dependencies=deps,
-            current_objective=objective.availability if objective else None,
+        # The engine is pure CPU (10–20 ms): off the event loop, so watches and other passes
+        # keep moving while it runs.
+        return await asyncio.to_thread(
+            functools.partial(
+                engine.recommend_availability,
+                history.exclude(avail, exclusions),
+                window_seconds=spec.window_seconds,
+                seed=seed,
+                settings=settings,
+                dependencies=deps,
+                current_objective=objective.availability if objective else None,
+            )
         )
     assert spec.latency is not None
     lat = await _timed(
@@ -66,13 +74,16 @@ async def recommend(
         latency_objective = results.LatencyObjective(
             threshold=objective.latency.threshold, target=objective.latency.target
         )
-    return engine.recommend_latency(
-        history.exclude(lat, exclusions),
-        percentile=spec.latency.percentile,
-        window_seconds=spec.window_seconds,
-        seed=seed,
-        settings=settings,
-        current_objective=latency_objective,
+    return await asyncio.to_thread(
+        functools.partial(
+            engine.recommend_latency,
+            history.exclude(lat, exclusions),
+            percentile=spec.latency.percentile,
+            window_seconds=spec.window_seconds,
+            seed=seed,
+            settings=settings,
+            current_objective=latency_objective,
+        )
     )
 
 

@@ -109,21 +109,17 @@ def next_refresh(
 
 
 async def run(
-    body: Mapping[str, Any], *, ctx: context.Context, now: float, may_query: bool = True
+    namespace: str, name: str, *, ctx: context.Context, now: float, may_query: bool = True
 ) -> Outcome:
     """Reconcile one ServiceLevel; ``now`` is epoch seconds, ``may_query`` honours backoff."""
-    # A body handed over earlier may be stale: a pass queued behind a spec change would act on
-    # the old spec and flip-flop the children. Read the object as it is now.
+    # Always read the object as it is now: a body handed over earlier may be stale, and a pass
+    # queued behind a spec change would act on the old spec and flip-flop the children.
     try:
-        body = await ctx.kube.get(
-            kube.path_for(
-                api.SERVICELEVELS, body["metadata"]["namespace"], body["metadata"]["name"]
-            )
-        )
+        body = await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, name))
     except errors.NotFoundError:
         return Outcome(gone=True)  # deleted meanwhile: its children go with it (owner refs)
     meta = body["metadata"]
-    namespace, name, generation = meta["namespace"], meta["name"], int(meta.get("generation", 1))
+    generation = int(meta.get("generation", 1))
     if meta.get("deletionTimestamp"):
         return Outcome(gone=True)  # being deleted: its children go with it (owner references)
     work = context.Work()

@@ -57,10 +57,9 @@ class Runtime:
         async with lock, self._passes:
             now = self._clock()
             may_query = forced or now >= self._retry_at.get(key, 0.0)
-            body = {"metadata": {"namespace": key[0], "name": key[1]}}  # the pass reads it fresh
             started = time.perf_counter()
             try:
-                outcome = await reconcile.run(body, ctx=self.ctx, now=now, may_query=may_query)
+                outcome = await reconcile.run(*key, ctx=self.ctx, now=now, may_query=may_query)
             except errors.KubeError:
                 metrics.RECONCILES.labels("error").inc()
                 raise
@@ -122,10 +121,12 @@ def _record(key: scheduler.Key, outcome: reconcile.Outcome, delay: float | None)
         )
     if outcome.created or outcome.expired or outcome.pruned or outcome.status_patched:
         logger.info(
-            "Reconciled ServiceLevel %s/%s: created %s, superseded %s, expired %s, pruned %s.",
+            "Reconciled ServiceLevel %s/%s: created %s, activated %s, superseded %s, expired %s, "
+            "pruned %s.",
             namespace,
             name,
             list(outcome.created),
+            list(outcome.activated),
             list(outcome.superseded),
             list(outcome.expired),
             list(outcome.pruned),

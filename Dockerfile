@@ -29,4 +29,4 @@ ENV PATH=/opt/sloreco/bin:$PATH \
 USER 10001:10001
 # 8080: kopf's liveness endpoint; 8081: the operator's Prometheus metrics.
 EXPOSE 8080 8081
-ENTRYPOINT ["kopf", "run", "--all-namespaces", "-m", "sloreco.handlers", "--liveness=http://0.0.0.0:8080/healthz"]
+ENTRYPOINT ["kopf", "run", "--all-namespaces", "-m", "sloreco.runtime.handlers", "--liveness=http://0.0.0.0:8080/healthz"]

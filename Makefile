@@ -67,7 +67,7 @@ bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/result
 
 .PHONY: run
 run: dev ## Run the operator against the current kubeconfig.
-	$(VENV)/bin/kopf run --all-namespaces -m sloreco.handlers
+	$(VENV)/bin/kopf run --all-namespaces -m sloreco.runtime.handlers
 
 .PHONY: demo
 demo: dev prometheus-bin controlplane ## Local control plane + Prometheus with demo history + operator; prints recommendations.

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from sloreco import synth
+from sloreco.sources import synth
 from sloreco.testing import controlplane as cplane
 from sloreco.testing import processes
 from sloreco.testing import prometheus as promtest
@@ -85,7 +85,7 @@ def run(count: int, root: Path) -> dict[str, Any]:
             began = time.monotonic()
             operator = processes.spawn(
                 [sys.executable, "-m", "kopf", "run", "--standalone", "--namespace", NAMESPACE,
-                 "-m", "sloreco.handlers"],
+                 "-m", "sloreco.runtime.handlers"],
                 log=root / "operator.log",
                 env={
                     **os.environ,

@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from sloreco import engine, history, synth
-from sloreco import prometheus as promclient
+from sloreco.core import engine, history
+from sloreco.sources import prometheus as promclient
+from sloreco.sources import synth
 from sloreco.testing import prometheus as promtest
 
 HOUR = 3600

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from sloreco import durations, history, inputfile
+from sloreco.core import durations, history
+from sloreco.sources import inputfile
 
 #: 2024-05-01T00:00:00Z: a fixed, bucket-aligned origin for synthetic histories.
 EPOCH_2024_05_01 = 1714521600
@@ -123,7 +124,7 @@ def service_level(
     latency: bool = False,
     **spec: object,
 ) -> dict[str, object]:
-    """A ServiceLevel manifest reading the synthetic series of ``service`` (see sloreco.synth)."""
+    """A ServiceLevel manifest reading the synthetic series of ``service`` (sources.synth)."""
     body: dict[str, object] = {"service": service}
     if availability:
         body["availability"] = {

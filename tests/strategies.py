@@ -12,7 +12,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from sloreco import engine, history
+from sloreco.core import engine, history
 from tests import factories
 
 #: Small but complete settings: property tests run hundreds of recommendations, so they use

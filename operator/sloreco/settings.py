@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
-from sloreco import durations, engine, errors, prometheus
+from sloreco import errors
+from sloreco.core import durations, engine
+from sloreco.sources import prometheus
 
 #: Hourly buckets: SPEC §3.1's default resolution; a 90-day lookback is 2,160 points per series.
 DEFAULT_BUCKET = "1h"

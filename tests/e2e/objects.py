@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from sloreco import api, children
+from sloreco import api
+from sloreco.controller import children
 from tests.e2e import kind
 
 Obj = dict[str, Any]

@@ -21,7 +21,8 @@ import httpx
 import pytest
 import yaml
 
-from sloreco import api, spec
+from sloreco import api
+from sloreco.spec import model as spec
 from sloreco.testing import controlplane as cplane
 
 pytestmark = pytest.mark.integration
@@ -154,7 +155,7 @@ def test_minimal_service_level_gets_the_documented_defaults(
 def test_sample_is_accepted_with_the_parser_defaults(
     kube_api: httpx.Client, namespace: str, path: Path
 ) -> None:
-    # The server's defaults (nested ones included) and sloreco.spec's give the same values.
+    # The server's defaults (nested ones included) and sloreco.spec.model's give the same values.
     sample = yaml.safe_load(path.read_text())
     stored = created(kube_api, namespace, sample)
     assert spec.parse_service_level_spec(stored["spec"]) == spec.parse_service_level_spec(

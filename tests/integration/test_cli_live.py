@@ -1,6 +1,6 @@
 """``sloreco recommend --prometheus`` against a real Prometheus, checked against the offline path.
 
-The session's Prometheus holds ``sloreco.synth`` services (one per profile, named after it) and
+The session's Prometheus holds ``sources.synth`` services (one per profile, named after it) and
 the generator can say exactly which counts it wrote. Written into the ``--input`` format, those
 counts must give the *same bytes* as the live command: the live path adds nothing but reading.
 """
@@ -12,7 +12,8 @@ import pathlib
 
 import pytest
 
-from sloreco import cli, inputfile, synth
+from sloreco.cli import main as cli
+from sloreco.sources import inputfile, synth
 from tests import factories
 from tests.fixtures.prometheus import PrometheusHistory
 

@@ -1,4 +1,4 @@
-"""sloreco.kube against the real API server: the patch and conflict semantics it relies on."""
+"""sloreco.kube.client against the real API server: patch and conflict semantics it relies on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from sloreco import api, errors, kube
+from sloreco import api, errors
+from sloreco.kube import client as kube
 from sloreco.testing import controlplane as cplane
 from tests import factories
 

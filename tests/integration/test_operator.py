@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from sloreco import api as sloapi
-from sloreco import children
+from sloreco.controller import children
 from sloreco.testing import controlplane as cplane
 from tests import factories
 from tests.fixtures.controlplane import api

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from sloreco import children
+from sloreco.controller import children
 from sloreco.testing import controlplane as cplane
 from tests import factories
 from tests.fixtures.controlplane import api

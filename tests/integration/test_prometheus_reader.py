@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 import numpy as np
 import pytest
 
-from sloreco import engine, errors, history, promql, synth
-from sloreco import prometheus as promclient
+from sloreco import errors
+from sloreco.core import engine, history
+from sloreco.sources import prometheus as promclient
+from sloreco.sources import promql, synth
 from sloreco.testing import prometheus as promtest
 from tests.fixtures.prometheus import PrometheusHistory
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco import availability, bootstrap
+from sloreco.core import bootstrap
+from sloreco.core.slis import availability
 from tests import factories
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sloreco import bootstrap
+from sloreco.core import bootstrap
 
 
 def test_seed_is_stable_and_64_bit() -> None:

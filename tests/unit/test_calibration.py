@@ -28,7 +28,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from sloreco import engine, history
+from sloreco.core import engine, history
 
 WINDOW_DAYS = 28
 HISTORY_DAYS = 365

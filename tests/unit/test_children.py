@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sloreco import api, children
+from sloreco import api
+from sloreco.controller import children
 
 PARENT: dict[str, Any] = {
     "apiVersion": "sloreco.dev/v1alpha1",

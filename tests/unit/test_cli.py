@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from sloreco import cli, synth
+from sloreco.cli import main as cli
+from sloreco.sources import synth
 from tests import factories
 
 TIERS = ["conservative", "balanced", "aggressive"]
@@ -176,7 +177,7 @@ EXAMPLE = pathlib.Path(__file__).parent.parent / "testdata" / "checkout-incident
 
 def test_the_example_file_is_synth_history_with_a_gap() -> None:
     """``tests/testdata/checkout-incidents-10d.json`` documents the format with real-looking data:
-    ten days of ``sloreco.synth``'s ``incidents`` profile up to 2024-06-01, minus three buckets
+    ten days of ``sources.synth``'s ``incidents`` profile up to 2024-06-01, minus three buckets
     (a scrape gap). Rewrite it from this recipe if the generator changes."""
     end = 1717200000  # 2024-06-01T00:00:00Z
     data = synth.generate(synth.Service("checkout", "incidents"), synth.Timeline(end=end, days=10))

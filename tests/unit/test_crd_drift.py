@@ -1,6 +1,6 @@
 """Keep the hand-written CRDs, the Python boundary parser and the samples in agreement.
 
-The CRD YAML is the source of truth for the API (STYLE 14); ``sloreco.spec`` repeats its checks
+The CRD YAML is the source of truth for the API (STYLE 14); ``spec.model`` repeats its checks
 for the CLI and for objects that never passed an API server. Nothing forces the two to agree
 except this test: every spec property is a model field (by its camelCase alias) and vice versa,
 with the same required fields, defaults, patterns, length limits, enums and CEL messages; every
@@ -22,7 +22,9 @@ import pytest
 import yaml
 from pydantic import fields as pydantic_fields
 
-from sloreco import api, durations, spec
+from sloreco import api
+from sloreco.core import durations
+from sloreco.spec import model as spec
 
 REPO = Path(__file__).resolve().parents[2]
 CRDS = REPO / "crds"

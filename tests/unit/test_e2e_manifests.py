@@ -23,7 +23,9 @@ from urllib import parse
 import pytest
 import yaml
 
-from sloreco import durations, settings, synth
+from sloreco import settings
+from sloreco.core import durations
+from sloreco.sources import synth
 from sloreco.testing import demo
 from tests.e2e import kind
 

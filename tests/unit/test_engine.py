@@ -9,7 +9,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from sloreco import engine, errors, history, results
+from sloreco import errors
+from sloreco.core import engine, history, results
 from tests import factories
 
 WINDOW = 28 * 86400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sloreco import children, expiry
+from sloreco.controller import children, expiry
 
 HOUR = 3600
 

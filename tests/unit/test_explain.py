@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco import explain, results
+from sloreco.core import results
+from sloreco.core.explain import explain
 
 
 def test_baseline_is_the_traffic_weighted_median_day() -> None:

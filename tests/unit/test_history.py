@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from sloreco import errors, history
+from sloreco import errors
+from sloreco.core import history
 from tests import factories
 
 

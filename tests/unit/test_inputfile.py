@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sloreco import errors, history, inputfile
+from sloreco import errors
+from sloreco.core import history
+from sloreco.sources import inputfile
 from tests import factories
 
 T0 = "2024-05-01T00:00:00Z"

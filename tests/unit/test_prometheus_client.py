@@ -17,8 +17,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from sloreco import errors, history
-from sloreco import prometheus as promclient
+from sloreco import errors
+from sloreco.core import history
+from sloreco.sources import prometheus as promclient
 
 T = TypeVar("T")
 HOUR = 3600

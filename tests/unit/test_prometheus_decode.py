@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sloreco import promjson
+from sloreco.sources import promjson
 
 
 def body(result: list[dict[str, Any]], *, indent: int | None = None) -> bytes:

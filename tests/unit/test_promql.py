@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sloreco import errors, promql
+from sloreco import errors
+from sloreco.sources import promql
 
 
 @pytest.mark.parametrize(

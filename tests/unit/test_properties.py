@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sloreco import engine, history
+from sloreco.core import engine, history
 from tests import strategies
 
 WINDOW = 28 * 86400

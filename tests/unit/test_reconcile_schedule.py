@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sloreco import api, children, reconcile
-from sloreco import spec as specs
+from sloreco import api
+from sloreco.controller import children, reconcile
+from sloreco.spec import model as specs
 
 HOUR = 3600
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z, an hour boundary

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sloreco import engine, report
+from sloreco.core import engine
+from sloreco.render import report
 from tests import factories
 
 

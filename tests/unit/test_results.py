@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from sloreco import engine, results
+from sloreco.core import engine, results
 from tests import factories
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sloreco import scheduler
+from sloreco.runtime import scheduler
 
 A, B, C = ("ns", "a"), ("ns", "b"), ("ns", "c")
 

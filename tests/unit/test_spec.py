@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sloreco import errors, history, spec
+from sloreco import errors
+from sloreco.core import history
+from sloreco.spec import model as spec
 
 TOTAL = 'http_requests_total{service="checkout"}'
 BAD = 'http_requests_total{service="checkout",code=~"5.."}'

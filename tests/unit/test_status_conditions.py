@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sloreco import children, status
+from sloreco.controller import children, status
 
 
 def child(name: str, state: str, *, generated: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:

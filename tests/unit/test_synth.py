@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from sloreco import synth
+from sloreco.sources import synth
 
 END = 1_714_521_600 + 30 * 86400  # hour-aligned
 TIMELINE = synth.Timeline(end=END, days=30)

@@ -2,8 +2,9 @@
 
 It starts a real control plane (etcd + kube-apiserver from ``bin/``), a real Prometheus backfilled
 with 90 days of synthetic history for five services, applies the CRDs and the samples from
-``deploy/samples/``, runs the operator exactly as ``make run`` does (``kopf run -m
-sloreco.handlers``), waits until every sample has been reconciled, and shows the recommendations
+``deploy/samples/``, runs the operator exactly as ``make run`` does (``kopf run
+-m sloreco.runtime.handlers``), waits until every sample
+has been reconciled, and shows the recommendations
 the way ``kubectl get sloreco`` does. Then it leaves everything running so you can explore with the
 printed kubeconfig, and tears it all down on Ctrl-C. ``--once`` stops after printing (tests, CI).
 """
@@ -24,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sloreco import synth
+from sloreco.sources import synth
 from sloreco.testing import controlplane as cplane
 from sloreco.testing import processes
 from sloreco.testing import prometheus as promtest
@@ -122,9 +123,9 @@ def _start_operator(cp: cplane.ControlPlane, url: str, log: Path) -> subprocess.
         ),
     }
     argv = [sys.executable, "-m", "kopf", "run", "--standalone", "--namespace", NAMESPACE]
-    argv += ["-m", "sloreco.handlers"]
+    argv += ["-m", "sloreco.runtime.handlers"]
     proc = processes.spawn(argv, log=log, env=env)
-    logger.info("Started the operator (kopf run -m sloreco.handlers); log: %s", log)
+    logger.info("Started the operator (kopf run -m sloreco.runtime.handlers); log: %s", log)
     return proc
 
 

@@ -4,7 +4,7 @@ Why the real server: what ``increase()`` returns — closed range windows, count
 handling, extrapolation, the 11,000-points limit, the error texts — is Prometheus's behaviour,
 and a fake would have to re-implement precisely what the reader's tests are meant to check.
 
-How: :func:`build_tsdb` writes the ``sloreco.synth`` services as OpenMetrics and turns them into
+How: :func:`build_tsdb` writes the ``sources.synth`` services as OpenMetrics and turns them into
 TSDB blocks with ``promtool tsdb create-blocks-from openmetrics``; :class:`PrometheusServer`
 runs ``prometheus`` on those blocks on a free loopback port, with no scrape jobs. A server keeps
 its port and data directory across :meth:`~PrometheusServer.stop` and
@@ -13,7 +13,7 @@ its port and data directory across :meth:`~PrometheusServer.stop` and
 Lifecycle as in :mod:`sloreco.testing.controlplane`: its own process group, SIGTERM then SIGKILL
 on stop, ``atexit`` as a fallback, and ``PR_SET_PDEATHSIG`` (via ``setpriv``) so that even
 ``kill -9`` of the caller leaves no orphan. Binaries come from Debian's ``prometheus`` package
-(``make prometheus-bin``). Standard library only, plus ``sloreco.synth``.
+(``make prometheus-bin``). Standard library only, plus ``sloreco.sources.synth``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sloreco import synth
+from sloreco.sources import synth
 from sloreco.testing import processes
 
 __all__ = [

@@ -1,0 +1,160 @@
+"""Where ``sloreco recommend`` gets its history: an ``--input`` file or a live Prometheus.
+
+Kept apart from ``sloreco.cli.main`` because this is the command's only I/O besides printing, and it
+has an order to keep: every live flag is checked (exit 2) before the first connection, so a typo
+never looks like an unreachable server (exit 4). Each source also says what identifies its data
+(``Histories.identity``), which ``sloreco.cli.main`` turns into the bootstrap seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import ssl
+import sys
+import time
+import urllib.parse
+from typing import Literal
+
+from sloreco import errors
+from sloreco.cli import cliargs
+from sloreco.core import durations, history
+from sloreco.sources import inputfile, prometheus, promql
+
+#: A person is waiting: three attempts (0.5 s, then 1 s apart) ride out a Prometheus restart
+#: blip without making a wrong URL hang; the operator retries for much longer on its own timer.
+RETRY = prometheus.RetryPolicy(attempts=3)
+
+Sli = Literal["availability", "latency"]
+
+#: Flags that mean nothing for a file, which carries its own buckets (refused, not ignored).
+_LIVE_ONLY = (
+    "total",
+    "errors",
+    "histogram",
+    "lookback",
+    "bucket",
+    "at",
+    "timeout",
+    "bearer_token_file",
+    "ca_file",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Histories:
+    """The history per SLI, and what identifies it for the seed (selectors, or the input)."""
+
+    availability: history.AvailabilityHistory | None
+    latency: history.LatencyHistory | None
+    identity: dict[Sli, tuple[str, ...]]
+
+
+def from_input(args: argparse.Namespace) -> Histories:
+    """Read ``--input`` (a path, or ``-`` for stdin), refusing the flags only a live read uses."""
+    for name in _LIVE_ONLY:
+        if getattr(args, name) is not None:
+            flag = "--" + name.replace("_", "-")
+            raise errors.InputError(
+                "only with --prometheus (an --input file carries its own buckets)", field=flag
+            )
+    try:
+        if args.input == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.input, encoding="utf-8") as handle:
+                text = handle.read()
+    except OSError as exc:
+        raise errors.InputError(
+            f"cannot read {args.input!r}: {exc.strerror}", field="--input"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise errors.InputError(
+            f"{args.input!r} is not UTF-8 text: {exc}", field="--input"
+        ) from exc
+    doc = inputfile.loads(text)
+    identity: tuple[str, ...] = ("input",)
+    return Histories(
+        availability=doc.availability,
+        latency=doc.latency,
+        identity={"availability": identity, "latency": identity},
+    )
+
+
+def from_prometheus(args: argparse.Namespace) -> Histories:
+    """Check every live flag first (exit 2 before any connection), then query."""
+    if (args.total is None) != (args.errors is None):
+        missing = "--errors" if args.errors is None else "--total"
+        raise errors.InputError("--total and --errors go together", field=missing)
+    if args.total is None and args.histogram is None:
+        raise errors.InputError(
+            "give --total and --errors (availability) and/or --histogram (latency)",
+            field="--prometheus",
+        )
+    selectors: dict[str, promql.Selector] = {}
+    if args.total is not None:
+        selectors["total"] = promql.parse_selector(args.total, field="--total")
+        selectors["errors"] = promql.parse_selector(args.errors, field="--errors")
+    if args.histogram is not None:
+        selectors["histogram"] = promql.parse_histogram_selector(
+            args.histogram, field="--histogram"
+        )
+    bucket = durations.parse(args.bucket or cliargs.DEFAULT_BUCKET, field="--bucket")
+    try:
+        history.buckets_per_day(bucket)
+    except errors.InputError as exc:
+        raise errors.InputError(exc.reason, field="--bucket") from exc
+    lookback = durations.parse(args.lookback or cliargs.DEFAULT_LOOKBACK, field="--lookback")
+    if lookback % bucket:
+        raise errors.InputError(
+            f"must be a whole number of buckets ({durations.format(bucket)})", field="--lookback"
+        )
+    at = cliargs.parse_at(args.at) if args.at is not None else int(time.time())
+    end = prometheus.align_end(at, bucket)
+    if args.bearer_token_file is not None:
+        cliargs.readable(args.bearer_token_file, field="--bearer-token-file")
+    if args.ca_file is not None:
+        cliargs.readable(args.ca_file, field="--ca-file")
+    url = cliargs.url(args.prometheus)
+    config = prometheus.SourceConfig(
+        # The name appears in the reader's errors; host:port says which server a person meant.
+        name=urllib.parse.urlsplit(url).netloc,
+        url=url,
+        bearer_token_file=args.bearer_token_file,
+        ca_file=args.ca_file,
+        timeout=float(durations.parse(args.timeout or cliargs.DEFAULT_TIMEOUT, field="--timeout")),
+    )
+    return asyncio.run(_query(config, selectors, start=end - lookback, end=end, bucket=bucket))
+
+
+async def _query(
+    config: prometheus.SourceConfig,
+    selectors: dict[str, promql.Selector],
+    *,
+    start: int,
+    end: int,
+    bucket: int,
+) -> Histories:
+    try:
+        client = prometheus.PrometheusClient(config, retry=RETRY)
+    except ssl.SSLError as exc:
+        raise errors.InputError(f"not a usable CA bundle: {exc}", field="--ca-file") from exc
+    availability = latency = None
+    identity: dict[Sli, tuple[str, ...]] = {}
+    async with client:
+        if "total" in selectors:
+            availability = await client.read_availability(
+                total=selectors["total"],
+                errors=selectors["errors"],
+                start=start,
+                end=end,
+                bucket_seconds=bucket,
+            )
+            identity["availability"] = (str(selectors["total"]), str(selectors["errors"]))
+        if "histogram" in selectors:
+            latency = await client.read_latency(
+                histogram=selectors["histogram"], start=start, end=end, bucket_seconds=bucket
+            )
+            identity["latency"] = (str(selectors["histogram"]),)
+    return Histories(availability=availability, latency=latency, identity=identity)

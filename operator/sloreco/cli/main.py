@@ -1,0 +1,145 @@
+"""The ``sloreco`` command: the operator's analysis, one-shot, without a cluster.
+
+``sloreco recommend`` reads bucketed history live from Prometheus (``--prometheus``) or from a
+JSON file (``--input``, see ``sources.inputfile``), runs the same engine the operator runs and
+prints the three tiers: a table for people, or JSON/YAML shaped like ``SloRecommendation.spec``
+for tools. Nothing here computes statistics; this module only hands the parsed flags
+(``sloreco.cli.cliargs``) and the history (``sloreco.cli.clisources``) to the engine, and turns its
+results or errors into output and an exit code.
+
+The JSON/YAML document is ``{"service": <--service, if given>, "recommendations": [...]}`` with
+one ``results.SliResult.to_spec()`` per SLI, availability first: the same camelCase fields, in
+the same order, as ``SloRecommendation.spec`` minus what only a cluster knows (names, times of
+generation and expiry). An SLI without enough history is left out and named on stderr (exit 3).
+
+Determinism: the data end is ``--at`` (default now) aligned down to the bucket, and the bootstrap
+seed comes from stable inputs (``--service`` or else the selectors, the SLI, the data end), so
+the same command at the same ``--at`` prints the same bytes. ``--service`` plays the part of the
+operator's object uid: with it, the live and the offline path give the same seed, and the same
+output when they see the same buckets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+import numpy as np
+import yaml
+
+from sloreco import errors
+from sloreco.cli import cliargs, clisources
+from sloreco.core import bootstrap, engine, history, results
+from sloreco.render import report
+
+#: Exit codes, also listed in ``--help``. 2 is argparse's own code for usage errors, so every
+#: "the command line or the input is wrong" case shares it.
+EXIT_OK = 0
+EXIT_INPUT = 2
+EXIT_INSUFFICIENT = 3
+EXIT_SOURCE = 4
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    args = cliargs.parser().parse_args(argv)
+    try:
+        return _recommend(args, out=sys.stdout, err=sys.stderr)
+    except errors.InputError as exc:
+        return _fail(exc, EXIT_INPUT)
+    except errors.SourceError as exc:
+        return _fail(exc, EXIT_SOURCE)
+    except errors.InsufficientDataError as exc:  # only if raised outside one SLI's computation
+        return _fail(exc, EXIT_INSUFFICIENT)
+
+
+def _fail(exc: Exception, code: int) -> int:
+    print(f"sloreco: {_one_line(str(exc))}", file=sys.stderr)
+    return code
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
+    options = cliargs.options(args)
+    histories = (
+        clisources.from_input(args) if args.input is not None else clisources.from_prometheus(args)
+    )
+    specs: list[dict[str, object]] = []
+    texts: list[str] = []
+    code = EXIT_OK
+    for sli in ("availability", "latency"):
+        source = getattr(histories, sli)
+        if source is None:
+            continue
+        data = history.exclude(source, options.exclusions)
+        seed = bootstrap.seed_from(
+            *(histories.identity[sli] if options.service is None else (options.service,)),
+            sli,
+            str(data.end),
+        )
+        try:
+            result = _compute(data, options=options, seed=seed)
+        except errors.InsufficientDataError as exc:
+            print(f"sloreco: {sli}: {_one_line(str(exc))}", file=err)
+            code = EXIT_INSUFFICIENT
+            continue
+        specs.append(result.to_spec())
+        texts.append(report.render_text(result))
+    out.write(_render(specs, texts, options=options))
+    return code
+
+
+def _compute(
+    data: history.AvailabilityHistory | history.LatencyHistory,
+    *,
+    options: cliargs.Options,
+    seed: int,
+) -> results.SliResult:
+    if isinstance(data, history.AvailabilityHistory):
+        return engine.recommend_availability(
+            data,
+            window_seconds=options.window_seconds,
+            seed=seed,
+            dependencies=options.dependencies,
+            current_objective=options.objective_availability,
+        )
+    if not np.isfinite(data.cumulative).any():
+        # The reader's shape for "no series matched" has only the +Inf bound, which the engine
+        # would reject as a malformed histogram (exit 2); it is missing data (exit 3).
+        raise errors.InsufficientDataError(
+            "no histogram data at all in the lookback (0 days found)", days_found=0.0
+        )
+    return engine.recommend_latency(
+        data,
+        percentile=options.percentile,
+        window_seconds=options.window_seconds,
+        seed=seed,
+        current_objective=options.objective_latency,
+    )
+
+
+def _render(specs: list[dict[str, object]], texts: list[str], *, options: cliargs.Options) -> str:
+    doc: dict[str, object] = {} if options.service is None else {"service": options.service}
+    doc["recommendations"] = specs
+    # Keys keep the engine's fixed order (``results.to_spec``: what, then tiers, then why), which
+    # is as deterministic as sorting and reads in the order a person asks the questions.
+    if options.output == "json":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if options.output == "yaml":
+        return str(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    # ``report.render_text`` heads each SLI with what, window and history range already.
+    heading = [f"Service: {options.service}\n"] if options.service is not None else []
+    return "\n".join([*heading, *(text.rstrip() + "\n" for text in texts)])
+
+
+if __name__ == "__main__":  # ``python -m sloreco.cli.main`` (no console script)
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One level-based reconcile pass for one ServiceLevel: analysis, dependencies, children, status."""

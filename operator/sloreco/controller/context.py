@@ -1,0 +1,42 @@
+"""What one reconcile pass works with: the operator's clients, and the record of what it did.
+
+Split from :mod:`sloreco.controller.reconcile` so the modules that carry out parts of a pass
+(:mod:`.lifecycle`, :mod:`.dependencies`) share these two types without importing
+the pass itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from decimal import Decimal
+
+from sloreco import settings as config
+from sloreco.controller import status
+from sloreco.kube import client as kube
+from sloreco.sources import prometheus
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What a pass needs from the running operator; built once at startup."""
+
+    kube: kube.KubeClient
+    sources: Mapping[str, prometheus.PrometheusClient]
+    settings: config.Settings
+
+
+@dataclasses.dataclass
+class Work:
+    """Mutable bookkeeping of one pass; :class:`.reconcile.Outcome` is its frozen result."""
+
+    created: list[str] = dataclasses.field(default_factory=list)
+    activated: list[str] = dataclasses.field(default_factory=list)
+    superseded: list[str] = dataclasses.field(default_factory=list)
+    expired: list[str] = dataclasses.field(default_factory=list)
+    pruned: list[str] = dataclasses.field(default_factory=list)
+    conditions: dict[str, status.Condition] = dataclasses.field(default_factory=dict)
+    targets: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)
+    source_failed: bool = False
+    insufficient: list[str] = dataclasses.field(default_factory=list)
+    queries: list[tuple[str, float, bool]] = dataclasses.field(default_factory=list)

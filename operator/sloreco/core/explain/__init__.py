@@ -1,0 +1,1 @@
+"""The explanation: incidents (contiguous bad periods), evidence (facts), wording (sentences)."""

@@ -1,0 +1,1 @@
+"""One module per SLI kind (availability, latency): how it is read, recommended and backtested."""

@@ -1,0 +1,1 @@
+"""The Kubernetes API client: the only module besides ``sources`` that talks to a server."""

@@ -1,0 +1,95 @@
+"""A recommendation as text for people (the CLI's ``--output table``).
+
+Tiers side by side — target, interval, breach probability, backtest and budget in one column
+each — then what the data looked like, then the explanation in words. Pure: a result in, a
+string out; the CLI prints it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from sloreco.core import durations, results
+
+#: Wrap prose at the repository's line length: readable in a terminal and in CI logs.
+WIDTH = 100
+#: Width of the row labels and of each tier's column.
+LABEL, COLUMN = 18, 22
+
+
+def render_text(result: results.SliResult) -> str:
+    """The result as a short report: tiers table, data quality, explanation."""
+    spec = result.to_spec()
+    lookback = spec["lookback"]
+    assert isinstance(lookback, dict)
+    what = (
+        result.sli if result.percentile is None else f"latency p{results.number(result.percentile)}"
+    )
+    lines = [
+        f"{what.capitalize()} SLO recommendation for a {durations.format(result.window_seconds)} "
+        f"window (history {lookback['start']} to {lookback['end']})",
+        "",
+        _row("", [t.name for t in result.tiers]),
+        _row("target", [_target(t) for t in result.tiers]),
+    ]
+    if result.sli == "latency":
+        lines.append(_row("threshold", [f"{t.threshold}s" for t in result.tiers]))
+    lines += [
+        _row(
+            f"interval ({_level(result)}%)",
+            [f"{t.confidence_interval.lower}–{t.confidence_interval.upper}" for t in result.tiers],
+        ),
+        _row("breach chance", [f"{t.breach_probability * 100:.2f}%" for t in result.tiers]),
+        _row(
+            "backtest misses",
+            [f"{b.breaches} of {b.evaluations}" for b in result.backtest.tiers],
+        ),
+        _row(
+            "budget / window",
+            [
+                f"{t.error_budget.bad_events_per_window} "
+                + ("errors" if result.sli == "availability" else "slow")
+                for t in result.tiers
+            ],
+        ),
+        _row(
+            "  as outage",
+            [f"{t.error_budget.outage_minutes_per_window} min" for t in result.tiers],
+        ),
+    ]
+    if any(t.capped for t in result.tiers):
+        lines.append(_row("capped", ["yes" if t.capped else "no" for t in result.tiers]))
+    quality = result.data_quality
+    flags = [
+        name
+        for name, on in (
+            ("LOW CONFIDENCE", quality.low_confidence),
+            ("LOW TRAFFIC", quality.low_traffic),
+        )
+        if on
+    ]
+    lines += [
+        "",
+        f"Data: {quality.days_analysed:.1f} days analysed, {quality.coverage * 100:.2f}% coverage, "
+        f"{len(quality.gaps)} gaps, {quality.excluded_buckets} excluded buckets"
+        + (f"; {', '.join(flags)}" if flags else "")
+        + ".",
+        "",
+        *textwrap.wrap(result.explanation.summary, WIDTH),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _row(label: str, cells: list[str]) -> str:
+    return (label.ljust(LABEL) + "".join(cell.ljust(COLUMN) for cell in cells)).rstrip()
+
+
+def _target(tier: results.Tier) -> str:
+    if tier.bucket_bound is not None:
+        return f"{tier.target}% ≤ {results.bound(tier.bucket_bound)}s"
+    return f"{tier.target}%"
+
+
+def _level(result: results.SliResult) -> str:
+    level = result.tiers[0].confidence_interval.level * 100
+    return f"{level:g}"

@@ -1,0 +1,1 @@
+"""The running operator: kopf handlers (the only kopf decorators), the scheduler, metrics."""

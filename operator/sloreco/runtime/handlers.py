@@ -1,0 +1,78 @@
+"""The kopf adapters — the only module that knows kopf (SPEC §4).
+
+kopf reports changes: create, spec update and resume all run the same level-based pass
+(:func:`controller.reconcile.run`) at once, through :class:`.passes.Runtime`. Everything
+time-driven — refresh, expiry, retries — is planned from what each pass returns and run by one
+scheduler task, instead of a kopf timer per object (kopf runs every timer as its own asyncio task,
+ticking whether or not anything is due). Handlers return nothing: the status is written by the
+pass itself, never from handler results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+import kopf
+import prometheus_client
+
+from sloreco import api, errors
+from sloreco import settings as config
+from sloreco.controller import context
+from sloreco.kube import client as kube
+from sloreco.runtime import passes as runtime
+from sloreco.sources import prometheus
+
+RESOURCE = (api.GROUP, api.VERSION, api.SERVICELEVELS)
+
+
+@kopf.on.startup()
+async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    # kopf's own bookkeeping lives under our domain, in annotations, never in our status.
+    settings.persistence.finalizer = f"{api.GROUP}/finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=api.GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=api.GROUP, key="last-handled-configuration"
+    )
+    # Watches that end server-side every few minutes survive silent network drops.
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.posting.level = logging.WARNING  # our own events say what happened; skip kopf's
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the log
+    conf = config.load(os.environ)
+    in_cluster = "KUBERNETES_SERVICE_HOST" in os.environ
+    creds = kube.load_in_cluster() if in_cluster else kube.load_kubeconfig()
+    ctx = context.Context(
+        kube=kube.KubeClient(creds),
+        sources={
+            name: prometheus.PrometheusClient(source, concurrency=conf.query_concurrency)
+            for name, source in conf.sources.items()
+        },
+        settings=conf,
+    )
+    memo.runtime = runtime.Runtime(ctx)
+    memo.scheduler_task = asyncio.create_task(memo.runtime.scheduler.run_forever())
+    if conf.metrics_port:
+        prometheus_client.start_http_server(conf.metrics_port)
+
+
+@kopf.on.cleanup()
+async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    memo.scheduler_task.cancel()
+    await asyncio.gather(memo.scheduler_task, return_exceptions=True)
+    await memo.runtime.close()
+
+
+@kopf.on.create(*RESOURCE)
+@kopf.on.update(*RESOURCE, field="spec")
+@kopf.on.resume(*RESOURCE)
+async def changed(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
+    operator: runtime.Runtime = memo.runtime
+    key = (namespace or "", name)  # ServiceLevels are namespaced: kopf always gives one
+    try:
+        delay = await operator.run(key, forced=True)
+    except errors.KubeError as exc:
+        raise kopf.TemporaryError(f"Kubernetes API call failed: {exc}", delay=10) from exc
+    operator.scheduler.due_in(key, delay)

@@ -1,0 +1,377 @@
+"""Synthetic service history: deterministic counters, their ground truth, and OpenMetrics.
+
+Tests, the demo and the benchmarks need months of realistic Prometheus data without a fleet of
+services to scrape. This module generates it per *service profile* (``steady``, ``incidents``,
+…), seeded by the service's name, so the same name always gives the same history. It exposes
+the same data twice:
+
+* as the generator's own ground truth, bucketed into ``history.AvailabilityHistory`` /
+  ``history.LatencyHistory`` — what a perfect reader must return;
+* as OpenMetrics text for ``promtool tsdb create-blocks-from openmetrics``, so a real Prometheus
+  serves exactly these counters.
+
+Counters are sampled every ``step`` seconds from ``first`` (where every series is pre-created at
+0, so ``increase()`` sees the first increment) to ``end``. Step ``k`` covers
+``(first + k*step, first + (k+1)*step]``; a bucket ``[s, s+b)`` holds the steps whose end lies in
+``(s, s+b]``, which is what ``increase(x[b])`` evaluated at ``s+b`` measures when samples sit on
+the step grid (Prometheus 2.x range selectors are closed, so no extrapolation happens).
+
+Pure numpy and the standard library: no I/O besides the writer's file handle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import os
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+import numpy as np
+import numpy.typing as npt
+
+from sloreco.core import history
+
+IntArray = npt.NDArray[np.int64]
+
+PROFILES = (
+    "steady",
+    "incidents",
+    "high-variance",
+    "new-service",
+    "low-traffic",
+    "counter-restarts",
+    "no-data",
+)
+
+#: client_golang's DefBuckets plus +Inf: the latency bounds most services export.
+BOUNDS: tuple[float, ...] = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    math.inf,
+)
+
+#: Prometheus's usual scrape interval range ends at 15s-1m; 5 minutes keeps 90 days of a few
+#: services small (about 26k samples per series) while still exercising multi-sample windows.
+DEFAULT_STEP = 300
+
+REQUESTS_METRIC = "http_requests"  # counter family; samples are ``http_requests_total``
+LATENCY_METRIC = "http_request_duration_seconds"  # histogram family; we write ``_bucket`` only
+CODES = ("200", "500")
+
+#: ``new-service`` has this much history only (less than a 28-day window, more than the 7-day
+#: minimum of SPEC §3.1, so it exercises the low-confidence path).
+NEW_SERVICE_DAYS = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Service:
+    """One synthetic service: its ``service`` label value and the profile shaping its traffic."""
+
+    name: str
+    profile: str
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}; choose one of {PROFILES}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeline:
+    """Samples every ``step`` seconds over the ``days`` before ``end`` (inclusive ends)."""
+
+    end: int
+    days: int
+    step: int = DEFAULT_STEP
+
+    def __post_init__(self) -> None:
+        if self.step <= 0 or (self.days * 86400) % self.step or self.end % self.step:
+            raise ValueError("end and days must be whole multiples of step")
+
+    @property
+    def start(self) -> int:
+        return self.end - self.days * 86400
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ServiceData:
+    """Per-step increments of one service (``first is None``: the service exports nothing)."""
+
+    service: Service
+    first: int | None
+    step: int
+    ok: IntArray  # (K,) increments of code="200"
+    errors: IntArray  # (K,) increments of code="500"
+    latency: IntArray  # (K, len(BOUNDS)) requests per latency bin (not cumulative)
+    restarts: npt.NDArray[np.bool_]  # (K,) the process restarted during step k
+
+    @property
+    def steps(self) -> int:
+        return len(self.ok)
+
+
+def seed_of(service: Service) -> int:
+    """A stable 64-bit seed from the profile and name (Python's ``hash`` is salted per run)."""
+    digest = hashlib.sha256(f"{service.profile}/{service.name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def generate(service: Service, timeline: Timeline) -> ServiceData:
+    """Generate a service's per-step increments; same inputs, same arrays."""
+    rng = np.random.default_rng(seed_of(service))
+    first = timeline.start
+    if service.profile == "no-data":
+        empty = np.zeros(0, dtype=np.int64)
+        return ServiceData(
+            service,
+            None,
+            timeline.step,
+            empty,
+            empty,
+            np.zeros((0, len(BOUNDS)), np.int64),
+            np.zeros(0, np.bool_),
+        )
+    if service.profile == "new-service":
+        first = max(first, timeline.end - NEW_SERVICE_DAYS * 86400)
+    step = timeline.step
+    ends = np.arange(first + step, timeline.end + 1, step, dtype=np.int64)
+    hours = (ends % 86400) / 3600.0
+    days = (ends - first) // 86400
+    n_days = int(days[-1]) + 1
+    # Diurnal load peaking at 14:00 UTC, quieter weekends (1970-01-01 was a Thursday), and a
+    # day-to-day wobble: the shape every real service's traffic has.
+    weekday = ((ends // 86400) + 3) % 7
+    load = (1 + 0.6 * np.sin(2 * np.pi * (hours - 8) / 24)) * np.where(weekday >= 5, 0.75, 1.0)
+    load *= rng.lognormal(0.0, 0.1, n_days)[days]
+    base_rps = 0.003 if service.profile == "low-traffic" else float(rng.uniform(20, 120))
+    requests = rng.poisson(base_rps * step * load)
+
+    p_error = 10 ** rng.uniform(-4, -3) * rng.lognormal(0.0, 0.3, n_days)[days]
+    slow = np.zeros(len(ends), dtype=np.bool_)  # steps inside an incident: slow and failing
+    if service.profile == "incidents":
+        candidates = max(n_days - 1, 1)
+        for day in rng.choice(candidates, size=min(4, candidates), replace=False):
+            begin = first + int(day) * 86400 + int(rng.integers(0, 20)) * 3600
+            hit = (ends > begin) & (ends <= begin + int(rng.integers(2, 7)) * 3600)
+            p_error = np.where(hit, rng.uniform(0.2, 0.9), p_error)
+            slow |= hit
+    elif service.profile == "high-variance":
+        p_error = p_error * rng.lognormal(0.0, 1.2, len(ends))
+    errors = rng.binomial(requests, np.minimum(p_error, 1.0))
+
+    latency = _latency_bins(rng, requests, hours=hours, slow=slow)
+    restarts = np.zeros(len(ends), dtype=np.bool_)
+    if service.profile == "counter-restarts":
+        restarts = _restarts(rng, requests - errors, errors, latency, count=n_days)
+    return ServiceData(service, first, step, requests - errors, errors, latency, restarts)
+
+
+def _latency_bins(
+    rng: np.random.Generator,
+    requests: IntArray,
+    *,
+    hours: npt.NDArray[np.float64],
+    slow: npt.NDArray[np.bool_],
+) -> IntArray:
+    """Split each step's requests over the latency bins: log-normal, slower at peak and in
+    incidents. Only 48 distinct distributions (hour of day × incident), so the CDFs are few."""
+    median = float(rng.uniform(0.04, 0.15))
+    sigma = float(rng.uniform(0.5, 0.8))
+    finite = np.array(BOUNDS[:-1])
+    probs = np.empty((2, 24, len(BOUNDS)))
+    for incident in (0, 1):
+        for hour in range(24):
+            mu = math.log(median * (1 + 0.3 * math.sin(2 * math.pi * (hour - 8) / 24)))
+            mu += math.log(4.0) * incident
+            z = (np.log(finite) - mu) / (sigma * math.sqrt(2))
+            cdf = np.array([0.5 * math.erfc(-v) for v in z])
+            probs[incident, hour] = np.diff(cdf, prepend=0.0, append=1.0)
+    pvals = probs[slow.astype(np.int64), hours.astype(np.int64)]
+    return rng.multinomial(requests, pvals).astype(np.int64)
+
+
+def _restarts(
+    rng: np.random.Generator, ok: IntArray, errors: IntArray, latency: IntArray, *, count: int
+) -> npt.NDArray[np.bool_]:
+    """Pick restart steps (about one deploy a day) that Prometheus can recognise as resets.
+
+    A reset is only visible when the new value (that step's increment) is below the old one; a
+    series still at 0 does not care. Candidates failing that for any series are dropped, so the
+    ground truth stays what ``increase()`` computes.
+    """
+    series = np.column_stack([ok, errors, np.cumsum(latency, axis=1)])
+    restarts = np.zeros(len(ok), dtype=np.bool_)
+    candidates = np.sort(rng.choice(np.arange(1, len(ok)), size=count, replace=False))
+    last = 0
+    for k in candidates:
+        if k <= last:
+            continue
+        before = series[last:k].sum(axis=0)
+        if np.all((before == 0) | (series[k] < before)):
+            restarts[k] = True
+            last = int(k)
+    return restarts
+
+
+# --- ground truth -------------------------------------------------------------------------
+
+
+def _bucket_sums(
+    data: ServiceData,
+    increments: npt.NDArray[np.int64],
+    *,
+    start: int,
+    end: int,
+    bucket_seconds: int,
+) -> npt.NDArray[np.float64]:
+    """Sum per-step increments into the grid's buckets; NaN where the data does not cover the
+    whole bucket (Prometheus sees fewer than two samples there, or would extrapolate)."""
+    if bucket_seconds % data.step or (end - start) % bucket_seconds:
+        raise ValueError("bucket must be a multiple of the step and divide [start, end)")
+    n = (end - start) // bucket_seconds
+    out = np.full((n, *increments.shape[1:]), math.nan)
+    if data.first is None or (start - data.first) % data.step:
+        return out
+    last = data.first + data.steps * data.step
+    # Buckets [lo, lo+b) wholly inside [first, last]: i from ceil((first-start)/b) while fits.
+    lo_index = max(0, -((start - data.first) // bucket_seconds))
+    hi_index = min(n, (last - start) // bucket_seconds)
+    if hi_index <= lo_index:
+        return out
+    per = bucket_seconds // data.step
+    k0 = (start + lo_index * bucket_seconds - data.first) // data.step
+    chunk = increments[k0 : k0 + (hi_index - lo_index) * per]
+    out[lo_index:hi_index] = chunk.reshape(hi_index - lo_index, per, *chunk.shape[1:]).sum(axis=1)
+    return out
+
+
+def availability_history(
+    data: ServiceData, *, start: int, end: int, bucket_seconds: int
+) -> history.AvailabilityHistory:
+    """The exact per-bucket counts a perfect reader returns for ``data`` on ``[start, end)``."""
+    total = _bucket_sums(
+        data, data.ok + data.errors, start=start, end=end, bucket_seconds=bucket_seconds
+    )
+    bad = _bucket_sums(data, data.errors, start=start, end=end, bucket_seconds=bucket_seconds)
+    return history.AvailabilityHistory(
+        bucket_seconds=bucket_seconds,
+        start=start,
+        total=total,
+        bad=bad,
+        excluded=np.zeros(len(total), dtype=np.bool_),
+    )
+
+
+def latency_history(
+    data: ServiceData, *, start: int, end: int, bucket_seconds: int
+) -> history.LatencyHistory:
+    """The exact cumulative per-``le`` counts per bucket (bounds are ``BOUNDS``)."""
+    cumulative = np.cumsum(data.latency, axis=1) if data.steps else data.latency
+    sums = _bucket_sums(data, cumulative, start=start, end=end, bucket_seconds=bucket_seconds)
+    return history.LatencyHistory(
+        bucket_seconds=bucket_seconds,
+        start=start,
+        bounds=BOUNDS,
+        cumulative=sums,
+        excluded=np.zeros(len(sums), dtype=np.bool_),
+    )
+
+
+# --- OpenMetrics ----------------------------------------------------------------------------
+
+
+def _counter_values(increments: IntArray, restarts: npt.NDArray[np.bool_]) -> IntArray:
+    """Counter values at ``first, first+step, …``: 0, then running sums that restart from the
+    step's own increment after a process restart (what a real client library exports)."""
+    values = np.cumsum(increments)
+    for k in np.flatnonzero(restarts):
+        values[k:] -= values[k - 1] if k else 0
+    return np.concatenate(([0], values))
+
+
+def format_le(bound: float) -> str:
+    """``le`` label text as Prometheus clients write it: ``0.005``, ``1``, ``+Inf``."""
+    return "+Inf" if math.isinf(bound) else f"{bound:g}"
+
+
+def _series(data: ServiceData) -> Iterator[tuple[str, str, IntArray]]:
+    """(family, sample name with labels, values) for every series of one service."""
+    name = data.service.name
+    for code, increments in zip(CODES, (data.ok, data.errors), strict=True):
+        yield (
+            REQUESTS_METRIC,
+            f'{REQUESTS_METRIC}_total{{service="{name}",code="{code}"}}',
+            _counter_values(increments, data.restarts),
+        )
+    cumulative = np.cumsum(data.latency, axis=1)
+    for j, bound in enumerate(BOUNDS):
+        yield (
+            LATENCY_METRIC,
+            f'{LATENCY_METRIC}_bucket{{service="{name}",le="{format_le(bound)}"}}',
+            _counter_values(cumulative[:, j], data.restarts),
+        )
+
+
+def write_openmetrics(
+    out: IO[str], services: Iterable[Service], timeline: Timeline, *, spill: IO[str]
+) -> int:
+    """Stream every service's series to ``out`` as OpenMetrics; return the samples written.
+
+    OpenMetrics forbids interleaving metric families, but generating each service once is what
+    keeps memory flat, so histogram lines go to ``spill`` (a temporary file) first and are
+    appended after the counters. Service names must be valid label values without quotes.
+    """
+    written = 0
+    out.write(f"# TYPE {REQUESTS_METRIC} counter\n")
+    spill.write(f"# TYPE {LATENCY_METRIC} histogram\n")
+    for service in services:
+        if '"' in service.name or "\\" in service.name or "\n" in service.name:
+            raise ValueError(f"service name {service.name!r} needs escaping; keep names plain")
+        data = generate(service, timeline)
+        if data.first is None:
+            continue
+        stamps = [
+            f" {t}\n"
+            for t in range(data.first, data.first + (data.steps + 1) * data.step, data.step)
+        ]
+        for family, head, values in _series(data):
+            target = out if family == REQUESTS_METRIC else spill
+            prefix = head + " "
+            target.write(
+                "".join(
+                    [prefix + v + s for v, s in zip(map(str, values.tolist()), stamps, strict=True)]
+                )
+            )
+            written += len(stamps)
+    spill.flush()
+    spill.seek(0)
+    while chunk := spill.read(1 << 20):
+        out.write(chunk)
+    out.write("# EOF\n")
+    return written
+
+
+def write_openmetrics_file(
+    path: str | os.PathLike[str], services: Iterable[Service], timeline: Timeline
+) -> int:
+    """``write_openmetrics`` into ``path``, spilling histogram lines to a sibling file."""
+    spill_path = f"{os.fspath(path)}.spill"
+    try:
+        with (
+            open(path, "w", encoding="utf-8") as out,
+            open(spill_path, "w+", encoding="utf-8") as spill,
+        ):
+            return write_openmetrics(out, services, timeline, spill=spill)
+    finally:
+        if os.path.exists(spill_path):
+            os.unlink(spill_path)

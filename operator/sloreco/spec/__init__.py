@@ -1,0 +1,1 @@
+"""The ServiceLevel spec, parsed once at the boundary into frozen values (errors carry paths)."""

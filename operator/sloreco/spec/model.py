@@ -1,0 +1,283 @@
+"""Parse a ServiceLevel ``spec`` once, at the boundary, into frozen typed values.
+
+The CRD schema and its CEL rules (``crds/servicelevels.yaml``) are the first line of defence: a
+bad object never reaches etcd. This module is the second, for everything that does not pass
+through an API server — the ``sloreco`` CLI, tests, an object written before a schema change —
+and it turns the raw mapping into values the rest of the operator can trust without rechecking.
+The two must agree; ``tests/unit/test_crd_drift.py`` keeps them so by comparing field names,
+defaults, patterns and length limits (each constraint in ``fields`` carries what the drift
+test reads).
+
+Every error is an ``errors.InputError`` whose message starts with the field path, the way the API
+server reports it: ``spec.latency.percentile: must be between 50 and 99.999``.
+
+Numbers the user writes as targets are decimal *strings* (Kubernetes API conventions: floats do
+not round-trip); they become ``Decimal`` here, never ``float``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import pydantic
+from pydantic import alias_generators
+
+from sloreco import errors
+from sloreco.core import durations, history
+from sloreco.spec import specerrors
+from sloreco.spec.fields import (
+    DATETIME_PATTERN,
+    DEPENDENCIES_MAX,
+    DNS_LABEL_PATTERN,
+    DNS_SUBDOMAIN_PATTERN,
+    DURATION_MAX,
+    EXCLUSIONS_MAX,
+    HISTORY_LIMIT_MAX,
+    HISTORY_LIMIT_MIN,
+    LABEL_MAX,
+    NAME_MAX,
+    PERCENT_MAX,
+    PERCENT_PATTERN,
+    PERCENTILE_MAX,
+    PERCENTILE_MIN,
+    REASON_MAX,
+    SECONDS_MAX,
+    SECONDS_PATTERN,
+    SELECTOR_MAX,
+    SELECTOR_PATTERN,
+    Availability,
+    DecimalText,
+    DnsLabel,
+    DnsSubdomain,
+    Duration,
+    DurationText,
+    HistoryLimit,
+    Integer,
+    Objective,
+    Percentile,
+    Reason,
+    Seconds,
+    Selector,
+    ServiceName,
+    Text,
+    Time,
+    Timestamp,
+)
+from sloreco.spec.specerrors import FieldError
+
+# The constraints live in ``fields`` and ``FieldError`` in ``specerrors``; they stay importable
+# from here, where callers and the drift test have always found them.
+__all__ = [
+    "DATETIME_PATTERN",
+    "DEPENDENCIES_MAX",
+    "DNS_LABEL_PATTERN",
+    "DNS_SUBDOMAIN_PATTERN",
+    "DURATION_MAX",
+    "EXCLUSIONS_MAX",
+    "HISTORY_LIMIT_MAX",
+    "HISTORY_LIMIT_MIN",
+    "LABEL_MAX",
+    "NAME_MAX",
+    "PERCENTILE_MAX",
+    "PERCENTILE_MIN",
+    "PERCENT_MAX",
+    "PERCENT_PATTERN",
+    "REASON_MAX",
+    "SECONDS_MAX",
+    "SECONDS_PATTERN",
+    "SELECTOR_MAX",
+    "SELECTOR_PATTERN",
+    "Availability",
+    "AvailabilitySpec",
+    "CurrentObjectiveSpec",
+    "DecimalText",
+    "DependencySpec",
+    "DnsLabel",
+    "DnsSubdomain",
+    "Duration",
+    "DurationText",
+    "ExclusionSpec",
+    "FieldError",
+    "HistoryLimit",
+    "Integer",
+    "LatencyObjectiveSpec",
+    "LatencySpec",
+    "Objective",
+    "Percentile",
+    "Reason",
+    "Seconds",
+    "Selector",
+    "ServiceLevelSpec",
+    "ServiceName",
+    "Text",
+    "Time",
+    "Timestamp",
+    "parse_service_level_spec",
+]
+
+
+class _Model(pydantic.BaseModel):
+    # Aliases only: the boundary accepts exactly the camelCase the CRD declares.
+    model_config = pydantic.ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=alias_generators.to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+    )
+
+
+class AvailabilitySpec(_Model):
+    """Counter selectors: all requests and the bad ones (``increase()`` is applied by sloreco)."""
+
+    total_query: Selector
+    error_query: Selector
+
+
+class LatencySpec(_Model):
+    """A histogram's ``_bucket`` selector and the percentile the objective is about."""
+
+    histogram: Selector
+    percentile: Percentile = Decimal("99")
+
+
+class ExclusionSpec(_Model):
+    """A maintenance window removed from the history, ``[start, end)``."""
+
+    start: Time
+    end: Time
+    reason: Reason
+
+    @pydantic.model_validator(mode="after")
+    def _end_after_start(self) -> ExclusionSpec:
+        if self.end <= self.start:
+            raise FieldError("must be after start", field="end")
+        return self
+
+    def to_exclusion(self) -> history.Exclusion:
+        """Epoch seconds, widened to whole seconds so the whole window is excluded."""
+        return history.Exclusion(
+            start=math.floor(self.start.timestamp()),
+            end=math.ceil(self.end.timestamp()),
+            reason=self.reason,
+        )
+
+
+class DependencySpec(_Model):
+    """Either another ServiceLevel (observed) or an external service (declared availability)."""
+
+    service_level: DnsSubdomain | None = None
+    namespace: DnsLabel | None = None
+    type: Literal["hard", "soft"] = "hard"
+    external: ServiceName | None = None
+    availability: Availability | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _one_kind(self) -> DependencySpec:
+        if (self.service_level is None) == (self.external is None):
+            raise FieldError("exactly one of serviceLevel or external is required")
+        if self.external is not None and self.availability is None:
+            raise FieldError("required for an external dependency", field="availability")
+        if self.service_level is not None and self.availability is not None:
+            raise FieldError(
+                "only for an external dependency (a ServiceLevel's availability is observed)",
+                field="availability",
+            )
+        if self.external is not None and self.namespace is not None:
+            raise FieldError("only for a serviceLevel dependency", field="namespace")
+        return self
+
+
+class LatencyObjectiveSpec(_Model):
+    """``target`` percent of requests complete within ``threshold`` seconds."""
+
+    threshold: Seconds
+    target: Objective
+
+
+class CurrentObjectiveSpec(_Model):
+    """The objective the team runs today; the operator reports how it fares."""
+
+    availability: Objective | None = None
+    latency: LatencyObjectiveSpec | None = None
+
+
+class ServiceLevelSpec(_Model):
+    """A parsed ``ServiceLevel.spec`` (SPEC §2.1)."""
+
+    service: ServiceName
+    source: DnsLabel = "default"
+    availability: AvailabilitySpec | None = None
+    latency: LatencySpec | None = None
+    window: DurationText = "28d"
+    lookback: DurationText = "90d"
+    refresh_interval: DurationText = "24h"
+    recommendation_ttl: Annotated[DurationText, pydantic.Field(alias="recommendationTTL")] = "48h"
+    exclusions: Annotated[tuple[ExclusionSpec, ...], pydantic.Field(max_length=EXCLUSIONS_MAX)] = ()
+    dependencies: Annotated[
+        tuple[DependencySpec, ...], pydantic.Field(max_length=DEPENDENCIES_MAX)
+    ] = ()
+    current_objective: CurrentObjectiveSpec | None = None
+    history_limit: HistoryLimit = 10
+
+    @pydantic.model_validator(mode="after")
+    def _cross_field(self) -> ServiceLevelSpec:
+        if self.availability is None and self.latency is None:
+            raise FieldError("at least one of availability or latency is required")
+        if self.ttl_seconds <= self.refresh_seconds:
+            raise FieldError(
+                f"must be longer than refreshInterval ({self.refresh_interval}), "
+                f"got {self.recommendation_ttl}",
+                field="recommendationTTL",
+            )
+        return self
+
+    @property
+    def window_seconds(self) -> int:
+        return durations.parse(self.window, field="spec.window")
+
+    @property
+    def lookback_seconds(self) -> int:
+        return durations.parse(self.lookback, field="spec.lookback")
+
+    @property
+    def refresh_seconds(self) -> int:
+        return durations.parse(self.refresh_interval, field="spec.refreshInterval")
+
+    @property
+    def ttl_seconds(self) -> int:
+        return durations.parse(self.recommendation_ttl, field="spec.recommendationTTL")
+
+    @property
+    def slis(self) -> tuple[str, ...]:
+        """The configured SLIs (names as in ``api.SLIS``), always availability before latency."""
+        configured: list[str] = []
+        if self.availability is not None:
+            configured.append("availability")
+        if self.latency is not None:
+            configured.append("latency")
+        return tuple(configured)
+
+    def history_exclusions(self) -> tuple[history.Exclusion, ...]:
+        """The exclusions as ``history.Exclusion`` values, in the order written."""
+        return tuple(exclusion.to_exclusion() for exclusion in self.exclusions)
+
+
+def parse_service_level_spec(raw: Mapping[str, object]) -> ServiceLevelSpec:
+    """Parse ``ServiceLevel.spec``; raise ``InputError`` naming every bad field.
+
+    The first bad field is the error's ``field``; the message lists all of them, so a user fixes
+    a manifest in one round.
+    """
+    if not isinstance(raw, Mapping):
+        raise errors.InputError("must be an object", field="spec")
+    try:
+        return ServiceLevelSpec.model_validate(dict(raw))
+    except pydantic.ValidationError as exc:
+        problems = [specerrors.problem(error) for error in exc.errors()]
+    field, message = problems[0]
+    rest = "".join(f"; {path}: {text}" for path, text in problems[1:])
+    raise errors.InputError(message + rest, field=field)

@@ -58,6 +58,10 @@ test-unit: dev ## Unit tests only (pure core, no servers).
 test: dev prometheus-bin controlplane lint ## The whole suite: lint, unit and integration (real Prometheus, real kube-apiserver).
 	$(PY) -m pytest tests/unit tests/integration
 
+.PHONY: calibrate
+calibrate: dev ## Calibration suite: realized breach rates per process profile; bench/results/calibration.{json,md}.
+	$(PY) -m bench.calibrate --out bench/results/calibration
+
 .PHONY: bench
 bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.
 	$(PY) -m bench.run --out bench/results/latest.json

@@ -1,0 +1,297 @@
+"""Process profiles for the calibration suite: services whose true behaviour is known.
+
+A profile is a generative process at hourly resolution, the resolution sloreco reads:
+
+* traffic: a daily level (lognormal day to day) times a diurnal shape, Poisson per hour;
+* background bad events: each day its own bad share, drawn from a gamma distribution (its shape
+  sets the day-to-day overdispersion: a coefficient of variation of ``1/sqrt(shape)``), Poisson
+  per hour given the traffic;
+* incidents: a compound process — starts at a Poisson rate, a duration in whole hours (lognormal
+  or Pareto: heavy-tailed), and a severity (the share of requests that fail, or are slow, while
+  it lasts; beta distributed). During an incident hour the bad share is the larger of the two.
+
+For latency the same process decides which requests are *slow*; fast requests follow a
+lognormal latency, slow ones a slower lognormal, both binned into client_golang's default
+histogram bounds (``synth.BOUNDS``). A window's histogram is the sum of its hours, so future
+windows are split into buckets once per window (a sum of multinomials with the same
+probabilities is multinomial), which is exact and cheap.
+
+Histories and future windows come from the same function with independent generators, so the
+"truth" a tier is judged against is this process, never the history it was computed from.
+Everything is seeded: the same profile and seed give the same arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+HOURS = 24
+#: client_golang's DefBuckets plus +Inf (the same bounds ``synth`` writes).
+BOUNDS: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf,
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """One service process. Rates are per day, shares are fractions of requests."""
+
+    name: str
+    description: str
+    history_days: int = 90
+    kind: str = "availability"  # or "latency"
+    #: Mean requests per hour, and the diurnal swing (peak = 1 + amplitude times the mean).
+    requests_per_hour: float = 2000.0
+    diurnal_amplitude: float = 0.5
+    #: Day-to-day traffic level: lognormal with this sigma (mean one).
+    traffic_sigma: float = 0.1
+    #: Background bad share: mean, and the gamma shape of its daily value (overdispersion).
+    background: float = 0.001
+    background_shape: float = 4.0
+    #: Incidents per day (a Poisson process), and their duration in hours: lognormal with this
+    #: median and sigma, or Pareto with this minimum and tail index when ``pareto_alpha`` > 0.
+    incident_rate: float = 0.0
+    duration_median_hours: float = 2.0
+    duration_sigma: float = 0.8
+    pareto_alpha: float = 0.0
+    #: Longest incident (hours): a week; nothing here lasts longer unnoticed.
+    duration_max_hours: int = 168
+    #: Severity while an incident lasts: beta with this mean and concentration ``a + b``.
+    severity_mean: float = 0.3
+    severity_concentration: float = 4.0
+    #: Latency: fast requests' median and log-sigma, slow requests' median and log-sigma.
+    fast_median: float = 0.08
+    fast_sigma: float = 0.6
+    slow_median: float = 2.0
+    slow_sigma: float = 0.5
+
+    def with_(self, **changes: object) -> Profile:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def diurnal() -> FloatArray:
+    """Relative traffic per hour of the day, mean one (a sine peaking mid-afternoon UTC)."""
+    hours = np.arange(HOURS)
+    shape: FloatArray = 1.0 + np.sin(2 * np.pi * (hours - 9) / HOURS)
+    return shape
+
+
+def simulate(
+    profile: Profile, rng: np.random.Generator, series: int, days: int
+) -> tuple[FloatArray, FloatArray]:
+    """``(total, bad)`` per hour for ``series`` independent stretches of ``days`` days.
+
+    Shapes ``(series, days * 24)``. For latency ``bad`` counts the slow requests.
+    """
+    p = profile
+    hours = days * HOURS
+    level = rng.lognormal(-(p.traffic_sigma**2) / 2, p.traffic_sigma, (series, days))
+    shape = 1.0 + p.diurnal_amplitude * (diurnal() - 1.0)
+    mean = (p.requests_per_hour * level)[:, :, None] * shape[None, None, :]
+    total = rng.poisson(mean.reshape(series, hours)).astype(np.float64)
+    ratio = rng.gamma(p.background_shape, p.background / p.background_shape, (series, days))
+    ratio = np.minimum(ratio, 1.0)
+    per_hour = np.repeat(ratio, HOURS, axis=1)
+    bad = np.minimum(rng.poisson(total * per_hour).astype(np.float64), total)
+    severity = incident_severity(p, rng, series, hours)
+    hit = severity > 0
+    if hit.any():
+        share = np.maximum(severity[hit], per_hour[hit])
+        bad[hit] = rng.binomial(total[hit].astype(np.int64), share).astype(np.float64)
+    return total, bad
+
+
+def incident_severity(
+    profile: Profile, rng: np.random.Generator, series: int, hours: int
+) -> FloatArray:
+    """Per hour the severity of the incident under way (0 outside incidents)."""
+    p = profile
+    severity = np.zeros((series, hours))
+    if p.incident_rate <= 0:
+        return severity
+    counts = rng.poisson(p.incident_rate * hours / HOURS, series)
+    n = int(counts.sum())
+    if n == 0:
+        return severity
+    rows = np.repeat(np.arange(series), counts)
+    starts = rng.integers(0, hours, n)
+    durations = incident_durations(p, rng, n)
+    a = p.severity_mean * p.severity_concentration
+    b = (1.0 - p.severity_mean) * p.severity_concentration
+    sizes = rng.beta(a, b, n) if p.severity_mean < 1 else np.ones(n)
+    offsets = np.arange(int(durations.max()))
+    cols = starts[:, None] + offsets[None, :]
+    keep = (offsets[None, :] < durations[:, None]) & (cols < hours)
+    r = np.broadcast_to(rows[:, None], cols.shape)[keep]
+    s = np.broadcast_to(sizes[:, None], cols.shape)[keep]
+    np.maximum.at(severity, (r, cols[keep]), s)
+    return severity
+
+
+def incident_durations(profile: Profile, rng: np.random.Generator, n: int) -> npt.NDArray[np.intp]:
+    """Whole hours, at least one, at most ``duration_max_hours``."""
+    p = profile
+    if p.pareto_alpha > 0:
+        raw = p.duration_median_hours * (1.0 + rng.pareto(p.pareto_alpha, n))
+    else:
+        raw = rng.lognormal(math.log(p.duration_median_hours), p.duration_sigma, n)
+    return np.clip(np.ceil(raw), 1, p.duration_max_hours).astype(np.intp)
+
+
+def latency_split(
+    profile: Profile, rng: np.random.Generator, total: FloatArray, slow: FloatArray
+) -> FloatArray:
+    """Cumulative histograms ``(..., bounds)`` of ``total`` requests, ``slow`` of them slow.
+
+    Works per row of any shape: per hour for a history, per window for the future.
+    """
+    fast_p = _bucket_probabilities(profile.fast_median, profile.fast_sigma)
+    slow_p = _bucket_probabilities(profile.slow_median, profile.slow_sigma)
+    flat_total = total.reshape(-1).astype(np.int64)
+    flat_slow = slow.reshape(-1).astype(np.int64)
+    counts = rng.multinomial(flat_total - flat_slow, fast_p) + rng.multinomial(flat_slow, slow_p)
+    cumulative: FloatArray = np.cumsum(counts, axis=1).astype(np.float64)
+    return cumulative.reshape(*total.shape, len(BOUNDS))
+
+
+def _bucket_probabilities(median: float, sigma: float) -> FloatArray:
+    """Lognormal mass in each histogram bucket ``(bounds[j-1], bounds[j]]``."""
+    finite = np.asarray(BOUNDS[:-1])
+    z = (np.log(finite) - math.log(median)) / sigma
+    cdf = np.array([0.5 * math.erfc(-float(v) / math.sqrt(2)) for v in z])
+    mass: FloatArray = np.diff(np.concatenate([[0.0], cdf, [1.0]]))
+    return mass / mass.sum()
+
+
+def future_windows(
+    profile: Profile,
+    rng: np.random.Generator,
+    *,
+    windows: int,
+    window_days: int,
+    chunk: int = 4000,
+) -> Iterator[tuple[FloatArray, FloatArray]]:
+    """Window sums ``(total, bad)`` of independent future windows, in chunks (memory bound)."""
+    done = 0
+    while done < windows:
+        n = min(chunk, windows - done)
+        total, bad = simulate(profile, rng, n, window_days)
+        yield total.sum(axis=1), bad.sum(axis=1)
+        done += n
+
+
+# --- The profiles ---------------------------------------------------------------------------
+
+#: Moderate incidents: one every two weeks, a couple of hours, a third of requests failing.
+_INCIDENTS = Profile(
+    "incidents",
+    "an incident every 2 weeks (2 h median, 30% failing) on a 0.1% background",
+    incident_rate=1 / 14,
+)
+
+AVAILABILITY: tuple[Profile, ...] = (
+    Profile("steady", "0.1% background, mild day-to-day variation, no incidents"),
+    _INCIDENTS,
+    Profile(
+        "rare-large",
+        "one large incident per 180 days (3 h, half failing): most 90-day histories hold none",
+        background=0.0005,
+        incident_rate=1 / 180,
+        duration_median_hours=3.0,
+        duration_sigma=0.7,
+        severity_mean=0.5,
+    ),
+    Profile(
+        "frequent-small",
+        "an incident every 3 days (1 h median, 10% failing)",
+        incident_rate=1 / 3,
+        duration_median_hours=1.0,
+        severity_mean=0.1,
+    ),
+    Profile(
+        "pareto",
+        "an incident every 20 days, Pareto durations (tail index 1.1, from 1 h)",
+        incident_rate=1 / 20,
+        duration_median_hours=1.0,
+        pareto_alpha=1.1,
+        severity_mean=0.3,
+    ),
+    Profile(
+        "overdispersed",
+        "0.2% background whose daily share varies 1.4x its mean (gamma shape 0.5)",
+        background=0.002,
+        background_shape=0.5,
+        traffic_sigma=0.3,
+    ),
+    Profile(
+        "very-reliable",
+        "0.002% background, a full outage (1 h median) once a year",
+        background=0.00002,
+        background_shape=2.0,
+        incident_rate=1 / 365,
+        duration_median_hours=1.0,
+        duration_sigma=0.6,
+        severity_mean=1.0,
+    ),
+    _INCIDENTS.with_(
+        name="low-traffic",
+        description="20 requests an hour, 0.2% background, an incident every 30 days",
+        requests_per_hour=20.0,
+        background=0.002,
+        incident_rate=1 / 30,
+    ),
+    _INCIDENTS.with_(name="short-14d", description="'incidents' seen for 14 days", history_days=14),
+    _INCIDENTS.with_(name="short-30d", description="'incidents' seen for 30 days", history_days=30),
+)
+
+LATENCY: tuple[Profile, ...] = (
+    Profile(
+        "latency-steady",
+        "p99 near 0.3 s; 0.3% slow requests (2 s median) in the background",
+        kind="latency",
+        background=0.003,
+    ),
+    Profile(
+        "latency-incidents",
+        "slow-request incidents every 10 days (2 h, 40% of requests slow)",
+        kind="latency",
+        background=0.003,
+        incident_rate=1 / 10,
+        severity_mean=0.4,
+    ),
+)
+
+PROFILES: tuple[Profile, ...] = AVAILABILITY + LATENCY
+
+
+def fleet_member(rng: np.random.Generator, index: int) -> Profile:
+    """One service of a mixed fleet: parameters drawn around the availability profiles.
+
+    Incident rates log-uniform from once a year to once in three days, durations and severities
+    spread around the defaults, backgrounds log-uniform from 0.005% to 0.3%.
+    """
+    rate = math.exp(rng.uniform(math.log(1 / 365), math.log(1 / 3)))
+    return Profile(
+        f"fleet-{index:03d}",
+        "mixed fleet member",
+        background=math.exp(rng.uniform(math.log(0.00005), math.log(0.003))),
+        background_shape=float(rng.choice([0.7, 2.0, 4.0])),
+        incident_rate=rate,
+        duration_median_hours=float(rng.choice([1.0, 2.0, 3.0])),
+        severity_mean=float(rng.uniform(0.05, 0.8)),
+        pareto_alpha=float(rng.choice([0.0, 0.0, 1.3])),
+    )
+
+
+def by_name(name: str) -> Profile:
+    for profile in PROFILES:
+        if profile.name == name:
+            return profile
+    raise KeyError(name)

@@ -1,0 +1,55 @@
+"""The calibration suite's own arithmetic: its processes do what their profiles say.
+
+``bench/calibrate.py`` judges the engine against these processes, so a process that silently
+produced fewer incidents than its profile states would make every tier look better than it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import calibrate, processes
+
+
+def test_incidents_arrive_at_the_profile_rate() -> None:
+    profile = processes.Profile("p", "", incident_rate=0.25, duration_median_hours=1.0)
+    rng = np.random.default_rng(1)
+
+    severity = processes.incident_severity(profile, rng, 2000, 24 * 28)
+    hit = np.concatenate([np.zeros((2000, 1)), severity], axis=1) > 0
+    starts = np.count_nonzero(np.diff(hit.astype(np.int8), axis=1) == 1)
+
+    # 2000 windows x 7 expected incidents: ~14,000 (sd ~120); overlaps merge a few.
+    assert 13_000 < starts < 14_400
+
+
+def test_background_share_has_the_profile_mean() -> None:
+    profile = processes.Profile("p", "", background=0.002, background_shape=0.5)
+
+    total, bad = processes.simulate(profile, np.random.default_rng(2), 400, 28)
+
+    assert bad.sum() / total.sum() == pytest.approx(0.002, rel=0.1)
+
+
+def test_a_latency_split_keeps_every_request() -> None:
+    profile = processes.by_name("latency-steady")
+    total = np.array([[1000.0, 0.0], [50.0, 7.0]])
+    slow = np.array([[10.0, 0.0], [50.0, 0.0]])
+
+    cumulative = processes.latency_split(profile, np.random.default_rng(3), total, slow)
+
+    assert cumulative.shape == (2, 2, len(processes.BOUNDS))
+    assert np.array_equal(cumulative[..., -1], total)
+    assert (np.diff(cumulative, axis=-1) >= 0).all()
+
+
+def test_the_oracle_keeps_its_own_promise() -> None:
+    future = calibrate.truth(processes.by_name("incidents"), windows=20_000, seed=4)
+
+    for _, promise, _ in calibrate.TIERS:
+        oracle = calibrate.TierTarget("t", 0.0)
+        best = calibrate.TierTarget("t", future.oracle(oracle, 1 - promise))
+        looser = calibrate.TierTarget("t", np.nextafter(best.target, 2.0))
+
+        assert future.breach(best) <= promise < future.breach(looser)

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from sloreco import api
 from sloreco.core import durations, history
-from sloreco.sources import inputfile
 
 #: 2024-05-01T00:00:00Z: a fixed, bucket-aligned origin for synthetic histories.
 EPOCH_2024_05_01 = 1714521600
@@ -94,7 +94,7 @@ def cli_input_document(
     if availability is not None:
         doc["availability"] = [
             {
-                "start": inputfile.format_time(availability.start + i * bucket),
+                "start": api.rfc3339(availability.start + i * bucket),
                 "total": int(total),
                 "bad": int(bad),
             }
@@ -106,7 +106,7 @@ def cli_input_document(
             "bounds": [*latency.bounds[:-1], "+Inf"],
             "buckets": [
                 {
-                    "start": inputfile.format_time(latency.start + i * bucket),
+                    "start": api.rfc3339(latency.start + i * bucket),
                     "counts": [int(c) for c in row],
                 }
                 for i, row in enumerate(latency.cumulative)

@@ -10,7 +10,6 @@ Library exceptions are wrapped with ``raise ... from exc`` so their cause stays 
     * SourceError — talking to Prometheus failed.
         * SourceUnreachableError — connection refused, timeouts, 5xx after retries.
         * QueryError — Prometheus rejected the query (bad selector, PromQL error).
-        * UnknownSourceError — ``spec.source`` names no configured Prometheus source.
     * KubeError — the Kubernetes API failed; ``status`` is the HTTP status if there was one.
         * ConflictError — 409: resourceVersion conflict or the object already exists.
         * NotFoundError — 404.
@@ -50,10 +49,6 @@ class SourceUnreachableError(SourceError):
 
 class QueryError(SourceError):
     """Prometheus rejected a query; the message carries its own explanation."""
-
-
-class UnknownSourceError(SourceError):
-    """``spec.source`` names a Prometheus source the operator is not configured with."""
 
 
 class KubeError(SlorecoError):

@@ -15,12 +15,10 @@ from typing import Any
 
 import yaml
 
-from sloreco import errors
+from sloreco import api, errors
 from sloreco.core import durations, engine
 from sloreco.sources import prometheus
 
-#: Hourly buckets: SPEC §3.1's default resolution; a 90-day lookback is 2,160 points per series.
-DEFAULT_BUCKET = "1h"
 #: The scheduler's longest sleep and the first retry delay after a failed query. Passes are
 #: scheduled for exactly when they are due (an expiry to the second); this bounds how late a
 #: retry or a dependency lookup can be. SPEC §2.4 wants an expired child marked within a minute.
@@ -68,7 +66,7 @@ def load(env: Mapping[str, str]) -> Settings:
     }
     if url := env.get("SLORECO_PROMETHEUS_URL"):
         sources.setdefault("default", prometheus.SourceConfig(name="default", url=url))
-    bucket = durations.parse(str(raw.get("bucket", DEFAULT_BUCKET)), field="bucket")
+    bucket = durations.parse(str(raw.get("bucket", api.DEFAULT_BUCKET)), field="bucket")
     return Settings(
         sources=sources,
         bucket_seconds=bucket,

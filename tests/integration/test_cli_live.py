@@ -12,8 +12,9 @@ import pathlib
 
 import pytest
 
+from sloreco import api
 from sloreco.cli import main as cli
-from sloreco.sources import inputfile, synth
+from sloreco.sources import synth
 from tests import factories
 from tests.fixtures.prometheus import PrometheusHistory
 
@@ -86,8 +87,8 @@ def test_live_output_equals_offline_output_on_the_generators_buckets(
         doc = json.loads(live[1])
         assert [r["sli"] for r in doc["recommendations"]] == ["availability", "latency"]
         assert doc["recommendations"][0]["lookback"] == {
-            "start": inputfile.format_time(prometheus.start),
-            "end": inputfile.format_time(prometheus.end),
+            "start": api.rfc3339(prometheus.start),
+            "end": api.rfc3339(prometheus.end),
         }
 
 
@@ -100,7 +101,7 @@ def test_same_at_same_bytes_whatever_its_spelling(
         for at in (
             str(prometheus.end),
             str(prometheus.end + HOUR - 1),
-            inputfile.format_time(prometheus.end + 1800),
+            api.rfc3339(prometheus.end + 1800),
         )
     }
     assert len(set(runs.values())) == 1
@@ -121,8 +122,7 @@ def test_options_change_the_live_result_as_they_do_offline(
         "--objective-availability",
         "99.9",
         "--exclude",
-        f"{inputfile.format_time(prometheus.end - 3 * 86400)}/"
-        f"{inputfile.format_time(prometheus.end - 2 * 86400)}",
+        f"{api.rfc3339(prometheus.end - 3 * 86400)}/{api.rfc3339(prometheus.end - 2 * 86400)}",
         "--output",
         "json",
     ]

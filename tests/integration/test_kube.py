@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 def run(controlplane: cplane.ControlPlane, body: Callable[[kube.KubeClient], Awaitable[T]]) -> T:
     async def main() -> T:
-        async with kube.KubeClient(kube.load_kubeconfig(str(controlplane.kubeconfig))) as client:
+        async with kube.KubeClient(controlplane.credentials()) as client:
             return await body(client)
 
     return asyncio.run(main())
@@ -119,9 +119,28 @@ def test_events_are_recorded_against_the_object(
 ) -> None:
     async def body(client: kube.KubeClient) -> list[str]:
         made = await client.create(sl_path(namespace), factories.service_level("a", service="a"))
-        when = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+        when = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).timestamp()
         await client.post_event(made, type_="Normal", reason="Created", message="hi", now=when)
         events = await client.list(f"/api/v1/namespaces/{namespace}/events")
         return [e["involvedObject"]["name"] + "/" + e["reason"] for e in events]
 
     assert run(controlplane, body) == ["a/Created"]
+
+
+def test_the_operator_logs_in_the_way_kopf_does(
+    controlplane: cplane.ControlPlane, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime takes its credentials from kopf's kubeconfig login, not a parser of its own."""
+    import kopf
+
+    from sloreco.runtime import handlers
+
+    monkeypatch.setenv("KUBECONFIG", str(controlplane.kubeconfig))
+    creds = handlers.credentials(kopf.OperatorSettings())
+
+    async def main() -> Any:
+        async with kube.KubeClient(creds) as client:
+            await client.create(sl_path(namespace), factories.service_level("k", service="k"))
+            return (await client.get(sl_path(namespace, "k")))["metadata"]["name"]
+
+    assert asyncio.run(main()) == "k"

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pytest
 
-from sloreco import errors
+from sloreco import errors, retry
 from sloreco.core import engine, history
 from sloreco.sources import prometheus as promclient
 from sloreco.sources import promql, synth
@@ -299,8 +299,8 @@ def test_a_stopped_source_is_unreachable_and_comes_back_on_the_same_url(
     assert (url, 24) == (private_prometheus.url, int(np.isfinite(back.total).sum()))
 
 
-def prometheus_retry_without_waiting() -> promclient.RetryPolicy:
-    return promclient.RetryPolicy(attempts=2, first_delay=0.0)
+def prometheus_retry_without_waiting() -> retry.RetryPolicy:
+    return retry.RetryPolicy(attempts=2, first_delay=0.0)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from pydantic import fields as pydantic_fields
 
 from sloreco import api
 from sloreco.core import durations
+from sloreco.spec import fields
 from sloreco.spec import model as spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -192,13 +193,13 @@ def test_string_and_integer_constraints_agree(pair: Pair) -> None:
         assert pair.prop["enum"] == list(typing.get_args(pair.core))
         return
     check = constraint(pair)
-    if isinstance(check, spec.Integer):
+    if isinstance(check, fields.Integer):
         crd = (pair.prop["type"], pair.prop["minimum"], pair.prop["maximum"])
         assert crd == ("integer", check.minimum, check.maximum)
         return
     assert pair.prop["type"] == "string"
     assert pair.prop.get("pattern") == getattr(check, "pattern", None)
-    if isinstance(check, spec.Timestamp):
+    if isinstance(check, fields.Timestamp):
         assert pair.prop["format"] == "date-time"
     else:
         assert pair.prop["maxLength"] == getattr(check, "max_length", None)
@@ -223,7 +224,7 @@ def test_duration_fields_use_the_parser_pattern() -> None:
 )
 def test_decimal_range_rules_guard_with_the_pattern_and_share_the_message(pair: Pair) -> None:
     check = constraint(pair)
-    assert isinstance(check, spec.DecimalText)
+    assert isinstance(check, fields.DecimalText)
     (rule,) = pair.prop["x-kubernetes-validations"]
     # The guard skips the range check when the pattern already failed, so a bad value gets one
     # error, not a second "rule evaluation error" from double().

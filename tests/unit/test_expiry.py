@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sloreco.controller import children, expiry
+from sloreco import api
+from sloreco.controller import expiry
 
 HOUR = 3600
 
@@ -13,8 +14,8 @@ def kid(name: str, state: str, *, generated: int, ttl: int = 2 * HOUR) -> dict[s
     return {
         "metadata": {"name": name},
         "spec": {
-            "generatedAt": children.rfc3339(generated),
-            "expiresAt": children.rfc3339(generated + ttl),
+            "generatedAt": api.rfc3339(generated),
+            "expiresAt": api.rfc3339(generated + ttl),
         },
         "status": {"state": state},
     }

@@ -388,3 +388,15 @@ def test_matrix_helper_is_what_prometheus_sends() -> None:
     assert body == {"status": "success", "data": {"resultType": "matrix", "result": [
         {"metric": {"a": "b"}, "values": [[1, "2"]]}
     ]}}  # fmt: skip
+
+
+def test_retry_after_as_an_http_date_is_honoured() -> None:
+    import email.utils
+    import time
+
+    when = email.utils.formatdate(time.time() + 4, usegmt=True)
+    answers = iter([httpx.Response(503, headers={"Retry-After": when}, text="restarting")])
+    recorder = Recorder(lambda _: next(answers, matrix()))
+    recorder.availability(hours=1)
+    assert len(recorder.sleeps) == 1
+    assert 2.0 <= recorder.sleeps[0] <= 4.0  # the date has whole seconds; time has passed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sloreco import api
-from sloreco.controller import children, reconcile
+from sloreco.controller import reconcile
 from sloreco.spec import model as specs
 
 HOUR = 3600
@@ -33,10 +33,10 @@ def active(
         "metadata": {"name": "c", "annotations": annotations},
         "spec": {
             "sli": "availability",
-            "generatedAt": children.rfc3339(generated),
-            "expiresAt": children.rfc3339(generated + 3 * HOUR),
-            "lookback": {"start": children.rfc3339(data_end - 90 * 86400),
-                         "end": children.rfc3339(data_end)},
+            "generatedAt": api.rfc3339(generated),
+            "expiresAt": api.rfc3339(generated + 3 * HOUR),
+            "lookback": {"start": api.rfc3339(data_end - 90 * 86400),
+                         "end": api.rfc3339(data_end)},
         },
         "status": {"state": "Active"},
     }  # fmt: skip

@@ -15,23 +15,21 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
-from sloreco import errors
+from sloreco import api, errors
 from sloreco.core import durations, engine, history, results
 from sloreco.sources import inputfile
-from sloreco.spec import model as spec
+from sloreco.spec import fields
 
 #: Defaults shared with ``ServiceLevel.spec`` (SPEC §2.1), so the CLI and the operator agree.
 DEFAULT_WINDOW = "28d"
 DEFAULT_LOOKBACK = "90d"
 DEFAULT_PERCENTILE = "99"
-#: The operator's default bucket (SPEC §3.1: "per bucket (hourly by default)").
-DEFAULT_BUCKET = "1h"
 #: The operator's default per-source timeout (``sloreco.settings``).
 DEFAULT_TIMEOUT = "30s"
 
 #: Percent and seconds as the CRD spells them: decimal strings, never floats.
-_PERCENT = re.compile(spec.PERCENT_PATTERN)
-_SECONDS = re.compile(spec.SECONDS_PATTERN)
+_PERCENT = re.compile(fields.PERCENT_PATTERN)
+_SECONDS = re.compile(fields.SECONDS_PATTERN)
 
 _EPILOG = """\
 exit codes:
@@ -70,9 +68,10 @@ def options(args: argparse.Namespace) -> Options:
     """The source-independent flags, parsed; the live-only flags are ``clisources``'s."""
     window = durations.parse(args.window, field="--window")
     percentile = _percent(args.percentile, field="--percentile")
-    if not spec.PERCENTILE_MIN <= percentile <= spec.PERCENTILE_MAX:
+    if not fields.PERCENTILE_MIN <= percentile <= fields.PERCENTILE_MAX:
         raise errors.InputError(
-            f"must be between {spec.PERCENTILE_MIN} and {spec.PERCENTILE_MAX}, got {percentile}",
+            f"must be between {fields.PERCENTILE_MIN} and {fields.PERCENTILE_MAX}, "
+            f"got {percentile}",
             field="--percentile",
         )
     return Options(
@@ -214,7 +213,7 @@ def parser() -> argparse.ArgumentParser:
     live.add_argument("--errors", metavar="SEL", help="selector of the failed-requests counter")
     live.add_argument("--histogram", metavar="SEL", help="selector of a histogram's _bucket series")
     live.add_argument("--lookback", help=f"history to analyse (default {DEFAULT_LOOKBACK})")
-    live.add_argument("--bucket", help=f"bucket size (default {DEFAULT_BUCKET})")
+    live.add_argument("--bucket", help=f"bucket size (default {api.DEFAULT_BUCKET})")
     live.add_argument(
         "--at",
         metavar="TIME",

@@ -17,14 +17,14 @@ import time
 import urllib.parse
 from typing import Literal
 
-from sloreco import errors
+from sloreco import api, errors, retry
 from sloreco.cli import cliargs
 from sloreco.core import durations, history
 from sloreco.sources import inputfile, prometheus, promql
 
 #: A person is waiting: three attempts (0.5 s, then 1 s apart) ride out a Prometheus restart
 #: blip without making a wrong URL hang; the operator retries for much longer on its own timer.
-RETRY = prometheus.RetryPolicy(attempts=3)
+RETRY = retry.RetryPolicy(attempts=3)
 
 Sli = Literal["availability", "latency"]
 
@@ -100,7 +100,7 @@ def from_prometheus(args: argparse.Namespace) -> Histories:
         selectors["histogram"] = promql.parse_histogram_selector(
             args.histogram, field="--histogram"
         )
-    bucket = durations.parse(args.bucket or cliargs.DEFAULT_BUCKET, field="--bucket")
+    bucket = durations.parse(args.bucket or api.DEFAULT_BUCKET, field="--bucket")
     try:
         history.buckets_per_day(bucket)
     except errors.InputError as exc:

@@ -13,7 +13,6 @@ the children as part of the application and prune them.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -31,20 +30,7 @@ MAX_NAME = 253
 #: 10 hex digits = 40 bits: a collision among one parent's few dozen children is not a concern.
 HASH_LENGTH = 10
 
-Obj = dict[str, Any]
-
-
-def rfc3339(epoch: float) -> str:
-    """UTC RFC 3339; milliseconds only when the time has them (two spec changes within one
-    second must still produce children that sort in the order they were made)."""
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    if epoch == int(epoch):
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def parse_time(text: str) -> float:
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+Obj = api.Obj
 
 
 def canonical_json(doc: object) -> str:
@@ -94,8 +80,8 @@ def child_spec(
         "service": service,
         **recommendation,
         "tiers": tiers,
-        "generatedAt": rfc3339(generated_at),
-        "expiresAt": rfc3339(generated_at + ttl_seconds),
+        "generatedAt": api.rfc3339(generated_at),
+        "expiresAt": api.rfc3339(generated_at + ttl_seconds),
     }
 
 
@@ -143,15 +129,15 @@ def sli_of(child: Mapping[str, Any]) -> str:
 
 
 def generated_at(child: Mapping[str, Any]) -> float:
-    return parse_time(child["spec"]["generatedAt"])
+    return api.parse_rfc3339(child["spec"]["generatedAt"])
 
 
 def data_end(child: Mapping[str, Any]) -> float:
-    return parse_time(child["spec"]["lookback"]["end"])
+    return api.parse_rfc3339(child["spec"]["lookback"]["end"])
 
 
 def expires_at(child: Mapping[str, Any]) -> float:
-    return parse_time(child["spec"]["expiresAt"])
+    return api.parse_rfc3339(child["spec"]["expiresAt"])
 
 
 def computed_under_ceiling(child: Mapping[str, Any]) -> str | None:

@@ -10,7 +10,6 @@ pass needs; this module only carries them out and records them in the pass's
 
 from __future__ import annotations
 
-import datetime
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -22,7 +21,7 @@ from sloreco.kube import client as kube
 
 logger = logging.getLogger(__name__)
 
-Obj = dict[str, Any]
+Obj = api.Obj
 
 
 #: Revisions tried for one content before giving up; content only comes back after a spec
@@ -147,7 +146,7 @@ async def set_state(
     """Status first (the truth), then the label (for ``-l sloreco.dev/state=Active``)."""
     meta = child["metadata"]
     path = kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"])
-    new_status: Obj = {"state": state, "stateChangedAt": children.rfc3339(int(now))}
+    new_status: Obj = {"state": state, "stateChangedAt": api.rfc3339(int(now))}
     if superseded_by:
         new_status["supersededBy"] = superseded_by
     updated = await ctx.kube.merge_patch(
@@ -188,7 +187,7 @@ async def event(
             type_=type_,
             reason=reason,
             message=message,
-            now=datetime.datetime.fromtimestamp(now, datetime.UTC),
+            now=now,
         )
     except errors.KubeError as exc:  # an event is a courtesy; never fail the pass for it
         logger.warning("Failed to post event %s for %s: %s", reason, body["metadata"]["name"], exc)

@@ -38,7 +38,7 @@ from sloreco.spec import model as specs
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-Obj = dict[str, Any]
+Obj = api.Obj
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,7 +259,7 @@ async def _refresh(
     bucket = ctx.settings.bucket_seconds
     end = prometheus.align_end(now, bucket)
     start = end - spec.lookback_seconds
-    exclusions = tuple(e.to_exclusion() for e in spec.exclusions)
+    exclusions = spec.history_exclusions()
     seed = bootstrap.seed_from(str(body["metadata"]["uid"]), sli, str(end))
     try:
         result = await analysis.recommend(
@@ -405,7 +405,7 @@ async def _write_status(
             list(previous.values()),
             list(conditions.values()),
             generation=generation,
-            now=children.rfc3339(int(now)),
+            now=api.rfc3339(int(now)),
         ),
         recommendations=status.recommendations(
             slis, kids, history=spec.history_limit if spec else 0

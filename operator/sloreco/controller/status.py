@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sloreco import api
 from sloreco.controller import children
 
 #: Condition types in the order they are written (a fixed order keeps the status byte-stable).
@@ -32,7 +33,7 @@ ORDER = (
 #: Conditions whose False means something is wrong (ObjectiveUnachievable is wrong when True).
 HEALTHY_WHEN_TRUE = (READY, DATA_SUFFICIENT, SOURCE_REACHABLE, DEPENDENCIES_RESOLVED)
 
-Obj = dict[str, Any]
+Obj = api.Obj
 
 
 @dataclasses.dataclass(frozen=True)

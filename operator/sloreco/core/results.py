@@ -10,11 +10,11 @@ child's name is a hash of this content (SPEC §2.3).
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import decimal
 from decimal import Decimal
 from typing import Literal
 
+from sloreco import api
 from sloreco.core import durations
 
 Sli = Literal["availability", "latency"]
@@ -271,8 +271,7 @@ class SliResult:
 
 def rfc3339(epoch: int) -> str:
     """Epoch seconds as RFC 3339 UTC with a ``Z`` (the form Kubernetes writes)."""
-    moment = datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return api.rfc3339(epoch)
 
 
 def number(value: Decimal) -> str:

@@ -15,119 +15,48 @@ and a dozen REST paths do not justify a generated client of several hundred thou
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
-import datetime
 import os
 import ssl
-import tempfile
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+import time
+from collections.abc import Mapping
 from typing import Any, cast
 
 import httpx
-import yaml
 
-from sloreco import api, errors
-
-#: In-cluster credentials, where Kubernetes mounts them for every pod.
-SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+from sloreco import api, errors, retry
 
 #: Seconds per API call; the apiserver answers writes in milliseconds, so 30 s means "it is down".
 DEFAULT_TIMEOUT = 30.0
 #: 429 (priority and fairness, or "storage is (re)initializing" right after a CRD appears) and
-#: 503 are the apiserver asking us to come back shortly; a few quick retries ride them out before
-#: the pass gives up and kopf's own backoff takes over.
+#: 503 are the apiserver asking us to come back shortly; a few quick retries (``retry.KUBE``)
+#: ride them out before the pass gives up and the operator's own backoff takes over.
 RETRY_STATUSES = frozenset({429, 503})
-RETRY_ATTEMPTS = 5
-RETRY_BASE_DELAY = 0.2  # seconds, doubled per attempt: 0.2 + 0.4 + ... = 6.2 s at most
 
-Obj = dict[str, Any]
+Obj = api.Obj
 
 
 @dataclasses.dataclass(frozen=True)
 class Credentials:
-    """Where the API is and who we are; built from a kubeconfig, in-cluster files, or kopf."""
+    """Where the API is and who we are. The operator takes them from kopf's own login (in-cluster
+    service account or kubeconfig: ``kopf.ConnectionInfo``, whose SSL context loads inline keys
+    through temporary files that it removes at once), so sloreco parses no kubeconfig itself."""
 
     server: str
-    token: str | None = None
-    ca_path: str | None = None
-    ca_data: str | None = None  # PEM text, already base64-decoded
-    certificate_path: str | None = None
-    private_key_path: str | None = None
-    insecure: bool = False
+    #: ``Authorization`` and nothing else; empty for client-certificate logins.
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: The context that verifies the server (and presents a client certificate), or False.
+    verify: ssl.SSLContext | bool = True
 
-
-def load_kubeconfig(path: str | None = None) -> Credentials:
-    """Credentials of the current context of ``path`` (or ``$KUBECONFIG``/``~/.kube/config``)."""
-    location = path or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or "~/.kube/config"
-    try:
-        config = yaml.safe_load(Path(location).expanduser().read_text()) or {}
-        context_name = config["current-context"]
-        context = _named(config["contexts"], context_name)["context"]
-        cluster = _named(config["clusters"], context["cluster"])["cluster"]
-        user = _named(config["users"], context["user"])["user"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
-        raise errors.KubeError(f"Cannot use kubeconfig {location}: {exc!r}") from exc
-    return Credentials(
-        server=cluster["server"],
-        token=user.get("token"),
-        ca_path=cluster.get("certificate-authority"),
-        ca_data=_b64(cluster.get("certificate-authority-data")),
-        certificate_path=_materialise(user, "client-certificate"),
-        private_key_path=_materialise(user, "client-key"),
-        insecure=bool(cluster.get("insecure-skip-tls-verify", False)),
-    )
-
-
-def load_in_cluster() -> Credentials:
-    host, port = os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"]
-    return Credentials(
-        server=f"https://{host}:{port}",
-        token=(SA_DIR / "token").read_text().strip(),
-        ca_path=str(SA_DIR / "ca.crt"),
-    )
-
-
-def _named(items: Sequence[Mapping[str, Any]], name: str) -> Mapping[str, Any]:
-    for item in items:
-        if item.get("name") == name:
-            return item
-    raise KeyError(name)
-
-
-def _b64(data: str | None) -> str | None:
-    return base64.b64decode(data).decode() if data else None
-
-
-def _materialise(user: Mapping[str, Any], key: str) -> str | None:
-    """ssl loads client certificates only from files; inline ``*-data`` goes to a private file."""
-    if user.get(key):
-        return str(user[key])
-    data = user.get(f"{key}-data")
-    if not data:
-        return None
-    fd, name = tempfile.mkstemp(prefix="sloreco-", suffix=".pem")
-    with os.fdopen(fd, "wb") as f:
-        f.write(base64.b64decode(data))
-    return name
-
-
-def _ssl_context(creds: Credentials) -> ssl.SSLContext | bool:
-    if creds.insecure:
-        return False
-    context = ssl.create_default_context(cafile=creds.ca_path, cadata=creds.ca_data)
-    if creds.certificate_path:
-        context.load_cert_chain(creds.certificate_path, creds.private_key_path)
-    return context
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return min(float(response.headers.get("Retry-After", "")), 10.0)
-    except ValueError:
-        return None
+    @classmethod
+    def bearer(cls, server: str, *, token: str, ca_file: str | None = None) -> Credentials:
+        """A token and a CA bundle file: how the test control plane and a service account log in."""
+        return cls(
+            server=server,
+            headers={"Authorization": f"Bearer {token}"},
+            verify=ssl.create_default_context(cafile=ca_file) if ca_file else True,
+        )
 
 
 def path_for(plural: str, namespace: str, name: str | None = None, *, sub: str = "") -> str:
@@ -141,12 +70,18 @@ def path_for(plural: str, namespace: str, name: str | None = None, *, sub: str =
 class KubeClient:
     """A thin async client; created at operator startup and closed at cleanup."""
 
-    def __init__(self, creds: Credentials, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        headers = {"Authorization": f"Bearer {creds.token}"} if creds.token else {}
+    def __init__(
+        self,
+        creds: Credentials,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        policy: retry.RetryPolicy = retry.KUBE,
+    ) -> None:
+        self._policy = policy
         self._http = httpx.AsyncClient(
             base_url=creds.server,
-            headers=headers,
-            verify=_ssl_context(creds),
+            headers=dict(creds.headers),
+            verify=creds.verify,
             timeout=timeout,
         )
 
@@ -189,11 +124,12 @@ class KubeClient:
         type_: str,
         reason: str,
         message: str,
-        now: datetime.datetime,
+        now: float,
     ) -> None:
-        """An event about ``obj`` (core/v1, so ``kubectl describe`` shows it)."""
+        """An event about ``obj`` (core/v1, so ``kubectl describe`` shows it); ``now`` is epoch
+        seconds."""
         meta = obj["metadata"]
-        stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = api.rfc3339(int(now))
         event = {
             "apiVersion": "v1",
             "kind": "Event",
@@ -226,16 +162,19 @@ class KubeClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Obj:
-        for attempt in range(RETRY_ATTEMPTS):
+        attempt = 0
+        while True:
             try:
                 response = await self._http.request(
                     method, path, json=json, params=params, headers=headers
                 )
             except httpx.HTTPError as exc:
                 raise errors.KubeError(f"{method} {path} failed: {exc!r}") from exc
-            if response.status_code not in RETRY_STATUSES or attempt == RETRY_ATTEMPTS - 1:
+            if response.status_code not in RETRY_STATUSES or not self._policy.retries_left(attempt):
                 break
-            await asyncio.sleep(_retry_after(response) or RETRY_BASE_DELAY * 2**attempt)
+            wanted = retry.retry_after_seconds(response.headers.get("Retry-After"), now=time.time())
+            await asyncio.sleep(self._policy.delay(attempt, wanted))
+            attempt += 1
         if response.is_success:
             return cast("Obj", response.json()) if response.content else {}
         try:

@@ -42,10 +42,8 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     settings.posting.level = logging.WARNING  # our own events say what happened; skip kopf's
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the log
     conf = config.load(os.environ)
-    in_cluster = "KUBERNETES_SERVICE_HOST" in os.environ
-    creds = kube.load_in_cluster() if in_cluster else kube.load_kubeconfig()
     ctx = context.Context(
-        kube=kube.KubeClient(creds),
+        kube=kube.KubeClient(credentials(settings)),
         sources={
             name: prometheus.PrometheusClient(source, concurrency=conf.query_concurrency)
             for name, source in conf.sources.items()
@@ -56,6 +54,19 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.scheduler_task = asyncio.create_task(memo.runtime.scheduler.run_forever())
     if conf.metrics_port:
         prometheus_client.start_http_server(conf.metrics_port)
+
+
+def credentials(settings: kopf.OperatorSettings) -> kube.Credentials:
+    """The API credentials kopf itself logs in with (in-cluster service account first, else the
+    kubeconfig): one parser for both clients, and inline keys never touch the disk for long."""
+    info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(
+        settings=settings
+    )
+    if info is None or not info.server:
+        raise kopf.PermanentError("No Kubernetes credentials: neither in-cluster nor kubeconfig.")
+    return kube.Credentials(
+        server=info.server, headers=info.as_http_headers(), verify=info.as_ssl_context()
+    )
 
 
 @kopf.on.cleanup()

@@ -32,11 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from sloreco import errors
+from sloreco import api, errors
 from sloreco.core import durations, history
-
-#: The bucket when the document names none: the operator's and ``--bucket``'s default (SPEC §3.1).
-DEFAULT_BUCKET = "1h"
 
 #: Largest grid we build, in buckets: two years of one-minute buckets. A typo in one ``start``
 #: (a year off) would otherwise allocate an enormous, almost empty grid before anything is checked.
@@ -101,12 +98,6 @@ def parse_time(text: str, *, field: str) -> int:
     return int(seconds)
 
 
-def format_time(epoch: int) -> str:
-    """Render epoch seconds as RFC 3339 in UTC (``2024-05-01T00:00:00Z``), the form we parse."""
-    moment = datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def loads(text: str) -> Document:
     """Parse and validate a whole input document (see the module docstring for the format)."""
     try:
@@ -116,7 +107,7 @@ def loads(text: str) -> Document:
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", field="input"
         ) from exc
     top = _expect_object(raw, path="input", keys=_TOP_KEYS, field_prefix="")
-    bucket_text = top.get("bucket", DEFAULT_BUCKET)
+    bucket_text = top.get("bucket", api.DEFAULT_BUCKET)
     if not isinstance(bucket_text, str):
         raise errors.InputError("must be a duration string like 1h", field="bucket")
     bucket = durations.parse(bucket_text, field="bucket")
@@ -231,7 +222,7 @@ def _grid(starts: Sequence[int], *, path: str, bucket: int) -> tuple[int, int, l
     for i, start in enumerate(starts):
         if start in first_at:
             raise errors.InputError(
-                f"duplicate bucket {format_time(start)}, already at {path}[{first_at[start]}]",
+                f"duplicate bucket {api.rfc3339(start)}, already at {path}[{first_at[start]}]",
                 field=f"{path}[{i}].start",
             )
         first_at[start] = i

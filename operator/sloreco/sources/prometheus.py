@@ -13,10 +13,11 @@ or something unusable (NaN, ±Inf, negative): those never reach the statistics.
 
 How: ranges longer than Prometheus's 11,000 points per series are split; queries in flight are
 bounded by a semaphore (one PromQL query runs on one Prometheus core); connection errors,
-timeouts, 429 and 5xx are retried with exponential backoff, 4xx never (a bad selector stays
-bad) and surface as ``QueryError`` with Prometheus's own message. ``Accept-Encoding: identity``
-because Prometheus's gzip made a 3.8 MB response 3.5x slower on loopback (0.46 s vs 0.13 s):
-its compression costs more CPU than an in-cluster network saves. Large bodies are decoded in a
+timeouts, 429 and 5xx are retried under the one retry policy (:mod:`sloreco.retry`, which honours
+``Retry-After``), 4xx never (a bad selector stays bad) and surface as ``QueryError`` with
+Prometheus's own message. ``Accept-Encoding: identity`` because Prometheus's gzip made a 3.8 MB
+response 3.5x slower on loopback (0.46 s vs 0.13 s): its compression costs more CPU than an
+in-cluster network saves. Large bodies are decoded in a
 worker thread (``promjson``) so the loop keeps serving other handlers meanwhile.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -33,6 +35,7 @@ import httpx
 import numpy as np
 
 from sloreco import errors
+from sloreco import retry as retries
 from sloreco.core import history
 from sloreco.sources import promjson, promql
 
@@ -65,20 +68,6 @@ class SourceConfig:
     timeout: float = 30.0
 
 
-@dataclasses.dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff for transient failures: ``first_delay * factor**n``, capped."""
-
-    attempts: int = 4
-    first_delay: float = 0.5
-    factor: float = 2.0
-    max_delay: float = 10.0
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        wanted = self.first_delay * self.factor**attempt
-        return min(self.max_delay, max(wanted, retry_after or 0.0))
-
-
 def align_end(now_epoch: float, bucket_seconds: int) -> int:
     """The last bucket boundary at or before ``now``: passes within one bucket see one input."""
     return int(now_epoch // bucket_seconds) * bucket_seconds
@@ -105,7 +94,7 @@ class PrometheusClient:
         config: SourceConfig,
         *,
         concurrency: int = 2,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: retries.RetryPolicy = retries.PROMETHEUS,
         max_points: int = MAX_POINTS,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -333,7 +322,9 @@ class PrometheusClient:
                     failure = errors.SourceUnreachableError(
                         f"Prometheus source {self.config.name!r} answered HTTP {status}: {message}"
                     )
-                    retry_after = _retry_after(response)
+                    retry_after = retries.retry_after_seconds(
+                        response.headers.get("Retry-After"), now=time.time()
+                    )
                 elif status in (401, 403):
                     raise errors.SourceError(
                         f"Prometheus source {self.config.name!r} refused our credentials "
@@ -341,7 +332,7 @@ class PrometheusClient:
                     )
                 else:
                     raise errors.QueryError(f"Prometheus rejected {expr}: {message}")
-            if attempt + 1 < self.retry.attempts:
+            if self.retry.retries_left(attempt):
                 await self._sleep(self.retry.delay(attempt, retry_after))
         assert failure is not None
         raise failure
@@ -392,10 +383,3 @@ def _error_text(response: httpx.Response) -> str:
     except ValueError:
         pass
     return response.text[:200] or response.reason_phrase
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None  # absent, or an HTTP date: our own backoff applies

@@ -27,96 +27,8 @@ from pydantic import alias_generators
 
 from sloreco import errors
 from sloreco.core import durations, history
-from sloreco.spec import specerrors
-from sloreco.spec.fields import (
-    DATETIME_PATTERN,
-    DEPENDENCIES_MAX,
-    DNS_LABEL_PATTERN,
-    DNS_SUBDOMAIN_PATTERN,
-    DURATION_MAX,
-    EXCLUSIONS_MAX,
-    HISTORY_LIMIT_MAX,
-    HISTORY_LIMIT_MIN,
-    LABEL_MAX,
-    NAME_MAX,
-    PERCENT_MAX,
-    PERCENT_PATTERN,
-    PERCENTILE_MAX,
-    PERCENTILE_MIN,
-    REASON_MAX,
-    SECONDS_MAX,
-    SECONDS_PATTERN,
-    SELECTOR_MAX,
-    SELECTOR_PATTERN,
-    Availability,
-    DecimalText,
-    DnsLabel,
-    DnsSubdomain,
-    Duration,
-    DurationText,
-    HistoryLimit,
-    Integer,
-    Objective,
-    Percentile,
-    Reason,
-    Seconds,
-    Selector,
-    ServiceName,
-    Text,
-    Time,
-    Timestamp,
-)
+from sloreco.spec import fields, specerrors
 from sloreco.spec.specerrors import FieldError
-
-# The constraints live in ``fields`` and ``FieldError`` in ``specerrors``; they stay importable
-# from here, where callers and the drift test have always found them.
-__all__ = [
-    "DATETIME_PATTERN",
-    "DEPENDENCIES_MAX",
-    "DNS_LABEL_PATTERN",
-    "DNS_SUBDOMAIN_PATTERN",
-    "DURATION_MAX",
-    "EXCLUSIONS_MAX",
-    "HISTORY_LIMIT_MAX",
-    "HISTORY_LIMIT_MIN",
-    "LABEL_MAX",
-    "NAME_MAX",
-    "PERCENTILE_MAX",
-    "PERCENTILE_MIN",
-    "PERCENT_MAX",
-    "PERCENT_PATTERN",
-    "REASON_MAX",
-    "SECONDS_MAX",
-    "SECONDS_PATTERN",
-    "SELECTOR_MAX",
-    "SELECTOR_PATTERN",
-    "Availability",
-    "AvailabilitySpec",
-    "CurrentObjectiveSpec",
-    "DecimalText",
-    "DependencySpec",
-    "DnsLabel",
-    "DnsSubdomain",
-    "Duration",
-    "DurationText",
-    "ExclusionSpec",
-    "FieldError",
-    "HistoryLimit",
-    "Integer",
-    "LatencyObjectiveSpec",
-    "LatencySpec",
-    "Objective",
-    "Percentile",
-    "Reason",
-    "Seconds",
-    "Selector",
-    "ServiceLevelSpec",
-    "ServiceName",
-    "Text",
-    "Time",
-    "Timestamp",
-    "parse_service_level_spec",
-]
 
 
 class _Model(pydantic.BaseModel):
@@ -133,23 +45,23 @@ class _Model(pydantic.BaseModel):
 class AvailabilitySpec(_Model):
     """Counter selectors: all requests and the bad ones (``increase()`` is applied by sloreco)."""
 
-    total_query: Selector
-    error_query: Selector
+    total_query: fields.Selector
+    error_query: fields.Selector
 
 
 class LatencySpec(_Model):
     """A histogram's ``_bucket`` selector and the percentile the objective is about."""
 
-    histogram: Selector
-    percentile: Percentile = Decimal("99")
+    histogram: fields.Selector
+    percentile: fields.Percentile = Decimal("99")
 
 
 class ExclusionSpec(_Model):
     """A maintenance window removed from the history, ``[start, end)``."""
 
-    start: Time
-    end: Time
-    reason: Reason
+    start: fields.Time
+    end: fields.Time
+    reason: fields.Reason
 
     @pydantic.model_validator(mode="after")
     def _end_after_start(self) -> ExclusionSpec:
@@ -169,11 +81,11 @@ class ExclusionSpec(_Model):
 class DependencySpec(_Model):
     """Either another ServiceLevel (observed) or an external service (declared availability)."""
 
-    service_level: DnsSubdomain | None = None
-    namespace: DnsLabel | None = None
+    service_level: fields.DnsSubdomain | None = None
+    namespace: fields.DnsLabel | None = None
     type: Literal["hard", "soft"] = "hard"
-    external: ServiceName | None = None
-    availability: Availability | None = None
+    external: fields.ServiceName | None = None
+    availability: fields.Availability | None = None
 
     @pydantic.model_validator(mode="after")
     def _one_kind(self) -> DependencySpec:
@@ -194,34 +106,38 @@ class DependencySpec(_Model):
 class LatencyObjectiveSpec(_Model):
     """``target`` percent of requests complete within ``threshold`` seconds."""
 
-    threshold: Seconds
-    target: Objective
+    threshold: fields.Seconds
+    target: fields.Objective
 
 
 class CurrentObjectiveSpec(_Model):
     """The objective the team runs today; the operator reports how it fares."""
 
-    availability: Objective | None = None
+    availability: fields.Objective | None = None
     latency: LatencyObjectiveSpec | None = None
 
 
 class ServiceLevelSpec(_Model):
     """A parsed ``ServiceLevel.spec`` (SPEC §2.1)."""
 
-    service: ServiceName
-    source: DnsLabel = "default"
+    service: fields.ServiceName
+    source: fields.DnsLabel = "default"
     availability: AvailabilitySpec | None = None
     latency: LatencySpec | None = None
-    window: DurationText = "28d"
-    lookback: DurationText = "90d"
-    refresh_interval: DurationText = "24h"
-    recommendation_ttl: Annotated[DurationText, pydantic.Field(alias="recommendationTTL")] = "48h"
-    exclusions: Annotated[tuple[ExclusionSpec, ...], pydantic.Field(max_length=EXCLUSIONS_MAX)] = ()
+    window: fields.DurationText = "28d"
+    lookback: fields.DurationText = "90d"
+    refresh_interval: fields.DurationText = "24h"
+    recommendation_ttl: Annotated[
+        fields.DurationText, pydantic.Field(alias="recommendationTTL")
+    ] = "48h"
+    exclusions: Annotated[
+        tuple[ExclusionSpec, ...], pydantic.Field(max_length=fields.EXCLUSIONS_MAX)
+    ] = ()
     dependencies: Annotated[
-        tuple[DependencySpec, ...], pydantic.Field(max_length=DEPENDENCIES_MAX)
+        tuple[DependencySpec, ...], pydantic.Field(max_length=fields.DEPENDENCIES_MAX)
     ] = ()
     current_objective: CurrentObjectiveSpec | None = None
-    history_limit: HistoryLimit = 10
+    history_limit: fields.HistoryLimit = 10
 
     @pydantic.model_validator(mode="after")
     def _cross_field(self) -> ServiceLevelSpec:

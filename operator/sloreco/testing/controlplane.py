@@ -40,6 +40,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from sloreco.kube import client as kube
 from sloreco.testing import processes
 
 __all__ = [
@@ -102,6 +103,10 @@ class ControlPlane:
     """etcd's client URL, for tests that need to look below the API server."""
     workdir: Path
     """Logs (``etcd.log``, ``kube-apiserver.log``), certificates and the kubeconfig."""
+
+    def credentials(self) -> kube.Credentials:
+        """The admin's credentials for :class:`sloreco.kube.client.KubeClient`."""
+        return kube.Credentials.bearer(self.url, token=self.token, ca_file=str(self.ca_file))
 
     def kubectl_args(self, *args: str) -> list[str]:
         """An argv running the built kubectl against this control plane."""

@@ -7,6 +7,7 @@ Library exceptions are wrapped with ``raise ... from exc`` so their cause stays 
 * SlorecoError
     * InputError — the user's input is invalid; ``field`` names where (``spec.window``).
     * InsufficientDataError — history exists but is too short to recommend anything.
+        * NoSeriesError — a selector matched no series at all in the lookback.
     * SourceError — talking to Prometheus failed.
         * SourceUnreachableError — connection refused, timeouts, 5xx after retries.
         * QueryError — Prometheus rejected the query (bad selector, PromQL error).
@@ -37,6 +38,18 @@ class InsufficientDataError(SlorecoError):
     def __init__(self, message: str, *, days_found: float) -> None:
         self.days_found = days_found
         super().__init__(message)
+
+
+class NoSeriesError(InsufficientDataError):
+    """A selector matched no series in the lookback: a typo or a wrong label, not a short history.
+
+    ``role`` says which selector (``total`` or ``histogram``) so callers can name their own field.
+    """
+
+    def __init__(self, selector: str, *, role: str) -> None:
+        self.selector = selector
+        self.role = role
+        super().__init__(f"{selector} matched no series in the lookback", days_found=0.0)
 
 
 class SourceError(SlorecoError):

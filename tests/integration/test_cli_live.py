@@ -143,9 +143,10 @@ def test_a_service_without_history_exits_3_with_the_reason(
     assert code == 3
     assert out == "Service: no-data\n"
     assert err.splitlines() == [
-        "sloreco: availability: only 0.00 days of data and no requests at all in the lookback; "
-        "at least 7 days are needed for a recommendation",
-        "sloreco: latency: no histogram data at all in the lookback (0 days found)",
+        'sloreco: availability: --total: http_requests_total{service="no-data"} matched no '
+        "series in the lookback",
+        'sloreco: latency: --histogram: http_request_duration_seconds_bucket{service="no-data"} '
+        "matched no series in the lookback",
     ]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+import sloreco
 from sloreco.cli import main as cli
 from sloreco.sources import synth
 from tests import factories
@@ -220,6 +221,68 @@ def test_too_short_history_exits_3_with_the_reason(
     assert err.count("\n") == 1
 
 
+def test_json_on_exit_3_says_why(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    doc = factories.cli_input_document(availability=factories.synthetic_availability(days=3))
+    path = _write(tmp_path / "h.json", doc)
+    code, out, _ = _run(capsys, "recommend", "--input", path, "--output", "json")
+    assert code == 3
+    assert json.loads(out) == {
+        "recommendations": [],
+        "notRecommended": [
+            {
+                "sli": "availability",
+                "reason": "only 3.00 days of data in the lookback; at least 7 days are needed "
+                "for a recommendation",
+                "daysFound": "3.00",
+            }
+        ],
+    }
+
+
+def test_lookback_and_at_cut_the_input_file(
+    capsys: pytest.CaptureFixture[str], both_file: str
+) -> None:
+    """The file holds 2024-05-01 to 2024-06-05; ``--lookback 14d --at`` keeps 14 days before it,
+    with ``--at`` aligned down to the hour as a live read would."""
+    code, out, err = _run(
+        capsys,
+        "recommend",
+        "--input",
+        both_file,
+        "--lookback",
+        "14d",
+        "--at",
+        "2024-05-30T05:30:00Z",
+        "--window",
+        "7d",
+        "--output",
+        "json",
+    )
+    assert (code, err) == (0, "")
+    for rec in json.loads(out)["recommendations"]:
+        assert rec["lookback"] == {"start": "2024-05-16T05:00:00Z", "end": "2024-05-30T05:00:00Z"}
+        assert rec["dataQuality"]["daysAnalysed"] == "14.00"
+    code, out, _ = _run(capsys, "recommend", "--input", both_file, "--lookback", "400d")
+    assert code == 0
+    assert "(history 2024-05-01T00:00:00Z to 2024-06-05T00:00:00Z)" in out
+
+
+def test_report_words_counts_and_an_empty_backtest(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    doc = factories.cli_input_document(
+        availability=factories.synthetic_availability(days=10, gaps=(5,))
+    )
+    code, out, _ = _run(capsys, "recommend", "--input", _write(tmp_path / "h.json", doc))
+    assert code == 0
+    assert "1 gap, 0 excluded buckets" in out
+    assert "0 of 0" not in out
+    assert "backtest misses   not run" in out
+    assert "Backtest: no past window could be evaluated: each needs at least 7 days of data " in out
+
+
 def test_one_short_sli_still_prints_the_other(
     capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
 ) -> None:
@@ -263,9 +326,11 @@ def test_one_short_sli_still_prints_the_other(
             "sloreco: --exclude: end must be after start",
         ),
         (["--bucket", "1h"], "sloreco: --bucket: only with --prometheus"),
-        (["--lookback", "30d"], "sloreco: --lookback: only with --prometheus"),
         (["--total", "up"], "sloreco: --total: only with --prometheus"),
-        (["--at", "0"], "sloreco: --at: only with --prometheus"),
+        (["--at", "0"], "sloreco: --at: 0 is before the file's first bucket (2024-05-01T00"),
+        (["--lookback", "30d1m"], "sloreco: --lookback: must be a whole number of the file's"),
+        (["--window", "1h"], "sloreco: --window: must be a whole number of days, at least 1d "),
+        (["--window", "36h"], "(got 36h)"),
     ],
 )
 def test_bad_option_exits_2_naming_it(
@@ -333,6 +398,7 @@ def test_not_json_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: pathlib.
         ["recommend", "--input", "x", "--prometheus", "http://p"],
         ["recommend", "--input", "x", "--output", "xml"],
         ["frobnicate"],
+        ["recommend", "--input", "x", "--no-such-flag"],
     ],
 )
 def test_usage_errors_keep_argparse_exit_2(
@@ -341,7 +407,17 @@ def test_usage_errors_keep_argparse_exit_2(
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
     assert info.value.code == 2
-    assert "usage: sloreco" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("sloreco")
+    assert err.count("\n") == 1, "one line, like every other bad input"
+    assert err.rstrip().endswith("--help')")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"sloreco {sloreco.__version__}\n"
 
 
 def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import typing
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
+import sloreco
 from sloreco import api, errors
 from sloreco.core import durations, engine, history, results
 from sloreco.sources import inputfile
@@ -67,6 +69,11 @@ class Options:
 def options(args: argparse.Namespace) -> Options:
     """The source-independent flags, parsed; the live-only flags are ``clisources``'s."""
     window = durations.parse(args.window, field="--window")
+    if window < history.SECONDS_PER_DAY or window % history.SECONDS_PER_DAY:
+        # Said here, in the units the person typed: the engine would say it in seconds.
+        raise errors.InputError(
+            f"must be a whole number of days, at least 1d (got {args.window})", field="--window"
+        )
     percentile = _percent(args.percentile, field="--percentile")
     if not fields.PERCENTILE_MIN <= percentile <= fields.PERCENTILE_MAX:
         raise errors.InputError(
@@ -186,14 +193,25 @@ def parse_at(text: str) -> int:
 # --- the parser --------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (like every other bad input), not a usage block.
+
+    ``--help`` still shows the whole usage; the line points to it.
+    """
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def parser() -> argparse.ArgumentParser:
     """The whole command line; ``--help`` shows the exit codes and examples (``_EPILOG``)."""
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="sloreco",
         description="Recommend SLO targets from Prometheus history.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    top.add_argument("--version", action="version", version=f"sloreco {sloreco.__version__}")
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     rec = commands.add_parser(
         "recommend",
@@ -212,16 +230,22 @@ def parser() -> argparse.ArgumentParser:
     live.add_argument("--total", metavar="SEL", help="selector of the all-requests counter")
     live.add_argument("--errors", metavar="SEL", help="selector of the failed-requests counter")
     live.add_argument("--histogram", metavar="SEL", help="selector of a histogram's _bucket series")
-    live.add_argument("--lookback", help=f"history to analyse (default {DEFAULT_LOOKBACK})")
     live.add_argument("--bucket", help=f"bucket size (default {api.DEFAULT_BUCKET})")
-    live.add_argument(
-        "--at",
-        metavar="TIME",
-        help="data end, RFC 3339 or epoch seconds, aligned down to the bucket (default now)",
-    )
     live.add_argument("--timeout", help=f"per-query timeout (default {DEFAULT_TIMEOUT})")
     live.add_argument("--bearer-token-file", metavar="FILE")
     live.add_argument("--ca-file", metavar="FILE", help="CA bundle to verify Prometheus's TLS")
+
+    span = rec.add_argument_group("which history (live or --input)")
+    span.add_argument(
+        "--lookback",
+        help=f"history to analyse (default {DEFAULT_LOOKBACK}; with --input, the whole file)",
+    )
+    span.add_argument(
+        "--at",
+        metavar="TIME",
+        help="data end, RFC 3339 or epoch seconds, aligned down to the bucket "
+        "(default now; with --input, the file's end)",
+    )
 
     common = rec.add_argument_group("recommendation")
     common.add_argument("--service", help="the service's name, shown in output and used as seed")

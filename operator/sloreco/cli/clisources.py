@@ -28,14 +28,13 @@ RETRY = retry.RetryPolicy(attempts=3)
 
 Sli = Literal["availability", "latency"]
 
-#: Flags that mean nothing for a file, which carries its own buckets (refused, not ignored).
+#: Flags that mean nothing for a file, which carries its own buckets and selectors (refused, not
+#: ignored). ``--lookback`` and ``--at`` do apply: they cut the file's buckets (``_cut``).
 _LIVE_ONLY = (
     "total",
     "errors",
     "histogram",
-    "lookback",
     "bucket",
-    "at",
     "timeout",
     "bearer_token_file",
     "ca_file",
@@ -49,6 +48,8 @@ class Histories:
     availability: history.AvailabilityHistory | None
     latency: history.LatencyHistory | None
     identity: dict[Sli, tuple[str, ...]]
+    #: SLIs asked for whose selector matched nothing: said per SLI (exit 3), the other still runs.
+    missing: dict[Sli, errors.InsufficientDataError] = dataclasses.field(default_factory=dict)
 
 
 def from_input(args: argparse.Namespace) -> Histories:
@@ -75,11 +76,66 @@ def from_input(args: argparse.Namespace) -> Histories:
         ) from exc
     doc = inputfile.loads(text)
     identity: tuple[str, ...] = ("input",)
+    availability, latency = doc.availability, doc.latency
+    if args.lookback is not None or args.at is not None:
+        if availability is not None:
+            start, first, last = _span(availability, args)
+            availability = dataclasses.replace(
+                availability,
+                start=start,
+                total=availability.total[first:last],
+                bad=availability.bad[first:last],
+                excluded=availability.excluded[first:last],
+            )
+        if latency is not None:
+            start, first, last = _span(latency, args)
+            latency = dataclasses.replace(
+                latency,
+                start=start,
+                cumulative=latency.cumulative[first:last],
+                excluded=latency.excluded[first:last],
+            )
     return Histories(
-        availability=doc.availability,
-        latency=doc.latency,
+        availability=availability,
+        latency=latency,
         identity={"availability": identity, "latency": identity},
     )
+
+
+def _span(
+    data: history.AvailabilityHistory | history.LatencyHistory, args: argparse.Namespace
+) -> tuple[int, int, int]:
+    """The new start and the bucket indices ``[first, last)`` of the file's buckets within
+    ``--lookback`` ending at ``--at``, as a live read would take them.
+
+    The end is ``--at`` aligned down to the file's bucket (default: the file's end), the start
+    ``--lookback`` before it (default: the file's start); buckets the file does not have are not
+    invented, so a lookback longer than the file keeps the whole file, as the operator uses
+    whatever history exists.
+    """
+    bucket = data.bucket_seconds
+    end = data.end
+    if args.at is not None:
+        end = min(end, prometheus.align_end(cliargs.parse_at(args.at), bucket))
+        if end <= data.start:
+            raise errors.InputError(
+                f"{args.at} is before the file's first bucket ({_rfc3339(data.start)})",
+                field="--at",
+            )
+    start = data.start
+    if args.lookback is not None:
+        lookback = durations.parse(args.lookback, field="--lookback")
+        if lookback % bucket:
+            raise errors.InputError(
+                f"must be a whole number of the file's buckets ({durations.format(bucket)})",
+                field="--lookback",
+            )
+        start = max(start, end - lookback)
+    return start, (start - data.start) // bucket, (end - data.start) // bucket
+
+
+def _rfc3339(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def from_prometheus(args: argparse.Namespace) -> Histories:
@@ -142,19 +198,31 @@ async def _query(
         raise errors.InputError(f"not a usable CA bundle: {exc}", field="--ca-file") from exc
     availability = latency = None
     identity: dict[Sli, tuple[str, ...]] = {}
+    missing: dict[Sli, errors.InsufficientDataError] = {}
     async with client:
         if "total" in selectors:
-            availability = await client.read_availability(
-                total=selectors["total"],
-                errors=selectors["errors"],
-                start=start,
-                end=end,
-                bucket_seconds=bucket,
-            )
+            try:
+                availability = await client.read_availability(
+                    total=selectors["total"],
+                    errors=selectors["errors"],
+                    start=start,
+                    end=end,
+                    bucket_seconds=bucket,
+                )
+            except errors.NoSeriesError as exc:
+                missing["availability"] = _named(exc)
             identity["availability"] = (str(selectors["total"]), str(selectors["errors"]))
         if "histogram" in selectors:
-            latency = await client.read_latency(
-                histogram=selectors["histogram"], start=start, end=end, bucket_seconds=bucket
-            )
+            try:
+                latency = await client.read_latency(
+                    histogram=selectors["histogram"], start=start, end=end, bucket_seconds=bucket
+                )
+            except errors.NoSeriesError as exc:
+                missing["latency"] = _named(exc)
             identity["latency"] = (str(selectors["histogram"]),)
-    return Histories(availability=availability, latency=latency, identity=identity)
+    return Histories(availability=availability, latency=latency, identity=identity, missing=missing)
+
+
+def _named(exc: errors.NoSeriesError) -> errors.InsufficientDataError:
+    """The reader's "matched no series", naming the flag the person typed the selector into."""
+    return errors.InsufficientDataError(f"--{exc.role}: {exc}", days_found=0.0)

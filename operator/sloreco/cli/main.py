@@ -10,7 +10,8 @@ results or errors into output and an exit code.
 The JSON/YAML document is ``{"service": <--service, if given>, "recommendations": [...]}`` with
 one ``results.SliResult.to_spec()`` per SLI, availability first: the same camelCase fields, in
 the same order, as ``SloRecommendation.spec`` minus what only a cluster knows (names, times of
-generation and expiry). An SLI without enough history is left out and named on stderr (exit 3).
+generation and expiry). An SLI without enough history is left out, named on stderr, and listed in
+``notRecommended`` (``[{"sli", "reason", "daysFound"}]``, present only then) with exit 3.
 
 Determinism: the data end is ``--at`` (default now) aligned down to the bucket, and the bootstrap
 seed comes from stable inputs (``--service`` or else the selectors, the SLI, the data end), so
@@ -75,9 +76,16 @@ def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     )
     specs: list[dict[str, object]] = []
     texts: list[str] = []
+    skipped: list[dict[str, object]] = []
     code = EXIT_OK
     for sli in ("availability", "latency"):
         source = getattr(histories, sli)
+        if sli in histories.missing:
+            reason = _one_line(str(histories.missing[sli]))
+            print(f"sloreco: {sli}: {reason}", file=err)
+            skipped.append({"sli": sli, "reason": reason, "daysFound": "0.00"})
+            code = EXIT_INSUFFICIENT
+            continue
         if source is None:
             continue
         data = history.exclude(source, options.exclusions)
@@ -89,12 +97,14 @@ def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
         try:
             result = _compute(data, options=options, seed=seed)
         except errors.InsufficientDataError as exc:
-            print(f"sloreco: {sli}: {_one_line(str(exc))}", file=err)
+            reason = _one_line(str(exc))
+            print(f"sloreco: {sli}: {reason}", file=err)
+            skipped.append({"sli": sli, "reason": reason, "daysFound": f"{exc.days_found:.2f}"})
             code = EXIT_INSUFFICIENT
             continue
         specs.append(result.to_spec())
         texts.append(report.render_text(result))
-    out.write(_render(specs, texts, options=options))
+    out.write(_render(specs, texts, skipped, options=options))
     return code
 
 
@@ -116,7 +126,7 @@ def _compute(
         # The reader's shape for "no series matched" has only the +Inf bound, which the engine
         # would reject as a malformed histogram (exit 2); it is missing data (exit 3).
         raise errors.InsufficientDataError(
-            "no histogram data at all in the lookback (0 days found)", days_found=0.0
+            "the histogram has no buckets at all in the lookback (0 days found)", days_found=0.0
         )
     return engine.recommend_latency(
         data,
@@ -127,9 +137,17 @@ def _compute(
     )
 
 
-def _render(specs: list[dict[str, object]], texts: list[str], *, options: cliargs.Options) -> str:
+def _render(
+    specs: list[dict[str, object]],
+    texts: list[str],
+    skipped: list[dict[str, object]],
+    *,
+    options: cliargs.Options,
+) -> str:
     doc: dict[str, object] = {} if options.service is None else {"service": options.service}
     doc["recommendations"] = specs
+    if skipped:  # exit 3: a tool reading stdout learns why, not only a person reading stderr
+        doc["notRecommended"] = skipped
     # Keys keep the engine's fixed order (``results.to_spec``: what, then tiers, then why), which
     # is as deterministic as sorting and reads in the order a person asks the questions.
     if options.output == "json":

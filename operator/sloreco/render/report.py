@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from sloreco.core import durations, results
+from sloreco.core import durations, method, results
 
 #: Wrap prose at the repository's line length: readable in a terminal and in CI logs.
 WIDTH = 100
@@ -42,7 +42,10 @@ def render_text(result: results.SliResult) -> str:
         _row("breach chance", [f"{t.breach_probability * 100:.2f}%" for t in result.tiers]),
         _row(
             "backtest misses",
-            [f"{b.breaches} of {b.evaluations}" for b in result.backtest.tiers],
+            [
+                f"{b.breaches} of {b.evaluations}" if b.evaluations else "not run"
+                for b in result.backtest.tiers
+            ],
         ),
         _row(
             "budget / window",
@@ -71,13 +74,32 @@ def render_text(result: results.SliResult) -> str:
     lines += [
         "",
         f"Data: {quality.days_analysed:.1f} days analysed, {quality.coverage * 100:.2f}% coverage, "
-        f"{len(quality.gaps)} gaps, {quality.excluded_buckets} excluded buckets"
+        f"{plural(len(quality.gaps), 'gap')}, "
+        f"{plural(quality.excluded_buckets, 'excluded bucket')}"
         + (f"; {', '.join(flags)}" if flags else "")
         + ".",
-        "",
-        *textwrap.wrap(result.explanation.summary, WIDTH),
     ]
+    if not any(b.evaluations for b in result.backtest.tiers):
+        lines += textwrap.wrap(_no_backtest(result), WIDTH)
+    lines += ["", *textwrap.wrap(result.explanation.summary, WIDTH)]
     return "\n".join(lines) + "\n"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 gap``, ``3 gaps``: counts read as a person would write them."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _no_backtest(result: results.SliResult) -> str:
+    """Why the backtest row says "not run": no past origin had both enough history before it
+    and a whole window after it (the defaults of ``core.method.MethodSettings``)."""
+    needed = method.MethodSettings().min_history_days
+    window = durations.format(result.window_seconds)
+    return (
+        f"Backtest: no past window could be evaluated: each needs at least {needed:g} days of "
+        f"data before it and a whole {window} window after it, and the history has "
+        f"{result.data_quality.days_analysed:.1f} days."
+    )
 
 
 def _row(label: str, cells: list[str]) -> str:

@@ -20,7 +20,7 @@ from typing import Literal
 from sloreco import api, errors, retry
 from sloreco.cli import cliargs
 from sloreco.core import durations, history
-from sloreco.sources import inputfile, prometheus, promql
+from sloreco.sources import inputfile, matched, prometheus, promql
 
 #: A person is waiting: three attempts (0.5 s, then 1 s apart) ride out a Prometheus restart
 #: blip without making a wrong URL hang; the operator retries for much longer on its own timer.
@@ -201,22 +201,24 @@ async def _query(
     missing: dict[Sli, errors.InsufficientDataError] = {}
     async with client:
         if "total" in selectors:
+            availability = await client.read_availability(
+                total=selectors["total"],
+                errors=selectors["errors"],
+                start=start,
+                end=end,
+                bucket_seconds=bucket,
+            )
             try:
-                availability = await client.read_availability(
-                    total=selectors["total"],
-                    errors=selectors["errors"],
-                    start=start,
-                    end=end,
-                    bucket_seconds=bucket,
-                )
+                matched.require(availability, selector=selectors["total"], role="total")
             except errors.NoSeriesError as exc:
                 missing["availability"] = _named(exc)
             identity["availability"] = (str(selectors["total"]), str(selectors["errors"]))
         if "histogram" in selectors:
+            latency = await client.read_latency(
+                histogram=selectors["histogram"], start=start, end=end, bucket_seconds=bucket
+            )
             try:
-                latency = await client.read_latency(
-                    histogram=selectors["histogram"], start=start, end=end, bucket_seconds=bucket
-                )
+                matched.require(latency, selector=selectors["histogram"], role="histogram")
             except errors.NoSeriesError as exc:
                 missing["latency"] = _named(exc)
             identity["latency"] = (str(selectors["histogram"]),)

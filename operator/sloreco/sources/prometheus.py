@@ -37,7 +37,6 @@ import numpy as np
 from sloreco import errors
 from sloreco import retry as retries
 from sloreco.core import history
-from sloreco.errors import NoSeriesError  # `errors` is also a parameter name below
 from sloreco.sources import promjson, promql
 
 #: Prometheus refuses range queries of more than 11,000 points per series ("exceeded maximum
@@ -152,8 +151,6 @@ class PrometheusClient:
                 promql.increase_sum(error_sel, bucket_seconds=bucket_seconds), **grid.query()
             ),
         )
-        if not total_series:
-            raise NoSeriesError(str(total_sel), role="total")
         return promjson.availability(grid, total_series, error_series)
 
     async def read_latency(
@@ -163,10 +160,7 @@ class PrometheusClient:
         selector = _selector(histogram, field="histogram", histogram=True)
         grid = promjson.Grid.of(start, end, bucket_seconds)
         expr = promql.increase_sum(selector, bucket_seconds=bucket_seconds, by=("le",))
-        found = await self.query_range(expr, **grid.query())
-        if not found:
-            raise NoSeriesError(str(selector), role="histogram")
-        return promjson.latency(grid, found)
+        return promjson.latency(grid, await self.query_range(expr, **grid.query()))
 
     # --- many services at once ----------------------------------------------------------------
 

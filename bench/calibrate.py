@@ -40,7 +40,8 @@ import numpy as np
 
 from bench import processes
 from bench.processes import FloatArray, Profile
-from sloreco.core import engine, history
+from sloreco.core import history, method, slis
+from sloreco.core.slis import base
 
 WINDOW_DAYS = 28
 DAY = 86400
@@ -53,7 +54,7 @@ TIERS: tuple[tuple[str, float, float], ...] = (
 )
 #: Balanced's budget must be within this factor range of the oracle's (issue 8).
 BUDGET_RANGE = (0.67, 1.5)
-SETTINGS = engine.MethodSettings(precision=Decimal("0.0001"), backtest_step_days=10_000)
+SETTINGS = method.MethodSettings(precision=Decimal("0.0001"), backtest_step_days=10_000)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,19 +78,15 @@ def current_engine(
     buckets = len(total)
     if profile.kind == "availability":
         past = history.AvailabilityHistory(3600, START, total, bad, np.zeros(buckets, bool))
-        result = engine.recommend_availability(
-            past, window_seconds=WINDOW_DAYS * DAY, seed=seed, settings=SETTINGS
-        )
+        request = base.Request(window_seconds=WINDOW_DAYS * DAY, seed=seed, settings=SETTINGS)
+        result = slis.get("availability").recommend(past, request)
         return [TierTarget(t.name, float(t.target) / 100) for t in result.tiers]
     split = processes.latency_split(profile, np.random.default_rng(seed), total, bad)
     lat = history.LatencyHistory(3600, START, processes.BOUNDS, split, np.zeros(buckets, bool))
-    result = engine.recommend_latency(
-        lat,
-        percentile=Decimal("99"),
-        window_seconds=WINDOW_DAYS * DAY,
-        seed=seed,
-        settings=SETTINGS,
+    request = base.Request(
+        window_seconds=WINDOW_DAYS * DAY, seed=seed, settings=SETTINGS, percentile=Decimal(99)
     )
+    result = slis.get("latency").recommend(lat, request)
     return [TierTarget(t.name, float(t.target) / 100, t.bucket_bound) for t in result.tiers]
 
 
@@ -316,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     document = {
         "generatedAt": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "method": engine.__name__,
+        "method": slis.__name__,
         "histories": args.histories,
         "futureWindows": args.windows,
         "seed": args.seed,

@@ -32,10 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from sloreco.core import engine, history
+from sloreco.core import history
 from sloreco.sources import prometheus as promclient
 from sloreco.sources import synth
 from sloreco.testing import prometheus as promtest
+from tests import factories
 
 HOUR = 3600
 DAY = 86400
@@ -119,10 +120,10 @@ def recommendation_cpu(*, repeats: int) -> dict[str, Any]:
     latency = synth.latency_history(data, **grid)
     window = 28 * DAY
     avail_ms, avail_runs = _median_cpu_ms(
-        lambda: engine.recommend_availability(avail, window_seconds=window, seed=1), repeats
+        lambda: factories.recommend_availability(avail, window_seconds=window, seed=1), repeats
     )
     latency_ms, latency_runs = _median_cpu_ms(
-        lambda: engine.recommend_latency(
+        lambda: factories.recommend_latency(
             latency, percentile=Decimal("99"), window_seconds=window, seed=1
         ),
         repeats,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
 from sloreco import api
-from sloreco.core import durations, history
+from sloreco.core import durations, history, inputs, method, results, slis
+from sloreco.core.slis import base
 
 #: 2024-05-01T00:00:00Z: a fixed, bucket-aligned origin for synthetic histories.
 EPOCH_2024_05_01 = 1714521600
@@ -240,3 +243,43 @@ def steady_latency(
         cumulative=cumulative,
         excluded=np.zeros(buckets, dtype=np.bool_),
     )
+
+
+def recommend_availability(
+    data: history.AvailabilityHistory,
+    *,
+    window_seconds: int,
+    seed: int,
+    settings: method.MethodSettings = base.DEFAULT_SETTINGS,
+    dependencies: Sequence[inputs.Dependency] = (),
+    current_objective: Decimal | None = None,
+) -> results.SliResult:
+    """The availability kind's recommendation, with the request spelled as keywords."""
+    request = base.Request(
+        window_seconds=window_seconds,
+        seed=seed,
+        settings=settings,
+        dependencies=tuple(dependencies),
+        objective_availability=current_objective,
+    )
+    return slis.get("availability").recommend(data, request)
+
+
+def recommend_latency(
+    data: history.LatencyHistory,
+    *,
+    percentile: Decimal,
+    window_seconds: int,
+    seed: int,
+    settings: method.MethodSettings = base.DEFAULT_SETTINGS,
+    current_objective: results.LatencyObjective | None = None,
+) -> results.SliResult:
+    """The latency kind's recommendation, with the request spelled as keywords."""
+    request = base.Request(
+        window_seconds=window_seconds,
+        seed=seed,
+        settings=settings,
+        percentile=percentile,
+        objective_latency=current_objective,
+    )
+    return slis.get("latency").recommend(data, request)

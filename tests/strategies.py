@@ -12,12 +12,12 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from sloreco.core import engine, history
+from sloreco.core import history, method
 from tests import factories
 
 #: Small but complete settings: property tests run hundreds of recommendations, so they use
 #: fewer resamples than production; every code path (nested interval, backtest) still runs.
-FAST = engine.MethodSettings(
+FAST = method.MethodSettings(
     resamples=1000,
     ci_outer_resamples=20,
     ci_inner_resamples=200,

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from sloreco import api, errors
-from sloreco.core import durations, engine
+from sloreco.core import durations, method
 from sloreco.sources import prometheus
 
 #: The scheduler's longest sleep and the first retry delay after a failed query. Passes are
@@ -43,7 +43,7 @@ class Settings:
     #: Width of a history bucket in seconds; the data end is aligned to it.
     bucket_seconds: int = 3600
     #: Parameters of the recommendation method (resamples, tier levels, precision).
-    method: engine.MethodSettings = dataclasses.field(default_factory=engine.MethodSettings)
+    method: method.MethodSettings = dataclasses.field(default_factory=method.MethodSettings)
     timer_interval: float = DEFAULT_TIMER_INTERVAL
     query_concurrency: int = DEFAULT_QUERY_CONCURRENCY
     pass_concurrency: int = DEFAULT_PASS_CONCURRENCY

@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 
 from sloreco import errors, retry
-from sloreco.core import engine, history
+from sloreco.core import history
+from sloreco.render import crd
 from sloreco.sources import prometheus as promclient
 from sloreco.sources import promql, synth
 from sloreco.testing import prometheus as promtest
+from tests import factories
 from tests.fixtures.prometheus import PrometheusHistory
 
 pytestmark = pytest.mark.integration
@@ -108,10 +110,9 @@ def test_availability_recommendation_is_the_same_from_prometheus_and_from_the_ge
     )
     read = run(read_availability(prometheus.url, "incidents", start=start, end=end))
     options: dict[str, Any] = {"window_seconds": 28 * 86400, "seed": 7}
-    assert (
-        engine.recommend_availability(truth, **options).to_spec()
-        == engine.recommend_availability(read, **options).to_spec()
-    )
+    assert crd.recommendation_spec(
+        factories.recommend_availability(truth, **options)
+    ) == crd.recommendation_spec(factories.recommend_availability(read, **options))
 
 
 def test_latency_recommendation_is_the_same_from_prometheus_and_from_the_generator(
@@ -123,10 +124,9 @@ def test_latency_recommendation_is_the_same_from_prometheus_and_from_the_generat
     )
     read = run(read_latency(prometheus.url, "high-variance", start=start, end=end))
     options: dict[str, Any] = {"percentile": Decimal("99"), "window_seconds": 28 * 86400, "seed": 7}
-    assert (
-        engine.recommend_latency(truth, **options).to_spec()
-        == engine.recommend_latency(read, **options).to_spec()
-    )
+    assert crd.recommendation_spec(
+        factories.recommend_latency(truth, **options)
+    ) == crd.recommendation_spec(factories.recommend_latency(read, **options))
 
 
 def test_counter_restart_profile_really_restarts(prometheus: PrometheusHistory) -> None:

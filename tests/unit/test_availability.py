@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import bootstrap
-from sloreco.core.slis import availability
+from sloreco.core import bootstrap, stats
+from sloreco.core.models import availability
 from tests import factories
 
 
@@ -31,15 +31,15 @@ def test_rolling_windows_cover_every_complete_window() -> None:
 
 
 def test_percent_rounds_down() -> None:
-    assert availability.percent(0.998799, Decimal("0.01")) == Decimal("99.87")
+    assert stats.percent(0.998799, Decimal("0.01")) == Decimal("99.87")
 
 
 def test_percent_of_a_short_decimal_is_exact() -> None:
-    assert availability.percent(0.999, Decimal("0.01")) == Decimal("99.90")
+    assert stats.percent(0.999, Decimal("0.01")) == Decimal("99.90")
 
 
 def test_percent_honours_the_precision() -> None:
-    assert availability.percent(0.998799, Decimal("0.001")) == Decimal("99.879")
+    assert stats.percent(0.998799, Decimal("0.001")) == Decimal("99.879")
 
 
 def test_ceiling_is_the_product_of_dependencies() -> None:
@@ -78,7 +78,7 @@ def test_a_target_under_the_cap_is_left_alone() -> None:
 
 
 def test_error_budget_counts_bad_events_and_outage_minutes() -> None:
-    budget = availability.budget(Decimal("99.9"), 1_000_000.0, 28 * 86400)
+    budget = stats.budget(Decimal("99.9"), 1_000_000.0, 28 * 86400)
 
     assert (budget.bad_events_per_window, budget.outage_minutes_per_window) == (
         1000,
@@ -90,4 +90,4 @@ def test_traffic_is_the_recent_rate_over_days_with_data() -> None:
     total = np.array([10.0, 100.0, 50.0])  # the last day only half covered
     data_days = np.array([1.0, 1.0, 0.5])
 
-    assert availability.traffic_per_window(total, data_days, 2) == 150 / 1.5 * 2
+    assert stats.traffic_per_window(total, data_days, 2) == 150 / 1.5 * 2

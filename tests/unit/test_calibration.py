@@ -28,7 +28,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from sloreco.core import engine, history
+from sloreco.core import history, method
+from tests import factories
 
 WINDOW_DAYS = 28
 HISTORY_DAYS = 365
@@ -36,7 +37,7 @@ HISTORIES = 24
 FUTURE = 100_000
 #: Fine rounding, so the test measures the statistics and not the rounding down (which only
 #: ever makes targets safer).
-SETTINGS = engine.MethodSettings(precision=Decimal("0.0001"), backtest_step_days=HISTORY_DAYS)
+SETTINGS = method.MethodSettings(precision=Decimal("0.0001"), backtest_step_days=HISTORY_DAYS)
 
 
 def days(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +48,7 @@ def days(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def breach_rates(
-    settings: engine.MethodSettings = SETTINGS,
+    settings: method.MethodSettings = SETTINGS,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Mean true breach rate and mean reported breach probability, per tier."""
     rng = np.random.default_rng(20240501)
@@ -60,7 +61,7 @@ def breach_rates(
     for seed in range(HISTORIES):
         total, bad = days(rng, HISTORY_DAYS)
         past = history.AvailabilityHistory(86400, 0, total, bad, np.zeros(HISTORY_DAYS, bool))
-        result = engine.recommend_availability(
+        result = factories.recommend_availability(
             past, window_seconds=WINDOW_DAYS * 86400, seed=seed, settings=settings
         )
         for tier in result.tiers:
@@ -111,7 +112,7 @@ def test_reported_breach_probability_is_not_optimistic(rates: Rates) -> None:
 
 
 def test_the_check_catches_an_overconfident_method() -> None:
-    plain = engine.MethodSettings(
+    plain = method.MethodSettings(
         precision=Decimal("0.0001"), backtest_step_days=HISTORY_DAYS, tolerance=0.5
     )
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from sloreco import errors
-from sloreco.core import engine, history, results
+from sloreco.core import history, inputs, method, results
+from sloreco.render import crd
 from tests import factories
 
 WINDOW = 28 * 86400
@@ -18,7 +19,7 @@ DAY = 86400
 
 
 def recommend(hist: history.AvailabilityHistory, **kwargs: object) -> results.SliResult:
-    return engine.recommend_availability(hist, window_seconds=WINDOW, seed=7, **kwargs)  # type: ignore[arg-type]
+    return factories.recommend_availability(hist, window_seconds=WINDOW, seed=7, **kwargs)  # type: ignore[arg-type]
 
 
 def noisy(days: int = 90, **kwargs: object) -> history.AvailabilityHistory:
@@ -74,7 +75,7 @@ def test_busy_service_is_not_low_traffic() -> None:
 def test_gaps_are_reported_with_their_times() -> None:
     hist = factories.with_buckets(noisy(30), [10, 11], total=math.nan, bad=math.nan)
 
-    gaps = recommend(hist).to_spec()["dataQuality"]["gaps"]  # type: ignore[index]
+    gaps = crd.recommendation_spec(recommend(hist))["dataQuality"]["gaps"]  # type: ignore[index]
 
     assert gaps == [{"start": "2024-05-11T00:00:00Z", "end": "2024-05-13T00:00:00Z"}]
 
@@ -85,7 +86,7 @@ def test_nan_inf_and_negative_counts_are_treated_as_missing() -> None:
     broken = factories.with_buckets(broken, [6], total=100.0, bad=-3.0)
     missing = factories.with_buckets(base, [5, 6], total=math.nan, bad=math.nan)
 
-    assert recommend(broken).to_spec() == recommend(missing).to_spec()
+    assert crd.recommendation_spec(recommend(broken)) == crd.recommendation_spec(recommend(missing))
 
 
 def test_excluded_buckets_are_counted_apart_from_gaps() -> None:
@@ -94,14 +95,14 @@ def test_excluded_buckets_are_counted_apart_from_gaps() -> None:
         [history.Exclusion(factories.EPOCH_2024_05_01, factories.EPOCH_2024_05_01 + 2 * DAY)],
     )
 
-    quality = recommend(hist).to_spec()["dataQuality"]
+    quality = crd.recommendation_spec(recommend(hist))["dataQuality"]
 
     assert (quality["excludedBuckets"], quality["gaps"], quality["coverage"]) == (2, [], "1.0000")  # type: ignore[index]
 
 
 def test_dependencies_cap_conservative_and_balanced_but_not_aggressive() -> None:
     result = recommend(
-        noisy(90, error_ratio=0.00001), dependencies=[engine.Dependency("db", 0.999)]
+        noisy(90, error_ratio=0.00001), dependencies=[inputs.Dependency("db", 0.999)]
     )
 
     assert [(t.name, t.target, t.capped) for t in result.tiers] == [
@@ -113,17 +114,17 @@ def test_dependencies_cap_conservative_and_balanced_but_not_aggressive() -> None
 
 
 def test_a_shared_dependency_is_counted_once() -> None:
-    once = recommend(noisy(30), dependencies=[engine.Dependency("db", 0.9995)])
+    once = recommend(noisy(30), dependencies=[inputs.Dependency("db", 0.9995)])
     twice = recommend(
-        noisy(30), dependencies=[engine.Dependency("db", 0.9995), engine.Dependency("db", 0.9995)]
+        noisy(30), dependencies=[inputs.Dependency("db", 0.9995), inputs.Dependency("db", 0.9995)]
     )
 
-    assert twice.to_spec() == once.to_spec()
+    assert crd.recommendation_spec(twice) == crd.recommendation_spec(once)
 
 
 def test_the_ceiling_multiplies_only_the_dependencies() -> None:
     result = recommend(
-        noisy(30), dependencies=[engine.Dependency("db", 0.999), engine.Dependency("queue", 0.998)]
+        noisy(30), dependencies=[inputs.Dependency("db", 0.999), inputs.Dependency("queue", 0.998)]
     )
 
     assert result.ceiling == 0.999 * 0.998
@@ -131,7 +132,7 @@ def test_the_ceiling_multiplies_only_the_dependencies() -> None:
 
 def test_an_objective_above_the_ceiling_is_unachievable() -> None:
     result = recommend(
-        noisy(30), dependencies=[engine.Dependency("db", 0.999)], current_objective=Decimal("99.95")
+        noisy(30), dependencies=[inputs.Dependency("db", 0.999)], current_objective=Decimal("99.95")
     )
 
     assert result.objective_unachievable is True
@@ -139,14 +140,14 @@ def test_an_objective_above_the_ceiling_is_unachievable() -> None:
 
 def test_an_objective_within_the_ceiling_is_achievable() -> None:
     result = recommend(
-        noisy(30), dependencies=[engine.Dependency("db", 0.999)], current_objective=Decimal("99.5")
+        noisy(30), dependencies=[inputs.Dependency("db", 0.999)], current_objective=Decimal("99.5")
     )
 
     assert result.objective_unachievable is False
 
 
 def test_each_dependency_reports_the_budget_share_it_consumes() -> None:
-    result = recommend(noisy(30, error_ratio=0.01), dependencies=[engine.Dependency("db", 0.999)])
+    result = recommend(noisy(30, error_ratio=0.01), dependencies=[inputs.Dependency("db", 0.999)])
     target = result.tier("aggressive").target
 
     share = dict(result.explanation.dependencies[0].budget_share)["aggressive"]
@@ -157,7 +158,7 @@ def test_each_dependency_reports_the_budget_share_it_consumes() -> None:
 def test_the_bottleneck_is_named() -> None:
     result = recommend(
         noisy(90, error_ratio=0.00001),
-        dependencies=[engine.Dependency("db", 0.999), engine.Dependency("cache", 0.9999)],
+        dependencies=[inputs.Dependency("db", 0.999), inputs.Dependency("cache", 0.9999)],
     )
     limits = dict(result.explanation.limited_by)["conservative"]
 
@@ -170,7 +171,7 @@ def test_the_bottleneck_is_named() -> None:
 
 def test_a_dependency_availability_outside_zero_one_is_an_input_error() -> None:
     with pytest.raises(errors.InputError) as caught:
-        engine.Dependency("db", 99.9)
+        inputs.Dependency("db", 99.9)
 
     assert caught.value.field == "dependencies"
 
@@ -221,14 +222,14 @@ def test_no_backtest_without_a_full_window_after_enough_history() -> None:
 
 def test_a_window_that_is_not_whole_days_is_an_input_error() -> None:
     with pytest.raises(errors.InputError) as caught:
-        engine.recommend_availability(noisy(30), window_seconds=36 * 3600, seed=1)
+        factories.recommend_availability(noisy(30), window_seconds=36 * 3600, seed=1)
 
     assert caught.value.field == "window"
 
 
 def test_a_negative_seed_is_an_input_error() -> None:
     with pytest.raises(errors.InputError) as caught:
-        engine.recommend_availability(noisy(30), window_seconds=WINDOW, seed=-1)
+        factories.recommend_availability(noisy(30), window_seconds=WINDOW, seed=-1)
 
     assert caught.value.field == "seed"
 
@@ -242,26 +243,26 @@ def test_an_objective_over_100_is_an_input_error() -> None:
 
 def test_invalid_settings_name_the_setting() -> None:
     with pytest.raises(errors.InputError) as caught:
-        engine.MethodSettings(tolerance=0.9)
+        method.MethodSettings(tolerance=0.9)
 
     assert caught.value.field == "settings.tolerance"
 
 
 def test_targets_are_at_the_configured_precision() -> None:
-    result = recommend(noisy(30), settings=engine.MethodSettings(precision=Decimal("0.001")))
+    result = recommend(noisy(30), settings=method.MethodSettings(precision=Decimal("0.001")))
 
     assert {t.target.as_tuple().exponent for t in result.tiers} == {-3}
 
 
 def test_same_inputs_and_seed_give_identical_bytes() -> None:
-    first = json.dumps(recommend(noisy(40)).to_spec())
-    second = json.dumps(recommend(noisy(40)).to_spec())
+    first = json.dumps(crd.recommendation_spec(recommend(noisy(40))))
+    second = json.dumps(crd.recommendation_spec(recommend(noisy(40))))
 
     assert first == second
 
 
 def test_the_document_has_the_api_shape() -> None:
-    spec = recommend(noisy(40), current_objective=Decimal("99.9")).to_spec()
+    spec = crd.recommendation_spec(recommend(noisy(40), current_objective=Decimal("99.9")))
 
     assert (list(spec), list(spec["tiers"][0])) == (  # type: ignore[index]
         ["sli", "window", "lookback", "tiers", "backtest", "explanation", "dataQuality", "method"],
@@ -270,7 +271,7 @@ def test_the_document_has_the_api_shape() -> None:
 
 
 def test_the_document_holds_no_floats() -> None:
-    spec = recommend(noisy(40), current_objective=Decimal("99.9")).to_spec()
+    spec = crd.recommendation_spec(recommend(noisy(40), current_objective=Decimal("99.9")))
 
     def floats(node: object) -> list[object]:
         if isinstance(node, dict):
@@ -296,7 +297,7 @@ def test_the_summary_fits_the_crd() -> None:
 
 
 def recommend_latency(hist: history.LatencyHistory, **kwargs: object) -> results.SliResult:
-    return engine.recommend_latency(
+    return factories.recommend_latency(
         hist,
         percentile=Decimal("99"),
         window_seconds=WINDOW,
@@ -355,7 +356,7 @@ def test_latency_objective_gets_a_breach_probability_and_a_backtest() -> None:
 
 
 def test_latency_document_carries_percentile_threshold_and_bound() -> None:
-    spec = recommend_latency(factories.steady_latency(30, seed=4)).to_spec()
+    spec = crd.recommendation_spec(recommend_latency(factories.steady_latency(30, seed=4)))
 
     assert (spec["percentile"], list(spec["tiers"][0])[:4]) == (  # type: ignore[index]
         "99",
@@ -365,7 +366,7 @@ def test_latency_document_carries_percentile_threshold_and_bound() -> None:
 
 def test_percentile_of_100_is_an_input_error() -> None:
     with pytest.raises(errors.InputError) as caught:
-        engine.recommend_latency(
+        factories.recommend_latency(
             factories.steady_latency(30), percentile=Decimal("100"), window_seconds=WINDOW, seed=1
         )
 
@@ -392,11 +393,11 @@ def test_too_little_latency_history_raises_with_the_days_found() -> None:
 
 
 def test_percentile_is_written_as_given() -> None:
-    result = engine.recommend_latency(
+    result = factories.recommend_latency(
         factories.steady_latency(30, seed=1),
         percentile=Decimal("99.99"),
         window_seconds=WINDOW,
         seed=1,
     )
 
-    assert result.to_spec()["percentile"] == "99.99"
+    assert crd.recommendation_spec(result)["percentile"] == "99.99"

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from sloreco.core.slis import latency
+from sloreco.core.models import latency
 
 BOUNDS = np.array([0.1, 0.5, 1.0, math.inf])
 # 50 requests up to 0.1s, 40 more up to 0.5s, 10 more up to 1s, none slower (cumulative).

@@ -10,8 +10,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sloreco.core import engine, history
-from tests import strategies
+from sloreco.core import history
+from sloreco.render import crd
+from tests import factories, strategies
 
 WINDOW = 28 * 86400
 #: Each example runs whole recommendations; 60 keeps the suite fast and still explores.
@@ -19,10 +20,10 @@ EXAMPLES = settings(max_examples=60, deadline=None)
 
 
 def recommend(hist: history.AvailabilityHistory, seed: int) -> dict[str, object]:
-    result = engine.recommend_availability(
+    result = factories.recommend_availability(
         hist, window_seconds=WINDOW, seed=seed, settings=strategies.FAST
     )
-    return result.to_spec()
+    return crd.recommendation_spec(result)
 
 
 def targets(spec: dict[str, object]) -> list[float]:
@@ -130,9 +131,10 @@ def test_excluded_buckets_weigh_exactly_like_missing_ones(
 @EXAMPLES
 @given(strategies.latency_histories(), strategies.seeds)
 def test_latency_thresholds_loosen_with_confidence(hist: history.LatencyHistory, seed: int) -> None:
-    spec = engine.recommend_latency(
+    result = factories.recommend_latency(
         hist, percentile=Decimal("99"), window_seconds=WINDOW, seed=seed, settings=strategies.FAST
-    ).to_spec()
+    )
+    spec = crd.recommendation_spec(result)
     thresholds = [float(t["threshold"]) for t in spec["tiers"]]  # type: ignore[attr-defined]
 
     assert thresholds == sorted(thresholds, reverse=True)
@@ -143,7 +145,7 @@ def test_latency_thresholds_loosen_with_confidence(hist: history.LatencyHistory,
 def test_latency_targets_are_percentages_at_a_bound(
     hist: history.LatencyHistory, seed: int
 ) -> None:
-    result = engine.recommend_latency(
+    result = factories.recommend_latency(
         hist, percentile=Decimal("99"), window_seconds=WINDOW, seed=seed, settings=strategies.FAST
     )
 

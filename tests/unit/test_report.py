@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sloreco.core import engine
+from sloreco.core import inputs
 from sloreco.render import report
 from tests import factories
 
 
 def test_tiers_are_side_by_side_with_their_targets() -> None:
-    result = engine.recommend_availability(
+    result = factories.recommend_availability(
         factories.steady_availability(40, seed=1), window_seconds=28 * 86400, seed=1
     )
 
@@ -22,7 +22,7 @@ def test_tiers_are_side_by_side_with_their_targets() -> None:
 
 
 def test_latency_targets_show_their_bucket_bound() -> None:
-    result = engine.recommend_latency(
+    result = factories.recommend_latency(
         factories.steady_latency(40, seed=1),
         percentile=Decimal("99"),
         window_seconds=28 * 86400,
@@ -35,11 +35,11 @@ def test_latency_targets_show_their_bucket_bound() -> None:
 
 
 def test_capped_tiers_are_marked() -> None:
-    result = engine.recommend_availability(
+    result = factories.recommend_availability(
         factories.steady_availability(40, error_ratio=0.00001, seed=1),
         window_seconds=28 * 86400,
         seed=1,
-        dependencies=[engine.Dependency("db", 0.999)],
+        dependencies=[inputs.Dependency("db", 0.999)],
     )
 
     row = next(
@@ -50,7 +50,7 @@ def test_capped_tiers_are_marked() -> None:
 
 
 def test_the_explanation_closes_the_report() -> None:
-    result = engine.recommend_availability(
+    result = factories.recommend_availability(
         factories.steady_availability(40, seed=1), window_seconds=28 * 86400, seed=1
     )
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from sloreco.core import engine, results
+from sloreco.core import results
+from sloreco.render import crd
 from tests import factories
 
 
@@ -40,7 +41,7 @@ def test_decimals_never_use_exponents() -> None:
 
 
 def test_tier_lookup_by_name() -> None:
-    result = engine.recommend_availability(
+    result = factories.recommend_availability(
         factories.steady_availability(30, seed=1), window_seconds=28 * 86400, seed=1
     )
 
@@ -48,7 +49,7 @@ def test_tier_lookup_by_name() -> None:
 
 
 def test_unknown_tier_is_a_key_error() -> None:
-    result = engine.recommend_availability(
+    result = factories.recommend_availability(
         factories.steady_availability(30, seed=1), window_seconds=28 * 86400, seed=1
     )
 
@@ -57,11 +58,11 @@ def test_unknown_tier_is_a_key_error() -> None:
 
 
 def test_observed_availability_is_a_percent_with_four_places() -> None:
-    result = engine.recommend_availability(
+    result = factories.recommend_availability(
         factories.steady_availability(60, error_ratio=0.00123), window_seconds=28 * 86400, seed=1
     )
 
-    observed = result.to_spec()["explanation"]["observed"]  # type: ignore[index]
+    observed = crd.recommendation_spec(result)["explanation"]["observed"]  # type: ignore[index]
 
     assert (observed["median"], observed["unit"], observed["source"]) == (
         "99.8770",
@@ -71,11 +72,11 @@ def test_observed_availability_is_a_percent_with_four_places() -> None:
 
 
 def test_method_names_itself_and_its_seed_as_a_string() -> None:
-    result = engine.recommend_availability(
+    result = factories.recommend_availability(
         factories.steady_availability(30, seed=1), window_seconds=28 * 86400, seed=2**63 + 5
     )
 
-    assert result.to_spec()["method"] == {
+    assert crd.recommendation_spec(result)["method"] == {
         "name": "window-block-bootstrap",
         "version": "1",
         "resamples": 10_000,

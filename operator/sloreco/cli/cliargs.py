@@ -18,7 +18,8 @@ from typing import Literal
 
 import sloreco
 from sloreco import api, errors
-from sloreco.core import durations, engine, history, results
+from sloreco.core import durations, history, inputs, results
+from sloreco.core.slis import base
 from sloreco.sources import inputfile
 from sloreco.spec import fields
 
@@ -58,9 +59,20 @@ class Options:
     percentile: Decimal
     objective_availability: Decimal | None
     objective_latency: results.LatencyObjective | None
-    dependencies: tuple[engine.Dependency, ...]
+    dependencies: tuple[inputs.Dependency, ...]
     exclusions: tuple[history.Exclusion, ...]
     output: Literal["table", "json", "yaml"]
+
+    def request(self, *, seed: int) -> base.Request:
+        """What every SLI kind is asked for by these flags (each kind reads its own fields)."""
+        return base.Request(
+            window_seconds=self.window_seconds,
+            seed=seed,
+            dependencies=self.dependencies,
+            objective_availability=self.objective_availability,
+            objective_latency=self.objective_latency,
+            percentile=self.percentile,
+        )
 
 
 # --- the options every recommendation takes ----------------------------------------------------
@@ -124,9 +136,9 @@ def _latency_objective(text: str) -> results.LatencyObjective:
     )
 
 
-def _dependencies(texts: Sequence[str]) -> tuple[engine.Dependency, ...]:
+def _dependencies(texts: Sequence[str]) -> tuple[inputs.Dependency, ...]:
     field = "--dependency"
-    found: dict[str, engine.Dependency] = {}
+    found: dict[str, inputs.Dependency] = {}
     for text in texts:
         name, eq, value = text.partition("=")
         if not eq or not name.strip():
@@ -141,7 +153,7 @@ def _dependencies(texts: Sequence[str]) -> tuple[engine.Dependency, ...]:
                 f"invalid availability {value!r} for {name!r}: a percentage in (0, 100]",
                 field=field,
             )
-        found[name] = engine.Dependency(name=name, availability=float(Decimal(value) / 100))
+        found[name] = inputs.Dependency(name=name, availability=float(Decimal(value) / 100))
     return tuple(found.values())
 
 

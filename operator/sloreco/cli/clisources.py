@@ -15,7 +15,6 @@ import ssl
 import sys
 import time
 import urllib.parse
-from typing import Literal
 
 from sloreco import api, errors, retry
 from sloreco.cli import cliargs
@@ -26,7 +25,6 @@ from sloreco.sources import inputfile, matched, prometheus, promql
 #: blip without making a wrong URL hang; the operator retries for much longer on its own timer.
 RETRY = retry.RetryPolicy(attempts=3)
 
-Sli = Literal["availability", "latency"]
 
 #: Flags that mean nothing for a file, which carries its own buckets and selectors (refused, not
 #: ignored). ``--lookback`` and ``--at`` do apply: they cut the file's buckets (``_cut``).
@@ -47,9 +45,17 @@ class Histories:
 
     availability: history.AvailabilityHistory | None
     latency: history.LatencyHistory | None
-    identity: dict[Sli, tuple[str, ...]]
+    identity: dict[str, tuple[str, ...]]
     #: SLIs asked for whose selector matched nothing: said per SLI (exit 3), the other still runs.
-    missing: dict[Sli, errors.InsufficientDataError] = dataclasses.field(default_factory=dict)
+    missing: dict[str, errors.InsufficientDataError] = dataclasses.field(default_factory=dict)
+
+    def of(self, sli: str) -> history.AvailabilityHistory | history.LatencyHistory | None:
+        """The history read for ``sli``, if the flags or the file asked for it."""
+        found: dict[str, history.AvailabilityHistory | history.LatencyHistory | None] = {
+            "availability": self.availability,
+            "latency": self.latency,
+        }
+        return found.get(sli)
 
 
 def from_input(args: argparse.Namespace) -> Histories:
@@ -197,8 +203,8 @@ async def _query(
     except ssl.SSLError as exc:
         raise errors.InputError(f"not a usable CA bundle: {exc}", field="--ca-file") from exc
     availability = latency = None
-    identity: dict[Sli, tuple[str, ...]] = {}
-    missing: dict[Sli, errors.InsufficientDataError] = {}
+    identity: dict[str, tuple[str, ...]] = {}
+    missing: dict[str, errors.InsufficientDataError] = {}
     async with client:
         if "total" in selectors:
             availability = await client.read_availability(

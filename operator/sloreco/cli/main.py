@@ -8,7 +8,7 @@ for tools. Nothing here computes statistics; this module only hands the parsed f
 results or errors into output and an exit code.
 
 The JSON/YAML document is ``{"service": <--service, if given>, "recommendations": [...]}`` with
-one ``results.SliResult.to_spec()`` per SLI, availability first: the same camelCase fields, in
+one ``render.crd.recommendation_spec`` per SLI, availability first: the same camelCase fields, in
 the same order, as ``SloRecommendation.spec`` minus what only a cluster knows (names, times of
 generation and expiry). An SLI without enough history is left out, named on stderr, and listed in
 ``notRecommended`` (``[{"sli", "reason", "daysFound"}]``, present only then) with exit 3.
@@ -28,13 +28,12 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-import numpy as np
 import yaml
 
 from sloreco import errors
 from sloreco.cli import cliargs, clisources
-from sloreco.core import bootstrap, engine, history, results
-from sloreco.render import report
+from sloreco.core import bootstrap, history, slis
+from sloreco.render import crd, report
 
 #: Exit codes, also listed in ``--help``. 2 is argparse's own code for usage errors, so every
 #: "the command line or the input is wrong" case shares it.
@@ -78,8 +77,8 @@ def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     texts: list[str] = []
     skipped: list[dict[str, object]] = []
     code = EXIT_OK
-    for sli in ("availability", "latency"):
-        source = getattr(histories, sli)
+    for sli, kind in slis.KINDS.items():
+        source = histories.of(sli)
         if sli in histories.missing:
             reason = _one_line(str(histories.missing[sli]))
             print(f"sloreco: {sli}: {reason}", file=err)
@@ -95,46 +94,17 @@ def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
             str(data.end),
         )
         try:
-            result = _compute(data, options=options, seed=seed)
+            result = kind.recommend(data, options.request(seed=seed))
         except errors.InsufficientDataError as exc:
             reason = _one_line(str(exc))
             print(f"sloreco: {sli}: {reason}", file=err)
             skipped.append({"sli": sli, "reason": reason, "daysFound": f"{exc.days_found:.2f}"})
             code = EXIT_INSUFFICIENT
             continue
-        specs.append(result.to_spec())
+        specs.append(crd.recommendation_spec(result))
         texts.append(report.render_text(result))
     out.write(_render(specs, texts, skipped, options=options))
     return code
-
-
-def _compute(
-    data: history.AvailabilityHistory | history.LatencyHistory,
-    *,
-    options: cliargs.Options,
-    seed: int,
-) -> results.SliResult:
-    if isinstance(data, history.AvailabilityHistory):
-        return engine.recommend_availability(
-            data,
-            window_seconds=options.window_seconds,
-            seed=seed,
-            dependencies=options.dependencies,
-            current_objective=options.objective_availability,
-        )
-    if not np.isfinite(data.cumulative).any():
-        # The reader's shape for "no series matched" has only the +Inf bound, which the engine
-        # would reject as a malformed histogram (exit 2); it is missing data (exit 3).
-        raise errors.InsufficientDataError(
-            "the histogram has no buckets at all in the lookback (0 days found)", days_found=0.0
-        )
-    return engine.recommend_latency(
-        data,
-        percentile=options.percentile,
-        window_seconds=options.window_seconds,
-        seed=seed,
-        current_objective=options.objective_latency,
-    )
 
 
 def _render(

@@ -55,7 +55,7 @@ def child_name(parent: str, sli: str, spec: Mapping[str, Any], *, revision: int 
 def tier_summary(sli: str, tier: Mapping[str, Any], *, percentile: object = None) -> str:
     """The short form shown in ``kubectl get sloreco`` columns: the target for availability,
     the latency threshold the tier promises for the requested percentile."""
-    if sli == "latency" and tier.get("threshold") is not None:
+    if tier.get("threshold") is not None:
         return f"p{percentile} ≤ {tier['threshold']}s"
     return f"{tier['target']}%"
 

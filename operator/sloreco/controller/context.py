@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from sloreco import settings as config
 from sloreco.controller import status
+from sloreco.core.slis import base
 from sloreco.kube import client as kube
-from sloreco.sources import prometheus
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Context:
     """What a pass needs from the running operator; built once at startup."""
 
     kube: kube.KubeClient
-    sources: Mapping[str, prometheus.PrometheusClient]
+    sources: Mapping[str, base.HistorySource]
     settings: config.Settings
 
 

@@ -16,25 +16,25 @@ from typing import Any
 from sloreco import api, errors
 from sloreco.controller import context, status
 from sloreco.controller.context import Work
-from sloreco.core import engine
+from sloreco.core import inputs
 from sloreco.kube import client as kube
 from sloreco.spec import model as specs
 
 
 async def resolve(
     ctx: context.Context, body: Mapping[str, Any], spec: specs.ServiceLevelSpec, work: Work
-) -> tuple[str | None, list[engine.Dependency]]:
+) -> tuple[str | None, list[inputs.Dependency]]:
     """Hard dependencies as availabilities; a missing or cyclic reference is a condition."""
     hard = [d for d in spec.dependencies if d.type == "hard"]
     if not hard:
         return None, []
     namespace = body["metadata"]["namespace"]
-    found: dict[str, engine.Dependency] = {}
+    found: dict[str, inputs.Dependency] = {}
     problems: list[str] = []
     for dep in hard:
         if dep.external is not None:
             assert dep.availability is not None
-            found[f"external/{dep.external}"] = engine.Dependency(
+            found[f"external/{dep.external}"] = inputs.Dependency(
                 name=dep.external, availability=float(dep.availability) / 100
             )
             continue
@@ -54,7 +54,7 @@ async def resolve(
         if median is None:
             problems.append(f"ServiceLevel {key} has no observed availability yet")
             continue
-        found[key] = engine.Dependency(name=key, availability=float(Decimal(median)) / 100)
+        found[key] = inputs.Dependency(name=key, availability=float(Decimal(median)) / 100)
     if problems:
         work.conditions[status.DEPENDENCIES_RESOLVED] = status.Condition(
             status.DEPENDENCIES_RESOLVED,

@@ -30,8 +30,9 @@ from typing import Any, TypeVar
 from sloreco import api, errors
 from sloreco.controller import analysis, children, context, dependencies, expiry, lifecycle, status
 from sloreco.controller.context import Work
-from sloreco.core import bootstrap, engine
+from sloreco.core import bootstrap, inputs, slis
 from sloreco.kube import client as kube
+from sloreco.render import crd
 from sloreco.sources import prometheus
 from sloreco.spec import model as specs
 
@@ -80,7 +81,7 @@ def refresh_due(
     if children.computed_for_generation(child) != generation:
         return True
     if (
-        children.sli_of(child) == "availability"
+        slis.get(children.sli_of(child)).traits.capped_by_dependencies
         and children.computed_under_ceiling(child) != ceiling
     ):
         return True
@@ -241,7 +242,7 @@ async def _refresh(
     by_sli: dict[str, list[Obj]],
     work: Work,
     now: float,
-    deps: Sequence[engine.Dependency],
+    deps: Sequence[inputs.Dependency],
     ceiling: str | None,
 ) -> None:
     source = ctx.sources.get(spec.source)
@@ -314,7 +315,12 @@ async def _refresh(
             "Enough history for every configured SLI.",
         ),
     )
-    if sli == "availability" and spec.current_objective and spec.current_objective.availability:
+    kind = slis.get(sli).traits
+    if (
+        kind.capped_by_dependencies
+        and spec.current_objective
+        and spec.current_objective.availability
+    ):
         unachievable = result.objective_unachievable
         work.conditions[status.OBJECTIVE_UNACHIEVABLE] = status.Condition(
             status.OBJECTIVE_UNACHIEVABLE,
@@ -327,7 +333,7 @@ async def _refresh(
     doc = children.child_spec(
         parent_name=body["metadata"]["name"],
         service=spec.service,
-        recommendation=result.to_spec(),
+        recommendation=crd.recommendation_spec(result),
         generated_at=now,
         ttl_seconds=spec.ttl_seconds,
     )
@@ -341,7 +347,7 @@ async def _refresh(
         kids,
         work,
         generation=new_generation,
-        ceiling=ceiling if sli == "availability" else None,
+        ceiling=ceiling if kind.capped_by_dependencies else None,
         now=now,
     )
     if children.state(child) == children.ACTIVE:

@@ -4,8 +4,7 @@ Its own module because both entry points check the same things the same way — 
 windows, percents, histogram bounds, a seed, enough history — so the error a caller sees
 (``errors.InputError`` naming the field, ``errors.InsufficientDataError`` with the days found)
 does not depend on the SLI. ``prepare`` ends in the random draws (``bootstrap.Draws``) that
-every later step shares, which is what makes counterfactuals and backtests comparable. ``engine``
-re-exports ``Dependency``, ``window_days`` and ``unique``, its public names from before the split.
+every later step shares, which is what makes counterfactuals and backtests comparable.
 """
 
 from __future__ import annotations

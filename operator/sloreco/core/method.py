@@ -3,7 +3,6 @@
 Its own module because it is configuration, not computation: the operator's configuration
 (``settings.Settings.method``) and the tests hold one without running anything, and whoever asks
 why a default is what it is finds every reason here, apart from the pipeline that reads them.
-``engine`` re-exports ``MethodSettings``, so callers keep writing ``engine.MethodSettings``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""What a recommendation is: typed result values, and their one JSON rendering.
+"""What a recommendation is: typed result values and the formatters of their numbers.
 
-The engine returns these frozen dataclasses; ``SliResult.to_spec`` renders the document that
+The SLI kinds return these frozen dataclasses; ``render.crd`` renders the document that
 becomes ``SloRecommendation.spec`` (minus the operator's own fields). The rendering follows the
 Kubernetes API conventions: decimal numbers are *strings* (no floats in APIs), counts are ints,
 keys are camelCase in a fixed order, and the same result always renders to the same bytes — the
@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Literal
 
 from sloreco import api
-from sloreco.core import durations
 
 Sli = Literal["availability", "latency"]
 
@@ -186,10 +185,31 @@ class Method:
 
 
 @dataclasses.dataclass(frozen=True)
-class SliResult:
-    """One SLI's recommendation: typed values, and ``to_spec`` for the API object."""
+class Traits:
+    """How an SLI kind's numbers read (``core.slis.base.SliKind``); shared by its results."""
 
-    sli: Sli
+    #: The SLI's name in the API (``SloRecommendation.spec.sli``, labels, ``--output`` keys).
+    name: Sli
+    #: Unit of the observed window SLI (``observed.unit`` in the recommendation).
+    unit: Literal["percent", "seconds"]
+    #: True when a higher window SLI is better (availability); the tiers' order follows it.
+    higher_is_better: bool
+    #: The bad events, counted ("errors", "slow requests") and one of them ("bad event").
+    bad_events: str
+    bad_event: str
+    #: The error budget's unit in the text report's narrow column ("errors", "slow").
+    budget_unit: str
+    #: What varies day to day when there are no incidents ("error rate").
+    variability: str
+    #: Hard dependencies cap this kind's tiers (SPEC §3.1): true for availability only.
+    capped_by_dependencies: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class SliResult:
+    """One SLI's recommendation as typed values (``render.crd`` writes the API object)."""
+
+    kind: Traits
     window_seconds: int
     lookback_start: int
     lookback_end: int
@@ -218,6 +238,11 @@ class SliResult:
         return {t.name: t.target for t in self.tiers}
 
     @property
+    def sli(self) -> Sli:
+        """The SLI's name (``availability``, ``latency``)."""
+        return self.kind.name
+
+    @property
     def observed(self) -> Observed:
         return self.explanation.observed
 
@@ -228,45 +253,6 @@ class SliResult:
     @property
     def days_analysed(self) -> float:
         return self.data_quality.days_analysed
-
-    def to_spec(self) -> dict[str, object]:
-        """The JSON-ready document for ``SloRecommendation.spec`` (see the module docstring)."""
-        doc: dict[str, object] = {
-            "sli": self.sli,
-            "window": durations.format(self.window_seconds),
-            "lookback": {"start": rfc3339(self.lookback_start), "end": rfc3339(self.lookback_end)},
-        }
-        if self.percentile is not None:
-            doc["percentile"] = number(self.percentile)
-        doc["tiers"] = [_tier(t) for t in self.tiers]
-        doc["backtest"] = {
-            "kind": "out-of-sample",
-            "description": self.backtest.description,
-            "tiers": [
-                {"name": t.name, "evaluations": t.evaluations, "breaches": t.breaches}
-                for t in self.backtest.tiers
-            ],
-        }
-        doc["explanation"] = _explanation(self.explanation, self.sli)
-        quality = self.data_quality
-        doc["dataQuality"] = {
-            "coverage": fixed(quality.coverage, PROBABILITY_PLACES),
-            "daysAnalysed": fixed(quality.days_analysed, 2),
-            "gaps": [{"start": rfc3339(g.start), "end": rfc3339(g.end)} for g in quality.gaps],
-            "excludedBuckets": quality.excluded_buckets,
-            "lowConfidence": quality.low_confidence,
-            "lowTraffic": quality.low_traffic,
-            "notes": list(quality.notes),
-        }
-        doc["method"] = {
-            "name": METHOD_NAME,
-            "version": METHOD_VERSION,
-            "resamples": self.method.resamples,
-            "blockDays": self.method.block_days,
-            # A string: 64-bit seeds do not survive JSON numbers in every client.
-            "seed": str(self.method.seed),
-        }
-        return doc
 
 
 def rfc3339(epoch: int) -> str:
@@ -303,86 +289,3 @@ def seconds(value: float, rounding: str = decimal.ROUND_HALF_EVEN) -> Decimal:
 def bound(value: float) -> str:
     """A histogram bound as Prometheus 3 writes ``le`` (``0.5``, ``1.0``, ``10.0``)."""
     return repr(float(value))
-
-
-def _tier(tier: Tier) -> dict[str, object]:
-    out: dict[str, object] = {"name": tier.name, "target": number(tier.target)}
-    if tier.threshold is not None and tier.bucket_bound is not None:
-        out["threshold"] = number(tier.threshold)
-        out["bucketBound"] = bound(tier.bucket_bound)
-    interval = tier.confidence_interval
-    out["breachProbability"] = fixed(tier.breach_probability, PROBABILITY_PLACES)
-    out["confidenceInterval"] = {
-        "level": number(Decimal(repr(interval.level * 100)).normalize()),
-        "lower": number(interval.lower),
-        "upper": number(interval.upper),
-    }
-    out["errorBudget"] = {
-        "badEventsPerWindow": tier.error_budget.bad_events_per_window,
-        "outageMinutesPerWindow": number(tier.error_budget.outage_minutes_per_window),
-    }
-    out["capped"] = tier.capped
-    return out
-
-
-def _observed(observed: Observed, sli: Sli) -> dict[str, object]:
-    def show(value: float) -> str:
-        return percent(value) if sli == "availability" else number(seconds(value))
-
-    return {
-        "source": observed.source,
-        "unit": "percent" if sli == "availability" else "seconds",
-        "windows": observed.windows,
-        "best": show(observed.best),
-        "median": show(observed.median),
-        "worst": show(observed.worst),
-    }
-
-
-def _explanation(explanation: Explanation, sli: Sli) -> dict[str, object]:
-    out: dict[str, object] = {
-        "summary": explanation.summary,
-        "observed": _observed(explanation.observed, sli),
-        "incidents": [
-            {
-                "start": rfc3339(i.start),
-                "end": rfc3339(i.end),
-                "badEvents": round(i.bad_events),
-                "share": fixed(i.share, PROBABILITY_PLACES),
-                "peakRatio": fixed(i.peak_ratio, PROBABILITY_PLACES),
-            }
-            for i in explanation.incidents
-        ],
-        "incidentShare": fixed(explanation.incident_share, PROBABILITY_PLACES),
-        "dependencies": [
-            {
-                "name": d.name,
-                "availability": percent(d.availability),
-                "bottleneck": d.bottleneck,
-                "budgetShare": {
-                    tier: None if share is None else fixed(share, PROBABILITY_PLACES)
-                    for tier, share in d.budget_share
-                },
-            }
-            for d in explanation.dependencies
-        ],
-        "limitedBy": {
-            tier: [{"factor": limit.factor, "detail": limit.detail} for limit in limits]
-            for tier, limits in explanation.limited_by
-        },
-    }
-    objective = explanation.current_objective
-    if objective is not None:
-        report: dict[str, object] = {}
-        if objective.availability is not None:
-            report["availability"] = number(objective.availability)
-        if objective.latency is not None:
-            report["latency"] = {
-                "threshold": number(objective.latency.threshold),
-                "target": number(objective.latency.target),
-            }
-        report["breachProbability"] = fixed(objective.breach_probability, PROBABILITY_PLACES)
-        report["backtest"] = {"evaluations": objective.evaluations, "breaches": objective.breaches}
-        report["achievable"] = objective.achievable
-        out["currentObjective"] = report
-    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from sloreco.core import durations, method, results
+from sloreco.render import crd
 
 #: Wrap prose at the repository's line length: readable in a terminal and in CI logs.
 WIDTH = 100
@@ -19,7 +20,7 @@ LABEL, COLUMN = 18, 22
 
 def render_text(result: results.SliResult) -> str:
     """The result as a short report: tiers table, data quality, explanation."""
-    spec = result.to_spec()
+    spec = crd.recommendation_spec(result)
     lookback = spec["lookback"]
     assert isinstance(lookback, dict)
     what = (
@@ -32,7 +33,7 @@ def render_text(result: results.SliResult) -> str:
         _row("", [t.name for t in result.tiers]),
         _row("target", [_target(t) for t in result.tiers]),
     ]
-    if result.sli == "latency":
+    if any(t.threshold is not None for t in result.tiers):
         lines.append(_row("threshold", [f"{t.threshold}s" for t in result.tiers]))
     lines += [
         _row(
@@ -50,8 +51,7 @@ def render_text(result: results.SliResult) -> str:
         _row(
             "budget / window",
             [
-                f"{t.error_budget.bad_events_per_window} "
-                + ("errors" if result.sli == "availability" else "slow")
+                f"{t.error_budget.bad_events_per_window} " + result.kind.budget_unit
                 for t in result.tiers
             ],
         ),

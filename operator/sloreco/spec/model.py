@@ -18,7 +18,7 @@ not round-trip); they become ``Decimal`` here, never ``float``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -26,7 +26,8 @@ import pydantic
 from pydantic import alias_generators
 
 from sloreco import errors
-from sloreco.core import durations, history
+from sloreco.core import durations, history, inputs, method, results
+from sloreco.core.slis import base
 from sloreco.spec import fields, specerrors
 from sloreco.spec.specerrors import FieldError
 
@@ -169,13 +170,44 @@ class ServiceLevelSpec(_Model):
 
     @property
     def slis(self) -> tuple[str, ...]:
-        """The configured SLIs (names as in ``api.SLIS``), always availability before latency."""
-        configured: list[str] = []
+        """The configured SLIs (names as in ``core.slis.KINDS``), availability before latency."""
+        return tuple(self.selectors())
+
+    def selectors(self) -> dict[str, dict[str, str]]:
+        """Per configured SLI, its selectors by the names its kind reads (``SliKind.read``)."""
+        found: dict[str, dict[str, str]] = {}
         if self.availability is not None:
-            configured.append("availability")
+            found["availability"] = {
+                "total": self.availability.total_query,
+                "errors": self.availability.error_query,
+            }
         if self.latency is not None:
-            configured.append("latency")
-        return tuple(configured)
+            found["latency"] = {"histogram": self.latency.histogram}
+        return found
+
+    def request(
+        self,
+        *,
+        seed: int,
+        settings: method.MethodSettings,
+        dependencies: Sequence[inputs.Dependency],
+    ) -> base.Request:
+        """What every SLI kind is asked for by this spec (each kind reads its own fields)."""
+        objective = self.current_objective
+        latency_objective = None
+        if objective is not None and objective.latency is not None:
+            latency_objective = results.LatencyObjective(
+                threshold=objective.latency.threshold, target=objective.latency.target
+            )
+        return base.Request(
+            window_seconds=self.window_seconds,
+            seed=seed,
+            settings=settings,
+            dependencies=tuple(dependencies),
+            objective_availability=objective.availability if objective else None,
+            objective_latency=latency_objective,
+            percentile=self.latency.percentile if self.latency else base.Request.percentile,
+        )
 
     def history_exclusions(self) -> tuple[history.Exclusion, ...]:
         """The exclusions as ``history.Exclusion`` values, in the order written."""

@@ -22,7 +22,7 @@ BoolArray = history.BoolArray
 class Facts:
     """Everything the engine computed, from which the result and its explanation are built."""
 
-    sli: results.Sli
+    kind: results.Traits
     start: int
     end: int
     bucket_seconds: int

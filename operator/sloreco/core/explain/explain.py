@@ -71,7 +71,7 @@ def gaps(
 
 
 class MethodLike(Protocol):
-    """The parts of ``engine.MethodSettings`` the explanation reads (engine sits above us)."""
+    """The parts of ``method.MethodSettings`` the explanation reads."""
 
     @property
     def precision(self) -> Decimal: ...
@@ -91,7 +91,7 @@ def assemble(facts: evidence.Facts, method: MethodLike) -> results.SliResult:
     """The result: tiers as computed, plus data quality, backtest and explanation in words."""
     f = facts
     low_confidence = f.data_days < f.window_days
-    unit = "bad event" if f.sli == "availability" else "slow request"
+    unit = f.kind.bad_event
     step = 1.0 / f.traffic if f.traffic > 0 else math.inf
     reference = f.tiers[method.reference]
     allowance = max(1 - float(reference.target) / 100, float(method.precision) / 100)
@@ -113,7 +113,7 @@ def assemble(facts: evidence.Facts, method: MethodLike) -> results.SliResult:
     listed, unlisted = gaps(f.present, f.excluded, start=f.start, bucket_seconds=f.bucket_seconds)
     if unlisted:
         notes.append(f"{unlisted} more gaps are not listed (the {GAPS_LISTED} longest are).")
-    if f.sli == "availability" and all(t.target == 100 for t in f.tiers):
+    if f.kind.higher_is_better and all(t.target == 100 for t in f.tiers):
         notes.append("No bad events in the history: a 100% target leaves no error budget at all.")
     quality = results.DataQuality(
         coverage=history.coverage(f.present, f.excluded),
@@ -145,7 +145,7 @@ def assemble(facts: evidence.Facts, method: MethodLike) -> results.SliResult:
     seen = observed(
         f.windows,
         source="history" if f.from_history else "simulated",
-        higher_is_better=f.sli == "availability",
+        higher_is_better=f.kind.higher_is_better,
     )
     explanation = results.Explanation(
         summary=wording.summary(f, seen, backtest, impacts, quality),
@@ -157,7 +157,7 @@ def assemble(facts: evidence.Facts, method: MethodLike) -> results.SliResult:
         current_objective=f.objective,
     )
     return results.SliResult(
-        sli=f.sli,
+        kind=f.kind,
         window_seconds=f.window_seconds,
         lookback_start=f.start,
         lookback_end=f.end,
@@ -239,11 +239,11 @@ def limits(
                     f"bad events) the data would support about {wording.pct(better)}",
                 )
             )
-    elif f.sli == "latency" and f.incidents and f.incident_share >= 0.5:
+    elif f.without_incidents is None and f.incidents and f.incident_share >= 0.5:
         found.append(
             results.Limit(
                 "incidents",
-                f"incidents hold {wording.share_text(f.incident_share)} of the slow requests",
+                f"incidents hold {wording.share_text(f.incident_share)} of the {f.kind.bad_events}",
             )
         )
     if f.tail_limited and f.tail_limited[i]:
@@ -261,7 +261,7 @@ def limits(
             )
         )
     if not found:
-        what = "error rate" if f.sli == "availability" else "latency distribution"
+        what = f.kind.variability
         found.append(
             results.Limit("baseline", f"the service's steady {what} itself, outside any incident")
         )

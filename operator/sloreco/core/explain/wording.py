@@ -47,13 +47,13 @@ def chance(probability: float) -> str:
 
 
 def tier_sentence(
-    tier: results.Tier, backtest: results.BacktestTier, *, window: str, sli: str, percentile: str
+    tier: results.Tier, backtest: results.BacktestTier, *, window: str, percentile: str
 ) -> str:
     """One tier in words: what it promises, how sure we are, and how it did out of sample."""
     interval = tier.confidence_interval
     level = results.number(Decimal(repr(interval.level * 100)).normalize())
     share = results.number(Decimal(repr(tier.confidence * 100)).normalize())
-    if sli == "latency" and tier.bucket_bound is not None and tier.threshold is not None:
+    if tier.bucket_bound is not None and tier.threshold is not None:
         head = (
             f"{tier.name.capitalize()}: p{percentile} stays under {tier.threshold}s in {share}% "
             f"of simulated {window} windows; as a checkable objective, {pct(tier.target)} of "
@@ -88,9 +88,9 @@ def summary(
     """The explanation in words: what was seen, what each tier promises, and why."""
     window = window_text(f.window_seconds)
     percentile = results.number(f.percentile) if f.percentile is not None else ""
-    if f.sli == "availability":
+    if f.kind.unit == "percent":
         values = [pct(v) for v in (seen.worst, seen.median, seen.best)]
-        what = "availability"
+        what: str = f.kind.name
     else:
         values = [
             f"{results.number(results.seconds(v))}s" for v in (seen.worst, seen.median, seen.best)
@@ -107,10 +107,10 @@ def summary(
         f"to {values[2]} (best), median {values[1]}."
     ]
     parts.extend(
-        tier_sentence(t, b, window=window, sli=f.sli, percentile=percentile)
+        tier_sentence(t, b, window=window, percentile=percentile)
         for t, b in zip(f.tiers, backtest.tiers, strict=True)
     )
-    noun = "errors" if f.sli == "availability" else "slow requests"
+    noun = f.kind.bad_events
     if f.incidents:
         top = f.incidents[0]
         parts.append(

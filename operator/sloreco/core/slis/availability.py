@@ -1,310 +1,180 @@
-"""Availability: window availability from day sums, tier targets, dependency ceiling, backtest.
+"""The availability SLI kind: "the share of requests that succeed over a compliance window".
 
-The quantity an availability SLO is judged on is one number per compliance window,
-``1 - sum(bad) / sum(total)`` over the window (SPEC §3.1). Everything here works on per-day
-*counts*, never on per-day ratios, so a quiet day weighs as little as it carries traffic: a
-window's availability is exactly what Prometheus would compute over that window.
+Reads the counters ``totalQuery`` and ``errorQuery`` bucket by bucket and recommends window
+availability targets (SPEC §3.1); the statistics are in ``core.models.availability``, the words
+in ``core.explain``. Hard dependencies cap its conservative and balanced tiers.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import decimal
-import math
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Mapping
 
 import numpy as np
 
-from sloreco.core import bootstrap, history, results
+from sloreco.core import history, inputs, results, stats
+from sloreco.core.explain import evidence, explain, incidents
+from sloreco.core.models import availability as model
+from sloreco.core.slis import base
 
-FloatArray = history.FloatArray
+TRAITS = results.Traits(
+    name="availability",
+    unit="percent",
+    higher_is_better=True,
+    bad_events="errors",
+    bad_event="bad event",
+    budget_unit="errors",
+    variability="error rate",
+    capped_by_dependencies=True,
+)
 
-#: Column order of a pool of days: bad events, then all requests.
-BAD, TOTAL = 0, 1
 
+class Availability:
+    """The availability kind (``base.SliKind``)."""
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class Days:
-    """Per-day sums on the day grid that ends with the history (``history.daily_sums``)."""
+    traits = TRAITS
 
-    bad: FloatArray
-    total: FloatArray
-    #: Days of data in each day (present buckets / buckets per day), for guards and origins.
-    data_days: FloatArray
-
-    @classmethod
-    def of(cls, hist: history.AvailabilityHistory) -> Days:
-        total, bad, present = history.clean_availability(hist)
-        per_day = history.buckets_per_day(hist.bucket_seconds)
-        return cls(
-            bad=history.daily_sums(bad, bucket_seconds=hist.bucket_seconds),
-            total=history.daily_sums(total, bucket_seconds=hist.bucket_seconds),
-            data_days=history.daily_sums(
-                present.astype(np.float64), bucket_seconds=hist.bucket_seconds
-            )
-            / per_day,
+    async def read(
+        self,
+        source: base.HistorySource,
+        selectors: Mapping[str, str],
+        *,
+        start: int,
+        end: int,
+        bucket_seconds: int,
+    ) -> history.AvailabilityHistory:
+        """Bad and total events per bucket from the ``total`` and ``errors`` selectors."""
+        return await source.read_availability(
+            total=selectors["total"],
+            errors=selectors["errors"],
+            start=start,
+            end=end,
+            bucket_seconds=bucket_seconds,
         )
 
-    def pool(self, first: int = 0, end: int | None = None) -> FloatArray:
-        """Days ``[first, end)`` that carried traffic, as ``(days, [bad, total])``.
-
-        Days without traffic are dropped rather than kept as zeros: they say nothing about
-        availability, and a simulated window should hold as many days of traffic as a real one.
-        """
-        bad, total = self.bad[first:end], self.total[first:end]
-        keep = total > 0
-        return np.stack([bad[keep], total[keep]], axis=1)
-
-    def window(self, first: int, days: int) -> float:
-        """The availability actually observed over days ``[first, first + days)``."""
-        total = float(self.total[first : first + days].sum())
-        return 1.0 - float(self.bad[first : first + days].sum()) / total if total > 0 else math.nan
+    def recommend(
+        self, data: history.AvailabilityHistory | history.LatencyHistory, request: base.Request
+    ) -> results.SliResult:
+        """Availability tiers for ``data`` and a compliance window (SPEC §3.1)."""
+        if not isinstance(data, history.AvailabilityHistory):
+            raise TypeError(f"availability needs an AvailabilityHistory, got {type(data).__name__}")
+        return recommend(data, request)
 
 
-def simulate(
-    pool: FloatArray, uniforms: FloatArray, *, window_days: int, block_days: int
-) -> FloatArray:
-    """Availability of each simulated window (one per column of ``uniforms``)."""
-    sums = bootstrap.window_sums(pool, uniforms, window_days=window_days, block_days=block_days)
-    ratio: FloatArray = 1.0 - sums[:, BAD] / sums[:, TOTAL]
-    return ratio
+def recommend(data: history.AvailabilityHistory, request: base.Request) -> results.SliResult:
+    """Availability tiers for ``data`` and a compliance window (SPEC §3.1)."""
+    s = request.settings
+    window_seconds = request.window_seconds
+    seed = request.seed
 
-
-def rolling(days: Days, window_days: int) -> FloatArray:
-    """Availability of every complete rolling window in the history (those with traffic)."""
-    bad = np.concatenate([[0.0], np.cumsum(days.bad)])
-    total = np.concatenate([[0.0], np.cumsum(days.total)])
-    window_total = total[window_days:] - total[:-window_days]
-    window_bad = bad[window_days:] - bad[:-window_days]
-    keep = window_total > 0
-    ratio: FloatArray = 1.0 - window_bad[keep] / window_total[keep]
-    return ratio
-
-
-def percent(fraction: float, precision: Decimal, rounding: str = decimal.ROUND_FLOOR) -> Decimal:
-    """A fraction as a percent Decimal at ``precision`` points, rounded down by default.
-
-    Goes through ``repr`` (the shortest string that round-trips), so 0.999 is 99.9 and not
-    99.8999…, which binary floating point would otherwise floor to 99.89.
-    """
-    with decimal.localcontext() as ctx:
-        ctx.prec = 40
-        value = Decimal(repr(float(fraction))) * 100
-        return min(max(value, Decimal(0)), Decimal(100)).quantize(precision, rounding=rounding)
-
-
-def fraction(value: Decimal) -> float:
-    """A percent Decimal back as the fraction the simulations are compared with."""
-    return float(value / 100)
-
-
-def ceiling(availabilities: Sequence[float]) -> float:
-    """Most the service can reach if its hard dependencies fail independently (SPEC §3.1)."""
-    return math.prod(availabilities)
-
-
-def replicates(
-    pool: FloatArray,
-    draws: bootstrap.Draws,
-    *,
-    inner: int,
-    outer: int | None = None,
-    reference: FloatArray | None = None,
-    lowest: float = 0.05,
-) -> bootstrap.Replicates:
-    """Window availability simulated from pseudo-histories of ``pool`` (nested bootstrap).
-
-    ``lowest``: the share of each pseudo-history's windows the tiers read (the loosest tier's
-    ``1 - confidence``), ordered up front.
-    """
-    sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
-    return bootstrap.Replicates.of(
-        1.0 - sums[..., BAD] / sums[..., TOTAL], reference, lowest=lowest
+    days_in_window = inputs.window_days(window_seconds)
+    objective = inputs.percent(request.objective_availability, "currentObjective.availability")
+    deps = inputs.unique(request.dependencies)
+    total, bad, present = history.clean_availability(data)
+    days = model.Days.of(data)
+    pool = days.pool()
+    draws = inputs.prepare(days.data_days, pool, seed=seed, window_days=days_in_window, s=s)
+    sims = model.simulate(pool, draws.windows, window_days=days_in_window, block_days=s.block_days)
+    reps = model.replicates(
+        pool, draws, inner=s.ci_inner_resamples, reference=sims, lowest=1.0 - min(s.confidences)
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class Targets:
-    """Tier targets (percent, rounded down, capped where allowed) and which were capped."""
-
-    values: tuple[Decimal, ...]
-    capped: tuple[bool, ...]
-    #: The data's own targets before any dependency cap, and before rounding (fractions).
-    uncapped: tuple[Decimal, ...]
-    raw: tuple[float, ...]
-
-
-def targets(
-    reps: bootstrap.Replicates,
-    *,
-    confidences: tuple[float, ...],
-    tolerance: float,
-    precision: Decimal,
-    cap: Decimal | None,
-    cappable: tuple[bool, ...],
-) -> Targets:
-    """Per tier the target met by ``confidence`` of simulated windows, then the cap.
-
-    Met by that share of windows simulated from the history, and still met at the
-    ``tolerance`` lower point across resampled histories (``Replicates.lower_bound``): a target
-    read off one history's simulations alone is breached several times more often than it
-    promises once incidents are rarer than a window (see the calibration test).
-    """
-    raw = tuple(reps.lower_bound(c, tolerance) for c in confidences)
-    uncapped = tuple(percent(v, precision) for v in raw)
-    values, capped = [], []
-    for value, may_cap in zip(uncapped, cappable, strict=True):
-        over = cap is not None and may_cap and value > cap
-        values.append(cap if over and cap is not None else value)
-        capped.append(over)
-    return Targets(tuple(values), tuple(capped), uncapped, raw)
-
-
-def breach_probability(reps: bootstrap.Replicates, target: Decimal) -> float:
-    """Estimated chance that a future window's availability is below ``target`` (percent)."""
-    return reps.breach(fraction(target))
-
-
-@dataclasses.dataclass(frozen=True)
-class BacktestCounts:
-    """Out-of-sample counts: per tier breaches over ``evaluations`` past windows."""
-
-    evaluations: int
-    breaches: tuple[int, ...]
-    objective_breaches: int
-
-
-def backtest(
-    days: Days,
-    draws: bootstrap.Draws,
-    *,
-    confidences: tuple[float, ...],
-    tolerance: float,
-    precision: Decimal,
-    cap: Decimal | None,
-    cappable: tuple[bool, ...],
-    step_days: int,
-    min_history_days: float,
-    inner: int,
-    outer: int,
-    min_window_coverage: float,
-    objective: Decimal | None,
-) -> BacktestCounts:
-    """For each past origin, tiers from the days before it against the window that followed.
-
-    The tiers are recomputed exactly as for the recommendation, with ``outer`` pseudo-histories
-    instead of the full count (the CPU budget): the same draws, the same tolerance.
-    """
-    window_days = draws.window_days
-    before = np.concatenate([[0.0], np.cumsum(days.data_days)])
-    evaluations, objective_breaches = 0, 0
-    breaches = [0] * len(confidences)
-    for origin in bootstrap.origins(
-        days=len(days.total),
-        window_days=window_days,
-        step_days=step_days,
-        history_days=before,
-        min_history=min_history_days,
-    ):
-        covered = before[origin + window_days] - before[origin]
-        actual = days.window(origin, window_days)
-        pool = days.pool(0, origin)
-        if covered < min_window_coverage * window_days or math.isnan(actual):
-            continue
-        if len(pool) < draws.min_pool_days:
-            continue  # too few days with traffic for the blocks the draws were laid out for
-        then = targets(
-            replicates(pool, draws, inner=inner, outer=outer, lowest=1.0 - min(confidences)),
-            confidences=confidences,
-            tolerance=tolerance,
-            precision=precision,
-            cap=cap,
-            cappable=cappable,
+    ceiling = model.ceiling([d.availability for d in deps]) if deps else None
+    cap = stats.percent(ceiling, s.precision) if ceiling is not None else None
+    cappable = tuple(name not in s.uncapped_tiers for name in s.names)
+    chosen = model.targets(
+        reps,
+        confidences=s.confidences,
+        tolerance=s.tolerance,
+        precision=s.precision,
+        cap=cap,
+        cappable=cappable,
+    )
+    traffic = stats.traffic_per_window(days.total, days.data_days, days_in_window)
+    tiers = tuple(
+        results.Tier(
+            name=name,
+            confidence=confidence,
+            target=target,
+            breach_probability=stats.breach_probability(reps, target),
+            confidence_interval=stats.interval(
+                reps, confidence, s.ci_level, s.precision, cap=cap if cappable[i] else None
+            ),
+            error_budget=stats.budget(target, traffic, window_seconds),
+            capped=chosen.capped[i],
         )
-        evaluations += 1
-        for i, target in enumerate(then.values):
-            breaches[i] += actual < fraction(target)
-        if objective is not None:
-            objective_breaches += actual < fraction(objective)
-    return BacktestCounts(evaluations, tuple(breaches), objective_breaches)
-
-
-def without_incidents(
-    bad: FloatArray,
-    total: FloatArray,
-    mask: history.BoolArray,
-    *,
-    baseline: float,
-    days: Days,
-    draws: bootstrap.Draws,
-    bucket_seconds: int,
-    sims: FloatArray,
-    chosen: Targets,
-    confidences: tuple[float, ...],
-    precision: Decimal,
-) -> tuple[Decimal, ...] | None:
-    """The counterfactual: tier targets had incident buckets run at the normal error ratio.
-
-    The shift the incidents cause in the plain simulated quantiles (same draws on both sides,
-    so the difference is the incidents' doing alone), applied to the tiers' own values.
-    ``None`` when no bucket was part of an incident.
-    """
-    if not mask.any():
-        return None
-    calm = np.where(mask, np.minimum(baseline * total, bad), bad)
-    calm_days = Days(
-        history.daily_sums(calm, bucket_seconds=bucket_seconds), days.total, days.data_days
+        for i, (name, confidence, target) in enumerate(
+            zip(s.names, s.confidences, chosen.values, strict=True)
+        )
     )
-    calm_sims = simulate(
-        calm_days.pool(), draws.windows, window_days=draws.window_days, block_days=draws.block_days
+    counts = model.backtest(
+        days,
+        draws,
+        confidences=s.confidences,
+        tolerance=s.tolerance,
+        precision=s.precision,
+        cap=cap,
+        cappable=cappable,
+        step_days=s.backtest_step_days,
+        min_history_days=s.min_history_days,
+        inner=s.ci_inner_resamples,
+        outer=s.backtest_outer_resamples,
+        min_window_coverage=s.backtest_min_window_coverage,
+        objective=objective,
     )
-    shift = bootstrap.lower_values(calm_sims, confidences) - bootstrap.lower_values(
-        sims, confidences
+    baseline = incidents.baseline_ratio(days.bad, days.total)
+    mask = incidents.incident_mask(bad, total, baseline)
+    without = model.without_incidents(
+        bad,
+        total,
+        mask,
+        baseline=baseline,
+        days=days,
+        draws=draws,
+        bucket_seconds=data.bucket_seconds,
+        sims=sims,
+        chosen=chosen,
+        confidences=s.confidences,
+        precision=s.precision,
     )
-    return tuple(
-        percent(min(1.0, raw + float(d)), precision)
-        for raw, d in zip(chosen.raw, shift, strict=True)
+    rolling = model.rolling(days, days_in_window)
+    full = float(days.data_days.sum()) >= days_in_window and len(rolling) > 0
+    listed, share = incidents.incidents(
+        bad, total, mask, start=data.start, bucket_seconds=data.bucket_seconds
     )
-
-
-def traffic_per_window(total: FloatArray, data_days: FloatArray, window_days: int) -> float:
-    """Requests per window at current traffic: the last window's rate, scaled to a window.
-
-    A rate over the days that held data, so a gap does not read as lower traffic; over the
-    whole history when the last window holds none.
-    """
-    recent, covered = total[-window_days:].sum(), data_days[-window_days:].sum()
-    if covered <= 0:
-        recent, covered = total.sum(), data_days.sum()
-    return float(recent / covered * window_days)
-
-
-def budget(target: Decimal, traffic: float, window_seconds: int) -> results.ErrorBudget:
-    """Bad events per window at ``traffic``, and full-outage minutes ``(1 - target) * window``.
-
-    Both rounded down: an allowance must never be overstated.
-    """
-    allowed = (Decimal(100) - target) / 100
-    events = (Decimal(repr(traffic)) * allowed).to_integral_value(decimal.ROUND_FLOOR)
-    minutes = (allowed * window_seconds / 60).quantize(
-        Decimal("0.01"), rounding=decimal.ROUND_FLOOR
+    report = None
+    if objective is not None:
+        report = results.ObjectiveReport(
+            availability=objective,
+            latency=None,
+            breach_probability=stats.breach_probability(reps, objective),
+            evaluations=counts.evaluations,
+            breaches=counts.objective_breaches,
+            achievable=ceiling is None or stats.fraction(objective) <= ceiling,
+        )
+    facts = evidence.Facts(
+        kind=TRAITS,
+        start=data.start,
+        end=data.end,
+        bucket_seconds=data.bucket_seconds,
+        window_seconds=window_seconds,
+        seed=seed,
+        block_days=draws.block_days,
+        tiers=tiers,
+        evaluations=counts.evaluations,
+        breaches=counts.breaches,
+        windows=rolling if full else sims,
+        from_history=full,
+        present=present,
+        excluded=np.asarray(data.excluded, dtype=np.bool_),
+        traffic=traffic,
+        incidents=listed,
+        incident_share=share,
+        uncapped=chosen.uncapped,
+        without_incidents=without,
+        dependencies=tuple((d.name, d.availability) for d in deps),
+        ceiling=ceiling,
+        objective=report,
     )
-    return results.ErrorBudget(int(events), minutes)
+    return explain.assemble(facts, s)
 
 
-def interval(
-    reps: bootstrap.Replicates,
-    confidence: float,
-    level: float,
-    precision: Decimal,
-    *,
-    cap: Decimal | None,
-) -> results.Interval:
-    """A tier's plain estimate across pseudo-histories: rounded outward, capped like the tier."""
-    lower, upper = reps.interval(confidence, level)
-    low = percent(lower, precision, decimal.ROUND_FLOOR)
-    high = percent(upper, precision, decimal.ROUND_CEILING)
-    if cap is not None:
-        low, high = min(low, cap), min(high, cap)
-    return results.Interval(level=level, lower=low, upper=high)
+KIND = Availability()

@@ -1,316 +1,182 @@
-"""Latency: pooled-histogram window quantiles, (bound, target) tiers, backtest.
+"""The latency SLI kind: "P% of requests complete within T" over a compliance window.
 
-A latency SLO "P% of requests within T" is judged on a whole window, so the window's latency is
-the P-quantile of the window's *pooled* histogram — counts summed over the window, never an
-average of per-day quantiles (SPEC §3.2). The quantile is interpolated inside its bucket exactly
-as Prometheus's ``histogram_quantile`` does, so the numbers match what users see in Grafana.
-
-Only histogram bounds can be checked exactly by a Prometheus SLO rule, so each tier ends as the
-pair Pyrra and Sloth need: a bound, and the share of requests under it that windows achieve.
-
-Histograms are kept *cumulative* along the bounds (like Prometheus's ``le`` series) with the
-bounds on axis 0: a sum of cumulative histograms is the cumulative of the sum, so simulated
-windows come out cumulative for free, and reductions across bounds run over contiguous rows.
+Reads a histogram's ``_bucket`` series bucket by bucket and recommends (bound, target) tiers
+(SPEC §3.2); the statistics are in ``core.models.latency``, the words in ``core.explain``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import decimal
-import math
-from decimal import Decimal
+from collections.abc import Mapping
 
 import numpy as np
 
-from sloreco.core import bootstrap, history, results
-from sloreco.core.slis import availability
+from sloreco import errors
+from sloreco.core import history, inputs, results, stats
+from sloreco.core.explain import evidence, explain, incidents, wording
+from sloreco.core.models import latency as model
+from sloreco.core.slis import base
 
-FloatArray = history.FloatArray
-BoolArray = history.BoolArray
+TRAITS = results.Traits(
+    name="latency",
+    unit="seconds",
+    higher_is_better=False,
+    bad_events="slow requests",
+    bad_event="slow request",
+    budget_unit="slow",
+    variability="latency distribution",
+    capped_by_dependencies=False,
+)
 
-#: Relative slack when matching a threshold to a bound: interpolation that lands exactly on a
-#: bound (rank equal to a cumulative count, common with whole counts) can come out one ulp
-#: above it, and must still select that bound.
-_BOUND_SLACK = 1e-9
 
+class Latency:
+    """The latency kind (``base.SliKind``)."""
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class Days:
-    """Per-day cumulative request counts ``(days, bounds)``; the last column is the total."""
+    traits = TRAITS
 
-    cumulative: FloatArray
-    data_days: FloatArray
-    bounds: FloatArray
+    async def read(
+        self,
+        source: base.HistorySource,
+        selectors: Mapping[str, str],
+        *,
+        start: int,
+        end: int,
+        bucket_seconds: int,
+    ) -> history.LatencyHistory:
+        """Cumulative per-``le`` counts per bucket from the ``histogram`` selector."""
+        return await source.read_latency(
+            histogram=selectors["histogram"],
+            start=start,
+            end=end,
+            bucket_seconds=bucket_seconds,
+        )
 
-    @classmethod
-    def of(cls, hist: history.LatencyHistory, counts: FloatArray, present: BoolArray) -> Days:
-        """From ``history.clean_latency(hist)``'s counts and presence."""
-        per_day = history.buckets_per_day(hist.bucket_seconds)
-        daily = history.daily_sums(counts, bucket_seconds=hist.bucket_seconds)
-        return cls(
-            cumulative=np.cumsum(daily, axis=1),
-            data_days=history.daily_sums(
-                present.astype(np.float64), bucket_seconds=hist.bucket_seconds
+    def recommend(
+        self, data: history.AvailabilityHistory | history.LatencyHistory, request: base.Request
+    ) -> results.SliResult:
+        """Latency tiers for ``data`` and a compliance window (SPEC §3.2)."""
+        if not isinstance(data, history.LatencyHistory):
+            raise TypeError(f"latency needs a LatencyHistory, got {type(data).__name__}")
+        if not np.isfinite(data.cumulative).any():
+            # A reader's shape for "no series matched" has only the +Inf bound, which the input
+            # checks would reject as a malformed histogram; it is missing data.
+            raise errors.InsufficientDataError(
+                "the histogram has no buckets at all in the lookback (0 days found)", days_found=0.0
             )
-            / per_day,
-            bounds=np.asarray(hist.bounds, dtype=np.float64),
-        )
-
-    @property
-    def total(self) -> FloatArray:
-        return self.cumulative[:, -1]
-
-    def pool(self, first: int = 0, end: int | None = None) -> FloatArray:
-        """Days ``[first, end)`` that carried requests (see ``availability.Days.pool``)."""
-        days = self.cumulative[first:end]
-        kept: FloatArray = days[days[:, -1] > 0]
-        return kept
+        return recommend(data, request)
 
 
-def quantile(cumulative: FloatArray, bounds: FloatArray, q: float) -> tuple[FloatArray, BoolArray]:
-    """``histogram_quantile(q)`` of cumulative histograms laid out ``(bounds, ...)``.
+def recommend(data: history.LatencyHistory, request: base.Request) -> results.SliResult:
+    """Latency tiers: "P% of requests within T" for a compliance window (SPEC §3.2)."""
+    s = request.settings
+    window_seconds = request.window_seconds
+    seed = request.seed
 
-    Returns the values and whether each fell in the ``+Inf`` bucket (then the value is the
-    highest finite bound, as Prometheus returns). Histograms must hold requests.
-    """
-    shape = cumulative.shape[1:]
-    cum = cumulative.reshape(len(bounds), -1)
-    rank = q * cum[-1]
-    finite = len(bounds) - 1
-    # First finite bucket whose cumulative count reaches the rank; ``finite`` means +Inf.
-    index = np.count_nonzero(cum[:finite] < rank, axis=0)
-    in_inf = index == finite
-    safe = np.minimum(index, finite - 1)
-    at = np.take_along_axis(cum, safe[None], 0)[0]
-    below = np.where(safe > 0, np.take_along_axis(cum, np.maximum(safe - 1, 0)[None], 0)[0], 0.0)
-    upper = bounds[safe]
-    lower = np.where(safe > 0, bounds[np.maximum(safe - 1, 0)], 0.0)
-    inside = at - below
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(inside > 0, (rank - below) / inside, 1.0)
-    values = lower + (upper - lower) * share
-    if bounds[0] <= 0:  # Prometheus: a first bucket ending at or below zero is returned as is
-        values = np.where(safe == 0, bounds[0], values)
-    values = np.where(in_inf, bounds[finite - 1], values)
-    out: FloatArray = values.reshape(shape)
-    return out, in_inf.reshape(shape)
-
-
-def count_within(cumulative: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
-    """Requests at or under ``seconds`` per cumulative histogram laid out ``(bounds, ...)``.
-
-    Exact at a bound; between bounds it assumes requests spread evenly inside the bucket, the
-    assumption ``histogram_quantile`` makes. Beyond the highest finite bound nothing more can
-    be known, so the count stops there. Linear in the histogram, so it can be summed.
-    """
-    last = len(bounds) - 1
-    j = min(int(np.searchsorted(bounds, seconds * (1 - _BOUND_SLACK), side="left")), last)
-    if j == last:
-        at_highest: FloatArray = cumulative[last - 1]
-        return at_highest
-    if seconds >= bounds[j] * (1 - _BOUND_SLACK):
-        at_bound: FloatArray = cumulative[j]
-        return at_bound
-    lower = bounds[j - 1] if j > 0 else 0.0
-    below = cumulative[j - 1] if j > 0 else np.zeros_like(cumulative[j])
-    within: FloatArray = below + (cumulative[j] - below) * (seconds - lower) / (bounds[j] - lower)
-    return within
-
-
-def fraction_within(cumulative: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
-    """Share of requests at or under ``seconds`` (``count_within``); NaN without requests."""
-    total = cumulative[-1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share: FloatArray = np.where(
-            total > 0, count_within(cumulative, bounds, seconds) / total, math.nan
-        )
-    return share
-
-
-def bound_at_or_above(bounds: FloatArray, seconds: float) -> float:
-    """The smallest finite histogram bound at or above ``seconds`` (the highest if none is)."""
-    finite = bounds[:-1]
-    j = int(np.searchsorted(finite, seconds * (1 - _BOUND_SLACK), side="left"))
-    return float(finite[min(j, len(finite) - 1)])
-
-
-def simulate(
-    pool: FloatArray, uniforms: FloatArray, *, window_days: int, block_days: int
-) -> FloatArray:
-    """Cumulative histograms ``(bounds, windows)`` of simulated windows."""
-    return bootstrap.column_sums(pool, uniforms, window_days=window_days, block_days=block_days)
-
-
-def share_replicates(
-    pool: FloatArray,
-    bounds: FloatArray,
-    draws: bootstrap.Draws,
-    *,
-    seconds: tuple[float, ...],
-    tails: tuple[float, ...],
-    lowest: float,
-    inner: int,
-    outer: int | None = None,
-    sims: FloatArray | None = None,
-) -> dict[float, bootstrap.Replicates]:
-    """Per latency in ``seconds``: share of requests within it, over nested simulated windows.
-
-    Only the counts within each latency and the total matter, so the nested bootstrap carries
-    a handful of columns instead of the whole histogram. With ``sims`` (the plain simulated
-    windows), each gets its reference windows for ``Replicates.breach``. The latencies in
-    ``tails`` (tier bounds) get their lowest ``lowest`` share ordered up front.
-    """
-    distinct = sorted(set(seconds))
-    narrow = np.stack([*(count_within(pool.T, bounds, x) for x in distinct), pool[:, -1]], axis=1)
-    sums = bootstrap.replicate_window_sums(narrow, draws, inner=inner, outer=outer)
-    return {
-        x: bootstrap.Replicates.of(
-            sums[..., c] / sums[..., -1],
-            None if sims is None else fraction_within(sims, bounds, x),
-            lowest=lowest if x in tails else 0.0,
-        )
-        for c, x in enumerate(distinct)
-    }
-
-
-@dataclasses.dataclass(frozen=True)
-class Targets:
-    """Per tier: threshold (s), its checkable bound, and the share under it (percent)."""
-
-    thresholds: tuple[Decimal, ...]
-    bounds: tuple[float, ...]
-    values: tuple[Decimal, ...]
-
-
-def targets(
-    sims: FloatArray,
-    pool: FloatArray,
-    bounds: FloatArray,
-    draws: bootstrap.Draws,
-    *,
-    q: float,
-    confidences: tuple[float, ...],
-    tolerance: float,
-    precision: Decimal,
-    inner: int,
-    outer: int | None = None,
-    also: tuple[float, ...] = (),
-    reference: bool = False,
-) -> tuple[Targets, dict[float, bootstrap.Replicates]]:
-    """Tiers from simulated cumulative window histograms ``sims`` (bounds × windows).
-
-    The threshold is what the window's P-quantile stays under with the tier's confidence; the
-    bound is the histogram bound at or above it; the target is the share of requests within
-    the bound, chosen like an availability target (``availability.targets``). Also returns the
-    share replicates per bound and per latency in ``also`` (with reference windows if asked).
-    """
-    latencies, _ = quantile(sims, bounds, q)
-    raw = bootstrap.upper_values(latencies, confidences)
-    chosen = tuple(bound_at_or_above(bounds, float(value)) for value in raw)
-    # Rounded up (the loose side), but never past the bound it is checked at.
-    thresholds = tuple(
-        min(results.seconds(float(value), decimal.ROUND_CEILING), _exact(bound))
-        for value, bound in zip(raw, chosen, strict=True)
-    )
-    reps = share_replicates(
+    days_in_window = inputs.window_days(window_seconds)
+    p = inputs.percent(request.percentile, "latency.percentile", allow_100=False)
+    assert p is not None
+    p = p.normalize() if p == p.to_integral_value() else p  # "99", not "99.0" nor "9.9E+1"
+    q = float(p / 100)
+    objective = inputs.latency_objective(request.objective_latency)
+    inputs.check_bounds(data.bounds)
+    counts_by_bucket, present = history.clean_latency(data)
+    days = model.Days.of(data, counts_by_bucket, present)
+    bounds, pool = days.bounds, days.pool()
+    draws = inputs.prepare(days.data_days, pool, seed=seed, window_days=days_in_window, s=s)
+    sims = model.simulate(pool, draws.windows, window_days=days_in_window, block_days=s.block_days)
+    chosen, reps = model.targets(
+        sims,
         pool,
         bounds,
         draws,
-        seconds=(*chosen, *also),
-        tails=chosen,
-        lowest=1.0 - min(confidences),
-        inner=inner,
-        outer=outer,
-        sims=sims if reference else None,
+        q=q,
+        confidences=s.confidences,
+        tolerance=s.tolerance,
+        precision=s.precision,
+        inner=s.ci_inner_resamples,
+        also=() if objective is None else (float(objective.threshold),),
+        reference=True,
     )
-    values = tuple(
-        availability.percent(reps[b].lower_bound(c, tolerance), precision)
-        for b, c in zip(chosen, confidences, strict=True)
+    traffic = stats.traffic_per_window(days.total, days.data_days, days_in_window)
+    tiers = tuple(
+        results.Tier(
+            name=name,
+            confidence=confidence,
+            target=chosen.values[i],
+            breach_probability=stats.breach_probability(reps[chosen.bounds[i]], chosen.values[i]),
+            confidence_interval=stats.interval(
+                reps[chosen.bounds[i]], confidence, s.ci_level, s.precision, cap=None
+            ),
+            error_budget=stats.budget(chosen.values[i], traffic, window_seconds),
+            threshold=chosen.thresholds[i],
+            bucket_bound=chosen.bounds[i],
+        )
+        for i, (name, confidence) in enumerate(s.tiers)
     )
-    return Targets(thresholds, chosen, values), reps
-
-
-def backtest(
-    days: Days,
-    draws: bootstrap.Draws,
-    *,
-    q: float,
-    confidences: tuple[float, ...],
-    tolerance: float,
-    precision: Decimal,
-    step_days: int,
-    min_history_days: float,
-    resamples: int,
-    inner: int,
-    outer: int,
-    min_window_coverage: float,
-    objective: results.LatencyObjective | None,
-) -> availability.BacktestCounts:
-    """For each past origin, tiers from the days before it against the window that followed.
-
-    A tier is breached when fewer than its target share of the window's requests finished
-    within its bound: the check a Prometheus SLO rule on that (bound, target) would make.
-    """
-    window_days = draws.window_days
-    before = np.concatenate([[0.0], np.cumsum(days.data_days)])
-    evaluations, objective_breaches = 0, 0
-    breaches = [0] * len(confidences)
-    for origin in bootstrap.origins(
-        days=len(days.cumulative),
-        window_days=window_days,
-        step_days=step_days,
-        history_days=before,
-        min_history=min_history_days,
-    ):
-        covered = before[origin + window_days] - before[origin]
-        actual = days.cumulative[origin : origin + window_days].sum(axis=0)
-        pool = days.pool(0, origin)
-        if covered < min_window_coverage * window_days or actual[-1] <= 0:
-            continue
-        if len(pool) < draws.min_pool_days:
-            continue  # too few days with requests for the blocks the draws were laid out for
-        sims = simulate(
-            pool, draws.windows[:, :resamples], window_days=window_days, block_days=draws.block_days
+    counts = model.backtest(
+        days,
+        draws,
+        q=q,
+        confidences=s.confidences,
+        tolerance=s.tolerance,
+        precision=s.precision,
+        step_days=s.backtest_step_days,
+        min_history_days=s.min_history_days,
+        resamples=s.backtest_resamples,
+        inner=s.ci_inner_resamples,
+        outer=s.backtest_outer_resamples,
+        min_window_coverage=s.backtest_min_window_coverage,
+        objective=objective,
+    )
+    slow, per_bucket_total = model.slow_requests(
+        counts_by_bucket, bounds, bound=chosen.bounds[s.reference]
+    )
+    day_slow = history.daily_sums(slow, bucket_seconds=data.bucket_seconds)
+    mask = incidents.incident_mask(
+        slow, per_bucket_total, incidents.baseline_ratio(day_slow, days.total)
+    )
+    simulated, in_inf = model.quantile(sims, bounds, q)
+    rolling = model.rolling(days, days_in_window)
+    full = float(days.data_days.sum()) >= days_in_window and rolling.shape[1] > 0
+    report = None
+    if objective is not None:
+        report = results.ObjectiveReport(
+            availability=None,
+            latency=objective,
+            breach_probability=stats.breach_probability(
+                reps[float(objective.threshold)], objective.target
+            ),
+            evaluations=counts.evaluations,
+            breaches=counts.objective_breaches,
+            achievable=True,
         )
-        then, _ = targets(
-            sims,
-            pool,
-            days.bounds,
-            draws,
-            q=q,
-            confidences=confidences,
-            tolerance=tolerance,
-            precision=precision,
-            inner=inner,
-            outer=outer,
-        )
-        evaluations += 1
-        for i, (bound, target) in enumerate(zip(then.bounds, then.values, strict=True)):
-            share = float(fraction_within(actual, days.bounds, bound))
-            breaches[i] += share < availability.fraction(target)
-        if objective is not None:
-            share = float(fraction_within(actual, days.bounds, float(objective.threshold)))
-            objective_breaches += share < availability.fraction(objective.target)
-    return availability.BacktestCounts(evaluations, tuple(breaches), objective_breaches)
+    listed, share = incidents.incidents(
+        slow, per_bucket_total, mask, start=data.start, bucket_seconds=data.bucket_seconds
+    )
+    facts = evidence.Facts(
+        kind=TRAITS,
+        start=data.start,
+        end=data.end,
+        bucket_seconds=data.bucket_seconds,
+        window_seconds=window_seconds,
+        seed=seed,
+        block_days=draws.block_days,
+        tiers=tiers,
+        evaluations=counts.evaluations,
+        breaches=counts.breaches,
+        windows=model.quantile(rolling, bounds, q)[0] if full else simulated,
+        from_history=full,
+        present=present,
+        excluded=np.asarray(data.excluded, dtype=np.bool_),
+        traffic=traffic,
+        incidents=listed,
+        incident_share=share,
+        uncapped=chosen.values,
+        objective=report,
+        notes=wording.tail_notes(in_inf, percentile=p, highest=float(bounds[-2])),
+        percentile=p,
+        tail_limited=tuple(float(t) >= float(bounds[-2]) for t in chosen.thresholds),
+    )
+    return explain.assemble(facts, s)
 
 
-def slow_requests(
-    counts: FloatArray, bounds: FloatArray, *, bound: float
-) -> tuple[FloatArray, FloatArray]:
-    """Per history bucket (rows of non-cumulative ``counts``): requests over ``bound``, all."""
-    total = counts.sum(axis=1)
-    within = counts[:, : int(np.searchsorted(bounds, bound)) + 1].sum(axis=1)
-    slow: FloatArray = np.maximum(total - within, 0.0)
-    return slow, total
-
-
-def rolling(days: Days, window_days: int) -> FloatArray:
-    """Cumulative histograms ``(bounds, windows)`` of complete rolling windows with requests."""
-    running = np.concatenate([np.zeros((1, len(days.bounds))), np.cumsum(days.cumulative, 0)])
-    windows = running[window_days:] - running[:-window_days]
-    kept: FloatArray = np.ascontiguousarray(windows[windows[:, -1] > 0].T)
-    return kept
-
-
-def _exact(bound: float) -> Decimal:
-    return Decimal(repr(bound))
+KIND = Latency()

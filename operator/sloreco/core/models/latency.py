@@ -1,0 +1,315 @@
+"""Latency: pooled-histogram window quantiles, (bound, target) tiers, backtest.
+
+A latency SLO "P% of requests within T" is judged on a whole window, so the window's latency is
+the P-quantile of the window's *pooled* histogram — counts summed over the window, never an
+average of per-day quantiles (SPEC §3.2). The quantile is interpolated inside its bucket exactly
+as Prometheus's ``histogram_quantile`` does, so the numbers match what users see in Grafana.
+
+Only histogram bounds can be checked exactly by a Prometheus SLO rule, so each tier ends as the
+pair Pyrra and Sloth need: a bound, and the share of requests under it that windows achieve.
+
+Histograms are kept *cumulative* along the bounds (like Prometheus's ``le`` series) with the
+bounds on axis 0: a sum of cumulative histograms is the cumulative of the sum, so simulated
+windows come out cumulative for free, and reductions across bounds run over contiguous rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import math
+from decimal import Decimal
+
+import numpy as np
+
+from sloreco.core import bootstrap, history, results, stats
+
+FloatArray = history.FloatArray
+BoolArray = history.BoolArray
+
+#: Relative slack when matching a threshold to a bound: interpolation that lands exactly on a
+#: bound (rank equal to a cumulative count, common with whole counts) can come out one ulp
+#: above it, and must still select that bound.
+_BOUND_SLACK = 1e-9
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Days:
+    """Per-day cumulative request counts ``(days, bounds)``; the last column is the total."""
+
+    cumulative: FloatArray
+    data_days: FloatArray
+    bounds: FloatArray
+
+    @classmethod
+    def of(cls, hist: history.LatencyHistory, counts: FloatArray, present: BoolArray) -> Days:
+        """From ``history.clean_latency(hist)``'s counts and presence."""
+        per_day = history.buckets_per_day(hist.bucket_seconds)
+        daily = history.daily_sums(counts, bucket_seconds=hist.bucket_seconds)
+        return cls(
+            cumulative=np.cumsum(daily, axis=1),
+            data_days=history.daily_sums(
+                present.astype(np.float64), bucket_seconds=hist.bucket_seconds
+            )
+            / per_day,
+            bounds=np.asarray(hist.bounds, dtype=np.float64),
+        )
+
+    @property
+    def total(self) -> FloatArray:
+        return self.cumulative[:, -1]
+
+    def pool(self, first: int = 0, end: int | None = None) -> FloatArray:
+        """Days ``[first, end)`` that carried requests (see ``availability.Days.pool``)."""
+        days = self.cumulative[first:end]
+        kept: FloatArray = days[days[:, -1] > 0]
+        return kept
+
+
+def quantile(cumulative: FloatArray, bounds: FloatArray, q: float) -> tuple[FloatArray, BoolArray]:
+    """``histogram_quantile(q)`` of cumulative histograms laid out ``(bounds, ...)``.
+
+    Returns the values and whether each fell in the ``+Inf`` bucket (then the value is the
+    highest finite bound, as Prometheus returns). Histograms must hold requests.
+    """
+    shape = cumulative.shape[1:]
+    cum = cumulative.reshape(len(bounds), -1)
+    rank = q * cum[-1]
+    finite = len(bounds) - 1
+    # First finite bucket whose cumulative count reaches the rank; ``finite`` means +Inf.
+    index = np.count_nonzero(cum[:finite] < rank, axis=0)
+    in_inf = index == finite
+    safe = np.minimum(index, finite - 1)
+    at = np.take_along_axis(cum, safe[None], 0)[0]
+    below = np.where(safe > 0, np.take_along_axis(cum, np.maximum(safe - 1, 0)[None], 0)[0], 0.0)
+    upper = bounds[safe]
+    lower = np.where(safe > 0, bounds[np.maximum(safe - 1, 0)], 0.0)
+    inside = at - below
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(inside > 0, (rank - below) / inside, 1.0)
+    values = lower + (upper - lower) * share
+    if bounds[0] <= 0:  # Prometheus: a first bucket ending at or below zero is returned as is
+        values = np.where(safe == 0, bounds[0], values)
+    values = np.where(in_inf, bounds[finite - 1], values)
+    out: FloatArray = values.reshape(shape)
+    return out, in_inf.reshape(shape)
+
+
+def count_within(cumulative: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
+    """Requests at or under ``seconds`` per cumulative histogram laid out ``(bounds, ...)``.
+
+    Exact at a bound; between bounds it assumes requests spread evenly inside the bucket, the
+    assumption ``histogram_quantile`` makes. Beyond the highest finite bound nothing more can
+    be known, so the count stops there. Linear in the histogram, so it can be summed.
+    """
+    last = len(bounds) - 1
+    j = min(int(np.searchsorted(bounds, seconds * (1 - _BOUND_SLACK), side="left")), last)
+    if j == last:
+        at_highest: FloatArray = cumulative[last - 1]
+        return at_highest
+    if seconds >= bounds[j] * (1 - _BOUND_SLACK):
+        at_bound: FloatArray = cumulative[j]
+        return at_bound
+    lower = bounds[j - 1] if j > 0 else 0.0
+    below = cumulative[j - 1] if j > 0 else np.zeros_like(cumulative[j])
+    within: FloatArray = below + (cumulative[j] - below) * (seconds - lower) / (bounds[j] - lower)
+    return within
+
+
+def fraction_within(cumulative: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
+    """Share of requests at or under ``seconds`` (``count_within``); NaN without requests."""
+    total = cumulative[-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share: FloatArray = np.where(
+            total > 0, count_within(cumulative, bounds, seconds) / total, math.nan
+        )
+    return share
+
+
+def bound_at_or_above(bounds: FloatArray, seconds: float) -> float:
+    """The smallest finite histogram bound at or above ``seconds`` (the highest if none is)."""
+    finite = bounds[:-1]
+    j = int(np.searchsorted(finite, seconds * (1 - _BOUND_SLACK), side="left"))
+    return float(finite[min(j, len(finite) - 1)])
+
+
+def simulate(
+    pool: FloatArray, uniforms: FloatArray, *, window_days: int, block_days: int
+) -> FloatArray:
+    """Cumulative histograms ``(bounds, windows)`` of simulated windows."""
+    return bootstrap.column_sums(pool, uniforms, window_days=window_days, block_days=block_days)
+
+
+def share_replicates(
+    pool: FloatArray,
+    bounds: FloatArray,
+    draws: bootstrap.Draws,
+    *,
+    seconds: tuple[float, ...],
+    tails: tuple[float, ...],
+    lowest: float,
+    inner: int,
+    outer: int | None = None,
+    sims: FloatArray | None = None,
+) -> dict[float, bootstrap.Replicates]:
+    """Per latency in ``seconds``: share of requests within it, over nested simulated windows.
+
+    Only the counts within each latency and the total matter, so the nested bootstrap carries
+    a handful of columns instead of the whole histogram. With ``sims`` (the plain simulated
+    windows), each gets its reference windows for ``Replicates.breach``. The latencies in
+    ``tails`` (tier bounds) get their lowest ``lowest`` share ordered up front.
+    """
+    distinct = sorted(set(seconds))
+    narrow = np.stack([*(count_within(pool.T, bounds, x) for x in distinct), pool[:, -1]], axis=1)
+    sums = bootstrap.replicate_window_sums(narrow, draws, inner=inner, outer=outer)
+    return {
+        x: bootstrap.Replicates.of(
+            sums[..., c] / sums[..., -1],
+            None if sims is None else fraction_within(sims, bounds, x),
+            lowest=lowest if x in tails else 0.0,
+        )
+        for c, x in enumerate(distinct)
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Targets:
+    """Per tier: threshold (s), its checkable bound, and the share under it (percent)."""
+
+    thresholds: tuple[Decimal, ...]
+    bounds: tuple[float, ...]
+    values: tuple[Decimal, ...]
+
+
+def targets(
+    sims: FloatArray,
+    pool: FloatArray,
+    bounds: FloatArray,
+    draws: bootstrap.Draws,
+    *,
+    q: float,
+    confidences: tuple[float, ...],
+    tolerance: float,
+    precision: Decimal,
+    inner: int,
+    outer: int | None = None,
+    also: tuple[float, ...] = (),
+    reference: bool = False,
+) -> tuple[Targets, dict[float, bootstrap.Replicates]]:
+    """Tiers from simulated cumulative window histograms ``sims`` (bounds × windows).
+
+    The threshold is what the window's P-quantile stays under with the tier's confidence; the
+    bound is the histogram bound at or above it; the target is the share of requests within
+    the bound, chosen like an availability target (``availability.targets``). Also returns the
+    share replicates per bound and per latency in ``also`` (with reference windows if asked).
+    """
+    latencies, _ = quantile(sims, bounds, q)
+    raw = bootstrap.upper_values(latencies, confidences)
+    chosen = tuple(bound_at_or_above(bounds, float(value)) for value in raw)
+    # Rounded up (the loose side), but never past the bound it is checked at.
+    thresholds = tuple(
+        min(results.seconds(float(value), decimal.ROUND_CEILING), _exact(bound))
+        for value, bound in zip(raw, chosen, strict=True)
+    )
+    reps = share_replicates(
+        pool,
+        bounds,
+        draws,
+        seconds=(*chosen, *also),
+        tails=chosen,
+        lowest=1.0 - min(confidences),
+        inner=inner,
+        outer=outer,
+        sims=sims if reference else None,
+    )
+    values = tuple(
+        stats.percent(reps[b].lower_bound(c, tolerance), precision)
+        for b, c in zip(chosen, confidences, strict=True)
+    )
+    return Targets(thresholds, chosen, values), reps
+
+
+def backtest(
+    days: Days,
+    draws: bootstrap.Draws,
+    *,
+    q: float,
+    confidences: tuple[float, ...],
+    tolerance: float,
+    precision: Decimal,
+    step_days: int,
+    min_history_days: float,
+    resamples: int,
+    inner: int,
+    outer: int,
+    min_window_coverage: float,
+    objective: results.LatencyObjective | None,
+) -> stats.BacktestCounts:
+    """For each past origin, tiers from the days before it against the window that followed.
+
+    A tier is breached when fewer than its target share of the window's requests finished
+    within its bound: the check a Prometheus SLO rule on that (bound, target) would make.
+    """
+    window_days = draws.window_days
+    before = np.concatenate([[0.0], np.cumsum(days.data_days)])
+    evaluations, objective_breaches = 0, 0
+    breaches = [0] * len(confidences)
+    for origin in bootstrap.origins(
+        days=len(days.cumulative),
+        window_days=window_days,
+        step_days=step_days,
+        history_days=before,
+        min_history=min_history_days,
+    ):
+        covered = before[origin + window_days] - before[origin]
+        actual = days.cumulative[origin : origin + window_days].sum(axis=0)
+        pool = days.pool(0, origin)
+        if covered < min_window_coverage * window_days or actual[-1] <= 0:
+            continue
+        if len(pool) < draws.min_pool_days:
+            continue  # too few days with requests for the blocks the draws were laid out for
+        sims = simulate(
+            pool, draws.windows[:, :resamples], window_days=window_days, block_days=draws.block_days
+        )
+        then, _ = targets(
+            sims,
+            pool,
+            days.bounds,
+            draws,
+            q=q,
+            confidences=confidences,
+            tolerance=tolerance,
+            precision=precision,
+            inner=inner,
+            outer=outer,
+        )
+        evaluations += 1
+        for i, (bound, target) in enumerate(zip(then.bounds, then.values, strict=True)):
+            share = float(fraction_within(actual, days.bounds, bound))
+            breaches[i] += share < stats.fraction(target)
+        if objective is not None:
+            share = float(fraction_within(actual, days.bounds, float(objective.threshold)))
+            objective_breaches += share < stats.fraction(objective.target)
+    return stats.BacktestCounts(evaluations, tuple(breaches), objective_breaches)
+
+
+def slow_requests(
+    counts: FloatArray, bounds: FloatArray, *, bound: float
+) -> tuple[FloatArray, FloatArray]:
+    """Per history bucket (rows of non-cumulative ``counts``): requests over ``bound``, all."""
+    total = counts.sum(axis=1)
+    within = counts[:, : int(np.searchsorted(bounds, bound)) + 1].sum(axis=1)
+    slow: FloatArray = np.maximum(total - within, 0.0)
+    return slow, total
+
+
+def rolling(days: Days, window_days: int) -> FloatArray:
+    """Cumulative histograms ``(bounds, windows)`` of complete rolling windows with requests."""
+    running = np.concatenate([np.zeros((1, len(days.bounds))), np.cumsum(days.cumulative, 0)])
+    windows = running[window_days:] - running[:-window_days]
+    kept: FloatArray = np.ascontiguousarray(windows[windows[:, -1] > 0].T)
+    return kept
+
+
+def _exact(bound: float) -> Decimal:
+    return Decimal(repr(bound))

@@ -5,6 +5,7 @@ alike, so it holds constants and pure formatters only (the standard library, not
 from __future__ import annotations
 
 import datetime
+import hashlib
 from typing import Any
 
 GROUP = "sloreco.dev"
@@ -23,6 +24,24 @@ ANNOTATION_GENERATION = "sloreco.dev/parent-generation"
 ANNOTATION_CEILING = "sloreco.dev/ceiling"
 
 SLIS = ("availability", "latency")
+
+#: Kubernetes label values are at most 63 characters; object names up to 253.
+LABEL_VALUE_MAX = 63
+#: Hex digits of the name's hash in a shortened label value (40 bits).
+LABEL_HASH_LENGTH = 10
+
+
+def service_level_label(name: str) -> str:
+    """The ``sloreco.dev/service-level`` label value for a ServiceLevel named ``name``: the name
+    itself when it fits in a label value, else its first characters and a hash of the whole name
+    (the full name stays in the child's ``spec.serviceLevel``). A name of 64 characters or more
+    used to make every list of its children fail with 400."""
+    if len(name) <= LABEL_VALUE_MAX:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:LABEL_HASH_LENGTH]
+    prefix = name[: LABEL_VALUE_MAX - LABEL_HASH_LENGTH - 1].rstrip("-.")
+    return f"{prefix}-{digest}"
+
 
 #: Hourly buckets: SPEC §3.1's default resolution (a 90-day lookback is 2,160 points per series);
 #: the operator's ``bucket``, the CLI's ``--bucket`` and an input file without one all use it.

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from sloreco import api, errors
-from sloreco.core import durations, method
+from sloreco.core import durations, history, method
 from sloreco.sources import prometheus
 
 #: The scheduler's longest sleep and the first retry delay after a failed query. Passes are
@@ -32,6 +32,10 @@ DEFAULT_QUERY_CONCURRENCY = 4
 DEFAULT_PASS_CONCURRENCY = 16
 #: Retry delays after a failed query double from the timer interval up to this cap.
 DEFAULT_MAX_BACKOFF = 600
+#: The finest bucket: 400 days (spec.bounds.MAX_DAYS) of 5-minute buckets is 115,200 points per
+#: series, 11 range queries and under 1 MiB per series: the bound on one pass's work. A bucket
+#: must also divide a day (the bootstrap resamples whole days).
+MIN_BUCKET_SECONDS = 300
 #: Port of the operator's own /metrics (kopf's liveness endpoint uses 8080 in the Deployment).
 DEFAULT_METRICS_PORT = 8081
 
@@ -67,6 +71,11 @@ def load(env: Mapping[str, str]) -> Settings:
     if url := env.get("SLORECO_PROMETHEUS_URL"):
         sources.setdefault("default", prometheus.SourceConfig(name="default", url=url))
     bucket = durations.parse(str(raw.get("bucket", api.DEFAULT_BUCKET)), field="bucket")
+    history.buckets_per_day(bucket)
+    if bucket < MIN_BUCKET_SECONDS:
+        raise errors.InputError(
+            f"must be at least {durations.format(MIN_BUCKET_SECONDS)}", field="bucket"
+        )
     return Settings(
         sources=sources,
         bucket_seconds=bucket,

@@ -50,7 +50,8 @@ def parent(client: httpx.Client, ns: str, name: str) -> Obj:
 
 
 def kids(client: httpx.Client, ns: str, name: str | None = None) -> list[Obj]:
-    params = {"labelSelector": f"{sloapi.LABEL_SERVICE_LEVEL}={name}"} if name else {}
+    label = sloapi.service_level_label(name) if name else ""
+    params = {"labelSelector": f"{sloapi.LABEL_SERVICE_LEVEL}={label}"} if name else {}
     response = client.get(REC_PATH.format(ns=ns), params=params)
     response.raise_for_status()
     return list(response.json()["items"])

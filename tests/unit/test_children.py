@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sloreco import api
@@ -121,3 +122,17 @@ def test_newest_first_orders_by_data_end_then_name() -> None:
     new_b = {"metadata": {"name": "b"}, "spec": {"generatedAt": "2026-01-02T00:00:00Z"}}
     new_a = {"metadata": {"name": "a"}, "spec": {"generatedAt": "2026-01-02T00:00:00Z"}}
     assert children.newest_first([old, new_b, new_a]) == [new_a, new_b, old]
+
+
+def test_a_long_parent_name_gets_a_label_value_that_fits() -> None:
+    """Issue 10: a ServiceLevel name over 63 characters made every list of its children a 400."""
+    long = "a" * 60 + ".b" * 40  # a valid DNS subdomain of 140 characters
+    short = "checkout"
+    label = api.service_level_label(long)
+    assert (len(label), label.startswith("a" * 40), api.service_level_label(short)) == (
+        63,
+        True,
+        short,
+    )
+    assert api.service_level_label(long + "c") != label
+    assert re.fullmatch(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]", label)

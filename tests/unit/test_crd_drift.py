@@ -24,7 +24,7 @@ from pydantic import fields as pydantic_fields
 
 from sloreco import api
 from sloreco.core import durations
-from sloreco.spec import fields
+from sloreco.spec import bounds, fields
 from sloreco.spec import model as spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -347,3 +347,48 @@ def test_sample_parses(path: Path) -> None:
     )
     parsed = spec.parse_service_level_spec(sample["spec"])
     assert parsed.service == path.stem
+
+
+def rules_of(prop: Schema) -> list[dict[str, str]]:
+    """The CEL rules of a schema node, whitespace as the YAML folding left it normalised."""
+    return [
+        {key: " ".join(str(value).split()) for key, value in rule.items()}
+        for rule in prop.get("x-kubernetes-validations", [])
+    ]
+
+
+def normalised(rules: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{key: " ".join(value.split()) for key, value in rule.items()} for rule in rules]
+
+
+@pytest.mark.parametrize("field", sorted(bounds.LIMITS))
+def test_duration_bounds_in_the_crd_are_the_parser_bounds(field: str) -> None:
+    prop = spec_schema()["properties"][field]
+    assert rules_of(prop) == normalised(bounds.cel_rules(field))
+
+
+def test_duration_comparisons_in_the_crd_are_the_parser_comparisons() -> None:
+    spec_rules = rules_of(spec_schema())
+    for rule in normalised(bounds.spec_rules()):
+        assert rule in spec_rules
+
+
+@pytest.mark.parametrize(
+    ("path", "rules"),
+    [
+        (("availability", "totalQuery"), fields.SELECTOR_RULES),
+        (("availability", "errorQuery"), fields.SELECTOR_RULES),
+        (("latency", "histogram"), fields.HISTOGRAM_RULES),
+    ],
+)
+def test_selector_rules_in_the_crd_are_the_parser_rules(
+    path: tuple[str, str], rules: list[dict[str, str]]
+) -> None:
+    prop = spec_schema()["properties"][path[0]]["properties"][path[1]]
+    assert (prop["pattern"], rules_of(prop)) == (fields.SELECTOR_PATTERN, normalised(rules))
+
+
+def test_the_documented_maximum_is_the_bound() -> None:
+    for field in ("window", "lookback"):
+        assert "400d" in spec_schema()["properties"][field]["description"]
+    assert bounds.MAX_SECONDS == 400 * 86400

@@ -40,7 +40,6 @@ E2E = REPO / "tests" / "e2e"
 #: get/list/watch/patch-status, slorecommendations full, events create, plus what kopf itself
 #: needs". A verb outside "allowed" is excess privilege; one missing from "required" breaks a
 #: code path (named per rule).
-FULL = {"get", "list", "watch", "create", "update", "patch", "delete"}
 RBAC: dict[tuple[str, str], tuple[set[str], set[str]]] = {
     # kopf lists and watches them; reconcile reads dependencies; kopf keeps its progress and
     # last-handled configuration in annotations (a patch of the object itself).
@@ -50,11 +49,9 @@ RBAC: dict[tuple[str, str], tuple[set[str], set[str]]] = {
     # Not required by kind's API server, but where the OwnerReferencesPermissionEnforcement
     # admission plugin runs (OpenShift), children with blockOwnerDeletion need it.
     ("sloreco.dev", "servicelevels/finalizers"): (set(), {"update"}),
-    # "Full": the code creates, gets, lists, patches (labels, annotations) and deletes them.
-    ("sloreco.dev", "slorecommendations"): (
-        {"get", "list", "create", "patch", "delete"},
-        FULL | {"deletecollection"},
-    ),
+    # Exactly what the code does: creates, gets, lists, patches (labels, annotations) and
+    # deletes them; it never updates (PUT) or watches them (issue 10: no excess verbs).
+    ("sloreco.dev", "slorecommendations"): ({"get", "list", "create", "patch", "delete"},) * 2,
     ("sloreco.dev", "slorecommendations/status"): ({"patch"}, {"get", "patch", "update"}),
     # The operator's own events and kopf's are core/v1 Events.
     ("", "events"): ({"create"}, {"create", "patch"}),

@@ -179,12 +179,12 @@ def test_parsed_values_are_frozen() -> None:
         (
             minimal(lookback="0d"),
             "spec.lookback",
-            "spec.lookback: duration '0d' must be greater than zero",
+            "spec.lookback: must be at least 1d",
         ),
         (
             minimal(refreshInterval="0s", recommendationTTL="1h"),
             "spec.refreshInterval",
-            "spec.refreshInterval: duration '0s' must be greater than zero",
+            "spec.refreshInterval: must be at least 5m",
         ),
         (
             minimal(recommendationTTL="12h"),
@@ -286,8 +286,64 @@ def test_parsed_values_are_frozen() -> None:
         (
             minimal(availability={"totalQuery": "sum(rate(x[5m]))", "errorQuery": BAD}),
             "spec.availability.totalQuery",
-            "spec.availability.totalQuery: "
-            'must be a PromQL selector like http_requests_total{service="checkout"}',
+            "spec.availability.totalQuery: must be a selector that starts with a metric name, "
+            'like http_requests_total{service="x"}',
+        ),
+        # Issue 10: each of these took the operator down or never got a status.
+        (minimal(lookback="10000y"), "spec.lookback", "spec.lookback: must be at most 400d"),
+        (
+            minimal(lookback="9999999999999999999d"),
+            "spec.lookback",
+            "spec.lookback: must be at most 400d",
+        ),
+        (minimal(window="100y"), "spec.window", "spec.window: must be at most 400d"),
+        (
+            minimal(window="100d"),
+            "spec.window",
+            "spec.window: must not be longer than lookback (90d), got 100d",
+        ),
+        (
+            minimal(recommendationTTL="10000y"),
+            "spec.recommendationTTL",
+            "spec.recommendationTTL: must be at most 400d",
+        ),
+        (
+            minimal(recommendationTTL="9999999999999999999d"),
+            "spec.recommendationTTL",
+            "spec.recommendationTTL: must be at most 400d",
+        ),
+        (minimal(lookback="30m"), "spec.lookback", "spec.lookback: must be at least 1d"),
+        (
+            minimal(lookback="1d12h"),
+            "spec.lookback",
+            "spec.lookback: must be whole days, like 28d or 90d",
+        ),
+        (
+            minimal(refreshInterval="1s", recommendationTTL="2s"),
+            "spec.refreshInterval",
+            "spec.refreshInterval: must be at least 5m; "
+            "spec.recommendationTTL: must be at least 5m",
+        ),
+        # Issue 7: the spec used to accept what the PromQL scanner rejected later.
+        (
+            minimal(availability={"totalQuery": 'sum{job="x"}', "errorQuery": BAD}),
+            "spec.availability.totalQuery",
+            "spec.availability.totalQuery: must be a selector that starts with a metric name, "
+            'like http_requests_total{service="x"}: not a PromQL selector: '
+            "'sum' is a PromQL keyword, not a metric name at position 1",
+        ),
+        (
+            minimal(availability={"totalQuery": '{__name__=~".+"}', "errorQuery": BAD}),
+            "spec.availability.totalQuery",
+            "spec.availability.totalQuery: must be a selector that starts with a metric name, "
+            'like http_requests_total{service="x"}',
+        ),
+        (
+            minimal(latency={"histogram": 'http_request_duration_seconds{service="x"}'}),
+            "spec.latency.histogram",
+            "spec.latency.histogram: must be a selector that starts with a metric name, like "
+            'http_requests_total{service="x"}: select the histogram\'s _bucket series (e.g. '
+            "http_request_duration_seconds_bucket), not 'http_request_duration_seconds'",
         ),
         (
             minimal(source="Prometheus.Main"),
@@ -321,7 +377,7 @@ def test_rejected_with_the_field_path(raw: dict[str, Any], field: str, message: 
 def test_every_bad_field_is_reported_at_once() -> None:
     problem = error(minimal(window="0d", historyLimit=0, extra=True))
     assert str(problem) == (
-        "spec.window: duration '0d' must be greater than zero; "
+        "spec.window: must be at least 1d; "
         "spec.historyLimit: must be between 1 and 100; "
         "spec.extra: unknown field"
     )

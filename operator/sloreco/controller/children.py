@@ -100,7 +100,7 @@ def manifest(
             "name": name,
             "namespace": meta["namespace"],
             "labels": {
-                LABEL_SERVICE_LEVEL: meta["name"],
+                LABEL_SERVICE_LEVEL: api.service_level_label(meta["name"]),
                 LABEL_SLI: sli,
                 LABEL_STATE: "Pending",
             },

@@ -34,6 +34,7 @@ from sloreco.core import bootstrap, inputs, slis
 from sloreco.kube import client as kube
 from sloreco.render import crd
 from sloreco.sources import prometheus
+from sloreco.spec import bounds
 from sloreco.spec import model as specs
 
 logger = logging.getLogger(__name__)
@@ -122,14 +123,26 @@ async def run(
         )
         patched = await _write_status(ctx, body, work, spec=None, kids={}, now=now)
         return Outcome(status_patched=patched)
+    misfit = bounds.bucket_misfit(
+        refresh_seconds=spec.refresh_seconds,
+        ttl_seconds=spec.ttl_seconds,
+        bucket_seconds=ctx.settings.bucket_seconds,
+    )
+    if misfit is not None:
+        work.conditions[status.READY] = status.Condition(
+            status.READY, False, "BucketDoesNotFit", misfit
+        )
+        patched = await _write_status(ctx, body, work, spec=None, kids={}, now=now)
+        return Outcome(status_patched=patched)
 
     listed = await ctx.kube.list(
         kube.path_for(api.RECOMMENDATIONS, namespace),
-        label_selector=f"{api.LABEL_SERVICE_LEVEL}={name}",
+        label_selector=f"{api.LABEL_SERVICE_LEVEL}={api.service_level_label(name)}",
     )
     by_sli: dict[str, list[Obj]] = {sli: [] for sli in api.SLIS}
     for child in listed:
-        by_sli.setdefault(children.sli_of(child), []).append(child)
+        if child["spec"].get("serviceLevel") == name:  # a shortened label may be shared
+            by_sli.setdefault(children.sli_of(child), []).append(child)
 
     ceiling, deps = await dependencies.resolve(ctx, body, spec, work)
     bucket = ctx.settings.bucket_seconds

@@ -43,7 +43,7 @@ _LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _SPACE = re.compile(r"\s*")
 
 #: Words PromQL's lexer treats as keywords whatever the case: ``sum{job="x"}`` is not a
-#: selector of a metric named sum (write ``{__name__="sum"}`` for that).
+#: selector of a metric named sum. The CRD carries the same list (``spec.fields.SELECTOR_RULES``).
 KEYWORDS = frozenset(
     (
         *("and", "or", "unless", "atan2", "offset", "by", "without", "on", "ignoring", "bool"),
@@ -200,9 +200,7 @@ class _Scanner:
                 raise self.fail("expected a metric name or '{'")
             metric = match.group()
             if metric.lower() in KEYWORDS:
-                raise self.fail(
-                    f"{metric!r} is a PromQL keyword; write {{__name__={quote(metric)}}}"
-                )
+                raise self.fail(f"{metric!r} is a PromQL keyword, not a metric name")
             self.pos = match.end()
             self.skip_space()
         matchers: tuple[Matcher, ...] = ()

@@ -20,6 +20,8 @@ import pydantic
 
 from sloreco import errors
 from sloreco.core import durations
+from sloreco.sources import promql
+from sloreco.spec import bounds
 
 # --- patterns shared with the CRD (compared verbatim by the drift test) ------------------------
 
@@ -40,13 +42,36 @@ DATETIME_PATTERN = (
 #: One label matcher, ``code=~"5.."``: a label name, an operator and a quoted value (double or
 #: single quotes, backslash escapes).
 _MATCHER = r'[a-zA-Z_][a-zA-Z0-9_]* *(=|!=|=~|!~) *("([^"\\]|\\.)*"' + r"|'([^'\\]|\\.)*')"
-#: A PromQL instant-vector selector: an optional metric name and optional label matchers with
-#: quoted values. Only a first filter (it keeps ``sum(...)``, ``or`` and ranges out at
-#: admission); the operator checks selectors again before it builds a query.
+#: A PromQL instant-vector selector that starts with a metric name, with optional label matchers
+#: with quoted values. A metric name is required: ``{__name__=~".+"}`` sums every series in
+#: Prometheus and recommends nonsense. At admission this and :data:`SELECTOR_RULES` keep
+#: ``sum(...)``, ``sum{...}``, ``or`` and ranges out; the parser uses PromQL's grammar itself
+#: (``sources.promql``), so the two agree.
 SELECTOR_PATTERN = (
-    r"^ *([a-zA-Z_:][a-zA-Z0-9_:]*)? *"
+    r"^ *[a-zA-Z_:][a-zA-Z0-9_:]* *"
     r"(\{ *(" + _MATCHER + r"( *, *" + _MATCHER + r")* *,? *)?\})? *$"
 )
+#: What the user reads when a selector is refused.
+SELECTOR_EXPECTED = (
+    'a selector that starts with a metric name, like http_requests_total{service="x"}'
+)
+#: CEL for what the pattern cannot say: the metric name is not a PromQL keyword (the lexer reads
+#: ``sum{job="x"}`` as an aggregation), in any case.
+SELECTOR_RULES = [
+    {
+        "rule": "!self.matches('^ *(?i)(" + "|".join(sorted(promql.KEYWORDS)) + ")([ {]|$)')",
+        "message": "must be " + SELECTOR_EXPECTED + "; the metric name is a PromQL keyword",
+    }
+]
+#: A histogram selector names the ``_bucket`` series (the ``le`` label comes from them).
+HISTOGRAM_RULES = [
+    *SELECTOR_RULES,
+    {
+        "rule": "self.matches('^ *[a-zA-Z_:][a-zA-Z0-9_:]*_bucket([ {]|$)')",
+        "message": "must select a histogram's _bucket series, like "
+        'http_request_duration_seconds_bucket{service="x"}',
+    },
+]
 
 #: Length limits, in the CRD as ``maxLength``. Besides rejecting nonsense they bound the cost of
 #: the CEL rules, which the API server estimates from these limits.
@@ -103,8 +128,10 @@ class Text:
 
 @dataclasses.dataclass(frozen=True)
 class Duration:
-    """A Prometheus duration string (``durations.PATTERN``), kept as written, greater than zero."""
+    """A Prometheus duration string (``durations.PATTERN``), kept as written, within the bounds of
+    its field (:data:`.bounds.LIMITS`, also the CRD's CEL rules)."""
 
+    field: str
     max_length: int = DURATION_MAX
 
     @property
@@ -120,11 +147,35 @@ class Duration:
             # Before durations.parse, whose re.match lets "5m\n" through ($ matches before a
             # final newline in Python, never in the API server's Go regexps).
             raise ValueError(f"invalid duration {value!r}: use Prometheus units like 5m, 1h, 28d")
+        if not value:
+            raise ValueError("must not be empty")
         try:
-            durations.parse(value)  # rejects zero
-        except errors.InputError as exc:
-            raise ValueError(exc.reason) from exc
+            seconds = durations.parse(value)
+        except errors.InputError:
+            seconds = 0  # it matched the pattern, so it is zero: the minimum says what to write
+        problem = bounds.LIMITS[self.field].problem(seconds)
+        if problem is not None:
+            raise ValueError(problem)
         return value
+
+
+@dataclasses.dataclass(frozen=True)
+class SelectorText(Text):
+    """A selector checked with PromQL's own grammar (:func:`sources.promql.parse_selector`)
+    after the CRD's pattern, so a spec that parses here is one the reader can query."""
+
+    histogram: bool = False
+
+    def __call__(self, value: object) -> str:
+        text = super().__call__(value)
+        try:
+            if self.histogram:
+                promql.parse_histogram_selector(text, field="")
+            else:
+                promql.parse_selector(text, field="")
+        except errors.InputError as exc:
+            raise ValueError(f"must be {self.expected}: {exc.reason}") from exc
+        return text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,15 +256,25 @@ DnsSubdomain = Annotated[
 Selector = Annotated[
     str,
     pydantic.BeforeValidator(
-        Text(
+        SelectorText(max_length=SELECTOR_MAX, pattern=SELECTOR_PATTERN, expected=SELECTOR_EXPECTED)
+    ),
+]
+HistogramSelector = Annotated[
+    str,
+    pydantic.BeforeValidator(
+        SelectorText(
             max_length=SELECTOR_MAX,
             pattern=SELECTOR_PATTERN,
-            expected='a PromQL selector like http_requests_total{service="checkout"}',
+            expected=SELECTOR_EXPECTED,
+            histogram=True,
         )
     ),
 ]
 Reason = Annotated[str, pydantic.BeforeValidator(Text(max_length=REASON_MAX))]
-DurationText = Annotated[str, pydantic.BeforeValidator(Duration())]
+Window = Annotated[str, pydantic.BeforeValidator(Duration("window"))]
+Lookback = Annotated[str, pydantic.BeforeValidator(Duration("lookback"))]
+RefreshInterval = Annotated[str, pydantic.BeforeValidator(Duration("refreshInterval"))]
+RecommendationTTL = Annotated[str, pydantic.BeforeValidator(Duration("recommendationTTL"))]
 Percentile = Annotated[
     Decimal,
     pydantic.BeforeValidator(

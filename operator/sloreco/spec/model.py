@@ -53,7 +53,7 @@ class AvailabilitySpec(_Model):
 class LatencySpec(_Model):
     """A histogram's ``_bucket`` selector and the percentile the objective is about."""
 
-    histogram: fields.Selector
+    histogram: fields.HistogramSelector
     percentile: fields.Percentile = Decimal("99")
 
 
@@ -125,11 +125,11 @@ class ServiceLevelSpec(_Model):
     source: fields.DnsLabel = "default"
     availability: AvailabilitySpec | None = None
     latency: LatencySpec | None = None
-    window: fields.DurationText = "28d"
-    lookback: fields.DurationText = "90d"
-    refresh_interval: fields.DurationText = "24h"
+    window: fields.Window = "28d"
+    lookback: fields.Lookback = "90d"
+    refresh_interval: fields.RefreshInterval = "24h"
     recommendation_ttl: Annotated[
-        fields.DurationText, pydantic.Field(alias="recommendationTTL")
+        fields.RecommendationTTL, pydantic.Field(alias="recommendationTTL")
     ] = "48h"
     exclusions: Annotated[
         tuple[ExclusionSpec, ...], pydantic.Field(max_length=fields.EXCLUSIONS_MAX)
@@ -144,6 +144,11 @@ class ServiceLevelSpec(_Model):
     def _cross_field(self) -> ServiceLevelSpec:
         if self.availability is None and self.latency is None:
             raise FieldError("at least one of availability or latency is required")
+        if self.window_seconds > self.lookback_seconds:
+            raise FieldError(
+                f"must not be longer than lookback ({self.lookback}), got {self.window}",
+                field="window",
+            )
         if self.ttl_seconds <= self.refresh_seconds:
             raise FieldError(
                 f"must be longer than refreshInterval ({self.refresh_interval}), "

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import yaml
 
-from sloreco import api
+from sloreco import api, errors
 from sloreco.spec import model as spec
 from sloreco.testing import controlplane as cplane
 
@@ -189,7 +189,102 @@ def test_malformed_duration_is_rejected(kube_api: httpx.Client, namespace: str) 
 
 def test_zero_duration_is_rejected(kube_api: httpx.Client, namespace: str) -> None:
     response = create(kube_api, namespace, service_level(lookback="0d"))
-    assert causes(response) == [("spec.lookback", 'Invalid value: "0d": must be greater than zero')]
+    assert ("spec.lookback", 'Invalid value: "0d": must be at least 1d') in causes(response)
+
+
+#: Issue 10's hostile specs: each took the operator down for every tenant, or never got a status.
+#: The API server itself must refuse every one, naming the field and the limit.
+HOSTILE = [
+    ({"lookback": "10000y"}, "spec.lookback", "must be at most 400d"),
+    ({"lookback": "9999999999999999999d"}, "spec.lookback", "must be at most 400d"),
+    ({"window": "100y"}, "spec.window", "must be at most 400d"),
+    ({"window": "10000y"}, "spec.window", "must be at most 400d"),
+    ({"recommendationTTL": "10000y"}, "spec.recommendationTTL", "must be at most 400d"),
+    (
+        {"recommendationTTL": "9999999999999999999d"},
+        "spec.recommendationTTL",
+        "must be at most 400d",
+    ),
+    ({"lookback": "30m"}, "spec.lookback", "must be at least 1d"),
+    ({"lookback": "1h30m"}, "spec.lookback", "must be at least 1d"),
+    ({"lookback": "1d12h"}, "spec.lookback", "must be whole days, like 28d or 90d"),
+    (
+        {"refreshInterval": "1s", "recommendationTTL": "2s"},
+        "spec.refreshInterval",
+        "must be at least 5m",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"), HOSTILE, ids=lambda v: str(v) if isinstance(v, dict) else ""
+)
+def test_unbounded_durations_are_rejected_by_the_api_server(
+    kube_api: httpx.Client, namespace: str, fields: Obj, field: str, message: str
+) -> None:
+    response = create(kube_api, namespace, service_level(**fields))
+    value = fields[field.removeprefix("spec.")]
+    assert (field, f'Invalid value: "{value}": {message}') in causes(response)
+    # The parser says the same about the same field (one source of truth: spec/bounds.py).
+    with pytest.raises(errors.InputError) as parsed:
+        spec.parse_service_level_spec(service_level(**fields)["spec"])
+    assert f"{field}: {message}" in str(parsed.value)
+
+
+def test_window_longer_than_lookback_is_rejected(kube_api: httpx.Client, namespace: str) -> None:
+    response = create(kube_api, namespace, service_level(window="100d"))
+    assert causes(response) == [
+        ("spec.window", "Invalid value: must not be longer than lookback (90d), got 100d")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("selector", "why"),
+    [
+        ('sum{job="x"}', "the metric name is a PromQL keyword"),
+        ('SUM {job="x"}', "the metric name is a PromQL keyword"),
+        ('{__name__=~".+"}', "should match"),
+        ('{service="x"}', "should match"),
+        ('sum(rate(http_requests_total{service="x"}[5m]))', "should match"),
+    ],
+)
+def test_selectors_without_a_metric_name_are_rejected(
+    kube_api: httpx.Client, namespace: str, selector: str, why: str
+) -> None:
+    availability = {"totalQuery": selector, "errorQuery": 'http_requests_total{code="500"}'}
+    response = create(kube_api, namespace, service_level(availability=availability))
+    ((field, message),) = [c for c in causes(response) if c != CEL_SKIPPED]
+    assert (field, why in message) == ("spec.availability.totalQuery", True)
+    with pytest.raises(errors.InputError, match="spec.availability.totalQuery: must be a selector"):
+        spec.parse_service_level_spec(service_level(availability=availability)["spec"])
+
+
+def test_a_histogram_selector_must_name_the_bucket_series(
+    kube_api: httpx.Client, namespace: str
+) -> None:
+    latency = {"histogram": 'http_request_duration_seconds{service="x"}'}
+    response = create(kube_api, namespace, service_level(latency=latency))
+    assert causes(response) == [
+        (
+            "spec.latency.histogram",
+            'Invalid value: "http_request_duration_seconds{service=\\"x\\"}": must select a '
+            'histogram\'s _bucket series, like http_request_duration_seconds_bucket{service="x"}',
+        )
+    ]
+
+
+def test_a_very_long_name_is_accepted_and_its_children_are_listable(
+    kube_api: httpx.Client, namespace: str
+) -> None:
+    """The children's label carries a hash of a long parent name (label values are <= 63)."""
+    name = "a" * 60 + ".b" * 40
+    created(kube_api, namespace, service_level(name))
+    label = f"{api.LABEL_SERVICE_LEVEL}={api.service_level_label(name)}"
+    listed = kube_api.get(
+        f"/apis/{api.API_VERSION}/namespaces/{namespace}/{api.RECOMMENDATIONS}",
+        params={"labelSelector": label},
+    )
+    assert (listed.status_code, listed.json()["items"]) == (200, [])
 
 
 def test_target_written_as_a_number_is_rejected(kube_api: httpx.Client, namespace: str) -> None:
@@ -254,7 +349,7 @@ def test_malformed_percentile_gets_only_the_pattern_error(
     kube_api: httpx.Client, namespace: str
 ) -> None:
     response = create(
-        kube_api, namespace, service_level(latency={"histogram": "h", "percentile": "p99"})
+        kube_api, namespace, service_level(latency={"histogram": "h_bucket", "percentile": "p99"})
     )
     assert causes(response) == [
         (

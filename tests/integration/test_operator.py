@@ -205,40 +205,6 @@ def test_spec_change_supersedes_and_prunes_beyond_the_history_limit(
     assert states == {names[1]: "Superseded", names[2]: "Active"}
 
 
-def test_expiry_while_prometheus_is_down_then_recovery(
-    client: httpx.Client,
-    namespace: str,
-    run_operator: Callable[..., OperatorProcess],
-    private_history: OperatorHistory,
-) -> None:
-    run_operator(namespace=namespace, prometheus_url=private_history.url, SLORECO_MAX_BACKOFF="2")
-    manifest = factories.service_level(
-        "web", service="checkout", refreshInterval="20s", recommendationTTL="40s"
-    )
-    create(client, namespace, manifest)
-    first = wait_for(lambda: active(kids(client, namespace, "web"), "availability"), what="Active")
-    private_history.stop()
-    expired = wait_for(
-        lambda: [c for c in kids(client, namespace, "web") if children.state(c) == "Expired"],
-        what="the Active child to expire",
-    )
-    assert expired[0]["metadata"]["name"] == first[0]["metadata"]["name"]
-    down = wait_for(
-        parent_when(client, namespace, "web", "SourceReachable", "False"),
-        what="SourceReachable=False",
-    )
-    assert (condition(down, "Ready")["status"], condition(down, "Ready")["reason"]) == (
-        "False",
-        "RecommendationExpired",
-    )
-    private_history.start()
-    recovered = wait_for(
-        parent_when(client, namespace, "web", "Ready", "True"),
-        what="recovery after Prometheus restarted",
-    )
-    assert condition(recovered, "SourceReachable")["status"] == "True"
-
-
 def test_too_little_history_reports_days_found_and_no_recommendation(
     client: httpx.Client, namespace: str, operator: OperatorProcess
 ) -> None:

@@ -43,6 +43,13 @@ def cel_seconds(expr: str) -> str:
     )
 
 
+def guarded(condition: str, *values: str) -> str:
+    """``condition`` only for well-formed durations: a value that fails the pattern already has
+    its error, and must not get a second, misleading one from a rule."""
+    guards = " || ".join(f"!{v}.matches('{durations.PATTERN}')" for v in values)
+    return f"{guards} || {condition}"
+
+
 @dataclasses.dataclass(frozen=True)
 class Limits:
     """Bounds of one duration field, in seconds."""
@@ -92,11 +99,17 @@ def cel_rules(field: str) -> list[dict[str, str]]:
     limits = LIMITS[field]
     seconds = cel_seconds("self")
     rules = [
-        {"rule": f"{seconds} <= {float(limits.maximum)}", "message": at_most(limits.maximum)},
-        {"rule": f"{seconds} >= {float(limits.minimum)}", "message": at_least(limits.minimum)},
+        {
+            "rule": guarded(f"{seconds} <= {float(limits.maximum)}", "self"),
+            "message": at_most(limits.maximum),
+        },
+        {
+            "rule": guarded(f"{seconds} >= {float(limits.minimum)}", "self"),
+            "message": at_least(limits.minimum),
+        },
     ]
     if limits.whole_days:
-        rules.append({"rule": "!self.matches('[hms]$')", "message": WHOLE_DAYS})
+        rules.append({"rule": guarded("!self.matches('[hms]$')", "self"), "message": WHOLE_DAYS})
     return rules
 
 
@@ -128,7 +141,7 @@ def spec_rules() -> list[dict[str, str]]:
     refresh, ttl = cel_seconds("self.refreshInterval"), cel_seconds("self.recommendationTTL")
     return [
         {
-            "rule": f"{window} <= {lookback}",
+            "rule": guarded(f"{window} <= {lookback}", "self.window", "self.lookback"),
             "message": "must not be longer than lookback",
             "messageExpression": (
                 "'must not be longer than lookback (' + self.lookback + '), got ' + self.window"
@@ -137,7 +150,7 @@ def spec_rules() -> list[dict[str, str]]:
             "reason": "FieldValueInvalid",
         },
         {
-            "rule": f"{ttl} > {refresh}",
+            "rule": guarded(f"{ttl} > {refresh}", "self.recommendationTTL", "self.refreshInterval"),
             "message": "must be longer than refreshInterval",
             "messageExpression": (
                 "'must be longer than refreshInterval (' + self.refreshInterval + '), got '"

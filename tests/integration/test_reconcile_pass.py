@@ -1,0 +1,114 @@
+"""One reconcile pass at a time, in-process, against the real apiserver and Prometheus.
+
+Time is an argument of the pass (STYLE 3), so what takes hours on a wall clock — a TTL running
+out while Prometheus is down, a refresh after an outage — takes one call each here, with the
+spec's real bounds (refresh at least 5m, TTL at least refresh + bucket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+
+from sloreco import api, settings
+from sloreco.controller import children, context, reconcile
+from sloreco.kube import client as kube
+from sloreco.sources import prometheus
+from sloreco.testing import controlplane as cplane
+from tests import factories
+from tests.fixtures.operator import OperatorHistory
+
+pytestmark = pytest.mark.integration
+T = TypeVar("T")
+HOUR = 3600
+
+Obj = api.Obj
+Step = Callable[[context.Context], Awaitable[T]]
+
+
+@pytest.fixture
+def in_process(
+    controlplane: cplane.ControlPlane, private_history: OperatorHistory
+) -> Iterator[Callable[[Step[Any]], Any]]:
+    """Run ``step(ctx)`` with the operator's clients, freshly made on a loop of its own."""
+
+    def run(step: Step[T]) -> T:
+        async def main() -> T:
+            source = prometheus.SourceConfig(name="default", url=private_history.url, timeout=5)
+            conf = settings.Settings(sources={"default": source}, metrics_port=0)
+            client = prometheus.PrometheusClient(source, retry=prometheus.retries.RetryPolicy(1))
+            async with kube.KubeClient(controlplane.credentials()) as k8s:
+                try:
+                    return await step(context.Context(k8s, {"default": client}, conf))
+                finally:
+                    await client.aclose()
+
+        return asyncio.run(main())
+
+    return run
+
+
+def conditions(body: Obj) -> dict[str, tuple[str, str]]:
+    return {c["type"]: (c["status"], c["reason"]) for c in body["status"]["conditions"]}
+
+
+def test_expiry_while_prometheus_is_down_then_recovery(
+    in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
+) -> None:
+    manifest = factories.service_level(
+        "web", service="checkout", refreshInterval="1h", recommendationTTL="2h"
+    )
+    path = kube.path_for(api.SERVICELEVELS, namespace)
+    first_now = private_history.end + 60.0
+    expired_now = first_now + 2 * HOUR + 1
+
+    async def create_and_pass(ctx: context.Context) -> reconcile.Outcome:
+        await ctx.kube.create(path, manifest)
+        return await reconcile.run(namespace, "web", ctx=ctx, now=first_now)
+
+    first = in_process(create_and_pass)
+    assert (len(first.created), len(first.activated), first.source_failed) == (1, 1, False)
+
+    private_history.stop()
+
+    async def later(ctx: context.Context) -> tuple[reconcile.Outcome, Obj, list[Obj]]:
+        outcome = await reconcile.run(namespace, "web", ctx=ctx, now=expired_now)
+        body = await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, "web"))
+        kids = await ctx.kube.list(kube.path_for(api.RECOMMENDATIONS, namespace))
+        return outcome, body, kids
+
+    down, body, kids = in_process(later)
+    assert (down.expired, down.source_failed) == (first.activated, True)
+    assert [children.state(c) for c in kids] == ["Expired"]
+    assert conditions(body)["Ready"] == ("False", "RecommendationExpired")
+    assert conditions(body)["SourceReachable"][0] == "False"
+
+    private_history.start()
+    up, body, kids = in_process(later)
+    assert (len(up.created), len(up.activated), up.source_failed) == (1, 1, False)
+    assert sorted(children.state(c) for c in kids) == ["Active", "Expired"]
+    assert conditions(body)["Ready"] == ("True", "RecommendationsCurrent")
+    assert conditions(body)["SourceReachable"] == ("True", "QueriesSucceeded")
+
+
+def test_a_refresh_shorter_than_the_bucket_is_reported_not_run(
+    in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
+) -> None:
+    """Issue 9 item 5: admission allows 5m, but this operator's bucket is an hour."""
+    manifest = factories.service_level(
+        "fast", service="checkout", refreshInterval="5m", recommendationTTL="10m"
+    )
+
+    async def create_and_pass(ctx: context.Context) -> tuple[reconcile.Outcome, Obj]:
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        outcome = await reconcile.run(namespace, "fast", ctx=ctx, now=private_history.end + 60.0)
+        return outcome, await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, "fast"))
+
+    outcome, body = in_process(create_and_pass)
+    assert (outcome.created, outcome.queries) == ((), ())
+    ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "BucketDoesNotFit")
+    assert ready["message"].startswith("spec.refreshInterval (5m) is shorter than the operator's")

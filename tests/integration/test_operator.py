@@ -208,7 +208,11 @@ def test_spec_change_supersedes_and_prunes_beyond_the_history_limit(
 def test_too_little_history_reports_days_found_and_no_recommendation(
     client: httpx.Client, namespace: str, operator: OperatorProcess
 ) -> None:
-    create(client, namespace, factories.service_level("young", service="checkout", lookback="5d"))
+    create(
+        client,
+        namespace,
+        factories.service_level("young", service="checkout", window="5d", lookback="5d"),
+    )
     cond = wait_for(
         lambda: (
             c if (c := condition(parent(client, namespace, "young"), "DataSufficient")) else None

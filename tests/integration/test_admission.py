@@ -255,7 +255,8 @@ def test_selectors_without_a_metric_name_are_rejected(
     response = create(kube_api, namespace, service_level(availability=availability))
     ((field, message),) = [c for c in causes(response) if c != CEL_SKIPPED]
     assert (field, why in message) == ("spec.availability.totalQuery", True)
-    with pytest.raises(errors.InputError, match="spec.availability.totalQuery: must be a selector"):
+    expected = r"spec\.availability\.totalQuery: must be a selector"
+    with pytest.raises(errors.InputError, match=expected):
         spec.parse_service_level_spec(service_level(availability=availability)["spec"])
 
 

@@ -16,7 +16,7 @@ IMG     ?= sloreco:dev
 .PHONY: help
 help: ## Show the targets.
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} \
-	  /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } \
+	  /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } \
 	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
 ##@ Development
@@ -66,6 +66,36 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile; 
 bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.
 	$(PY) -m bench.run --out bench/results/latest.json
 	$(PY) -m bench.operator_scale --out bench/results/latest.json
+
+##@ Peer tools and backends (built from Go modules into bin/ by hack/tools/build.sh)
+
+.PHONY: sloth
+sloth: ## bin/sloth, Sloth's own validator and rule generator.
+	@bash hack/tools/build.sh sloth
+
+.PHONY: helm
+helm: ## bin/helm (Helm 4), for helm lint and helm template.
+	@bash hack/tools/build.sh helm
+
+.PHONY: prometheus3
+prometheus3: ## bin/prometheus3 and bin/promtool3 (Debian's Prometheus 2 stays in /usr/bin).
+	@bash hack/tools/build.sh prometheus3
+
+.PHONY: victoriametrics
+victoriametrics: ## bin/victoria-metrics, single-node.
+	@bash hack/tools/build.sh victoriametrics
+
+.PHONY: oslo
+oslo: ## bin/oslo, OpenSLO's validator.
+	@bash hack/tools/build.sh oslo
+
+.PHONY: peer-crds
+peer-crds: ## bin/crds/: the PrometheusRule and ServiceMonitor CRDs from their Go module.
+	@bash hack/tools/build.sh peer-crds
+
+.PHONY: tools
+tools: ## All of the above; builds only what is missing or at another version.
+	@bash hack/tools/build.sh
 
 ##@ Running
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sloreco.controller import children, status
@@ -101,3 +102,85 @@ def test_observed_comes_from_the_active_child() -> None:
             "best": "99.99",
         }
     ]
+
+
+def _with(spec: dict[str, Any]) -> dict[str, Any]:
+    kid = child("a", "Active")
+    kid["spec"] = {**kid["spec"], "window": "28d", **spec}
+    return kid
+
+
+def test_objective_follows_the_engines_verdict_with_the_numbers() -> None:
+    report = {
+        "availability": "99.999",
+        "breachProbability": "1.0000",
+        "backtest": {"evaluations": 6, "breaches": 6},
+        "achievable": False,
+        "unachievableBecause": "backtest",
+    }
+    kid = _with({"explanation": {"currentObjective": report}})
+    cond = status.objective(
+        ["availability"], {"availability": [kid]}, ceiling=None, likely_limit=0.1
+    )
+    assert cond is not None
+    assert (cond.type, cond.status, cond.reason) == (
+        status.OBJECTIVE_UNACHIEVABLE,
+        True,
+        "MostPastWindowsMissed",
+    )
+    assert cond.message == (
+        "Availability objective 99.999% is unachievable: missed in 6 of 6 past 28d windows; "
+        "predicted to miss 100.00% of future windows (unachievable above 10%)."
+    )
+    assert status.degraded([cond]).status is True
+
+
+def test_an_achievable_objective_is_said_with_its_numbers() -> None:
+    report = {
+        "availability": "99",
+        "breachProbability": "0.0010",
+        "backtest": {"evaluations": 0, "breaches": 0},
+        "achievable": True,
+    }
+    kid = _with({"explanation": {"currentObjective": report}})
+    cond = status.objective(
+        ["availability"], {"availability": [kid]}, ceiling=None, likely_limit=0.1
+    )
+    assert cond is not None
+    assert (cond.status, cond.reason) == (False, "Achievable")
+    assert "not backtested yet" in cond.message
+    assert status.objective(["availability"], {"availability": [child("a", "Active")]},
+                            ceiling=None, likely_limit=0.1) is None  # fmt: skip
+
+
+def test_low_confidence_is_a_reason_with_days_found_and_wanted() -> None:
+    kid = _with({"dataQuality": {"daysAnalysed": "9.90", "lowConfidence": True}})
+    ok = status.Condition(status.DATA_SUFFICIENT, True, "EnoughHistory", "Enough.")
+    cond = status.data_quality(ok, ["availability"], {"availability": [kid]})
+    assert cond is not None
+    assert (cond.status, cond.reason) == (True, "LowConfidence")
+    assert cond.message.startswith(
+        "availability: 9.90 days of history, fewer than one 28d window (28 days)"
+    )
+    again = status.data_quality(cond, ["availability"], {"availability": [child("a", "Active")]})
+    assert again is not None
+    assert again.reason == "EnoughHistory"
+    short = status.Condition(status.DATA_SUFFICIENT, False, "InsufficientHistory", "5 days")
+    assert status.data_quality(short, ["availability"], {"availability": [kid]}) == short
+
+
+def test_an_event_only_for_a_new_problem() -> None:
+    problem = status.Condition(status.SOURCE_REACHABLE, False, "UnknownSource", "nope")
+    stored = {"type": "SourceReachable", "status": "False", "reason": "UnknownSource"}
+    assert (
+        status.is_new({"status": {"conditions": [{**stored, "message": "nope"}]}}, problem) is False
+    )
+    assert (
+        status.is_new({"status": {"conditions": [{**stored, "message": "old"}]}}, problem) is True
+    )
+    assert status.is_new({}, problem) is True
+
+
+def test_metrics_export_the_active_children_only() -> None:
+    by_sli = {"availability": [child("a", "Active"), child("b", "Superseded")], "latency": []}
+    assert children.active_targets(by_sli) == (("availability", "balanced", Decimal("99.90")),)

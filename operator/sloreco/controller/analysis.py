@@ -16,6 +16,7 @@ from sloreco import errors
 from sloreco.controller.context import Work
 from sloreco.core import history, inputs, method, results, slis
 from sloreco.core.slis import base
+from sloreco.sources import matched
 from sloreco.spec import model as specs
 
 T = TypeVar("T")
@@ -41,6 +42,9 @@ async def recommend(
         sli,
         kind.read(source, spec.selectors()[sli], start=start, end=end, bucket_seconds=bucket),
     )
+    selectors = spec.selectors()[sli]
+    role = "total" if "total" in selectors else "histogram"  # the selector that must match
+    matched.require(data, selector=selectors[role], role=role)
     request = spec.request(seed=seed, settings=settings, dependencies=deps)
     # The engine is pure CPU (10–20 ms): off the event loop, so watches and other passes keep
     # moving while it runs.

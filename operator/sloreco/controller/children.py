@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from sloreco import api
@@ -154,3 +155,18 @@ def computed_for_generation(child: Mapping[str, Any]) -> int:
 def newest_first(children: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Newest data first; the name breaks ties so the order never depends on list order."""
     return sorted(children, key=lambda c: (-generated_at(c), str(c["metadata"]["name"])))
+
+
+def active_targets(
+    by_sli: Mapping[str, Iterable[Mapping[str, Any]]],
+) -> tuple[tuple[str, str, Decimal], ...]:
+    """``(sli, tier, target)`` of every Active child: what the metrics export after any pass,
+    so an operator that restarted exports the recommendations it resumed, not only the ones it
+    recomputed."""
+    return tuple(
+        (str(child["spec"]["sli"]), str(tier["name"]), Decimal(str(tier["target"])))
+        for kids in by_sli.values()
+        for child in kids
+        if state(child) == ACTIVE
+        for tier in child["spec"]["tiers"]
+    )

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from sloreco import api, errors
 from sloreco.controller import analysis, children, context, dependencies, expiry, lifecycle, status
 from sloreco.controller.context import Work
-from sloreco.core import bootstrap, inputs, slis
+from sloreco.core import bootstrap, inputs, objective, slis
 from sloreco.kube import client as kube
 from sloreco.render import crd
 from sloreco.sources import prometheus
@@ -202,7 +202,7 @@ async def run(
                 else None
             ),
         ),
-        targets=tuple(work.targets),
+        targets=children.active_targets(by_sli),
         queries=tuple(work.queries),
         source=spec.source,
     )
@@ -261,14 +261,23 @@ async def _refresh(
     source = ctx.sources.get(spec.source)
     if source is None:
         configured = ", ".join(sorted(ctx.sources)) or "none"
-        work.conditions[status.SOURCE_REACHABLE] = status.Condition(
-            status.SOURCE_REACHABLE,
-            False,
-            "UnknownSource",
-            f"spec.source: no Prometheus source named {spec.source!r} is configured "
-            f"on the operator (configured: {configured}).",
+        await _report(
+            ctx,
+            body,
+            work,
+            status.Condition(
+                status.SOURCE_REACHABLE,
+                False,
+                "UnknownSource",
+                f"spec.source: no Prometheus source named {spec.source!r} is configured "
+                f"on the operator (configured: {configured}).",
+            ),
+            now=now,
         )
-        work.source_failed = True
+        # A configuration error, not an outage: no backoff retries. A spec change or an
+        # operator restart with new configuration runs a pass at once; otherwise look again
+        # only at the next refresh, as for missing history.
+        work.insufficient.append(sli)
         return
     bucket = ctx.settings.bucket_seconds
     end = prometheus.align_end(now, bucket)
@@ -289,6 +298,19 @@ async def _refresh(
             deps=deps,
             settings=ctx.settings.method,
         )
+    except errors.NoSeriesError as exc:
+        work.insufficient.append(sli)
+        field = "histogram" if exc.role == "histogram" else "totalQuery"
+        await _report(
+            ctx,
+            body,
+            work,
+            status.Condition(
+                status.DATA_SUFFICIENT, False, "NoSeries", f"spec.{sli}.{field}: {exc}."
+            ),
+            now=now,
+        )
+        return
     except errors.InsufficientDataError as exc:
         work.insufficient.append(sli)
         work.conditions[status.DATA_SUFFICIENT] = status.Condition(
@@ -329,20 +351,6 @@ async def _refresh(
         ),
     )
     kind = slis.get(sli).traits
-    if (
-        kind.capped_by_dependencies
-        and spec.current_objective
-        and spec.current_objective.availability
-    ):
-        unachievable = result.objective_unachievable
-        work.conditions[status.OBJECTIVE_UNACHIEVABLE] = status.Condition(
-            status.OBJECTIVE_UNACHIEVABLE,
-            unachievable,
-            "AboveDependencyCeiling" if unachievable else "WithinDependencyCeiling",
-            f"currentObjective.availability {spec.current_objective.availability}% is "
-            + ("above" if unachievable else "within")
-            + " what the hard dependencies allow.",
-        )
     doc = children.child_spec(
         parent_name=body["metadata"]["name"],
         service=spec.service,
@@ -350,7 +358,6 @@ async def _refresh(
         generated_at=now,
         ttl_seconds=spec.ttl_seconds,
     )
-    work.targets.extend((sli, t["name"], Decimal(t["target"])) for t in doc["tiers"])
     new_generation = int(body["metadata"].get("generation", 1))
     kids = by_sli[sli]
     child = await lifecycle.find_or_create(
@@ -378,6 +385,21 @@ async def _refresh(
     await lifecycle.set_state(ctx, kids, child, children.ACTIVE, work.activated, now=now)
 
 
+async def _report(
+    ctx: context.Context,
+    body: Mapping[str, Any],
+    work: Work,
+    problem: status.Condition,
+    *,
+    now: float,
+) -> None:
+    """Set a configuration or data problem as a condition, and post it as a Warning event
+    when it is new (not on every pass that finds it again)."""
+    work.conditions[problem.type] = problem
+    if status.is_new(body, problem):
+        await lifecycle.event(ctx, body, "Warning", problem.reason, problem.message, now=now)
+
+
 #: Unresolved dependencies are looked up again one timer interval later: a dependency created at
 #: the same time usually has its observations a pass later, and the lookup is one GET each.
 DEPENDENCY_RETRY_TICKS = 1
@@ -400,7 +422,7 @@ async def _write_status(
     previous = {c["type"]: c for c in old.get("conditions") or [] if "type" in c}
     conditions = dict(work.conditions)
     # Conditions this pass did not re-evaluate keep their last value (e.g. no query was due).
-    for kind in (status.DATA_SUFFICIENT, status.SOURCE_REACHABLE, status.OBJECTIVE_UNACHIEVABLE):
+    for kind in (status.DATA_SUFFICIENT, status.SOURCE_REACHABLE):
         if kind not in conditions and kind in previous:
             p = previous[kind]
             conditions[kind] = status.Condition(
@@ -408,8 +430,14 @@ async def _write_status(
             )
     slis = spec.slis if spec else ()
     if spec is not None:
-        if not (spec.current_objective and spec.current_objective.availability):
-            conditions.pop(status.OBJECTIVE_UNACHIEVABLE, None)
+        # Both read the Active children, so they hold between refreshes and agree with them.
+        limit = objective.likely_limit(min(ctx.settings.method.confidences))
+        verdict = status.objective(slis, kids, ceiling=ceiling, likely_limit=limit)
+        if verdict is not None:
+            conditions[status.OBJECTIVE_UNACHIEVABLE] = verdict
+        quality = status.data_quality(conditions.get(status.DATA_SUFFICIENT), slis, kids)
+        if quality is not None:
+            conditions[status.DATA_SUFFICIENT] = quality
         if not any(d.type == "hard" for d in spec.dependencies):
             conditions.pop(status.DEPENDENCIES_RESOLVED, None)
         why = next(

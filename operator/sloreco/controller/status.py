@@ -14,6 +14,7 @@ from typing import Any
 
 from sloreco import api
 from sloreco.controller import children
+from sloreco.core import durations
 
 #: Condition types in the order they are written (a fixed order keeps the status byte-stable).
 READY = "Ready"
@@ -71,6 +72,22 @@ def merge_conditions(
     return out
 
 
+def is_new(body: Mapping[str, Any], condition: Condition) -> bool:
+    """Whether ``condition`` differs from the one stored on ``body`` (worth an event)."""
+    for stored in (body.get("status") or {}).get("conditions") or ():
+        if stored.get("type") == condition.type:
+            return (
+                stored.get("status") == "True",
+                stored.get("reason"),
+                stored.get("message"),
+            ) != (
+                condition.status,
+                condition.reason,
+                condition.message,
+            )
+    return True
+
+
 def degraded(conditions: Sequence[Condition]) -> Condition:
     problems = [
         c
@@ -103,6 +120,114 @@ def ready(
         return Condition(READY, True, "RecommendationsCurrent", "Every SLI has a current one.")
     message = "; ".join(missing) + (f" ({why_not})" if why_not else "") + "."
     return Condition(READY, False, reason, message[0].upper() + message[1:])
+
+
+def _active(sli: str, by_sli: Mapping[str, Sequence[Mapping[str, Any]]]) -> Mapping[str, Any]:
+    """The Active child's spec for ``sli``, or an empty mapping."""
+    for child in by_sli.get(sli, ()):
+        if children.state(child) == children.ACTIVE:
+            return dict(child["spec"])
+    return {}
+
+
+#: Reasons of ``ObjectiveUnachievable=True`` by ``core.objective`` cause.
+UNACHIEVABLE_REASONS = {
+    "ceiling": "AboveDependencyCeiling",
+    "backtest": "MostPastWindowsMissed",
+    "predicted": "LikelyMissed",
+}
+
+
+def objective(
+    slis: Sequence[str],
+    by_sli: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    ceiling: str | None,
+    likely_limit: float,
+) -> Condition | None:
+    """How the current objective fares, read from the Active children's explanation.
+
+    The verdict is the engine's (``explanation.currentObjective.achievable`` and
+    ``unachievableBecause``), so the condition and the explanation always agree; the message
+    gives the numbers behind it. None when no Active child reports on a current objective.
+    """
+    sentences: list[tuple[bool, str, str]] = []
+    for sli in slis:
+        spec = _active(sli, by_sli)
+        report = (spec.get("explanation") or {}).get("currentObjective")
+        if not report:
+            continue
+        cause = report.get("unachievableBecause")
+        achievable = bool(report.get("achievable", True))
+        backtest = report.get("backtest") or {}
+        evaluations, breaches = backtest.get("evaluations", 0), backtest.get("breaches", 0)
+        probability = float(report.get("breachProbability", 0))
+        window = spec.get("window", "")
+        if "availability" in report:
+            what = f"{sli} objective {report['availability']}%"
+        else:
+            latency = report.get("latency") or {}
+            what = f"{sli} objective {latency.get('target')}% within {latency.get('threshold')}s"
+        tested = (
+            f"missed in {breaches} of {evaluations} past {window} windows"
+            if evaluations
+            else "not backtested yet (history too short)"
+        )
+        numbers = (
+            f"{tested}; predicted to miss {probability * 100:.2f}% of future windows "
+            f"(unachievable above {likely_limit * 100:g}%)"
+        )
+        if cause == "ceiling":
+            numbers = f"above the hard dependencies' ceiling {ceiling}%; " + numbers
+        verdict = "unachievable" if not achievable else "achievable"
+        reason = UNACHIEVABLE_REASONS.get(str(cause), "Unachievable") if not achievable else ""
+        sentences.append((not achievable, reason, f"{what} is {verdict}: {numbers}"))
+    if not sentences:
+        return None
+    failing = [s for s in sentences if s[0]]
+    message = "; ".join(text for _, _, text in (failing or sentences)) + "."
+    message = message[0].upper() + message[1:]
+    if failing:
+        return Condition(OBJECTIVE_UNACHIEVABLE, True, failing[0][1], message)
+    return Condition(OBJECTIVE_UNACHIEVABLE, False, "Achievable", message)
+
+
+def data_quality(
+    current: Condition | None,
+    slis: Sequence[str],
+    by_sli: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> Condition | None:
+    """``DataSufficient`` with low confidence made visible.
+
+    A recommendation made from less history than one window is still made (SPEC §3.1), so the
+    condition stays True, with reason ``LowConfidence`` and the days found and wanted; a False
+    condition (too little history, no series) is kept as the pass determined it.
+    """
+    if current is not None and not current.status:
+        return current
+    short = []
+    for sli in slis:
+        quality = _active(sli, by_sli).get("dataQuality") or {}
+        if quality.get("lowConfidence"):
+            window = str(_active(sli, by_sli).get("window", "0d"))
+            wanted = durations.parse(window, field="window") // 86400
+            days = str(quality.get("daysAnalysed", "?"))
+            short.append(
+                f"{sli}: {days} days of history, fewer than one {window} window ({wanted} days)"
+            )
+    if short:
+        return Condition(
+            DATA_SUFFICIENT,
+            True,
+            "LowConfidence",
+            "; ".join(short) + ": simulated windows reuse the same days, so the tiers are "
+            "low-confidence.",
+        )
+    if current is None:
+        return None
+    return Condition(
+        DATA_SUFFICIENT, True, "EnoughHistory", "Enough history for every configured SLI."
+    )
 
 
 def recommendations(

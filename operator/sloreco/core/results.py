@@ -142,8 +142,10 @@ class ObjectiveReport:
     breach_probability: float
     evaluations: int
     breaches: int
-    #: False when the objective is above the hard dependencies' ceiling.
+    #: False when the objective is above the hard dependencies' ceiling or the history says it
+    #: is missed far more often than tolerated (``core.objective``); ``cause`` says which.
     achievable: bool
+    cause: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,7 +224,7 @@ class SliResult:
     percentile: Decimal | None = None
     #: Product of the hard dependencies' availabilities (fraction), if any were given.
     ceiling: float | None = None
-    #: The current availability objective is above the ceiling (an ``ObjectiveUnachievable``).
+    #: The current objective is unachievable (``core.objective``; an ``ObjectiveUnachievable``).
     objective_unachievable: bool = False
 
     def tier(self, name: str) -> Tier:

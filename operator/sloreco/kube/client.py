@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import socket
 import ssl
 import time
 from collections.abc import Mapping
@@ -144,9 +145,10 @@ class KubeClient:
             "type": type_,
             "reason": reason,
             "message": message[:1024],  # the apiserver rejects very long messages
-            "source": {"component": "sloreco"},
+            # kubectl shows "component, host": the operator, and the pod (or machine) it runs on.
+            "source": {"component": EVENT_COMPONENT, "host": _host()},
             "reportingComponent": "sloreco.dev/operator",
-            "reportingInstance": os.environ.get("HOSTNAME", "sloreco"),
+            "reportingInstance": _host(),
             "firstTimestamp": stamp,
             "lastTimestamp": stamp,
             "count": 1,
@@ -187,3 +189,12 @@ class KubeClient:
         if response.status_code == 404:
             raise errors.NotFoundError(text, status=404)
         raise errors.KubeError(text, status=response.status_code)
+
+
+#: ``source.component`` of our events, which ``kubectl describe`` shows as "From".
+EVENT_COMPONENT = "sloreco-operator"
+
+
+def _host() -> str:
+    """The pod's name in a cluster (Kubernetes sets HOSTNAME to it), else this machine's."""
+    return os.environ.get("HOSTNAME") or socket.gethostname()

@@ -144,5 +144,7 @@ def _explanation(explanation: results.Explanation, kind: results.Traits) -> dict
         )
         report["backtest"] = {"evaluations": objective.evaluations, "breaches": objective.breaches}
         report["achievable"] = objective.achievable
+        if objective.cause is not None:
+            report["unachievableBecause"] = objective.cause
         out["currentObjective"] = report
     return out

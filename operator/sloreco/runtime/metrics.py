@@ -3,6 +3,9 @@ and the recommended targets, so the recommender itself can be watched and alerte
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
+
 from prometheus_client import Counter, Gauge, Histogram
 
 RECONCILES = Counter("sloreco_reconcile_total", "Reconcile passes by result.", ["result"])
@@ -27,3 +30,21 @@ TARGET = Gauge(
     "The Active recommendation's target per tier.",
     ["namespace", "service_level", "sli", "tier"],
 )
+
+#: The target label sets exported per ServiceLevel, so that a tier, an SLI or a whole object
+#: that is gone stops being exported instead of keeping its last value forever.
+_exported: dict[tuple[str, str], set[tuple[str, str]]] = {}
+
+
+def export_targets(namespace: str, name: str, targets: Iterable[tuple[str, str, Decimal]]) -> None:
+    """Export exactly ``targets`` (sli, tier, target) for one ServiceLevel's Active children."""
+    now = set()
+    for sli, tier, target in targets:
+        TARGET.labels(namespace, name, sli, tier).set(float(target))
+        now.add((sli, tier))
+    for sli, tier in _exported.get((namespace, name), set()) - now:
+        TARGET.remove(namespace, name, sli, tier)
+    if now:
+        _exported[(namespace, name)] = now
+    else:
+        _exported.pop((namespace, name), None)

@@ -69,6 +69,7 @@ class Runtime:
                 metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
         if outcome.gone:
             self._forget(key)
+            metrics.export_targets(*key, ())
             return None
         delay = self._plan(key, outcome, now=now)
         _record(key, outcome, delay)
@@ -111,8 +112,7 @@ def _record(key: scheduler.Key, outcome: reconcile.Outcome, delay: float | None)
     metrics.RECONCILES.labels("source_failed" if outcome.source_failed else "ok").inc()
     for sli, seconds, succeeded in outcome.queries:
         metrics.QUERY_SECONDS.labels(sli, "ok" if succeeded else "error").observe(seconds)
-    for sli, tier, target in outcome.targets:
-        metrics.TARGET.labels(namespace, name, sli, tier).set(float(target))
+    metrics.export_targets(namespace, name, outcome.targets)
     if outcome.source_failed:
         metrics.SOURCE_ERRORS.labels(outcome.source).inc()
         logger.warning(

@@ -163,8 +163,12 @@ def objective_sentence(objective: results.ObjectiveReport, window: str) -> str:
         f"The current objective {name} would be missed in {chance(objective.breach_probability)} "
         f"of simulated {window} windows and {tested}."
     )
-    if not objective.achievable:
-        text += " It is above what the hard dependencies allow together."
+    if objective.cause == "ceiling":
+        text += " It is unachievable: above what the hard dependencies allow together."
+    elif objective.cause == "backtest":
+        text += " It is unachievable: most past windows missed it."
+    elif objective.cause == "predicted":
+        text += " It is unachievable: far more windows would miss it than any tier accepts."
     return text
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from sloreco.core import history, inputs, results, stats
+from sloreco.core import objective as objectives
 from sloreco.core.explain import evidence, explain, incidents
 from sloreco.core.models import availability as model
 from sloreco.core.slis import base
@@ -142,13 +143,14 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
     )
     report = None
     if objective is not None:
-        report = results.ObjectiveReport(
+        report = objectives.report(
             availability=objective,
             latency=None,
+            above_ceiling=ceiling is not None and stats.fraction(objective) > ceiling,
             breach_probability=stats.breach_probability(reps, objective),
             evaluations=counts.evaluations,
             breaches=counts.objective_breaches,
-            achievable=ceiling is None or stats.fraction(objective) <= ceiling,
+            lowest_confidence=min(s.confidences),
         )
     facts = evidence.Facts(
         kind=TRAITS,

@@ -12,6 +12,7 @@ import numpy as np
 
 from sloreco import errors
 from sloreco.core import history, inputs, results, stats
+from sloreco.core import objective as objectives
 from sloreco.core.explain import evidence, explain, incidents, wording
 from sloreco.core.models import latency as model
 from sloreco.core.slis import base
@@ -139,15 +140,16 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     full = float(days.data_days.sum()) >= days_in_window and rolling.shape[1] > 0
     report = None
     if objective is not None:
-        report = results.ObjectiveReport(
+        report = objectives.report(
             availability=None,
             latency=objective,
+            above_ceiling=False,
             breach_probability=stats.breach_probability(
                 reps[float(objective.threshold)], objective.target
             ),
             evaluations=counts.evaluations,
             breaches=counts.objective_breaches,
-            achievable=True,
+            lowest_confidence=min(s.confidences),
         )
     listed, share = incidents.incidents(
         slow, per_bucket_total, mask, start=data.start, bucket_seconds=data.bucket_seconds

@@ -30,8 +30,11 @@ DEFAULT_QUERY_CONCURRENCY = 4
 #: it; without a bound, 2,000 ServiceLevels at startup meant 2,000 passes queueing on the HTTP pool
 #: until they timed out. Sixteen keep both cores and the apiserver busy (bench/operator_scale.py).
 DEFAULT_PASS_CONCURRENCY = 16
-#: Retry delays after a failed query double from the timer interval up to this cap.
-DEFAULT_MAX_BACKOFF = 600
+#: A failing source is probed by one pass at a time, its delay doubling from the timer interval up
+#: to this cap (runtime.health). One probe per source costs one query set per minute at most,
+#: and an object is Ready again at most a minute after its source comes back (it was 137–162 s
+#: with a 600 s cap per object, issue 10); also the backoff after an internal error.
+DEFAULT_MAX_BACKOFF = 60
 #: The finest bucket: 400 days (spec.bounds.MAX_DAYS) of 5-minute buckets is 115,200 points per
 #: series, 11 range queries and under 1 MiB per series: the bound on one pass's work. A bucket
 #: must also divide a day (the bootstrap resamples whole days).

@@ -11,6 +11,7 @@ import functools
 import json
 import socket
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -338,3 +339,34 @@ def test_unknown_source_is_a_condition_naming_the_field(
         "UnknownSource",
         True,
     )
+
+
+def test_after_an_outage_every_object_is_ready_within_one_probe_interval(
+    client: httpx.Client,
+    namespace: str,
+    run_operator: Callable[..., OperatorProcess],
+    private_history: OperatorHistory,
+) -> None:
+    """Issue 10 item 6: objects whose own backoff had grown waited minutes after Prometheus came
+    back. The source is probed by one pass at a time and its answer releases everyone."""
+    probe_cap = 8
+    operator = run_operator(
+        namespace=namespace, prometheus_url=private_history.url, SLORECO_MAX_BACKOFF=probe_cap
+    )
+    private_history.stop()
+    names = [f"web-{i}" for i in range(8)]
+    for name in names:
+        create(client, namespace, factories.service_level(name, service="checkout"))
+    for name in names:
+        wait_for(parent_when(client, namespace, name, "SourceReachable", "False"), what=name)
+    time.sleep(2 * probe_cap)  # long enough for any per-object backoff to have grown past the cap
+    private_history.start()
+    back = time.monotonic()
+    for name in names:
+        wait_for(
+            parent_when(client, namespace, name, "Ready", "True"),
+            timeout=probe_cap + 20,
+            what=f"{name} Ready after Prometheus came back",
+        )
+    assert time.monotonic() - back <= probe_cap + 20
+    assert "Traceback" not in operator.logs()

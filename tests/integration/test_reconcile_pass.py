@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 import pytest
 
 from sloreco import api, settings
-from sloreco.controller import children, context, reconcile
+from sloreco.controller import analysis, children, context, reconcile
 from sloreco.kube import client as kube
+from sloreco.runtime import passes
 from sloreco.sources import prometheus
 from sloreco.testing import controlplane as cplane
 from tests import factories
@@ -112,3 +113,36 @@ def test_a_refresh_shorter_than_the_bucket_is_reported_not_run(
     ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
     assert (ready["status"], ready["reason"]) == ("False", "BucketDoesNotFit")
     assert ready["message"].startswith("spec.refreshInterval (5m) is shorter than the operator's")
+
+
+def test_an_exception_in_a_pass_becomes_a_condition_and_an_event(
+    in_process: Callable[[Step[Any]], Any],
+    namespace: str,
+    private_history: OperatorHistory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 10 item 2: 28 objects never got a status while the handler raised on every retry."""
+
+    async def broken(*_: object, **__: object) -> None:
+        raise ValueError("year 12020 is out of range")
+
+    monkeypatch.setattr(analysis, "recommend", broken)
+    manifest = factories.service_level("web", service="checkout")
+
+    async def create_and_run(ctx: context.Context) -> tuple[float | None, Obj, list[Obj]]:
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        operator = passes.Runtime(ctx, clock=lambda: private_history.end + 60.0)
+        delay = await operator.run((namespace, "web"), forced=True)
+        body = await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, "web"))
+        events = await ctx.kube.list(f"/api/v1/namespaces/{namespace}/events")
+        return delay, body, events
+
+    delay, body, events = in_process(create_and_run)
+    ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "InternalError")
+    assert "ValueError: year 12020 is out of range" in ready["message"]
+    assert [(e["type"], e["reason"]) for e in events] == [("Warning", "InternalError")]
+    assert delay is not None
+    assert 1 <= delay <= settings.DEFAULT_MAX_BACKOFF
+    assert "Traceback" not in caplog.text

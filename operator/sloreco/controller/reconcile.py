@@ -208,6 +208,39 @@ async def run(
     )
 
 
+async def report_failure(
+    namespace: str, name: str, *, ctx: context.Context, now: float, message: str
+) -> bool:
+    """Put a pass's unexpected failure on the object: ``Ready=False`` (``InternalError``) with
+    ``message``, ``Degraded``, and a Warning event. The rest of the status is left as it was (the
+    last good recommendations stay visible). False if the object is gone."""
+    try:
+        body = await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, name))
+    except errors.NotFoundError:
+        return False
+    meta = body["metadata"]
+    generation = int(meta.get("generation", 1))
+    previous = [c for c in (body.get("status") or {}).get("conditions") or [] if "type" in c]
+    ready = status.Condition(status.READY, False, "InternalError", message)
+    kept = [
+        status.Condition(c["type"], c["status"] == "True", c["reason"], c["message"])
+        for c in previous
+        if c["type"] in status.ORDER and c["type"] not in (status.READY, status.DEGRADED)
+    ]
+    merged = status.merge_conditions(
+        previous,
+        [*kept, ready, status.degraded([*kept, ready])],
+        generation=generation,
+        now=api.rfc3339(int(now)),
+    )
+    await ctx.kube.merge_patch(
+        kube.path_for(api.SERVICELEVELS, namespace, name, sub="status"),
+        {"status": {"conditions": merged}},
+    )
+    await lifecycle.event(ctx, body, "Warning", "InternalError", message, now=now)
+    return True
+
+
 def _requeue_after(
     spec: specs.ServiceLevelSpec,
     by_sli: Mapping[str, list[Obj]],

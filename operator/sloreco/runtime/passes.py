@@ -2,10 +2,12 @@
 
 kopf tells us about changes (create, spec update, resume); everything time-driven — refresh,
 expiry, retries after a failed query — is planned here, from what each pass reports, and run by
-one :class:`~.scheduler.Scheduler`. Passes on one object never overlap (a lock per object),
-at most ``passConcurrency`` run at once (kopf starts a handler for every object at startup), and a
-failing source backs off exponentially per object while the last good recommendation stays until
-its TTL.
+one :class:`~.scheduler.Scheduler`. Passes on one object never overlap (a lock per object), at
+most ``passConcurrency`` run at once, admitted fairly across namespaces (:mod:`.fairness`), and a
+failing source is probed by one pass at a time while the others wait for it (:mod:`.health`); the
+last good recommendation stays until its TTL. An exception in a pass is never silent: it becomes
+``Ready=False`` (``InternalError``) and a Warning event, and the object is retried with bounded
+backoff.
 
 Nothing here knows kopf; :mod:`sloreco.runtime.handlers` wires it up.
 """
@@ -19,7 +21,7 @@ from collections.abc import Callable
 
 from sloreco import errors
 from sloreco.controller import context, reconcile
-from sloreco.runtime import metrics, scheduler
+from sloreco.runtime import fairness, health, metrics, scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +38,16 @@ class Runtime:
     def __init__(self, ctx: context.Context, *, clock: Callable[[], float] = time.time) -> None:
         self.ctx = ctx
         self._clock = clock
-        self._passes = asyncio.Semaphore(ctx.settings.pass_concurrency)
+        self._gate = fairness.FairGate(ctx.settings.pass_concurrency)
         self._locks: dict[scheduler.Key, asyncio.Lock] = {}
-        self._backoff: dict[scheduler.Key, float] = {}
-        self._retry_at: dict[scheduler.Key, float] = {}
+        self._sources = health.SourceHealth(
+            first_delay=ctx.settings.timer_interval,
+            max_delay=float(ctx.settings.max_backoff_seconds),
+        )
+        #: The source each object named on its last pass (whose health decides its queries).
+        self._source_of: dict[scheduler.Key, str] = {}
+        #: Consecutive internal errors per object, for their backoff.
+        self._failures: dict[scheduler.Key, int] = {}
         self.scheduler = scheduler.Scheduler(
             self._scheduled, max_sleep=ctx.settings.timer_interval, clock=clock
         )
@@ -52,26 +60,32 @@ class Runtime:
     async def run(self, key: scheduler.Key, *, forced: bool) -> float | None:
         """Run one pass for ``key``; return the seconds until the next one (None: not needed).
 
-        ``forced`` (a change from kopf) queries Prometheus even while the object backs off.
-        Raises :class:`errors.KubeError` when the Kubernetes API failed.
+        ``forced`` (a change from kopf) queries Prometheus even while its source is down.
+        Raises :class:`errors.KubeError` when the Kubernetes API failed; any other exception is
+        reported on the object (:meth:`_failed`) and never escapes.
         """
         lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock, self._passes:
+        async with lock, self._gate.slot(key[0]):
             now = self._clock()
-            may_query = forced or now >= self._retry_at.get(key, 0.0)
+            source = self._source_of.get(key)
+            may_query = forced or source is None or self._sources.may_query(source, key, now=now)
             started = time.perf_counter()
             try:
                 outcome = await reconcile.run(*key, ctx=self.ctx, now=now, may_query=may_query)
             except errors.KubeError:
                 metrics.RECONCILES.labels("error").inc()
                 raise
+            except Exception as exc:  # any failure must reach the user, never only the log
+                metrics.RECONCILES.labels("error").inc()
+                return await self._failed(key, exc, now=now)
             finally:
                 metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
+        self._failures.pop(key, None)
         if outcome.gone:
             self._forget(key)
             metrics.export_targets(*key, ())
             return None
-        delay = self._plan(key, outcome, now=now)
+        delay = self._plan(key, outcome, now=now, queried=may_query)
         _record(key, outcome, delay)
         return delay
 
@@ -82,29 +96,54 @@ class Runtime:
             logger.warning("Failed to reconcile ServiceLevel %s/%s: %s", *key, exc)
             return KUBE_RETRY
 
-    def _plan(self, key: scheduler.Key, outcome: reconcile.Outcome, *, now: float) -> float | None:
+    async def _failed(self, key: scheduler.Key, exc: Exception, *, now: float) -> float:
+        """A bug or an input nothing else caught: say so on the object, back off, go on."""
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
         settings = self.ctx.settings
-        if outcome.source_failed:
-            backoff = min(
-                self._backoff.get(key, 0.0) * 2 or settings.timer_interval,
-                float(settings.max_backoff_seconds),
-            )
-            self._backoff[key] = backoff
-            self._retry_at[key] = now + backoff
-        elif outcome.queries:  # the source answered: the backoff is over
-            self._backoff.pop(key, None)
-            self._retry_at.pop(key, None)
+        delay = min(settings.timer_interval * 2.0 ** (failures - 1), settings.max_backoff_seconds)
+        message = (
+            f"The operator failed on this ServiceLevel ({type(exc).__name__}: {exc}); "
+            f"it tries again in {delay:.0f}s."
+        )
+        logger.error("Failed to reconcile ServiceLevel %s/%s: %s", *key, message)
+        logger.debug("Failure details for %s/%s.", *key, exc_info=exc)
+        await reconcile.report_failure(*key, ctx=self.ctx, now=now, message=message)
+        return max(delay, MIN_DELAY)
+
+    def _plan(
+        self, key: scheduler.Key, outcome: reconcile.Outcome, *, now: float, queried: bool
+    ) -> float | None:
+        source = outcome.source
+        previous = self._source_of.get(key)
+        if previous is not None and previous != source:
+            self._sources.forget(key)
+        self._source_of[key] = source
+        failed_queries = any(not ok for _, _, ok in outcome.queries)
+        retry: float | None = None
+        if outcome.source_failed and failed_queries:
+            retry = self._sources.failed(source, key, now=now)
+        elif outcome.source_failed:  # not an outage (an unknown source): no retry storm
+            retry = float(self.ctx.settings.max_backoff_seconds)
+        elif outcome.queries:  # the source answered: everyone who waited for it goes now
+            for waiting in self._sources.succeeded(source) - {key}:
+                self.scheduler.due_in(waiting, 0)
         if outcome.requeue_after is None:
             return None
         delay = float(outcome.requeue_after)
-        if key in self._retry_at:  # a refresh is due but must wait for the backoff
-            delay = max(delay, self._retry_at[key] - now) if delay == 0 else delay
+        if delay == 0 and retry is not None:
+            delay = retry  # a refresh is due but must wait for the source
+        elif delay == 0 and not queried:
+            # Waiting for a source that is down: the probe's success wakes this object early.
+            delay = self._sources.wait(source, now=now) or MIN_DELAY
+            delay = max(delay, float(self.ctx.settings.max_backoff_seconds))
         return max(delay, MIN_DELAY)
 
     def _forget(self, key: scheduler.Key) -> None:
         self._locks.pop(key, None)
-        self._backoff.pop(key, None)
-        self._retry_at.pop(key, None)
+        self._failures.pop(key, None)
+        self._source_of.pop(key, None)
+        self._sources.forget(key)
 
 
 def _record(key: scheduler.Key, outcome: reconcile.Outcome, delay: float | None) -> None:

@@ -96,7 +96,7 @@ def constraint(pair: Pair) -> object:
 
 
 ALL_PAIRS = list(pairs(spec_schema(), spec.ServiceLevelSpec, "spec"))
-SCALARS = [p for p in ALL_PAIRS if p.prop["type"] in ("string", "integer")]
+SCALARS = [p for p in ALL_PAIRS if p.prop.get("type") in ("string", "integer")]
 
 
 def ids(items: list[Pair]) -> list[str]:
@@ -198,7 +198,10 @@ def test_string_and_integer_constraints_agree(pair: Pair) -> None:
         assert crd == ("integer", check.minimum, check.maximum)
         return
     assert pair.prop["type"] == "string"
-    assert pair.prop.get("pattern") == getattr(check, "pattern", None)
+    # A selector's pattern is a CEL rule in the CRD (a message instead of the regex dump; see
+    # test_selector_rules_in_the_crd_are_the_parser_rules).
+    expected = None if isinstance(check, fields.SelectorText) else getattr(check, "pattern", None)
+    assert pair.prop.get("pattern") == expected
     if isinstance(check, fields.Timestamp):
         assert pair.prop["format"] == "date-time"
     else:
@@ -233,7 +236,7 @@ def test_decimal_range_rules_guard_with_the_pattern_and_share_the_message(pair: 
 
 
 def test_list_limits_agree() -> None:
-    lists = [p for p in ALL_PAIRS if p.prop["type"] == "array"]
+    lists = [p for p in ALL_PAIRS if p.prop.get("type") == "array"]
     limits = {
         p.path: [m.max_length for m in p.metadata if isinstance(m, annotated_types.MaxLen)]
         for p in lists
@@ -385,7 +388,40 @@ def test_selector_rules_in_the_crd_are_the_parser_rules(
     path: tuple[str, str], rules: list[dict[str, str]]
 ) -> None:
     prop = spec_schema()["properties"][path[0]]["properties"][path[1]]
-    assert (prop["pattern"], rules_of(prop)) == (fields.SELECTOR_PATTERN, normalised(rules))
+    assert ("pattern" in prop, rules_of(prop)) == (False, normalised(rules))
+    assert rules[0]["rule"] == f'self.matches(r"""{fields.SELECTOR_PATTERN}""")'
+
+
+def test_percentile_takes_a_number_only_to_say_quote_it() -> None:
+    """``percentile: 95`` is admitted as int-or-string so that a rule can say to quote it; the
+    other rules let only strings with the parser's pattern and range through."""
+    prop = spec_schema()["properties"]["latency"]["properties"]["percentile"]
+    (pair,) = [p for p in ALL_PAIRS if p.path == "spec.latency.percentile"]
+    check = constraint(pair)
+    assert isinstance(check, fields.DecimalText)
+    cel_pattern = check.pattern.replace("\\", "\\\\")
+    assert (prop["x-kubernetes-int-or-string"], prop["maxLength"], "type" in prop) == (
+        True,
+        check.max_length,
+        False,
+    )
+    assert rules_of(prop) == normalised(
+        [
+            {
+                "rule": "type(self) == string",
+                "message": 'must be a string: quote the number, like percentile: "95"',
+            },
+            {
+                "rule": f"type(self) != string || self.matches('{cel_pattern}')",
+                "message": 'must be a decimal like "99.9"',
+            },
+            {
+                "rule": f"type(self) != string || !self.matches('{cel_pattern}') "
+                "|| (double(self) >= 50.0 && double(self) <= 99.999)",
+                "message": check.message,
+            },
+        ]
+    )
 
 
 def test_the_documented_maximum_is_the_bound() -> None:

@@ -287,7 +287,8 @@ def test_parsed_values_are_frozen() -> None:
             minimal(availability={"totalQuery": "sum(rate(x[5m]))", "errorQuery": BAD}),
             "spec.availability.totalQuery",
             "spec.availability.totalQuery: must be a selector that starts with a metric name, "
-            'like http_requests_total{service="x"}',
+            'like http_requests_total{service="x"}, not an expression (sloreco computes '
+            "sum(increase(...)) itself)",
         ),
         # Issue 10: each of these took the operator down or never got a status.
         (minimal(lookback="10000y"), "spec.lookback", "spec.lookback: must be at most 400d"),
@@ -329,20 +330,23 @@ def test_parsed_values_are_frozen() -> None:
             minimal(availability={"totalQuery": 'sum{job="x"}', "errorQuery": BAD}),
             "spec.availability.totalQuery",
             "spec.availability.totalQuery: must be a selector that starts with a metric name, "
-            'like http_requests_total{service="x"}: not a PromQL selector: '
+            'like http_requests_total{service="x"}, not an expression (sloreco computes '
+            "sum(increase(...)) itself): not a PromQL selector: "
             "'sum' is a PromQL keyword, not a metric name at position 1",
         ),
         (
             minimal(availability={"totalQuery": '{__name__=~".+"}', "errorQuery": BAD}),
             "spec.availability.totalQuery",
             "spec.availability.totalQuery: must be a selector that starts with a metric name, "
-            'like http_requests_total{service="x"}',
+            'like http_requests_total{service="x"}, not an expression (sloreco computes '
+            "sum(increase(...)) itself)",
         ),
         (
             minimal(latency={"histogram": 'http_request_duration_seconds{service="x"}'}),
             "spec.latency.histogram",
             "spec.latency.histogram: must be a selector that starts with a metric name, like "
-            'http_requests_total{service="x"}: select the histogram\'s _bucket series (e.g. '
+            'http_requests_total{service="x"}, not an expression (sloreco computes '
+            "sum(increase(...)) itself): select the histogram's _bucket series (e.g. "
             "http_request_duration_seconds_bucket), not 'http_request_duration_seconds'",
         ),
         (

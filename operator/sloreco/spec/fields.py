@@ -51,23 +51,38 @@ SELECTOR_PATTERN = (
     r"^ *[a-zA-Z_:][a-zA-Z0-9_:]* *"
     r"(\{ *(" + _MATCHER + r"( *, *" + _MATCHER + r")* *,? *)?\})? *$"
 )
-#: What the user reads when a selector is refused.
+#: What the user reads when a selector is refused: what to write, and what not to.
 SELECTOR_EXPECTED = (
-    'a selector that starts with a metric name, like http_requests_total{service="x"}'
+    'a selector that starts with a metric name, like http_requests_total{service="x"}, '
+    "not an expression (sloreco computes sum(increase(...)) itself)"
 )
-#: CEL for what the pattern cannot say: the metric name is not a PromQL keyword (the lexer reads
-#: ``sum{job="x"}`` as an aggregation), in any case.
+#: At admission the pattern is a CEL rule rather than the schema's ``pattern``: a failed
+#: ``pattern`` makes the API server print the whole regular expression, a rule prints
+#: ``SELECTOR_EXPECTED``. (A raw triple-quoted CEL string holds both quote characters.) The
+#: second rule says what the pattern cannot: the metric name is not a PromQL keyword (the lexer
+#: reads ``sum{job="x"}`` as an aggregation), in any case; it is skipped when the first failed,
+#: so a value gets one message.
 SELECTOR_RULES = [
     {
-        "rule": "!self.matches('^ *(?i)(" + "|".join(sorted(promql.KEYWORDS)) + ")([ {]|$)')",
+        "rule": 'self.matches(r"""' + SELECTOR_PATTERN + '""")',
+        "message": "must be " + SELECTOR_EXPECTED,
+    },
+    {
+        "rule": '!self.matches(r"""'
+        + SELECTOR_PATTERN
+        + '""") || !self.matches(\'^ *(?i)('
+        + "|".join(sorted(promql.KEYWORDS))
+        + ")([ {]|$)')",
         "message": "must be " + SELECTOR_EXPECTED + "; the metric name is a PromQL keyword",
-    }
+    },
 ]
 #: A histogram selector names the ``_bucket`` series (the ``le`` label comes from them).
 HISTOGRAM_RULES = [
     *SELECTOR_RULES,
     {
-        "rule": "self.matches('^ *[a-zA-Z_:][a-zA-Z0-9_:]*_bucket([ {]|$)')",
+        "rule": '!self.matches(r"""'
+        + SELECTOR_PATTERN
+        + '""") || self.matches(\'^ *[a-zA-Z_:][a-zA-Z0-9_:]*_bucket([ {]|$)\')',
         "message": "must select a histogram's _bucket series, like "
         'http_request_duration_seconds_bucket{service="x"}',
     },

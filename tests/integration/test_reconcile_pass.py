@@ -8,6 +8,7 @@ spec's real bounds (refresh at least 5m, TTL at least refresh + bucket).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -146,3 +147,61 @@ def test_an_exception_in_a_pass_becomes_a_condition_and_an_event(
     assert delay is not None
     assert 1 <= delay <= settings.DEFAULT_MAX_BACKOFF
     assert "Traceback" not in caplog.text
+
+
+def test_another_namespace_is_read_only_with_its_consent(
+    in_process: Callable[[Step[Any]], Any],
+    namespace: str,
+    other_namespace: str,
+    private_history: OperatorHistory,
+) -> None:
+    """Issue 10 item 4: a tenant of ``namespace`` learns nothing about ``other_namespace`` until
+    the referenced ServiceLevel lists it in ``spec.sharedWith``."""
+    now = private_history.end + 60.0
+    secret = factories.service_level(
+        "payments-internal",
+        service="payments",
+        dependencies=[{"serviceLevel": "web", "namespace": namespace}],  # would be a cycle
+    )
+    web = factories.service_level(
+        "web",
+        service="checkout",
+        dependencies=[
+            {"serviceLevel": "payments-internal", "namespace": other_namespace},
+            {"serviceLevel": "no-such-thing", "namespace": other_namespace},
+        ],
+    )
+    observed = {"status": {"observed": [{"sli": "availability", "median": "97.1234"}]}}
+    other = kube.path_for(api.SERVICELEVELS, other_namespace)
+
+    async def setup_and_pass(ctx: context.Context) -> tuple[reconcile.Outcome, Obj]:
+        await ctx.kube.create(other, secret)
+        await ctx.kube.merge_patch(f"{other}/payments-internal/status", observed)
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), web)
+        outcome = await reconcile.run(namespace, "web", ctx=ctx, now=now)
+        return outcome, await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, "web"))
+
+    _, refused = in_process(setup_and_pass)
+    resolved = next(
+        c for c in refused["status"]["conditions"] if c["type"] == "DependenciesResolved"
+    )
+    first, second, _ = resolved["message"].split("; ")
+    # Refused and missing read the same; nothing of the other object leaks (no cycle, no number).
+    assert first.replace("payments-internal", "NAME") == second.replace("no-such-thing", "NAME")
+    assert "cycle" not in resolved["message"]
+    assert "97.12" not in json.dumps(refused["status"])
+    assert refused["status"].get("ceiling") is None
+
+    async def consent_and_pass(ctx: context.Context) -> Obj:
+        await ctx.kube.merge_patch(
+            f"{other}/payments-internal", {"spec": {"sharedWith": [namespace]}}
+        )
+        await reconcile.run(namespace, "web", ctx=ctx, now=now + 1)
+        return await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, "web"))
+
+    shared = in_process(consent_and_pass)
+    resolved = next(
+        c for c in shared["status"]["conditions"] if c["type"] == "DependenciesResolved"
+    )
+    assert "payments-internal" not in resolved["message"]  # resolved now; only the missing one
+    assert shared["status"]["ceiling"] == "97.1234"

@@ -123,6 +123,7 @@ def test_every_model_is_checked() -> None:
             "spec.exclusions.start",
             "spec.exclusions.end",
             "spec.exclusions.reason",
+            "spec.sharedWith",
             "spec.dependencies",
             "spec.dependencies.serviceLevel",
             "spec.dependencies.namespace",

@@ -5,6 +5,13 @@ status) or an external service with a declared availability. The ceiling is the 
 *unique* hard dependencies (independence assumed); soft ones are ignored. A missing reference, a
 dependency without observations yet, or a cycle is reported as the ``DependenciesResolved``
 condition and left out of the ceiling — never a crash.
+
+Another namespace's ServiceLevel is read only with its consent: it must list the dependent's
+namespace in ``spec.sharedWith`` (in the spirit of the Gateway API's ReferenceGrant). Otherwise
+a tenant could read another team's observed availability through its own status, probe which
+objects exist, and cap its targets with another team's data (issue 10). A refused reference and a
+missing one get the *same* words, and the cycle search follows only references that are allowed.
+The lookups of one pass are bounded (:data:`MAX_LOOKUPS`) whatever the graph looks like.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ async def resolve(
     namespace = body["metadata"]["namespace"]
     found: dict[str, inputs.Dependency] = {}
     problems: list[str] = []
+    lookups = _Lookups(ctx)
     for dep in hard:
         if dep.external is not None:
             assert dep.availability is not None
@@ -41,12 +49,11 @@ async def resolve(
         assert dep.service_level is not None
         ns = dep.namespace or namespace
         key = f"{ns}/{dep.service_level}"
-        try:
-            other = await ctx.kube.get(kube.path_for(api.SERVICELEVELS, ns, dep.service_level))
-        except errors.NotFoundError:
-            problems.append(f"ServiceLevel {key} does not exist")
+        other = await lookups.get(ns, dep.service_level, wanted_by=namespace)
+        if other is None:
+            problems.append(unavailable(key, namespace))
             continue
-        if await _leads_back(ctx, other, target=(namespace, body["metadata"]["name"])):
+        if await _leads_back(lookups, other, target=(namespace, body["metadata"]["name"])):
             problems.append(f"ServiceLevel {key} depends back on this one (a cycle)")
             continue
         observed = {o.get("sli"): o for o in (other.get("status") or {}).get("observed") or []}
@@ -81,10 +88,57 @@ async def resolve(
 
 #: How deep a dependency chain is followed looking for a cycle; real chains are a few levels.
 MAX_DEPENDENCY_DEPTH = 8
+#: ServiceLevels one pass may read to resolve dependencies and look for cycles. 50 objects naming
+#: each other (within maxItems 50) made the unbounded search take 89 % CPU (issue 10); a real
+#: graph reachable from one object is a few dozen. Past the bound the cycle search stops (and
+#: says nothing), the ceiling uses what was found.
+MAX_LOOKUPS = 64
+
+
+def unavailable(key: str, namespace: str) -> str:
+    """The one message for a reference that is missing *or* not shared: they must not differ."""
+    return (
+        f"ServiceLevel {key} does not exist or is not shared with namespace {namespace} "
+        "(its spec.sharedWith must list it)"
+    )
+
+
+def shared_with(obj: Mapping[str, Any], namespace: str) -> bool:
+    """Whether ``namespace`` may read ``obj``: its own namespace, or one it lists."""
+    if obj["metadata"]["namespace"] == namespace:
+        return True
+    return namespace in ((obj.get("spec") or {}).get("sharedWith") or [])
+
+
+class _Lookups:
+    """The GETs of one pass: each ServiceLevel read at most once, at most MAX_LOOKUPS in all, and
+    another namespace's only when it consents."""
+
+    def __init__(self, ctx: context.Context) -> None:
+        self._ctx = ctx
+        self._seen: dict[tuple[str, str], Mapping[str, Any] | None] = {}
+
+    @property
+    def exhausted(self) -> bool:
+        return len(self._seen) >= MAX_LOOKUPS
+
+    async def get(self, namespace: str, name: str, *, wanted_by: str) -> Mapping[str, Any] | None:
+        key = (namespace, name)
+        if key not in self._seen:
+            if self.exhausted:
+                return None
+            try:
+                self._seen[key] = await self._ctx.kube.get(
+                    kube.path_for(api.SERVICELEVELS, namespace, name)
+                )
+            except errors.NotFoundError:
+                self._seen[key] = None
+        found = self._seen[key]
+        return found if found is not None and shared_with(found, wanted_by) else None
 
 
 async def _leads_back(
-    ctx: context.Context, start: Mapping[str, Any], *, target: tuple[str, str]
+    lookups: _Lookups, start: Mapping[str, Any], *, target: tuple[str, str]
 ) -> bool:
     frontier: list[Mapping[str, Any]] = [start]
     seen: set[tuple[str, str]] = set()
@@ -96,14 +150,14 @@ async def _leads_back(
                 if dep.get("type", "hard") != "hard" or not dep.get("serviceLevel"):
                     continue
                 key = (dep.get("namespace") or ns, dep["serviceLevel"])
-                if key == target:
-                    return True
-                if key in seen:
+                if key in seen or lookups.exhausted:
                     continue
                 seen.add(key)
-                try:
-                    nxt.append(await ctx.kube.get(kube.path_for(api.SERVICELEVELS, *key)))
-                except errors.NotFoundError:
+                found = await lookups.get(*key, wanted_by=ns)  # only edges the operator follows
+                if found is None:
                     continue
+                if key == target:
+                    return True
+                nxt.append(found)
         frontier = nxt
     return False

@@ -102,6 +102,7 @@ SECONDS_MAX = 13
 #: List limits, in the CRD as ``maxItems`` (also for CEL cost).
 EXCLUSIONS_MAX = 100
 DEPENDENCIES_MAX = 50
+SHARED_WITH_MAX = 50
 
 #: ``historyLimit`` bounds: at least one old recommendation to compare with; a hundred per SLI is
 #: already thousands of objects across a platform team's ServiceLevels.

@@ -139,6 +139,11 @@ class ServiceLevelSpec(_Model):
     ] = ()
     current_objective: CurrentObjectiveSpec | None = None
     history_limit: fields.HistoryLimit = 10
+    #: Namespaces that may depend on this ServiceLevel (consent, as the Gateway API's
+    #: ReferenceGrant); its own namespace needs none.
+    shared_with: Annotated[
+        tuple[fields.DnsLabel, ...], pydantic.Field(max_length=fields.SHARED_WITH_MAX)
+    ] = ()
 
     @pydantic.model_validator(mode="after")
     def _cross_field(self) -> ServiceLevelSpec:

@@ -136,9 +136,9 @@ def test_kubectl_get_sloreco_fills_every_column(
     ).stdout.splitlines()
     header = out[0].split()
     rows = [line.split() for line in out[1:]]
-    assert header[:9] == [
-        "NAME", "SERVICE", "SLI", "CONSERVATIVE", "BALANCED", "AGGRESSIVE", "STATE", "EXPIRES",
-        "AGE",
+    assert header == [
+        "NAME", "SERVICE", "SLI", "WINDOW", "CONSERVATIVE", "BALANCED", "AGGRESSIVE", "STATE",
+        "BREACH", "DAYS", "LOW-CONFIDENCE", "EXPIRES", "AGE",
     ]  # fmt: skip
     assert all("<none>" not in " ".join(row) for row in rows)
     assert sorted(row[2] for row in rows) == ["availability", "latency"]

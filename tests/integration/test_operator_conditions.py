@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 
@@ -26,6 +27,8 @@ from tests.integration.test_operator import (
     kids,
     parent,
     parent_when,
+    patch_spec,
+    ready_with_both,
 )
 
 pytestmark = pytest.mark.integration
@@ -221,3 +224,66 @@ def test_events_name_the_operator_and_its_pod(
     assert event["source"]["component"] == "sloreco-operator"
     assert event["source"]["host"] == (os.environ.get("HOSTNAME") or socket.gethostname())
     assert event["reportingComponent"] == "sloreco.dev/operator"
+
+
+def _table(text: str) -> list[dict[str, str]]:
+    """kubectl's table as dicts, cut at the header's column starts (cells may hold spaces)."""
+    header, *rows = text.splitlines()
+    names = header.split()
+    starts = [header.index(name) for name in names]
+    ends = [*starts[1:], None]
+    return [
+        {name: row[a:b].strip() for name, a, b in zip(names, starts, ends, strict=True)}
+        for row in rows
+    ]
+
+
+def test_kubectl_get_svclevel_shows_targets_and_the_state_of_the_data(
+    client: httpx.Client,
+    namespace: str,
+    operator: OperatorProcess,
+    controlplane: cplane.ControlPlane,
+) -> None:
+    """Before: only NAME, SERVICE, READY and AGE."""
+    create(client, namespace, factories.service_level("web", service="checkout", latency=True))
+    wait_for(lambda: ready_with_both(client, namespace, "web"), what="Ready")
+    items = {c["spec"]["sli"]: c for c in kids(client, namespace, "web")}
+    out = subprocess.run(
+        controlplane.kubectl_args("get", "svclevel", "-n", namespace, "-o", "wide"),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    [row] = _table(out)
+    assert row == {
+        "NAME": "web",
+        "SERVICE": "checkout",
+        "READY": "True",
+        "AVAILABILITY": items["availability"]["spec"]["tiers"][1]["summary"],
+        "LATENCY": items["latency"]["spec"]["tiers"][1]["summary"],
+        "DATA": "EnoughHistory",
+        "PROBLEM": "AsExpected",
+        "AGE": row["AGE"],
+    }
+    assert row["AVAILABILITY"].endswith("%")
+
+
+def test_describe_shows_no_copy_of_the_spec_in_annotations(
+    client: httpx.Client,
+    namespace: str,
+    operator: OperatorProcess,
+    controlplane: cplane.ControlPlane,
+) -> None:
+    """Before: kopf's last-handled-configuration annotation repeated the whole spec as JSON."""
+    create(client, namespace, factories.service_level("web", service="checkout"))
+    wait_for(parent_when(client, namespace, "web", "Ready", "True"), what="Ready")
+    annotations = parent(client, namespace, "web")["metadata"].get("annotations", {})
+    assert "sloreco.dev/last-handled-configuration" not in annotations
+    assert all(len(value) < 64 for value in annotations.values()), annotations
+    # kopf still tells a spec change from a status write: the change gets a new recommendation.
+    patch_spec(client, namespace, "web", {"window": "14d"})
+    wait_for(
+        lambda: [c for c in active(kids(client, namespace, "web"), "availability")
+                 if c["spec"]["window"] == "14d"],
+        what="a recommendation for the new window",
+    )  # fmt: skip

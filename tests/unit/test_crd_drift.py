@@ -314,10 +314,14 @@ def test_recommendation_printer_columns_are_the_documented_ones() -> None:
     assert columns == [
         ("Service", ".spec.service"),
         ("SLI", ".spec.sli"),
+        ("Window", ".spec.window"),
         ("Conservative", ".spec.tiers[0].summary"),
         ("Balanced", ".spec.tiers[1].summary"),
         ("Aggressive", ".spec.tiers[2].summary"),
         ("State", ".status.state"),
+        ("Breach", ".spec.tiers[1].breachProbability"),
+        ("Days", ".spec.dataQuality.daysAnalysed"),
+        ("Low-Confidence", ".spec.dataQuality.lowConfidence"),
         ("Expires", ".spec.expiresAt"),
         ("Age", ".metadata.creationTimestamp"),
     ]

@@ -264,6 +264,8 @@ def recommendations(
 
 def _tier_summary(tier: Mapping[str, Any]) -> Obj:
     summary = {"name": tier["name"], "target": tier["target"]}
+    if "summary" in tier:  # kubectl get svclevel shows it (the child's own column text)
+        summary["summary"] = tier["summary"]
     if "bucketBound" in tier:
         summary["bucketBound"] = tier["bucketBound"]
     return summary

@@ -11,8 +11,12 @@ pass itself, never from handler results.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import os
+import typing
+from collections.abc import Iterable
 from typing import Any
 
 import kopf
@@ -28,13 +32,39 @@ from sloreco.sources import prometheus
 RESOURCE = (api.GROUP, api.VERSION, api.SERVICELEVELS)
 
 
+class SpecDigestStorage(kopf.AnnotationsDiffBaseStorage):
+    """kopf's diff base, reduced to a digest of the spec.
+
+    kopf stores the last handled "essence" of an object to tell a spec change from a status
+    write; by default that is a copy of the whole spec, labels and annotations, which
+    ``kubectl describe`` then prints as one long JSON annotation. The only handler that reads the
+    diff reacts to *any* change of ``spec``, so a digest is all it needs: a changed spec changes
+    the digest, and kopf reports a change of the field ``spec``.
+    """
+
+    def build(
+        self,
+        *,
+        body: kopf.Body,
+        extra_fields: Iterable[kopf.FieldSpec] | None = None,
+    ) -> kopf.BodyEssence:
+        essence = super().build(body=body, extra_fields=extra_fields)
+        spec = json.dumps(essence.get("spec"), sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(spec.encode()).hexdigest()[:DIGEST_LENGTH]
+        return typing.cast(kopf.BodyEssence, {"spec": digest})
+
+
+#: 16 hex digits (64 bits): two different specs of one object never collide in practice.
+DIGEST_LENGTH = 16
+
+
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     # kopf's own bookkeeping lives under our domain, in annotations, never in our status.
     settings.persistence.finalizer = f"{api.GROUP}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=api.GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=api.GROUP, key="last-handled-configuration"
+    settings.persistence.diffbase_storage = SpecDigestStorage(
+        prefix=api.GROUP, key="last-handled-spec"
     )
     # Watches that end server-side every few minutes survive silent network drops.
     settings.watching.server_timeout = 300

@@ -18,6 +18,7 @@ from typing import Literal
 
 import sloreco
 from sloreco import api, errors
+from sloreco.cli import export
 from sloreco.core import durations, history, inputs, results
 from sloreco.core.slis import base
 from sloreco.sources import inputfile
@@ -290,4 +291,5 @@ def parser() -> argparse.ArgumentParser:
         help="a maintenance window to leave out, RFC 3339/RFC 3339 (repeatable)",
     )
     common.add_argument("--output", choices=("table", "json", "yaml"), default="table")
+    export.add_parser(commands)
     return top

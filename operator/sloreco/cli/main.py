@@ -31,7 +31,7 @@ from typing import TextIO
 import yaml
 
 from sloreco import errors
-from sloreco.cli import cliargs, clisources
+from sloreco.cli import cliargs, clisources, export
 from sloreco.core import bootstrap, history, slis
 from sloreco.render import crd, report
 
@@ -47,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     args = cliargs.parser().parse_args(argv)
     try:
+        if args.command == "export":
+            return export.run(args, out=sys.stdout)
         return _recommend(args, out=sys.stdout, err=sys.stderr)
     except errors.InputError as exc:
         return _fail(exc, EXIT_INPUT)

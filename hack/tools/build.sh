@@ -8,7 +8,8 @@
 #   prometheus3      bin/prometheus3, bin/promtool3   github.com/prometheus/prometheus
 #   victoriametrics  bin/victoria-metrics  github.com/VictoriaMetrics/VictoriaMetrics
 #   oslo             bin/oslo              github.com/OpenSLO/oslo
-#   peer-crds        bin/crds/*.yaml       github.com/prometheus-operator/prometheus-operator
+#   peer-crds        bin/crds/*.yaml       github.com/prometheus-operator/prometheus-operator,
+#                                          github.com/slok/sloth
 #
 # Why build from source: the exports are checked by the peers' own
 # validators, not by our reading of their docs, and the reader is tested
@@ -162,6 +163,7 @@ peer_crds=(
   # <module> <path in the module>
   "github.com/prometheus-operator/prometheus-operator example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"
   "github.com/prometheus-operator/prometheus-operator example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"
+  "github.com/slok/sloth pkg/kubernetes/gen/crd/sloth.slok.dev_prometheusservicelevels.yaml"
 )
 # Pyrra's ServiceLevelObjective CRD is not here: the module proxy refuses
 # github.com/pyrra-dev/pyrra (403 "This module version is not available").

@@ -7,4 +7,7 @@ module sloreco.dev/hack/tools/crds
 
 go 1.26.0
 
-require github.com/prometheus-operator/prometheus-operator v0.85.0
+require (
+	github.com/prometheus-operator/prometheus-operator v0.85.0
+	github.com/slok/sloth v0.16.0
+)

@@ -55,7 +55,7 @@ test-unit: dev ## Unit tests only (pure core, no servers).
 	$(PY) -m pytest tests/unit
 
 .PHONY: test
-test: dev prometheus-bin controlplane lint ## The whole suite: lint, unit and integration (real Prometheus, real kube-apiserver).
+test: dev prometheus-bin controlplane sloth prometheus3 oslo peer-crds lint ## The whole suite: lint, unit and integration (real Prometheus, real kube-apiserver, the peers' validators).
 	$(PY) -m pytest tests/unit tests/integration
 
 .PHONY: calibrate

@@ -7,6 +7,7 @@ operator as users run it (``kopf run``), one namespace and one operator per test
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -277,6 +278,20 @@ def test_describe_shows_no_copy_of_the_spec_in_annotations(
     """Before: kopf's last-handled-configuration annotation repeated the whole spec as JSON."""
     create(client, namespace, factories.service_level("web", service="checkout"))
     wait_for(parent_when(client, namespace, "web", "Ready", "True"), what="Ready")
+    [child] = active(kids(client, namespace, "web"), "availability")
+    described = subprocess.run(
+        controlplane.kubectl_args(
+            "describe", "sloreco", child["metadata"]["name"], "-n", namespace
+        ),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    # The summary reads as short lines, the targets first (it was one long paragraph).
+    summary = re.search(r"\n +Summary: +(.*)\n(.*)\n", described)
+    assert summary is not None
+    assert summary.group(1).startswith("Recommended for 28d windows: balanced ")
+    assert summary.group(2).startswith("Based on "), "one line each, not one paragraph"
     annotations = parent(client, namespace, "web")["metadata"].get("annotations", {})
     assert "sloreco.dev/last-handled-configuration" not in annotations
     assert all(len(value) < 64 for value in annotations.values()), annotations

@@ -57,3 +57,28 @@ def test_the_explanation_closes_the_report() -> None:
     text = report.render_text(result)
 
     assert " ".join(text.split()).endswith(" ".join(result.explanation.summary.split()))
+
+
+def test_the_summary_reads_as_short_lines_most_important_first() -> None:
+    """Issue 9: it was one 1,100-character paragraph in ``kubectl describe``."""
+    result = factories.recommend_availability(
+        factories.steady_availability(40, seed=1),
+        window_seconds=7 * 86400,
+        seed=1,
+        current_objective=Decimal("99.999"),
+        dependencies=[inputs.Dependency("db", 0.9995)],
+    )
+    lines = result.explanation.summary.splitlines()
+    balanced, conservative, aggressive = (
+        result.tier(name).target for name in ("balanced", "conservative", "aggressive")
+    )
+    assert lines[0] == (
+        f"Recommended for 7d windows: balanced {balanced}%, conservative {conservative}%, "
+        f"aggressive {aggressive}%."
+    )
+    assert lines[1].startswith("The current objective 99.999% would be missed")
+    assert lines[2].startswith("Hard dependencies allow at most 99.95% together")
+    assert lines[3].startswith("Based on 40.0 days of data")
+    assert max(len(line) for line in lines) < 300
+    text = report.render_text(result)
+    assert "\nRecommended for 7d windows: balanced" in text, "the report keeps the line breaks"

@@ -81,7 +81,9 @@ def render_text(result: results.SliResult) -> str:
     ]
     if not any(b.evaluations for b in result.backtest.tiers):
         lines += textwrap.wrap(_no_backtest(result), WIDTH)
-    lines += ["", *textwrap.wrap(result.explanation.summary, WIDTH)]
+    lines.append("")
+    for line in result.explanation.summary.splitlines():  # wrapped line by line, breaks kept
+        lines += textwrap.wrap(line, WIDTH)
     return "\n".join(lines) + "\n"
 
 

@@ -101,15 +101,20 @@ def summary(
         if seen.source == "history"
         else f"{seen.windows} simulated {window} windows (the history is shorter than one window)"
     )
+    # One line each, most important first (``kubectl describe`` shows the lines as they are):
+    # the targets, then what the team's objective and the dependencies mean for them, then the
+    # evidence, then each tier in detail.
+    ordered = sorted(f.tiers, key=lambda t: t.name != "balanced")
+    lines = [
+        f"Recommended for {window} windows: "
+        + ", ".join(f"{t.name} {_target(t)}" for t in ordered)
+        + "."
+    ]
     parts = [
         f"Based on {days_text(quality.days_analysed)} of data "
         f"({pct(quality.coverage)} coverage), {what} over {where} ranged from {values[0]} (worst) "
         f"to {values[2]} (best), median {values[1]}."
     ]
-    parts.extend(
-        tier_sentence(t, b, window=window, percentile=percentile)
-        for t, b in zip(f.tiers, backtest.tiers, strict=True)
-    )
     noun = f.kind.bad_events
     if f.incidents:
         top = f.incidents[0]
@@ -120,10 +125,12 @@ def summary(
         )
     else:
         parts.append(f"No incident stood out: the {noun} were spread out over time.")
+    if f.objective is not None:
+        lines.append(objective_sentence(f.objective, window))
     if impacts and f.ceiling is not None:
         bottleneck = next(d for d in impacts if d.bottleneck)
         capped = [t.name for t in f.tiers if t.capped]
-        parts.append(
+        lines.append(
             f"Hard dependencies allow at most {pct(f.ceiling)} together (bottleneck "
             f"{bottleneck.name} at {pct(bottleneck.availability)})"
             + (
@@ -132,18 +139,28 @@ def summary(
                 else "."
             )
         )
-    if f.objective is not None:
-        parts.append(objective_sentence(f.objective, window))
-    parts.extend(quality.notes)
-    return clip(" ".join(parts), SUMMARY_MAX_CHARS)
+    lines.extend(parts)
+    lines.extend(
+        tier_sentence(t, b, window=window, percentile=percentile)
+        for t, b in zip(f.tiers, backtest.tiers, strict=True)
+    )
+    lines.extend(quality.notes)
+    return clip("\n".join(lines), SUMMARY_MAX_CHARS)
+
+
+def _target(tier: results.Tier) -> str:
+    """A tier's objective as a person would adopt it: 99.3%, or 99.2% within 0.5s."""
+    if tier.bucket_bound is not None:
+        return f"{pct(tier.target)} within {results.bound(tier.bucket_bound)}s"
+    return pct(tier.target)
 
 
 def clip(text: str, limit: int) -> str:
-    """``text`` cut after its last whole sentence that fits in ``limit`` characters."""
+    """``text`` cut after its last whole line (or sentence) that fits in ``limit`` characters."""
     if len(text) <= limit:
         return text
-    cut = text.rfind(". ", 0, limit - 1)
-    return text[: cut + 1] if cut > 0 else text[: limit - 1] + "…"
+    cut = max(text.rfind("\n", 0, limit), text.rfind(". ", 0, limit - 1) + 1)
+    return text[:cut] if cut > 0 else text[: limit - 1] + "…"
 
 
 def objective_sentence(objective: results.ObjectiveReport, window: str) -> str:

@@ -28,7 +28,7 @@ import httpx
 
 from sloreco.sources import synth
 from sloreco.testing import controlplane as cplane
-from sloreco.testing import processes
+from sloreco.testing import processes, waiting
 from sloreco.testing import prometheus as promtest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -153,8 +153,7 @@ def _items(client: httpx.Client) -> list[dict[str, Any]]:
 
 
 def _wait_ready(client: httpx.Client, count: int, operator: Any) -> None:
-    deadline = time.monotonic() + CONVERGE_TIMEOUT_S
-    while time.monotonic() < deadline:
+    def all_ready() -> bool:
         if operator.poll() is not None:
             raise RuntimeError("the operator exited during the benchmark")
         ready = 0
@@ -166,10 +165,11 @@ def _wait_ready(client: httpx.Client, count: int, operator: Any) -> None:
                 and conditions.get("Ready") == "True"
             ):
                 ready += 1
-        if ready == count:
-            return
-        time.sleep(2)
-    raise TimeoutError(f"not all {count} ServiceLevels Ready after {CONVERGE_TIMEOUT_S}s")
+        return ready == count
+
+    waiting.wait_until(
+        all_ready, timeout=CONVERGE_TIMEOUT_S, every=2, what=f"all {count} ServiceLevels Ready"
+    )
 
 
 def _versions(client: httpx.Client) -> dict[str, str]:

@@ -34,14 +34,13 @@ import shutil
 import ssl
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from sloreco.kube import client as kube
-from sloreco.testing import processes
+from sloreco.testing import processes, waiting
 
 __all__ = [
     "BINARIES",
@@ -189,14 +188,19 @@ def apply_crds(
     resources = [
         name.split("/", 1)[1] for name in _kubectl(cp, "get", *files, "-o", "name").split()
     ]
-    deadline = time.monotonic() + timeout_s
     for resource in resources:
-        while subprocess.run(
-            cp.kubectl_args("get", resource, "--all-namespaces"), capture_output=True, check=False
-        ).returncode:
-            if time.monotonic() > deadline:
-                raise ControlPlaneError(f"{resource} is not listable {timeout_s:.0f}s after apply")
-            time.sleep(0.1)
+
+        def listable(name: str = resource) -> bool:
+            argv = cp.kubectl_args("get", name, "--all-namespaces")
+            return subprocess.run(argv, capture_output=True, check=False).returncode == 0
+
+        waiting.wait_until(
+            listable,
+            timeout=timeout_s,
+            every=0.1,
+            what=f"{resource} listable after apply",
+            error=ControlPlaneError,
+        )
 
 
 # --- internals -----------------------------------------------------------------------------
@@ -343,17 +347,21 @@ def _http_get(
 def _wait_etcd(proc: subprocess.Popen[bytes], etcd_url: str, *, log: Path) -> None:
     # The apiserver would retry a missing etcd on its own, but its errors then bury the real
     # cause; waiting here (well under a second) gives a clear failure if etcd cannot start.
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         if proc.poll() is not None:
             raise _exited(proc, "etcd", log)
         with contextlib.suppress(OSError):
             status, body = _http_get(f"{etcd_url}/health")
-            if status == 200 and json.loads(body).get("health") == "true":
-                return
-        time.sleep(0.05)
-    raise ControlPlaneError(
-        f"etcd not healthy after {STARTUP_TIMEOUT_S}s; {log}:\n{processes.log_tail(log)}"
+            return status == 200 and json.loads(body).get("health") == "true"
+        return False
+
+    waiting.wait_until(
+        healthy,
+        timeout=STARTUP_TIMEOUT_S,
+        every=0.05,
+        what="etcd healthy",
+        error=lambda what: ControlPlaneError(f"{what}; {log}:\n{processes.log_tail(log)}"),
     )
 
 
@@ -361,31 +369,37 @@ def _wait_apiserver(
     proc: subprocess.Popen[bytes], url: str, *, token: str, ca_file: Path, root: Path
 ) -> None:
     log = root / "kube-apiserver.log"
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
     context: ssl.SSLContext | None = None
     last = "no answer yet"
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
+        nonlocal context, last
         if proc.poll() is not None:
             raise _exited(proc, "kube-apiserver", log)
         if context is None and ca_file.exists():
             # The file may be half written right after it appears; retry on the next round.
             with contextlib.suppress(ssl.SSLError, OSError):
                 context = ssl.create_default_context(cafile=str(ca_file))
-        if context is not None:
-            try:
-                # /readyz turns 200 only after the post-start hooks, which include creating
-                # RBAC's bootstrap roles and the default namespaces tests rely on.
-                status, body = _http_get(f"{url}/readyz", token=token, context=context)
-            except OSError as exc:
-                last = str(exc)
-            else:
-                if status == 200:
-                    return
-                last = f"HTTP {status}: {body[-500:]}"
-        time.sleep(0.1)
-    raise ControlPlaneError(
-        f"kube-apiserver not ready after {STARTUP_TIMEOUT_S}s (last /readyz: {last}); "
-        f"{log}:\n{processes.log_tail(log)}"
+        if context is None:
+            return False
+        try:
+            # /readyz turns 200 only after the post-start hooks, which include creating
+            # RBAC's bootstrap roles and the default namespaces tests rely on.
+            status, body = _http_get(f"{url}/readyz", token=token, context=context)
+        except OSError as exc:
+            last = str(exc)
+            return False
+        last = f"HTTP {status}: {body[-500:]}"
+        return status == 200
+
+    waiting.wait_until(
+        ready,
+        timeout=STARTUP_TIMEOUT_S,
+        every=0.1,
+        what="kube-apiserver ready",
+        error=lambda what: ControlPlaneError(
+            f"{what} (last /readyz: {last}); {log}:\n{processes.log_tail(log)}"
+        ),
     )
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from sloreco.sources import synth
 from sloreco.testing import controlplane as cplane
-from sloreco.testing import processes
+from sloreco.testing import processes, waiting
 from sloreco.testing import prometheus as promtest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -131,16 +131,18 @@ def _start_operator(cp: cplane.ControlPlane, url: str, log: Path) -> subprocess.
 
 def _wait_reconciled(cp: cplane.ControlPlane, operator: subprocess.Popen[bytes]) -> None:
     """Every sample has a status for its current generation with Ready decided either way."""
-    deadline = time.monotonic() + RECONCILE_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def reconciled() -> int:
         if operator.poll() is not None:
             raise TimeoutError("the operator exited before reconciling the samples")
         items = json.loads(_kubectl(cp, "get", "servicelevels", "-n", NAMESPACE, "-o", "json"))
-        if items["items"] and all(_reconciled(sl) for sl in items["items"]):
-            logger.info("Reconciled %d ServiceLevels.", len(items["items"]))
-            return
-        time.sleep(1)
-    raise TimeoutError(f"samples not reconciled within {RECONCILE_TIMEOUT_S:.0f}s")
+        done = bool(items["items"]) and all(_reconciled(sl) for sl in items["items"])
+        return len(items["items"]) if done else 0
+
+    count = waiting.wait_until(
+        reconciled, timeout=RECONCILE_TIMEOUT_S, every=1, what="samples reconciled"
+    )
+    logger.info("Reconciled %d ServiceLevels.", count)
 
 
 def _reconciled(sl: dict[str, Any]) -> bool:

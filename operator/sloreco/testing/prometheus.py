@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sloreco.sources import synth
-from sloreco.testing import processes
+from sloreco.testing import processes, waiting
 
 __all__ = [
     "BINARIES",
@@ -237,20 +237,23 @@ class _PortTakenError(PrometheusError):
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, *, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
     # No proxy: HTTP_PROXY in the environment must never capture loopback traffic.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    while True:
+
+    def ready() -> bool:
         if proc.poll() is not None:
             tail = processes.log_tail(log)
             error = _PortTakenError if "address already in use" in tail else PrometheusError
             raise error(f"prometheus exited with code {proc.returncode}; {log}:\n{tail}")
         # Refused while starting, 503 until the TSDB is open: both are OSErrors here.
         with contextlib.suppress(OSError), opener.open(f"{url}/-/ready", timeout=1) as resp:
-            if resp.status == 200:
-                return
-        if time.monotonic() > deadline:
-            raise PrometheusError(
-                f"prometheus not ready after {timeout:.0f}s; {log}:\n{processes.log_tail(log)}"
-            )
-        time.sleep(0.02)
+            return bool(resp.status == 200)
+        return False
+
+    waiting.wait_until(
+        ready,
+        timeout=timeout,
+        every=0.02,
+        what="prometheus ready",
+        error=lambda what: PrometheusError(f"{what}; {log}:\n{processes.log_tail(log)}"),
+    )

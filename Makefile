@@ -66,6 +66,7 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile; 
 bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.
 	$(PY) -m bench.run --out bench/results/latest.json
 	$(PY) -m bench.operator_scale --out bench/results/latest.json
+	$(PY) -m bench.abuse --out bench/results/latest.json
 
 ##@ Peer tools and backends (built from Go modules into bin/ by hack/tools/build.sh)
 

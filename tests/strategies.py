@@ -76,3 +76,81 @@ def latency_histories(
         cumulative=np.cumsum(counts, axis=1),
         excluded=np.zeros(days, dtype=np.bool_),
     )
+
+
+# --- Hostile ServiceLevels (issue 10): what an attacker or a careless user would apply ----------
+
+_DURATIONS = st.one_of(
+    st.sampled_from(
+        [
+            *("10000y", "9999999999999999999d", "100y", "401d", "400d", "30m", "1h30m", "1d12h"),
+            *("0d", "0s", "1s", "2s", "5m", "4m59s", "1d", "28d", "90d", "52w", "1y", ""),
+        ]
+    ),
+    st.from_regex(r"[0-9]{1,20}[ywdhms]", fullmatch=True),
+    st.text(max_size=24),
+)
+_SELECTORS = st.one_of(
+    st.sampled_from(
+        [
+            '{__name__=~".+"}',
+            'sum{job="x"}',
+            'SUM {job="x"}',
+            "sum(rate(http_requests_total[5m]))",
+            'http_requests_total{service="x"} or vector(1)',
+            'http_requests_total{service="x"}[5m]',
+            'http_requests_total{service="x"} offset 1d',
+            'http_requests_total{service="\\u00e9\\xff"}',
+            'http_requests_total{service="checkout"}',
+            'http_requests_total{code=~"(a+)+$"}',
+            "x" * 1025,
+        ]
+    ),
+    st.text(max_size=60),
+)
+_NAMES = st.one_of(
+    st.from_regex(r"[a-z][a-z0-9-]{0,20}[a-z0-9]", fullmatch=True),
+    st.integers(min_value=64, max_value=253).map(lambda n: "n" + "a" * (n - 2) + "z"),
+)
+_DEPENDENCY = st.fixed_dictionaries(
+    {"serviceLevel": _NAMES},
+    optional={
+        "namespace": st.one_of(st.sampled_from(["kube-system", "default"]), st.text(max_size=70)),
+        "type": st.sampled_from(["hard", "soft", "optional"]),
+        "availability": st.text(max_size=12),
+    },
+)
+#: Spec fields with hostile values; each example sets a few of them on an otherwise valid spec.
+_FIELDS = {
+    "window": _DURATIONS,
+    "lookback": _DURATIONS,
+    "refreshInterval": _DURATIONS,
+    "recommendationTTL": _DURATIONS,
+    "service": st.one_of(st.text(max_size=300), st.integers()),
+    "source": st.one_of(st.text(max_size=80), st.just("no-such-source")),
+    "historyLimit": st.one_of(st.integers(min_value=-5, max_value=10_000), st.text(max_size=5)),
+    "dependencies": st.lists(_DEPENDENCY, max_size=60),
+    "sharedWith": st.lists(st.text(max_size=70), max_size=60),
+    "availability": st.fixed_dictionaries({"totalQuery": _SELECTORS, "errorQuery": _SELECTORS}),
+    "latency": st.fixed_dictionaries(
+        {"histogram": _SELECTORS},
+        optional={"percentile": st.one_of(st.text(max_size=12), st.floats(), st.integers())},
+    ),
+    "currentObjective": st.fixed_dictionaries(
+        {}, optional={"availability": st.one_of(st.text(max_size=12), st.floats())}
+    ),
+}
+
+
+@st.composite
+def hostile_specs(draw: st.DrawFn) -> dict[str, object]:
+    """A valid ServiceLevel spec with one to four fields replaced by hostile values."""
+    base = factories.service_level("x", service="checkout")["spec"]
+    assert isinstance(base, dict)
+    spec: dict[str, object] = dict(base)
+    for field in draw(st.lists(st.sampled_from(sorted(_FIELDS)), min_size=1, max_size=4)):
+        spec[field] = draw(_FIELDS[field])
+    return spec
+
+
+hostile_names = _NAMES

@@ -1,5 +1,6 @@
 """``sloreco recommend --prometheus`` against a real Prometheus, checked against the offline path.
 
+Tests that take ``backend`` run against each backend (Prometheus 2.x and 3, VictoriaMetrics).
 The session's Prometheus holds ``sources.synth`` services (one per profile, named after it) and
 the generator can say exactly which counts it wrote. Written into the ``--input`` format, those
 counts must give the *same bytes* as the live command: the live path adds nothing but reading.
@@ -72,11 +73,12 @@ def _offline_input(prometheus: PrometheusHistory, service: str, path: pathlib.Pa
 @pytest.mark.parametrize("service", ["incidents", "counter-restarts"])
 def test_live_output_equals_offline_output_on_the_generators_buckets(
     capsys: pytest.CaptureFixture[str],
-    prometheus: PrometheusHistory,
+    backend: PrometheusHistory,
     tmp_path: pathlib.Path,
     service: str,
     output: str,
 ) -> None:
+    prometheus = backend  # every backend: Prometheus 2.x and 3, VictoriaMetrics
     at = str(prometheus.end)
     live = _live(capsys, prometheus, service, "--at", at, "--output", output)
     path = _offline_input(prometheus, service, tmp_path / "history.json")
@@ -137,9 +139,9 @@ def test_options_change_the_live_result_as_they_do_offline(
 
 
 def test_a_service_without_history_exits_3_with_the_reason(
-    capsys: pytest.CaptureFixture[str], prometheus: PrometheusHistory
+    capsys: pytest.CaptureFixture[str], backend: PrometheusHistory
 ) -> None:
-    code, out, err = _live(capsys, prometheus, "no-data", "--at", str(prometheus.end))
+    code, out, err = _live(capsys, backend, "no-data", "--at", str(backend.end))
     assert code == 3
     assert out == "Service: no-data\n"
     assert err.splitlines() == [

@@ -61,6 +61,8 @@ class Recorder:
             self.sleeps.append(seconds)
 
         config = options.pop("config", promclient.SourceConfig(name="test", url="http://prom"))
+        # Most tests script Prometheus 2.x; the anchored probe has tests of its own.
+        options.setdefault("ranges", "plain")
         self.client = promclient.PrometheusClient(
             config, transport=httpx.MockTransport(record), sleep=sleep, **options
         )
@@ -400,3 +402,34 @@ def test_retry_after_as_an_http_date_is_honoured() -> None:
     recorder.availability(hours=1)
     assert len(recorder.sleeps) == 1
     assert 2.0 <= recorder.sleeps[0] <= 4.0  # the date has whole seconds; time has passed
+
+
+# --- range semantics (Prometheus 3's anchored modifier) ------------------------------------
+
+
+def anchored_aware(*, accepts: bool) -> Handler:
+    def handle(request: httpx.Request) -> httpx.Response:
+        query = form(request)["query"]
+        if "anchored" in query and not accepts:
+            return error(400, "bad_data", '1:33: parse error: unexpected identifier "anchored"')
+        if request.url.path == "/api/v1/query":
+            return httpx.Response(
+                200, json={"status": "success", "data": {"resultType": "vector", "result": []}}
+            )
+        return matrix(({}, points("5")))
+
+    return handle
+
+
+@pytest.mark.parametrize("accepts", [True, False])
+def test_the_server_is_asked_once_whether_it_knows_anchored(accepts: bool) -> None:
+    recorder = Recorder(anchored_aware(accepts=accepts), ranges="auto")
+    history_read = recorder.availability(hours=1)
+    queries = [r["query"] for r in recorder.requests]
+    suffix = "[1h] anchored))" if accepts else "[1h]))"
+    assert (
+        queries[0],
+        len(queries),
+        all(q.endswith(suffix) for q in queries[1:]),
+        nan_to_none(history_read.total),
+    ) == (promclient.ANCHORED_PROBE, 3, True, [5.0])

@@ -156,17 +156,24 @@ def parse_histogram_selector(text: str, *, field: str) -> Selector:
     return selector
 
 
-def increase_sum(selector: Selector, *, bucket_seconds: int, by: Sequence[str] = ()) -> Expr:
+def increase_sum(
+    selector: Selector, *, bucket_seconds: int, by: Sequence[str] = (), anchored: bool = False
+) -> Expr:
     """``sum [by (…)] (increase(<selector>[<bucket>]))``: counts per bucket, summed over series."""
     grouping = f" by ({', '.join(check_label(b, field='by') for b in by)})" if by else ""
     return Expr(
-        f"sum{grouping} (increase({selector.render()}[{durations.format(bucket_seconds)}]))"
+        f"sum{grouping} ({increase(selector, bucket_seconds=bucket_seconds, anchored=anchored)})"
     )
 
 
-def increase(selector: Selector, *, bucket_seconds: int) -> Expr:
-    """``increase(<selector>[<bucket>])`` per series, for callers that sum on their side."""
-    return Expr(f"increase({selector.render()}[{durations.format(bucket_seconds)}])")
+def increase(selector: Selector, *, bucket_seconds: int, anchored: bool = False) -> Expr:
+    """``increase(<selector>[<bucket>])`` per series, for callers that sum on their side.
+
+    ``anchored`` adds Prometheus 3's ``anchored`` modifier: the range also takes the last sample
+    at or before its left-open start and nothing is extrapolated (``sources.prometheus``).
+    """
+    modifier = " anchored" if anchored else ""
+    return Expr(f"increase({selector.render()}[{durations.format(bucket_seconds)}]{modifier})")
 
 
 class _Scanner:

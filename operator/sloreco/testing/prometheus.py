@@ -12,8 +12,11 @@ its port and data directory across :meth:`~PrometheusServer.stop` and
 
 Lifecycle as in :mod:`sloreco.testing.controlplane`: its own process group, SIGTERM then SIGKILL
 on stop, ``atexit`` as a fallback, and ``PR_SET_PDEATHSIG`` (via ``setpriv``) so that even
-``kill -9`` of the caller leaves no orphan. Binaries come from Debian's ``prometheus`` package
-(``make prometheus-bin``). Standard library only, plus ``sloreco.sources.synth``.
+``kill -9`` of the caller leaves no orphan. Two releases are served: Debian's 2.42 (``prometheus``
+and ``promtool`` on PATH, ``make prometheus-bin``) and 3.x built into ``bin/`` as ``prometheus3``
+and ``promtool3`` (``make prometheus3``); :data:`PROMETHEUS2` and :data:`PROMETHEUS3` name them.
+Prometheus 3's range selectors are left-open, which is why both are tested (``sources.promql``).
+Standard library only, plus ``sloreco.sources.synth``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import atexit
 import contextlib
 import dataclasses
 import math
+import os
 import shutil
 import subprocess
 import tempfile
@@ -36,17 +40,45 @@ from sloreco.testing import processes, waiting
 
 __all__ = [
     "BINARIES",
+    "PROMETHEUS2",
+    "PROMETHEUS3",
     "BuildTimings",
     "MissingBinaryError",
     "PrometheusError",
     "PrometheusServer",
+    "Release",
     "backfill",
     "build_tsdb",
     "find_binaries",
     "serve",
 ]
 
-BINARIES = ("prometheus", "promtool")
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    """A Prometheus release by the names of its two binaries and the target that installs them.
+
+    Binaries are looked up in ``bin_dir`` (if given) before ``PATH``: tests run outside ``make``
+    find ``bin/`` without it being on their ``PATH``.
+    """
+
+    prometheus: str
+    promtool: str
+    install: str
+    bin_dir: Path | None = None
+
+    def which(self, name: str) -> str | None:
+        path = os.environ.get("PATH", os.defpath)
+        if self.bin_dir is not None:
+            path = f"{self.bin_dir}{os.pathsep}{path}"
+        return shutil.which(name, path=path)
+
+
+#: Debian 12's package (2.42): closed range selectors.
+PROMETHEUS2 = Release("prometheus", "promtool", "make prometheus-bin")
+#: Built from the Go module into bin/ (hack/tools/prometheus/go.mod): left-open range selectors.
+PROMETHEUS3 = Release("prometheus3", "promtool3", "make prometheus3")
+BINARIES = (PROMETHEUS2.prometheus, PROMETHEUS2.promtool)
 
 #: A Prometheus over a few hundred MB of blocks is ready in well under a second (measured
 #: ~0.2 s); half a minute leaves room for a loaded CI machine without hiding a dead server.
@@ -87,20 +119,21 @@ class BuildTimings:
     openmetrics_bytes: int
 
 
-def find_binaries() -> dict[str, Path]:
-    """Paths of ``prometheus`` and ``promtool``; raise ``MissingBinaryError`` naming the fix."""
-    found = {name: shutil.which(name) for name in BINARIES}
-    missing = [name for name, path in found.items() if path is None]
+def find_binaries(release: Release = PROMETHEUS2) -> dict[str, Path]:
+    """Paths keyed ``prometheus`` and ``promtool``; raise ``MissingBinaryError`` naming the fix."""
+    names = {"prometheus": release.prometheus, "promtool": release.promtool}
+    found = {role: release.which(name) for role, name in names.items()}
+    missing = [names[role] for role, path in found.items() if path is None]
     if missing:
-        raise MissingBinaryError(
-            f"{', '.join(missing)} not found on PATH: run `make prometheus-bin`"
-        )
-    return {name: Path(path) for name, path in found.items() if path is not None}
+        raise MissingBinaryError(f"{', '.join(missing)} not found on PATH: run `{release.install}`")
+    return {role: Path(path) for role, path in found.items() if path is not None}
 
 
-def backfill(openmetrics: Path, data_dir: Path, *, span_seconds: int) -> None:
+def backfill(
+    openmetrics: Path, data_dir: Path, *, span_seconds: int, release: Release = PROMETHEUS2
+) -> None:
     """Turn an OpenMetrics file into TSDB blocks under ``data_dir`` (one block per span)."""
-    promtool = find_binaries()["promtool"]
+    promtool = find_binaries(release)["promtool"]
     hours = max(MIN_BLOCK_HOURS, math.ceil(span_seconds / 3600) + 1)
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [
@@ -119,7 +152,11 @@ def backfill(openmetrics: Path, data_dir: Path, *, span_seconds: int) -> None:
 
 
 def build_tsdb(
-    services: Iterable[synth.Service], timeline: synth.Timeline, data_dir: Path
+    services: Iterable[synth.Service],
+    timeline: synth.Timeline,
+    data_dir: Path,
+    *,
+    release: Release = PROMETHEUS2,
 ) -> BuildTimings:
     """Generate ``services`` over ``timeline`` and backfill them into ``data_dir``.
 
@@ -133,7 +170,7 @@ def build_tsdb(
         samples = synth.write_openmetrics_file(path, services, timeline)
         generated = time.perf_counter()
         size = path.stat().st_size
-        backfill(path, data_dir, span_seconds=timeline.days * 86400)
+        backfill(path, data_dir, span_seconds=timeline.days * 86400, release=release)
         done = time.perf_counter()
     return BuildTimings(
         samples=samples,
@@ -150,8 +187,11 @@ class PrometheusServer:
     back at the same URL with the same data.
     """
 
-    def __init__(self, root: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self, root: Path, *, port: int | None = None, release: Release = PROMETHEUS2
+    ) -> None:
         self.root = root
+        self.release = release
         self.data_dir = root / "data"
         self.log = root / "prometheus.log"
         self.port = port
@@ -172,7 +212,7 @@ class PrometheusServer:
         """Start and wait for ``/-/ready``; raise ``PrometheusError`` with the log's tail."""
         if self.running:
             return
-        binary = find_binaries()["prometheus"]
+        binary = find_binaries(self.release)["prometheus"]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.root / "prometheus.yml"
         config.write_text(CONFIG)
@@ -218,16 +258,16 @@ class PrometheusServer:
 
 
 @contextlib.contextmanager
-def serve(root: Path) -> Iterator[PrometheusServer]:
+def serve(root: Path, *, release: Release = PROMETHEUS2) -> Iterator[PrometheusServer]:
     """A running server over ``root/data``, stopped on exit whatever happens."""
-    server = PrometheusServer(root)
+    server = PrometheusServer(root, release=release)
     with server:
         yield server
 
 
-def version() -> str:
+def version(release: Release = PROMETHEUS2) -> str:
     """The first line of ``prometheus --version`` (recorded with benchmark results)."""
-    binary = find_binaries()["prometheus"]
+    binary = find_binaries(release)["prometheus"]
     done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=False)
     return (done.stdout or done.stderr).splitlines()[0].strip()
 

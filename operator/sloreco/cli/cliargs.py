@@ -154,7 +154,9 @@ def _dependencies(texts: Sequence[str]) -> tuple[inputs.Dependency, ...]:
                 f"invalid availability {value!r} for {name!r}: a percentage in (0, 100]",
                 field=field,
             )
-        found[name] = inputs.Dependency(name=name, availability=float(Decimal(value) / 100))
+        # float(value) / 100, as the operator converts a dependency's percent, so that the same
+        # figure gives the same ceiling to the last bit (tests/integration/test_cli_operator_agree).
+        found[name] = inputs.Dependency(name=name, availability=float(Decimal(value)) / 100)
     return tuple(found.values())
 
 

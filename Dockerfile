@@ -12,7 +12,10 @@ WORKDIR /src
 # Metadata first: a change to the code alone does not invalidate the layer above.
 COPY pyproject.toml README.md ./
 COPY operator ./operator
-RUN /opt/sloreco/bin/pip install .
+# The test harness (sloreco.testing: real servers for tests and the demo) is not part of the
+# operator; nothing outside it imports it (an import-linter contract), so the image leaves it out.
+RUN /opt/sloreco/bin/pip install . \
+    && rm -r /opt/sloreco/lib/python3.11/site-packages/sloreco/testing
 
 FROM python:3.11-slim
 

@@ -229,6 +229,30 @@ def test_deployment_agrees_with_the_dockerfile() -> None:
     assert "SLORECO_CONFIG" not in " ".join(dockerfile_instructions("ENV"))
 
 
+def test_metrics_have_a_service_and_the_pod_a_readiness_probe() -> None:
+    """Issue 9: /metrics had no Service to scrape it through, and the pod no readiness probe."""
+    deployment = operator_deployment()
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    service = one(deploy_docs(), "Service")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    (port,) = service["spec"]["ports"]
+    assert (port["targetPort"], port["port"]) == ("metrics", ports["metrics"])
+    assert service["metadata"]["annotations"]["prometheus.io/port"] == str(ports["metrics"])
+    readiness = container["readinessProbe"]["httpGet"]
+    assert (readiness["port"], readiness["path"]) == ("healthz", "/healthz")
+
+
+def test_the_image_leaves_the_test_harness_out() -> None:
+    text = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
+    (install,) = [line for line in text.splitlines() if "pip install ." in line]
+    assert "&& rm -r /opt/sloreco/lib/python3.11/site-packages/sloreco/testing" in install
+    # ... which works only because nothing the operator runs imports it (checked by lint).
+    contracts = (REPO / "pyproject.toml").read_text()
+    assert 'forbidden_modules = ["sloreco.testing"]' in contracts
+
+
 def test_deployment_mounts_the_generated_configuration() -> None:
     kustomization = yaml.safe_load((DEPLOY / "kustomization.yaml").read_text())
     (generator,) = kustomization["configMapGenerator"]

@@ -10,6 +10,7 @@ test`` builds it), ``kubectl kustomize`` renders deploy/ and the e2e overlay for
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -441,3 +442,21 @@ def test_e2e_backfill_fills_the_servers_data_directory() -> None:
         m["mountPath"]: m["name"] for m in prometheus_pod()["initContainers"][0]["volumeMounts"]
     }
     assert synth_mounts["/tmp"] == mounts["/tmp"]  # the OpenMetrics file is passed through /tmp
+
+
+def test_the_demo_moves_sample_exclusions_into_its_history() -> None:
+    """Issue 9: payments excluded a date outside the demo history (excludedBuckets: 0)."""
+    end = 1_780_000_000 // 3600 * 3600
+    payments = yaml.safe_load((DEPLOY / "samples" / "payments.yaml").read_text())
+    (original,) = payments["spec"]["exclusions"]
+    (moved,) = demo.within_history(payments, end=end)["spec"]["exclusions"]
+
+    def epoch(text: str) -> int:
+        return int(datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+    start, stop = epoch(moved["start"]), epoch(moved["end"])
+    assert end - demo.HISTORY_DAYS * 86400 <= start < stop <= end
+    assert stop - start == epoch(original["end"]) - epoch(original["start"])
+    assert (moved["start"][10:], moved["reason"]) == (original["start"][10:], original["reason"])
+    checkout = yaml.safe_load((DEPLOY / "samples" / "checkout.yaml").read_text())
+    assert demo.within_history(checkout, end=end) == checkout

@@ -25,7 +25,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sloreco.sources import synth
+import yaml
+
+from sloreco import api
+from sloreco.sources import inputfile, synth
 from sloreco.testing import controlplane as cplane
 from sloreco.testing import processes, waiting
 from sloreco.testing import prometheus as promtest
@@ -99,8 +102,15 @@ def _stack(workdir: Path) -> Iterator[tuple[cplane.ControlPlane, subprocess.Pope
         with promtest.PrometheusServer(workdir / "prometheus") as prometheus:
             logger.info("Started Prometheus at %s.", prometheus.url)
             _kubectl(cp, "create", "namespace", NAMESPACE)
-            _kubectl(cp, "apply", "-n", NAMESPACE, "-f", str(REPO_ROOT / "deploy" / "samples"))
-            logger.info("Applied the sample ServiceLevels from deploy/samples/.")
+            samples = [
+                within_history(yaml.safe_load(path.read_text()), end=end)
+                for path in sorted((REPO_ROOT / "deploy" / "samples").glob("*.yaml"))
+            ]
+            _kubectl(cp, "apply", "-n", NAMESPACE, "-f", "-", stdin=yaml.safe_dump_all(samples))
+            logger.info(
+                "Applied the sample ServiceLevels from deploy/samples/ (exclusions moved into "
+                "the demo's history, which ends now)."
+            )
             operator = _start_operator(cp, prometheus.url, workdir / "operator.log")
             try:
                 _wait_reconciled(cp, operator)
@@ -108,6 +118,35 @@ def _stack(workdir: Path) -> Iterator[tuple[cplane.ControlPlane, subprocess.Pope
             finally:
                 processes.terminate(operator)
                 logger.info("Stopped the operator, Prometheus and the control plane.")
+
+
+#: Where ``make demo`` puts a sample's maintenance window: this many days before the history's
+#: end, inside the 90 generated days, so that the exclusion visibly removes buckets.
+EXCLUSION_DAYS_BEFORE_END = 10
+
+
+def within_history(sample: dict[str, Any], *, end: int) -> dict[str, Any]:
+    """``sample`` with each exclusion moved into the demo history, keeping its time of day,
+    duration and reason: a sample's example date is fixed, the demo's history ends now."""
+    exclusions = (sample.get("spec") or {}).get("exclusions")
+    if not exclusions:
+        return sample
+    moved = []
+    day = (end // DAY - EXCLUSION_DAYS_BEFORE_END) * DAY
+    for exclusion in exclusions:
+        start, stop = (inputfile.parse_time(exclusion[k], field=k) for k in ("start", "end"))
+        new_start = day + start % DAY
+        moved.append(
+            {
+                **exclusion,
+                "start": api.rfc3339(new_start),
+                "end": api.rfc3339(new_start + stop - start),
+            }
+        )
+    return {**sample, "spec": {**sample["spec"], "exclusions": moved}}
+
+
+DAY = 86400
 
 
 def _start_operator(cp: cplane.ControlPlane, url: str, log: Path) -> subprocess.Popen[bytes]:
@@ -190,8 +229,10 @@ def _wait_for_ctrl_c() -> None:
         signal.pause()
 
 
-def _kubectl(cp: cplane.ControlPlane, *args: str) -> str:
-    done = subprocess.run(cp.kubectl_args(*args), capture_output=True, text=True, check=False)
+def _kubectl(cp: cplane.ControlPlane, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        cp.kubectl_args(*args), capture_output=True, text=True, check=False, input=stdin
+    )
     if done.returncode != 0:
         raise cplane.ControlPlaneError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout

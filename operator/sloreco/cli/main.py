@@ -32,7 +32,7 @@ import yaml
 
 from sloreco import errors
 from sloreco.cli import cliargs, clisources, export
-from sloreco.core import bootstrap, history, slis
+from sloreco.core import alerting, bootstrap, history, slis
 from sloreco.render import crd, report
 
 #: Exit codes, also listed in ``--help``. 2 is argparse's own code for usage errors, so every
@@ -96,7 +96,7 @@ def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
             str(data.end),
         )
         try:
-            result = kind.recommend(data, options.request(seed=seed))
+            result = alerting.with_alerting(kind.recommend(data, options.request(seed=seed)), data)
         except errors.InsufficientDataError as exc:
             reason = _one_line(str(exc))
             print(f"sloreco: {sli}: {reason}", file=err)

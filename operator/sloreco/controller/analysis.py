@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from sloreco import errors
 from sloreco.controller.context import Work
-from sloreco.core import history, inputs, method, results, slis
+from sloreco.core import alerting, history, inputs, method, results, slis
 from sloreco.core.slis import base
 from sloreco.sources import matched
 from sloreco.spec import model as specs
@@ -48,7 +48,16 @@ async def recommend(
     request = spec.request(seed=seed, settings=settings, dependencies=deps)
     # The engine is pure CPU (10–20 ms): off the event loop, so watches and other passes keep
     # moving while it runs.
-    return await asyncio.to_thread(kind.recommend, history.exclude(data, exclusions), request)
+    return await asyncio.to_thread(_recommend, kind, history.exclude(data, exclusions), request)
+
+
+def _recommend(
+    kind: base.SliKind,
+    data: history.AvailabilityHistory | history.LatencyHistory,
+    request: base.Request,
+) -> results.SliResult:
+    """The tiers and each tier's pager cost (``core.alerting``) over the same history."""
+    return alerting.with_alerting(kind.recommend(data, request), data)
 
 
 async def _timed(work: Work, sli: str, read: Awaitable[T]) -> T:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import dataclasses
 import decimal
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sloreco import api
+
+if TYPE_CHECKING:  # alerting builds on these results; only its type is needed here
+    from sloreco.core import alerting as alerting_
 
 Sli = Literal["availability", "latency"]
 
@@ -74,6 +77,8 @@ class Tier:
     #: it that a Prometheus SLO rule can check (``target`` is the share of requests under it).
     threshold: Decimal | None = None
     bucket_bound: float | None = None
+    #: The pager cost of the tier's exported alerts over the history (``core.alerting``).
+    alerting: alerting_.Cost | None = None
 
 
 @dataclasses.dataclass(frozen=True)

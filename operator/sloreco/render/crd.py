@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sloreco.core import durations, results
+from sloreco.core import alerting, durations, results
 
 
 def recommendation_spec(result: results.SliResult) -> dict[str, object]:
@@ -74,6 +74,38 @@ def _tier(tier: results.Tier) -> dict[str, object]:
         "outageMinutesPerWindow": results.number(tier.error_budget.outage_minutes_per_window),
     }
     out["capped"] = tier.capped
+    if tier.alerting is not None:
+        out["alerting"] = _alerting(tier.alerting)
+    return out
+
+
+def _alerting(cost: alerting.Cost) -> dict[str, object]:
+    """The tier's pager cost (``core.alerting``): counts, rates per 28 days, detections."""
+    out: dict[str, object] = {
+        "evaluationInterval": alerting.duration(cost.evaluation_seconds),
+        "pages": cost.pages,
+        "tickets": cost.tickets,
+        "pagesPer28d": results.fixed(cost.per_period(cost.pages), 2),
+        "ticketsPer28d": results.fixed(cost.per_period(cost.tickets), 2),
+        "incidents": len(cost.detections),
+        "incidentsPaged": len(cost.paged),
+    }
+    if cost.paged:
+        out["medianTimeToDetect"] = alerting.duration(alerting.median_detection(cost))
+    out["detections"] = [_detection(d) for d in cost.detections]
+    return out
+
+
+def _detection(found: alerting.Detection) -> dict[str, object]:
+    out: dict[str, object] = {
+        "start": results.rfc3339(found.start),
+        "end": results.rfc3339(found.end),
+        "paged": found.time_to_detect is not None,
+    }
+    if found.time_to_detect is not None:
+        out["timeToDetect"] = alerting.duration(found.time_to_detect)
+    if found.budget_burned is not None:
+        out["budgetBurned"] = results.fixed(found.budget_burned, results.PROBABILITY_PLACES)
     return out
 
 

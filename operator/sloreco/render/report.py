@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from sloreco.core import durations, method, results
+from sloreco.core import alerting, durations, method, results
 from sloreco.render import crd
 
 #: Wrap prose at the repository's line length: readable in a terminal and in CI logs.
@@ -60,6 +60,8 @@ def render_text(result: results.SliResult) -> str:
             [f"{t.error_budget.outage_minutes_per_window} min" for t in result.tiers],
         ),
     ]
+    if all(t.alerting is not None for t in result.tiers):
+        lines += _pager_rows(result)
     if any(t.capped for t in result.tiers):
         lines.append(_row("capped", ["yes" if t.capped else "no" for t in result.tiers]))
     quality = result.data_quality
@@ -85,6 +87,27 @@ def render_text(result: results.SliResult) -> str:
     for line in result.explanation.summary.splitlines():  # wrapped line by line, breaks kept
         lines += textwrap.wrap(line, WIDTH)
     return "\n".join(lines) + "\n"
+
+
+def _pager_rows(result: results.SliResult) -> list[str]:
+    """Pages and tickets per 28 days and the incidents that paged (``core.alerting``)."""
+    costs = [t.alerting for t in result.tiers if t.alerting is not None]
+    rows = [
+        _row(f"pages / {alerting.PER_DAYS}d", [f"{c.per_period(c.pages):.1f}" for c in costs]),
+        _row(f"tickets / {alerting.PER_DAYS}d", [f"{c.per_period(c.tickets):.1f}" for c in costs]),
+    ]
+    if any(c.detections for c in costs):
+        rows.append(
+            _row(
+                "incidents paged",
+                [
+                    f"{len(c.paged)} of {len(c.detections)}"
+                    + (f", {alerting.duration(alerting.median_detection(c))}" if c.paged else "")
+                    for c in costs
+                ],
+            )
+        )
+    return rows
 
 
 def plural(count: int, noun: str) -> str:

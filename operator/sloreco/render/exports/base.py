@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from sloreco import api
+from sloreco.core import alerting, durations
 
 #: The recommendation tiers a user can adopt (``SloRecommendation.spec.tiers[].name``).
 TIERS = ("conservative", "balanced", "aggressive")
@@ -45,17 +46,20 @@ class Severity:
     windows: tuple[BurnWindow, ...]
 
 
-#: SRE Workbook, "Alerting on SLOs", recommended parameters: 2% of a 30-day budget in 1h (14.4x)
-#: or 5% in 6h (6x) pages; 10% in 1d (3x) or 10% in 3d (1x) opens a ticket. Short windows are
-#: 1/12 of the long ones, so an alert resets soon after the burn stops.
-PAGE = Severity(
-    "page",
-    (BurnWindow("1h", "5m", Decimal("14.4")), BurnWindow("6h", "30m", Decimal("6"))),
-)
-TICKET = Severity(
-    "ticket",
-    (BurnWindow("1d", "2h", Decimal("3")), BurnWindow("3d", "6h", Decimal("1"))),
-)
+def _severity(found: alerting.Severity) -> Severity:
+    return Severity(
+        found.name,
+        tuple(
+            BurnWindow(durations.format(w.long), durations.format(w.short), w.factor)
+            for w in found.windows
+        ),
+    )
+
+
+#: The SRE Workbook's alerts, defined once in ``core.alerting`` (which replays them to report
+#: each tier's pager cost): what is exported is what was replayed.
+PAGE = _severity(alerting.PAGE)
+TICKET = _severity(alerting.TICKET)
 SEVERITIES = (PAGE, TICKET)
 
 

@@ -1,0 +1,285 @@
+"""Pager cost: the exported burn-rate alerts replayed over the analysed history.
+
+What an SRE asks when choosing a tier is "how often would this have woken us up?". Each tier's
+objective is exported with the SRE Workbook's multi-window, multi-burn-rate alerts (:data:`PAGE`,
+:data:`TICKET`; ``render.exports`` writes them as PromQL from these same constants); this module
+evaluates the same conditions over the history the tiers were computed from, the way Prometheus's
+rule engine would: every :data:`EVALUATION_SECONDS`, each window's error ratio is bad events over
+total events in ``[t - window, t]``, and an alert fires from the first evaluation where its
+condition holds until the first where it does not (no ``for``: the short window resets it).
+
+The history is bucketed (hourly), and an alert's short windows (5 minutes) are finer than a
+bucket; events are taken to arrive evenly within each bucket, so a window's counts are the
+cumulative counts interpolated linearly between bucket edges. That is exactly what a counter that
+grows linearly within each bucket gives Prometheus, which is how ``tests/integration`` checks the
+replay against ``promtool test rules``: alert by alert, it must fire when Prometheus's fires.
+
+Missing and excluded buckets count as no traffic: a window without traffic has no ratio and
+fires nothing, as Prometheus's ``rate()`` of absent series returns nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from decimal import Decimal
+
+import numpy as np
+
+from sloreco.core import durations, history, results
+
+#: Prometheus's default ``evaluation_interval`` (1m): how often a rule engine checks the alerts.
+EVALUATION_SECONDS = 60
+#: Pages and tickets are reported per 28 days (four weeks of on-call), whatever the SLO window.
+PER_DAYS = 28
+
+
+@dataclasses.dataclass(frozen=True)
+class BurnWindow:
+    """Both error ratios, over ``long`` and ``short`` seconds, above ``factor`` x the budget."""
+
+    long: int
+    short: int
+    factor: Decimal
+
+
+@dataclasses.dataclass(frozen=True)
+class Severity:
+    name: str
+    windows: tuple[BurnWindow, ...]
+
+
+#: SRE Workbook, "Alerting on SLOs", recommended parameters: 2% of a 30-day budget in 1h (14.4x)
+#: or 5% in 6h (6x) pages; 10% in 1d (3x) or 10% in 3d (1x) opens a ticket; each short window is
+#: 1/12 of its long one.
+PAGE = Severity(
+    "page", (BurnWindow(3600, 300, Decimal("14.4")), BurnWindow(21600, 1800, Decimal("6")))
+)
+TICKET = Severity(
+    "ticket", (BurnWindow(86400, 7200, Decimal("3")), BurnWindow(259200, 21600, Decimal("1")))
+)
+SEVERITIES = (PAGE, TICKET)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Events:
+    """Good-or-bad events per bucket: ``total`` and ``bad``, zero where no data."""
+
+    start: int
+    bucket_seconds: int
+    total: history.FloatArray
+    bad: history.FloatArray
+    present: history.BoolArray
+
+    @property
+    def end(self) -> int:
+        return self.start + self.bucket_seconds * len(self.total)
+
+
+def events(
+    data: history.AvailabilityHistory | history.LatencyHistory, *, bound: float | None = None
+) -> Events:
+    """Availability: errors of all requests. Latency: requests slower than ``bound`` (a
+    histogram bound, the tier's ``bucket_bound``) of all requests."""
+    if isinstance(data, history.AvailabilityHistory):
+        total, bad, present = history.clean_availability(data)
+    else:
+        if bound is None or bound not in data.bounds:
+            raise ValueError(f"{bound!r} is not a bound of the histogram")
+        counts, present = history.clean_latency(data)
+        total = counts.sum(axis=1)
+        good = counts[:, : data.bounds.index(bound) + 1].sum(axis=1)
+        bad = np.maximum(total - good, 0.0)
+    return Events(data.start, data.bucket_seconds, total, bad, present)
+
+
+@dataclasses.dataclass(frozen=True)
+class Firing:
+    """One alert, firing from ``start`` until ``end`` (epoch seconds, evaluation times)."""
+
+    start: int
+    end: int
+
+
+def conditions(
+    data: Events, budget: float, *, step: int = EVALUATION_SECONDS
+) -> tuple[history.FloatArray, dict[str, history.BoolArray]]:
+    """Evaluation times and, per severity, whether its condition holds at each of them."""
+    windows = {w for s in SEVERITIES for b in s.windows for w in (b.long, b.short)}
+    if any(w % step for w in windows):
+        raise ValueError(f"every alert window must be a whole number of {step}s steps")
+    # Cumulative counts on the evaluation grid (index j is start + j*step), interpolated once;
+    # a window of w seconds is then the difference of two entries w/step apart.
+    grid = data.start + step * np.arange((data.end - data.start) // step + 1, dtype=np.float64)
+    edges = data.start + data.bucket_seconds * np.arange(len(data.total) + 1, dtype=np.float64)
+    cum_total = np.interp(grid, edges, np.concatenate([[0.0], np.cumsum(data.total)]))
+    cum_bad = np.interp(grid, edges, np.concatenate([[0.0], np.cumsum(data.bad)]))
+
+    def ratio(window: int) -> history.FloatArray:
+        lag = window // step
+        earlier = np.maximum(np.arange(1, len(grid)) - lag, 0)
+        total = cum_total[1:] - cum_total[earlier]
+        bad = cum_bad[1:] - cum_bad[earlier]
+        # Below a millionth of an event the window is empty, whatever rounding left in it.
+        has = total > 1e-6
+        out: history.FloatArray = np.divide(bad, total, out=np.zeros_like(total), where=has)
+        return np.where(has, out, np.nan)
+
+    ratios = {w: ratio(w) for w in windows}
+    found: dict[str, history.BoolArray] = {}
+    with np.errstate(invalid="ignore"):
+        for severity in SEVERITIES:
+            fires = np.zeros(len(grid) - 1, dtype=np.bool_)
+            for w in severity.windows:
+                threshold = float(w.factor) * budget
+                fires |= (ratios[w.long] > threshold) & (ratios[w.short] > threshold)
+            found[severity.name] = fires
+    return grid[1:], found
+
+
+def firings(times: history.FloatArray, fires: history.BoolArray) -> list[Firing]:
+    """The alerts: maximal runs of evaluations where the condition held."""
+    last = int(times[-1]) if len(times) else 0
+    return [
+        Firing(int(times[a]), int(times[b]) if b < len(times) else last)
+        for a, b in history.runs(fires)
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Detection:
+    """One past incident and the page it would have raised."""
+
+    start: int
+    end: int
+    #: Seconds from the incident's start to the first page; ``None`` if nothing paged.
+    time_to_detect: int | None
+    #: Share of a whole window's error budget the incident had burned when the page fired.
+    budget_burned: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Cost:
+    """A tier's pager cost over the history."""
+
+    pages: int
+    tickets: int
+    days: float
+    detections: tuple[Detection, ...]
+    evaluation_seconds: int = EVALUATION_SECONDS
+
+    def per_period(self, count: int) -> float:
+        """``count`` per :data:`PER_DAYS` days of history."""
+        return count * PER_DAYS / self.days if self.days > 0 else 0.0
+
+    @property
+    def paged(self) -> tuple[Detection, ...]:
+        return tuple(d for d in self.detections if d.time_to_detect is not None)
+
+
+def cost(
+    data: Events,
+    *,
+    target: Decimal,
+    window_seconds: int,
+    incidents: Sequence[tuple[int, int]],
+    step: int = EVALUATION_SECONDS,
+) -> Cost:
+    """Replay the alerts of the objective ``target`` (percent) over ``data``."""
+    budget = float((Decimal(100) - target) / Decimal(100))
+    times, fires = conditions(data, budget, step=step)
+    page = fires[PAGE.name]
+    seconds_present = float(np.count_nonzero(data.present)) * data.bucket_seconds
+    per_window = (
+        float(data.total.sum()) / seconds_present * window_seconds if seconds_present else 0.0
+    )
+    budget_events = budget * per_window
+    edges = data.start + data.bucket_seconds * np.arange(len(data.total) + 1, dtype=np.float64)
+    cum_bad = np.concatenate([[0.0], np.cumsum(data.bad)])
+    # A page can come after the incident's last bucket only while the short windows still hold
+    # it; the longest page short window bounds that.
+    grace = max(w.short for w in PAGE.windows)
+    detections = []
+    for start, end in incidents:
+        hits = np.flatnonzero(page & (times >= start) & (times <= end + grace))
+        if not len(hits):
+            detections.append(Detection(start, end, None, None))
+            continue
+        at = float(times[hits[0]])
+        burned = float(np.interp(at, edges, cum_bad) - np.interp(float(start), edges, cum_bad))
+        detections.append(
+            Detection(
+                start,
+                end,
+                int(at) - start,
+                burned / budget_events if budget_events > 0 else None,
+            )
+        )
+    return Cost(
+        pages=len(firings(times, page)),
+        tickets=len(firings(times, fires[TICKET.name])),
+        days=seconds_present / history.SECONDS_PER_DAY,
+        detections=tuple(detections),
+        evaluation_seconds=step,
+    )
+
+
+def with_alerting(
+    result: results.SliResult, data: history.AvailabilityHistory | history.LatencyHistory
+) -> results.SliResult:
+    """``result`` with each tier's pager cost (``Tier.alerting``) over the history ``data``
+    (the history the tiers were computed from, exclusions applied)."""
+    incidents = [(i.start, i.end) for i in result.explanation.incidents]
+    tiers = tuple(
+        dataclasses.replace(
+            tier,
+            alerting=cost(
+                events(data, bound=tier.bucket_bound),
+                target=tier.target,
+                window_seconds=result.window_seconds,
+                incidents=incidents,
+            ),
+        )
+        for tier in result.tiers
+    )
+    costed = dataclasses.replace(result, tiers=tiers)
+    words = sentence(costed)
+    summary = f"{result.explanation.summary} {words}" if words else result.explanation.summary
+    return dataclasses.replace(
+        costed, explanation=dataclasses.replace(result.explanation, summary=summary)
+    )
+
+
+def sentence(result: results.SliResult) -> str:
+    """The pager cost in words, per tier ("balanced: 1.3 pages per 28 days, ...")."""
+    parts = []
+    for tier in result.tiers:
+        found = tier.alerting
+        if found is None:
+            continue
+        text = (
+            f"{tier.name} {found.per_period(found.pages):.1f} pages and "
+            f"{found.per_period(found.tickets):.1f} tickets per {PER_DAYS} days"
+        )
+        if found.detections:
+            text += f", paged {len(found.paged)} of {len(found.detections)} incidents"
+            if found.paged:
+                text += f" within {duration(median_detection(found))} (median)"
+        parts.append(text)
+    if not parts:
+        return ""
+    return (
+        "Pager cost of the exported burn-rate alerts replayed over this history: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def median_detection(found: Cost) -> int:
+    """Median seconds to the first page over the incidents that paged (rounded down)."""
+    return int(np.median([d.time_to_detect for d in found.paged]))
+
+
+def duration(seconds: int) -> str:
+    """``0s``, ``5m``, ``1h5m``: Prometheus units, as everywhere else."""
+    return durations.format(seconds) if seconds > 0 else "0s"

@@ -4,9 +4,9 @@ The README says what ``kopf run --namespace NS`` needs: the ClusterRole of ``dep
 bound by a RoleBinding in each watched namespace, plus ``list``/``watch`` on
 ``customresourcedefinitions`` and ``namespaces`` cluster-wide (kopf treats every ``--namespace``
 value as a pattern and lists namespaces to match it; without the grant it retries for about a
-minute, logging 403s, before it falls back to the names as given). This test grants exactly that to a ServiceAccount of
-the real kube-apiserver (which runs with ``--authorization-mode=RBAC``), runs the operator with
-that ServiceAccount's token, and checks that a ServiceLevel becomes Ready with both SLIs and that
+minute, logging 403s, before it falls back to the names as given). This test grants exactly
+that to a ServiceAccount of the real kube-apiserver (which runs with
+``--authorization-mode=RBAC``), runs the operator with that ServiceAccount's token, and checks that a ServiceLevel becomes Ready with both SLIs and that
 nothing was forbidden. (``--all-namespaces`` with the ClusterRoleBinding is what the kind
 end-to-end run deploys.)
 """

@@ -6,9 +6,9 @@ bound by a RoleBinding in each watched namespace, plus ``list``/``watch`` on
 value as a pattern and lists namespaces to match it; without the grant it retries for about a
 minute, logging 403s, before it falls back to the names as given). This test grants exactly
 that to a ServiceAccount of the real kube-apiserver (which runs with
-``--authorization-mode=RBAC``), runs the operator with that ServiceAccount's token, and checks that a ServiceLevel becomes Ready with both SLIs and that
-nothing was forbidden. (``--all-namespaces`` with the ClusterRoleBinding is what the kind
-end-to-end run deploys.)
+``--authorization-mode=RBAC``), runs the operator with that ServiceAccount's token, and checks
+that a ServiceLevel becomes Ready with both SLIs and that nothing was forbidden.
+(``--all-namespaces`` with the ClusterRoleBinding is what the kind end-to-end run deploys.)
 """
 
 from __future__ import annotations

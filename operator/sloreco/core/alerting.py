@@ -101,12 +101,20 @@ class Firing:
     end: int
 
 
-def conditions(
-    data: Events, budget: float, *, step: int = EVALUATION_SECONDS
-) -> tuple[history.FloatArray, dict[str, history.BoolArray]]:
-    """Evaluation times and, per severity, whether its condition holds at each of them."""
-    windows = {w for s in SEVERITIES for b in s.windows for w in (b.long, b.short)}
-    if any(w % step for w in windows):
+@dataclasses.dataclass(frozen=True, eq=False)
+class Sums:
+    """Events in every alert window, at every evaluation: computed once per history, shared by
+    the tiers that read the same events (all availability tiers; latency tiers at one bound)."""
+
+    times: history.FloatArray
+    #: Per window length: (bad events, total events, whether the window has any traffic).
+    windows: dict[int, tuple[history.FloatArray, history.FloatArray, history.BoolArray]]
+
+
+def sums(data: Events, *, step: int = EVALUATION_SECONDS) -> Sums:
+    """Window sums of ``data`` at every evaluation from ``start + step`` to ``end``."""
+    lengths = {w for s in SEVERITIES for b in s.windows for w in (b.long, b.short)}
+    if any(w % step for w in lengths):
         raise ValueError(f"every alert window must be a whole number of {step}s steps")
     # Cumulative counts on the evaluation grid (index j is start + j*step), interpolated once;
     # a window of w seconds is then the difference of two entries w/step apart.
@@ -114,27 +122,41 @@ def conditions(
     edges = data.start + data.bucket_seconds * np.arange(len(data.total) + 1, dtype=np.float64)
     cum_total = np.interp(grid, edges, np.concatenate([[0.0], np.cumsum(data.total)]))
     cum_bad = np.interp(grid, edges, np.concatenate([[0.0], np.cumsum(data.bad)]))
-
-    def ratio(window: int) -> history.FloatArray:
-        lag = window // step
-        earlier = np.maximum(np.arange(1, len(grid)) - lag, 0)
-        total = cum_total[1:] - cum_total[earlier]
-        bad = cum_bad[1:] - cum_bad[earlier]
+    found = {}
+    for window in lengths:
+        total = cum_total[1:] - _lagged(cum_total, window // step)
         # Below a millionth of an event the window is empty, whatever rounding left in it.
-        has = total > 1e-6
-        out: history.FloatArray = np.divide(bad, total, out=np.zeros_like(total), where=has)
-        return np.where(has, out, np.nan)
+        found[window] = (cum_bad[1:] - _lagged(cum_bad, window // step), total, total > 1e-6)
+    return Sums(grid[1:], found)
 
-    ratios = {w: ratio(w) for w in windows}
+
+def _lagged(cumulative: history.FloatArray, lag: int) -> history.FloatArray:
+    """For evaluation ``i`` (grid index ``i + 1``), the cumulative count ``lag`` steps earlier,
+    or at the start; slices rather than an index array (the replay's hot path)."""
+    count = len(cumulative) - 1
+    head = min(lag - 1, count)
+    return np.concatenate([np.full(head, cumulative[0]), cumulative[: count - head]])
+
+
+def conditions(
+    data: Events | Sums, budget: float, *, step: int = EVALUATION_SECONDS
+) -> tuple[history.FloatArray, dict[str, history.BoolArray]]:
+    """Evaluation times and, per severity, whether its condition holds at each of them: the
+    error ratio over both windows above the factor times ``budget`` (as ``bad > x * total``,
+    which is the ratio's comparison without dividing)."""
+    found_sums = data if isinstance(data, Sums) else sums(data, step=step)
     found: dict[str, history.BoolArray] = {}
-    with np.errstate(invalid="ignore"):
-        for severity in SEVERITIES:
-            fires = np.zeros(len(grid) - 1, dtype=np.bool_)
-            for w in severity.windows:
-                threshold = float(w.factor) * budget
-                fires |= (ratios[w.long] > threshold) & (ratios[w.short] > threshold)
-            found[severity.name] = fires
-    return grid[1:], found
+    for severity in SEVERITIES:
+        fires = np.zeros(len(found_sums.times), dtype=np.bool_)
+        for w in severity.windows:
+            threshold = float(w.factor) * budget
+            holds = np.ones(len(found_sums.times), dtype=np.bool_)
+            for length in (w.long, w.short):
+                bad, total, has = found_sums.windows[length]
+                holds &= has & (bad > threshold * total)
+            fires |= holds
+        found[severity.name] = fires
+    return found_sums.times, found
 
 
 def firings(times: history.FloatArray, fires: history.BoolArray) -> list[Firing]:
@@ -184,10 +206,12 @@ def cost(
     window_seconds: int,
     incidents: Sequence[tuple[int, int]],
     step: int = EVALUATION_SECONDS,
+    precomputed: Sums | None = None,
 ) -> Cost:
-    """Replay the alerts of the objective ``target`` (percent) over ``data``."""
+    """Replay the alerts of the objective ``target`` (percent) over ``data`` (``precomputed``:
+    its ``sums``, when several objectives are replayed over the same events)."""
     budget = float((Decimal(100) - target) / Decimal(100))
-    times, fires = conditions(data, budget, step=step)
+    times, fires = conditions(precomputed or sums(data, step=step), budget)
     page = fires[PAGE.name]
     seconds_present = float(np.count_nonzero(data.present)) * data.bucket_seconds
     per_window = (
@@ -230,14 +254,20 @@ def with_alerting(
     """``result`` with each tier's pager cost (``Tier.alerting``) over the history ``data``
     (the history the tiers were computed from, exclusions applied)."""
     incidents = [(i.start, i.end) for i in result.explanation.incidents]
+    by_bound: dict[float | None, tuple[Events, Sums]] = {}
+    for tier in result.tiers:
+        if tier.bucket_bound not in by_bound:
+            found = events(data, bound=tier.bucket_bound)
+            by_bound[tier.bucket_bound] = (found, sums(found))
     tiers = tuple(
         dataclasses.replace(
             tier,
             alerting=cost(
-                events(data, bound=tier.bucket_bound),
+                by_bound[tier.bucket_bound][0],
                 target=tier.target,
                 window_seconds=result.window_seconds,
                 incidents=incidents,
+                precomputed=by_bound[tier.bucket_bound][1],
             ),
         )
         for tier in result.tiers

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from decimal import Decimal
 
 from sloreco import settings as config
 from sloreco.controller import status
@@ -36,7 +35,6 @@ class Work:
     expired: list[str] = dataclasses.field(default_factory=list)
     pruned: list[str] = dataclasses.field(default_factory=list)
     conditions: dict[str, status.Condition] = dataclasses.field(default_factory=dict)
-    targets: list[tuple[str, str, Decimal]] = dataclasses.field(default_factory=list)
     source_failed: bool = False
     insufficient: list[str] = dataclasses.field(default_factory=list)
     queries: list[tuple[str, float, bool]] = dataclasses.field(default_factory=list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sloreco import api
-from sloreco.controller import reconcile
+from sloreco.controller import plan
 from sloreco.spec import model as specs
 
 HOUR = 3600
@@ -45,7 +45,7 @@ def active(
 def due(
     kids: list[dict[str, Any]], *, now: float, generation: int = 1, ceiling: str | None = None
 ) -> bool:
-    return reconcile.refresh_due(
+    return plan.refresh_due(
         kids, generation=generation, now=now, spec=SPEC, bucket_seconds=HOUR, ceiling=ceiling
     )
 
@@ -65,7 +65,7 @@ def test_due_after_the_refresh_interval_once_a_new_bucket_exists() -> None:
 def test_not_due_before_a_newer_bucket_even_after_the_interval() -> None:
     spec_short = SPEC.model_copy(update={"refresh_interval": "1m"})
     kid = active(generated=T0 + 60, data_end=T0)
-    result = reconcile.refresh_due(
+    result = plan.refresh_due(
         [kid], generation=1, now=T0 + 600, spec=spec_short, bucket_seconds=HOUR, ceiling=None
     )
     assert result is False
@@ -82,4 +82,4 @@ def test_due_when_the_dependency_ceiling_moved() -> None:
 
 def test_next_refresh_is_the_later_of_interval_and_next_bucket() -> None:
     kid = active(generated=T0 + 30 * 60, data_end=T0)
-    assert reconcile.next_refresh(kid, spec=SPEC, bucket_seconds=HOUR) == T0 + 90 * 60
+    assert plan.next_refresh(kid, spec=SPEC, bucket_seconds=HOUR) == T0 + 90 * 60

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 from sloreco import settings as config
 from sloreco.controller import status
@@ -38,3 +39,14 @@ class Work:
     source_failed: bool = False
     insufficient: list[str] = dataclasses.field(default_factory=list)
     queries: list[tuple[str, float, bool]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """One pass on one object: the operator's clients, the parent as read at the start of the
+    pass, the record of what the pass did, and the time it runs at (epoch seconds)."""
+
+    ctx: Context
+    body: Mapping[str, Any]
+    work: Work
+    now: float

@@ -2,21 +2,20 @@
 
 Create (or re-find) a child, supersede the others, activate it, expire it, prune it — each state
 change as a merge patch of the status subresource carrying the child's resourceVersion, then the
-state label; each notable change as an event. :mod:`.reconcile` decides *which* of these a
-pass needs; this module only carries them out and records them in the pass's
-:class:`~.context.Work`. The ordering that keeps one Active child per SLI is described in
-:mod:`sloreco.controller.reconcile`.
+state label; each notable change as an event. This module only carries them out and records them
+in the pass's :class:`~.context.Work`. *Which* changes a pass makes is decided in :mod:`.plan`;
+the ordering that keeps one Active child per SLI is described in :mod:`.reconcile`. Each write
+returns the child as the apiserver now has it; nothing here changes the caller's lists.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sloreco import api, errors
-from sloreco.controller import children, context, expiry
-from sloreco.controller.context import Work
+from sloreco.controller import children, context
 from sloreco.kube import client as kube
 
 logger = logging.getLogger(__name__)
@@ -30,17 +29,15 @@ MAX_REVISIONS = 16
 
 
 async def find_or_create(
-    ctx: context.Context,
-    body: Mapping[str, Any],
+    scope: context.Scope,
     doc: Obj,
-    kids: list[Obj],
-    work: Work,
+    kids: Sequence[Mapping[str, Any]],
     *,
     generation: int,
     ceiling: str | None,
-    now: float,
-) -> Obj:
-    """The child for this content: an existing Active/Pending one, or a new one.
+) -> tuple[Obj, bool]:
+    """The child for this content, and whether this pass created it: an existing Active or
+    Pending one, or a new one.
 
     Retired children (Superseded/Expired) are never revived: the same content gets the next
     revision's name instead, which is just as deterministic for a retried pass.
@@ -48,21 +45,19 @@ async def find_or_create(
     sli = str(doc["sli"])
     existing = {c["metadata"]["name"]: c for c in kids}
     for revision in range(MAX_REVISIONS):
-        name = children.child_name(body["metadata"]["name"], sli, doc, revision=revision)
+        name = children.child_name(scope.body["metadata"]["name"], sli, doc, revision=revision)
         child = existing.get(name)
+        created = False
         if child is None:
             manifest = children.manifest(
-                body, spec=doc, generation=generation, name=name, ceiling=ceiling
+                scope.body, spec=doc, generation=generation, name=name, ceiling=ceiling
             )
-            child, created = await create(ctx, manifest)
+            child, created = await create(scope.ctx, manifest)
             if created:
-                work.created.append(name)
-                kids.append(child)
-                await event(
-                    ctx, body, "Normal", "Created", f"Created {sli} recommendation {name}", now=now
-                )
+                scope.work.created.append(name)
+                await event(scope, "Normal", "Created", f"Created {sli} recommendation {name}")
         if children.state(child) in (children.ACTIVE, children.PENDING):
-            return child
+            return dict(child), created
     raise errors.KubeError(f"No free name for a new {sli} recommendation after {MAX_REVISIONS}")
 
 
@@ -79,81 +74,66 @@ async def create(ctx: context.Context, manifest: Obj) -> tuple[Obj, bool]:
         return found, False
 
 
-async def supersede_all(
-    ctx: context.Context,
-    body: Mapping[str, Any],
-    kids: list[Obj],
-    work: Work,
-    *,
-    keep: str | None,
-    now: float,
-) -> None:
-    for child in list(kids):
-        if child["metadata"]["name"] == keep:
-            continue
-        if children.state(child) in (children.ACTIVE, children.PENDING):
-            await set_state(
-                ctx, kids, child, children.SUPERSEDED, work.superseded, now=now, superseded_by=keep
-            )
-            await event(
-                ctx,
-                body,
-                "Normal",
-                "Superseded",
-                f"Superseded {children.sli_of(child)} recommendation "
-                f"{child['metadata']['name']}" + (f" by {keep}" if keep else ""),
-                now=now,
-            )
+async def supersede(scope: context.Scope, child: Mapping[str, Any], *, by: str | None) -> Obj:
+    updated = await set_state(scope, child, children.SUPERSEDED, superseded_by=by)
+    await event(
+        scope,
+        "Normal",
+        "Superseded",
+        f"Superseded {children.sli_of(child)} recommendation {child['metadata']['name']}"
+        + (f" by {by}" if by else ""),
+    )
+    return updated
 
 
-async def expire(
-    ctx: context.Context, body: Mapping[str, Any], kids: list[Obj], work: Work, *, now: float
-) -> None:
-    for child in expiry.overdue(kids, now=now):
-        await set_state(ctx, kids, dict(child), children.EXPIRED, work.expired, now=now)
-        await event(
-            ctx,
-            body,
-            "Warning",
-            "Expired",
-            f"Expired {children.sli_of(child)} recommendation "
-            f"{child['metadata']['name']}: not refreshed before {child['spec']['expiresAt']}",
-            now=now,
-        )
+async def expire(scope: context.Scope, child: Mapping[str, Any]) -> Obj:
+    updated = await set_state(scope, child, children.EXPIRED)
+    await event(
+        scope,
+        "Warning",
+        "Expired",
+        f"Expired {children.sli_of(child)} recommendation {child['metadata']['name']}: "
+        f"not refreshed before {child['spec']['expiresAt']}",
+    )
+    return updated
 
 
-async def prune(ctx: context.Context, kids: list[Obj], work: Work, *, keep: int) -> None:
-    for child in expiry.to_prune(kids, keep=keep):
-        meta = child["metadata"]
-        await ctx.kube.delete(
-            kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"]),
-            resource_version=meta.get("resourceVersion"),
-        )
-        work.pruned.append(meta["name"])
-        kids[:] = [c for c in kids if c["metadata"]["name"] != meta["name"]]
+async def prune(scope: context.Scope, child: Mapping[str, Any]) -> None:
+    meta = child["metadata"]
+    await scope.ctx.kube.delete(
+        kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"]),
+        resource_version=meta.get("resourceVersion"),
+    )
+    scope.work.pruned.append(meta["name"])
+
+
+async def restamp(scope: context.Scope, child: Mapping[str, Any], *, generation: int) -> Obj:
+    """Record the parent generation an unchanged Active child now serves."""
+    meta = child["metadata"]
+    return await scope.ctx.kube.merge_patch(
+        kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"]),
+        {"metadata": {"annotations": {api.ANNOTATION_GENERATION: str(generation)}}},
+    )
 
 
 async def set_state(
-    ctx: context.Context,
-    kids: list[Obj],
+    scope: context.Scope,
     child: Mapping[str, Any],
     state: str,
-    record: list[str],
     *,
-    now: float,
     superseded_by: str | None = None,
-) -> None:
+) -> Obj:
     """Status first (the truth), then the label (for ``-l sloreco.dev/state=Active``)."""
     meta = child["metadata"]
     path = kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"])
-    new_status: Obj = {"state": state, "stateChangedAt": api.rfc3339(int(now))}
+    new_status: Obj = {"state": state, "stateChangedAt": api.rfc3339(int(scope.now))}
     if superseded_by:
         new_status["supersededBy"] = superseded_by
-    updated = await ctx.kube.merge_patch(
+    updated = await scope.ctx.kube.merge_patch(
         f"{path}/status",
         {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": new_status},
     )
-    updated = await ctx.kube.merge_patch(
+    updated = await scope.ctx.kube.merge_patch(
         path,
         {
             "metadata": {
@@ -162,19 +142,19 @@ async def set_state(
             }
         },
     )
-    kids[:] = [updated if c["metadata"]["name"] == meta["name"] else c for c in kids]
-    record.append(meta["name"])
+    _RECORDS[state](scope.work).append(meta["name"])
+    return updated
 
 
-async def event(
-    ctx: context.Context,
-    body: Mapping[str, Any],
-    type_: str,
-    reason: str,
-    message: str,
-    *,
-    now: float,
-) -> None:
+_RECORDS: dict[str, Callable[[context.Work], list[str]]] = {
+    children.ACTIVE: lambda work: work.activated,
+    children.SUPERSEDED: lambda work: work.superseded,
+    children.EXPIRED: lambda work: work.expired,
+}
+
+
+async def event(scope: context.Scope, type_: str, reason: str, message: str) -> None:
+    body = scope.body
     logger.info(
         "%s for ServiceLevel %s/%s.",
         message,
@@ -182,12 +162,8 @@ async def event(
         body["metadata"]["name"],
     )
     try:
-        await ctx.kube.post_event(
-            body,
-            type_=type_,
-            reason=reason,
-            message=message,
-            now=now,
+        await scope.ctx.kube.post_event(
+            body, type_=type_, reason=reason, message=message, now=scope.now
         )
     except errors.KubeError as exc:  # an event is a courtesy; never fail the pass for it
         logger.warning("Failed to post event %s for %s: %s", reason, body["metadata"]["name"], exc)

@@ -1,9 +1,9 @@
 """One idempotent, level-based pass for one ServiceLevel (SPEC §2.4, §4).
 
 Create, spec update, resume and the scheduler (refresh, expiry, retries) all call :func:`run`.
-The pass looks at the world as it is (the parent, its children, Prometheus) and moves it one step
-towards what it should be. It
-writes at most: one new child, the state changes that keep exactly one child Active per SLI,
+The pass observes the world as it is (the parent, its children, the dependency ceiling), asks
+:mod:`.plan` what to do — pure decisions, tested as data — and carries them out through
+:mod:`.lifecycle`, moving the world one step towards what it should be. It writes at most: one new child, the state changes that keep exactly one child Active per SLI,
 expiries, pruning beyond ``historyLimit``, and one status patch — and nothing when nothing changed.
 
 The protocol that keeps "at most one Active per (ServiceLevel, SLI), ever" across crashes:
@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sloreco import api, errors
-from sloreco.controller import analysis, children, context, dependencies, expiry, lifecycle, status
-from sloreco.controller.context import Work
+from sloreco.controller import analysis, children, context, dependencies, lifecycle, plan, status
 from sloreco.core import bootstrap, inputs, objective, slis
 from sloreco.kube import client as kube
 from sloreco.render import crd
@@ -64,42 +62,6 @@ class Outcome:
     gone: bool = False
 
 
-def refresh_due(
-    kids: Sequence[Mapping[str, Any]],
-    *,
-    generation: int,
-    now: float,
-    spec: specs.ServiceLevelSpec,
-    bucket_seconds: int,
-    ceiling: str | None = None,
-) -> bool:
-    """A new recommendation is due without an Active child, after a spec change, when the
-    dependency ceiling moved (availability only), or on schedule."""
-    active = [c for c in kids if children.state(c) == children.ACTIVE]
-    if not active:
-        return True
-    child = active[0]
-    if children.computed_for_generation(child) != generation:
-        return True
-    if (
-        slis.get(children.sli_of(child)).traits.capped_by_dependencies
-        and children.computed_under_ceiling(child) != ceiling
-    ):
-        return True
-    return now >= next_refresh(child, spec=spec, bucket_seconds=bucket_seconds)
-
-
-def next_refresh(
-    child: Mapping[str, Any], *, spec: specs.ServiceLevelSpec, bucket_seconds: int
-) -> float:
-    """When the Active child is next replaced: after ``refreshInterval``, and once a newer bucket
-    exists (before that the same data would give the same content)."""
-    return max(
-        children.generated_at(child) + spec.refresh_seconds,
-        children.data_end(child) + bucket_seconds,
-    )
-
-
 async def run(
     namespace: str, name: str, *, ctx: context.Context, now: float, may_query: bool = True
 ) -> Outcome:
@@ -121,7 +83,7 @@ async def run(
         work.conditions[status.READY] = status.Condition(
             status.READY, False, "InvalidSpec", str(exc)
         )
-        patched = await _write_status(ctx, body, work, spec=None, kids={}, now=now)
+        patched = await _write_status(context.Scope(ctx, body, work, now), spec=None, kids={})
         return Outcome(status_patched=patched)
     misfit = bounds.bucket_misfit(
         refresh_seconds=spec.refresh_seconds,
@@ -132,53 +94,38 @@ async def run(
         work.conditions[status.READY] = status.Condition(
             status.READY, False, "BucketDoesNotFit", misfit
         )
-        patched = await _write_status(ctx, body, work, spec=None, kids={}, now=now)
+        patched = await _write_status(context.Scope(ctx, body, work, now), spec=None, kids={})
         return Outcome(status_patched=patched)
 
     listed = await ctx.kube.list(
         kube.path_for(api.RECOMMENDATIONS, namespace),
         label_selector=f"{api.LABEL_SERVICE_LEVEL}={api.service_level_label(name)}",
     )
-    by_sli: dict[str, list[Obj]] = {sli: [] for sli in api.SLIS}
+    kids: dict[str, list[Obj]] = {sli: [] for sli in api.SLIS}
     for child in listed:
         if child["spec"].get("serviceLevel") == name:  # a shortened label may be shared
-            by_sli.setdefault(children.sli_of(child), []).append(child)
+            kids.setdefault(children.sli_of(child), []).append(child)
 
     ceiling, deps = await dependencies.resolve(ctx, body, spec, work)
-    bucket = ctx.settings.bucket_seconds
-    due = [
-        s
-        for s in spec.slis
-        if refresh_due(
-            by_sli[s],
-            generation=generation,
-            now=now,
-            spec=spec,
-            bucket_seconds=bucket,
-            ceiling=ceiling,
-        )
-    ]
-    if due and may_query:
-        for sli in due:
-            await _refresh(
-                ctx,
-                body,
-                spec=spec,
-                sli=sli,
-                by_sli=by_sli,
-                work=work,
-                now=now,
-                deps=deps,
-                ceiling=ceiling,
-            )
-    for sli in spec.slis:
-        await lifecycle.expire(ctx, body, by_sli[sli], work, now=now)
-    for sli in api.SLIS:
-        if sli not in spec.slis:  # an SLI removed from the spec retires its Active child
-            await lifecycle.supersede_all(ctx, body, by_sli[sli], work, keep=None, now=now)
-        await lifecycle.prune(ctx, by_sli[sli], work, keep=spec.history_limit)
+    scope = context.Scope(ctx, body, work, now)
+    observed = plan.Observed(
+        spec=spec,
+        generation=generation,
+        kids=kids,
+        ceiling=ceiling,
+        now=now,
+        bucket_seconds=ctx.settings.bucket_seconds,
+    )
+    if may_query:
+        for sli in plan.refreshes(observed):
+            kids[sli] = await _refresh(scope, observed, sli, deps)
+    kids = await _clean_up(scope, dataclasses.replace(observed, kids=kids))
 
-    patched = await _write_status(ctx, body, work, spec=spec, kids=by_sli, now=now, ceiling=ceiling)
+    patched = await _write_status(scope, spec=spec, kids=kids, ceiling=ceiling)
+    dependencies_unresolved = (
+        status.DEPENDENCIES_RESOLVED in work.conditions
+        and not work.conditions[status.DEPENDENCIES_RESOLVED].status
+    )
     return Outcome(
         created=tuple(work.created),
         activated=tuple(work.activated),
@@ -187,25 +134,35 @@ async def run(
         pruned=tuple(work.pruned),
         status_patched=patched,
         source_failed=work.source_failed,
-        requeue_after=_requeue_after(
-            spec,
-            by_sli,
-            generation=generation,
-            now=now,
-            bucket_seconds=bucket,
+        requeue_after=plan.requeue_after(
+            dataclasses.replace(observed, kids=kids),
             waiting_for_data=work.insufficient,
-            ceiling=ceiling,
             retry_dependencies=(
                 DEPENDENCY_RETRY_TICKS * int(ctx.settings.timer_interval)
-                if status.DEPENDENCIES_RESOLVED in work.conditions
-                and not work.conditions[status.DEPENDENCIES_RESOLVED].status
+                if dependencies_unresolved
                 else None
             ),
         ),
-        targets=children.active_targets(by_sli),
+        targets=children.active_targets(kids),
         queries=tuple(work.queries),
         source=spec.source,
     )
+
+
+async def _clean_up(scope: context.Scope, observed: plan.Observed) -> dict[str, list[Obj]]:
+    """Carry out :func:`.plan.cleanup`: expire, retire, prune; return the children left."""
+    todo = plan.cleanup(observed)
+    current = {c["metadata"]["name"]: c for kids in observed.kids.values() for c in kids}
+    for name in todo.expire:
+        current[name] = await lifecycle.expire(scope, current[name])
+    for name in todo.retire:
+        current[name] = await lifecycle.supersede(scope, current[name], by=None)
+    for name in todo.prune:
+        await lifecycle.prune(scope, current.pop(name))
+    return {
+        sli: [current[c["metadata"]["name"]] for c in kids if c["metadata"]["name"] in current]
+        for sli, kids in observed.kids.items()
+    }
 
 
 async def report_failure(
@@ -237,67 +194,28 @@ async def report_failure(
         kube.path_for(api.SERVICELEVELS, namespace, name, sub="status"),
         {"status": {"conditions": merged}},
     )
-    await lifecycle.event(ctx, body, "Warning", "InternalError", message, now=now)
+    await lifecycle.event(
+        context.Scope(ctx, body, context.Work(), now), "Warning", "InternalError", message
+    )
     return True
 
 
-def _requeue_after(
-    spec: specs.ServiceLevelSpec,
-    by_sli: Mapping[str, list[Obj]],
-    *,
-    generation: int,
-    now: float,
-    bucket_seconds: int,
-    waiting_for_data: Sequence[str],
-    ceiling: str | None,
-    retry_dependencies: int | None,
-) -> int | None:
-    """Seconds until the next pass is needed: a refresh, an expiry, or more history."""
-    waits = []
-    for sli in spec.slis:
-        kids = by_sli[sli]
-        if sli in waiting_for_data:
-            waits.append(spec.refresh_seconds)  # history grows slowly; look again next refresh
-        elif refresh_due(
-            kids,
-            generation=generation,
-            now=now,
-            spec=spec,
-            bucket_seconds=bucket_seconds,
-            ceiling=ceiling,
-        ):
-            return 0
-        active = [c for c in kids if children.state(c) == children.ACTIVE]
-        if active:
-            due_at = next_refresh(active[0], spec=spec, bucket_seconds=bucket_seconds)
-            waits.append(math.ceil(due_at - now))
-        until_expiry = expiry.seconds_until_next(kids, now=now)
-        if until_expiry is not None:
-            waits.append(until_expiry)
-    if retry_dependencies is not None:
-        waits.append(retry_dependencies)  # a dependency may get its observations soon
-    return max(0, min(waits)) if waits else None
-
-
 async def _refresh(
-    ctx: context.Context,
-    body: Mapping[str, Any],
-    *,
-    spec: specs.ServiceLevelSpec,
+    scope: context.Scope,
+    observed: plan.Observed,
     sli: str,
-    by_sli: dict[str, list[Obj]],
-    work: Work,
-    now: float,
     deps: Sequence[inputs.Dependency],
-    ceiling: str | None,
-) -> None:
+) -> list[Obj]:
+    """Compute a new recommendation for ``sli`` and make it the Active child; return that SLI's
+    children as they are afterwards (unchanged when there is nothing to publish)."""
+    ctx, body, work, now = scope.ctx, scope.body, scope.work, scope.now
+    spec, ceiling = observed.spec, observed.ceiling
+    kids = list(observed.kids[sli])
     source = ctx.sources.get(spec.source)
     if source is None:
         configured = ", ".join(sorted(ctx.sources)) or "none"
         await _report(
-            ctx,
-            body,
-            work,
+            scope,
             status.Condition(
                 status.SOURCE_REACHABLE,
                 False,
@@ -305,13 +223,12 @@ async def _refresh(
                 f"spec.source: no Prometheus source named {spec.source!r} is configured "
                 f"on the operator (configured: {configured}).",
             ),
-            now=now,
         )
         # A configuration error, not an outage: no backoff retries. A spec change or an
         # operator restart with new configuration runs a pass at once; otherwise look again
         # only at the next refresh, as for missing history.
         work.insufficient.append(sli)
-        return
+        return kids
     bucket = ctx.settings.bucket_seconds
     end = prometheus.align_end(now, bucket)
     start = end - spec.lookback_seconds
@@ -335,21 +252,18 @@ async def _refresh(
         work.insufficient.append(sli)
         field = "histogram" if exc.role == "histogram" else "totalQuery"
         await _report(
-            ctx,
-            body,
-            work,
+            scope,
             status.Condition(
                 status.DATA_SUFFICIENT, False, "NoSeries", f"spec.{sli}.{field}: {exc}."
             ),
-            now=now,
         )
-        return
+        return kids
     except errors.InsufficientDataError as exc:
         work.insufficient.append(sli)
         work.conditions[status.DATA_SUFFICIENT] = status.Condition(
             status.DATA_SUFFICIENT, False, "InsufficientHistory", f"{sli}: {exc}"
         )
-        return
+        return kids
     except errors.InputError as exc:
         # What Prometheus returned cannot be analysed (e.g. a histogram selector that matches no
         # series leaves only a +Inf bound): no usable data, said in words, not a crash.
@@ -357,14 +271,14 @@ async def _refresh(
         work.conditions[status.DATA_SUFFICIENT] = status.Condition(
             status.DATA_SUFFICIENT, False, "NoUsableData", f"{sli}: {exc}"
         )
-        return
+        return kids
     except errors.SourceError as exc:
         work.source_failed = True
         reason = "QueryFailed" if isinstance(exc, errors.QueryError) else "SourceUnreachable"
         work.conditions[status.SOURCE_REACHABLE] = status.Condition(
             status.SOURCE_REACHABLE, False, reason, f"{sli}: {exc}"
         )
-        return
+        return kids
     work.conditions.setdefault(
         status.SOURCE_REACHABLE,
         status.Condition(
@@ -391,46 +305,45 @@ async def _refresh(
         generated_at=now,
         ttl_seconds=spec.ttl_seconds,
     )
-    new_generation = int(body["metadata"].get("generation", 1))
-    kids = by_sli[sli]
-    child = await lifecycle.find_or_create(
-        ctx,
-        body,
+    child, created = await lifecycle.find_or_create(
+        scope,
         doc,
         kids,
-        work,
-        generation=new_generation,
+        generation=observed.generation,
         ceiling=ceiling if kind.capped_by_dependencies else None,
-        now=now,
     )
-    if children.state(child) == children.ACTIVE:
-        # Same numbers after a spec change (historyLimit, say): record the generation it now serves.
-        if children.computed_for_generation(child) != new_generation:
-            updated = await ctx.kube.merge_patch(
-                kube.path_for(
-                    api.RECOMMENDATIONS, child["metadata"]["namespace"], child["metadata"]["name"]
-                ),
-                {"metadata": {"annotations": {api.ANNOTATION_GENERATION: str(new_generation)}}},
-            )
-            kids[:] = [updated if c is child else c for c in kids]
-        return
-    await lifecycle.supersede_all(ctx, body, kids, work, keep=child["metadata"]["name"], now=now)
-    await lifecycle.set_state(ctx, kids, child, children.ACTIVE, work.activated, now=now)
+    if created:
+        kids.append(child)
+    return await _settle(
+        scope, kids, keep=child["metadata"]["name"], generation=observed.generation
+    )
 
 
-async def _report(
-    ctx: context.Context,
-    body: Mapping[str, Any],
-    work: Work,
-    problem: status.Condition,
-    *,
-    now: float,
-) -> None:
+async def _settle(
+    scope: context.Scope, kids: list[Obj], *, keep: str, generation: int
+) -> list[Obj]:
+    """Carry out :func:`.plan.settle`: supersede the others, then activate ``keep``."""
+    todo = plan.settle(kids, keep=keep, generation=generation)
+    current = {c["metadata"]["name"]: c for c in kids}
+    if todo.restamp is not None:
+        current[todo.restamp] = await lifecycle.restamp(
+            scope, current[todo.restamp], generation=generation
+        )
+    for name in todo.supersede:
+        current[name] = await lifecycle.supersede(scope, current[name], by=keep)
+    if todo.activate is not None:
+        current[todo.activate] = await lifecycle.set_state(
+            scope, current[todo.activate], children.ACTIVE
+        )
+    return [current[c["metadata"]["name"]] for c in kids]
+
+
+async def _report(scope: context.Scope, problem: status.Condition) -> None:
     """Set a configuration or data problem as a condition, and post it as a Warning event
     when it is new (not on every pass that finds it again)."""
-    work.conditions[problem.type] = problem
-    if status.is_new(body, problem):
-        await lifecycle.event(ctx, body, "Warning", problem.reason, problem.message, now=now)
+    scope.work.conditions[problem.type] = problem
+    if status.is_new(scope.body, problem):
+        await lifecycle.event(scope, "Warning", problem.reason, problem.message)
 
 
 #: Unresolved dependencies are looked up again one timer interval later: a dependency created at
@@ -439,16 +352,14 @@ DEPENDENCY_RETRY_TICKS = 1
 
 
 async def _write_status(
-    ctx: context.Context,
-    body: Mapping[str, Any],
-    work: Work,
+    scope: context.Scope,
     *,
     spec: specs.ServiceLevelSpec | None,
     kids: Mapping[str, list[Obj]],
-    now: float,
     ceiling: str | None = None,
 ) -> bool:
     """One merge patch of the whole status, only when it differs from what is stored."""
+    ctx, body, work, now = scope.ctx, scope.body, scope.work, scope.now
     meta = body["metadata"]
     generation = int(meta.get("generation", 1))
     old = dict(body.get("status") or {})

@@ -3,8 +3,9 @@
 Create, spec update, resume and the scheduler (refresh, expiry, retries) all call :func:`run`.
 The pass observes the world as it is (the parent, its children, the dependency ceiling), asks
 :mod:`.plan` what to do — pure decisions, tested as data — and carries them out through
-:mod:`.lifecycle`, moving the world one step towards what it should be. It writes at most: one new child, the state changes that keep exactly one child Active per SLI,
-expiries, pruning beyond ``historyLimit``, and one status patch — and nothing when nothing changed.
+:mod:`.lifecycle`, moving the world one step towards what it should be. It writes at most: one
+new child, the state changes that keep exactly one child Active per SLI, expiries, pruning beyond
+``historyLimit``, and one status patch (:mod:`.publish`) — and nothing when nothing changed.
 
 The protocol that keeps "at most one Active per (ServiceLevel, SLI), ever" across crashes:
 
@@ -22,13 +23,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TypeVar
 
 from sloreco import api, errors
-from sloreco.controller import analysis, children, context, dependencies, lifecycle, plan, status
-from sloreco.core import bootstrap, inputs, objective, slis
+from sloreco.controller import (
+    analysis,
+    children,
+    context,
+    dependencies,
+    lifecycle,
+    plan,
+    publish,
+    status,
+)
+from sloreco.core import bootstrap, inputs, slis
 from sloreco.kube import client as kube
 from sloreco.render import crd
 from sloreco.sources import prometheus
@@ -83,7 +93,9 @@ async def run(
         work.conditions[status.READY] = status.Condition(
             status.READY, False, "InvalidSpec", str(exc)
         )
-        patched = await _write_status(context.Scope(ctx, body, work, now), spec=None, kids={})
+        patched = await publish.write_status(
+            context.Scope(ctx, body, work, now), spec=None, kids={}
+        )
         return Outcome(status_patched=patched)
     misfit = bounds.bucket_misfit(
         refresh_seconds=spec.refresh_seconds,
@@ -94,7 +106,9 @@ async def run(
         work.conditions[status.READY] = status.Condition(
             status.READY, False, "BucketDoesNotFit", misfit
         )
-        patched = await _write_status(context.Scope(ctx, body, work, now), spec=None, kids={})
+        patched = await publish.write_status(
+            context.Scope(ctx, body, work, now), spec=None, kids={}
+        )
         return Outcome(status_patched=patched)
 
     listed = await ctx.kube.list(
@@ -121,7 +135,7 @@ async def run(
             kids[sli] = await _refresh(scope, observed, sli, deps)
     kids = await _clean_up(scope, dataclasses.replace(observed, kids=kids))
 
-    patched = await _write_status(scope, spec=spec, kids=kids, ceiling=ceiling)
+    patched = await publish.write_status(scope, spec=spec, kids=kids, ceiling=ceiling)
     dependencies_unresolved = (
         status.DEPENDENCIES_RESOLVED in work.conditions
         and not work.conditions[status.DEPENDENCIES_RESOLVED].status
@@ -163,41 +177,6 @@ async def _clean_up(scope: context.Scope, observed: plan.Observed) -> dict[str, 
         sli: [current[c["metadata"]["name"]] for c in kids if c["metadata"]["name"] in current]
         for sli, kids in observed.kids.items()
     }
-
-
-async def report_failure(
-    namespace: str, name: str, *, ctx: context.Context, now: float, message: str
-) -> bool:
-    """Put a pass's unexpected failure on the object: ``Ready=False`` (``InternalError``) with
-    ``message``, ``Degraded``, and a Warning event. The rest of the status is left as it was (the
-    last good recommendations stay visible). False if the object is gone."""
-    try:
-        body = await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, name))
-    except errors.NotFoundError:
-        return False
-    meta = body["metadata"]
-    generation = int(meta.get("generation", 1))
-    previous = [c for c in (body.get("status") or {}).get("conditions") or [] if "type" in c]
-    ready = status.Condition(status.READY, False, "InternalError", message)
-    kept = [
-        status.Condition(c["type"], c["status"] == "True", c["reason"], c["message"])
-        for c in previous
-        if c["type"] in status.ORDER and c["type"] not in (status.READY, status.DEGRADED)
-    ]
-    merged = status.merge_conditions(
-        previous,
-        [*kept, ready, status.degraded([*kept, ready])],
-        generation=generation,
-        now=api.rfc3339(int(now)),
-    )
-    await ctx.kube.merge_patch(
-        kube.path_for(api.SERVICELEVELS, namespace, name, sub="status"),
-        {"status": {"conditions": merged}},
-    )
-    await lifecycle.event(
-        context.Scope(ctx, body, context.Work(), now), "Warning", "InternalError", message
-    )
-    return True
 
 
 async def _refresh(
@@ -349,67 +328,3 @@ async def _report(scope: context.Scope, problem: status.Condition) -> None:
 #: Unresolved dependencies are looked up again one timer interval later: a dependency created at
 #: the same time usually has its observations a pass later, and the lookup is one GET each.
 DEPENDENCY_RETRY_TICKS = 1
-
-
-async def _write_status(
-    scope: context.Scope,
-    *,
-    spec: specs.ServiceLevelSpec | None,
-    kids: Mapping[str, list[Obj]],
-    ceiling: str | None = None,
-) -> bool:
-    """One merge patch of the whole status, only when it differs from what is stored."""
-    ctx, body, work, now = scope.ctx, scope.body, scope.work, scope.now
-    meta = body["metadata"]
-    generation = int(meta.get("generation", 1))
-    old = dict(body.get("status") or {})
-    previous = {c["type"]: c for c in old.get("conditions") or [] if "type" in c}
-    conditions = dict(work.conditions)
-    # Conditions this pass did not re-evaluate keep their last value (e.g. no query was due).
-    for kind in (status.DATA_SUFFICIENT, status.SOURCE_REACHABLE):
-        if kind not in conditions and kind in previous:
-            p = previous[kind]
-            conditions[kind] = status.Condition(
-                kind, p["status"] == "True", p["reason"], p["message"]
-            )
-    slis = spec.slis if spec else ()
-    if spec is not None:
-        # Both read the Active children, so they hold between refreshes and agree with them.
-        limit = objective.likely_limit(min(ctx.settings.method.confidences))
-        verdict = status.objective(slis, kids, ceiling=ceiling, likely_limit=limit)
-        if verdict is not None:
-            conditions[status.OBJECTIVE_UNACHIEVABLE] = verdict
-        quality = status.data_quality(conditions.get(status.DATA_SUFFICIENT), slis, kids)
-        if quality is not None:
-            conditions[status.DATA_SUFFICIENT] = quality
-        if not any(d.type == "hard" for d in spec.dependencies):
-            conditions.pop(status.DEPENDENCIES_RESOLVED, None)
-        why = next(
-            (c.message for c in conditions.values() if not c.status and c.type != status.READY),
-            "",
-        )
-        conditions[status.READY] = status.ready(slis, kids, why_not=why.rstrip("."))
-    conditions[status.DEGRADED] = status.degraded(list(conditions.values()))
-    new = status.build(
-        generation=generation,
-        conditions=status.merge_conditions(
-            list(previous.values()),
-            list(conditions.values()),
-            generation=generation,
-            now=api.rfc3339(int(now)),
-        ),
-        recommendations=status.recommendations(
-            slis, kids, history=spec.history_limit if spec else 0
-        ),
-        observed=status.observed(slis, kids),
-        ceiling=ceiling,
-    )
-    if children.canonical_json(new) == children.canonical_json(old):
-        return False
-    patch: Obj = {key: None for key in old if key not in new}  # merge patch deletes with null
-    patch.update(new)
-    await ctx.kube.merge_patch(
-        kube.path_for(api.SERVICELEVELS, meta["namespace"], meta["name"], sub="status"),
-        {"status": patch},
-    )
-    return True

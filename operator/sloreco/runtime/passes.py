@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from sloreco import errors
-from sloreco.controller import context, reconcile
+from sloreco.controller import context, publish, reconcile
 from sloreco.runtime import fairness, health, metrics, scheduler
 
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class Runtime:
         )
         logger.error("Failed to reconcile ServiceLevel %s/%s: %s", *key, message)
         logger.debug("Failure details for %s/%s.", *key, exc_info=exc)
-        await reconcile.report_failure(*key, ctx=self.ctx, now=now, message=message)
+        await publish.report_failure(*key, ctx=self.ctx, now=now, message=message)
         return max(delay, MIN_DELAY)
 
     def _plan(

@@ -45,8 +45,19 @@ def active(
 def due(
     kids: list[dict[str, Any]], *, now: float, generation: int = 1, ceiling: str | None = None
 ) -> bool:
-    return plan.refresh_due(
-        kids, generation=generation, now=now, spec=SPEC, bucket_seconds=HOUR, ceiling=ceiling
+    return plan.refresh_due(kids, observed(now, spec=SPEC, generation=generation, ceiling=ceiling))
+
+
+def observed(
+    now: float, *, spec: specs.ServiceLevelSpec, generation: int = 1, ceiling: str | None = None
+) -> plan.Observed:
+    return plan.Observed(
+        spec=spec,
+        generation=generation,
+        kids={},
+        ceiling=ceiling,
+        now=now,
+        bucket_seconds=HOUR,
     )
 
 
@@ -65,9 +76,7 @@ def test_due_after_the_refresh_interval_once_a_new_bucket_exists() -> None:
 def test_not_due_before_a_newer_bucket_even_after_the_interval() -> None:
     spec_short = SPEC.model_copy(update={"refresh_interval": "1m"})
     kid = active(generated=T0 + 60, data_end=T0)
-    result = plan.refresh_due(
-        [kid], generation=1, now=T0 + 600, spec=spec_short, bucket_seconds=HOUR, ceiling=None
-    )
+    result = plan.refresh_due([kid], observed(T0 + 600, spec=spec_short))
     assert result is False
 
 

@@ -8,6 +8,7 @@ thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
@@ -22,20 +23,25 @@ from sloreco.spec import model as specs
 T = TypeVar("T")
 
 
-async def recommend(
-    source: base.HistorySource,
-    spec: specs.ServiceLevelSpec,
-    sli: str,
-    *,
-    work: Work,
-    start: int,
-    end: int,
-    bucket: int,
-    exclusions: tuple[history.Exclusion, ...],
-    seed: int,
-    deps: Sequence[inputs.Dependency],
-    settings: method.MethodSettings,
-) -> results.SliResult:
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One SLI's analysis: what to read (the spec's selectors, ``[start, end)`` in buckets) and
+    how to compute (exclusions, the seed, hard dependencies, the method's settings)."""
+
+    spec: specs.ServiceLevelSpec
+    sli: str
+    start: int
+    end: int
+    bucket: int
+    exclusions: tuple[history.Exclusion, ...]
+    seed: int
+    deps: Sequence[inputs.Dependency]
+    settings: method.MethodSettings
+
+
+async def recommend(source: base.HistorySource, job: Job, *, work: Work) -> results.SliResult:
+    spec, sli, start, end, bucket = job.spec, job.sli, job.start, job.end, job.bucket
+    exclusions, seed, deps, settings = job.exclusions, job.seed, job.deps, job.settings
     kind = slis.get(sli)
     data = await _timed(
         work,

@@ -43,29 +43,23 @@ class Observed:
     bucket_seconds: int
 
 
-def refresh_due(
-    kids: Sequence[Mapping[str, Any]],
-    *,
-    generation: int,
-    now: float,
-    spec: specs.ServiceLevelSpec,
-    bucket_seconds: int,
-    ceiling: str | None = None,
-) -> bool:
-    """A new recommendation is due without an Active child, after a spec change, when the
-    dependency ceiling moved (for kinds the ceiling caps), or on schedule."""
+def refresh_due(kids: Sequence[Mapping[str, Any]], observed: Observed) -> bool:
+    """A new recommendation is due for one SLI's ``kids`` without an Active child, after a spec
+    change, when the dependency ceiling moved (for kinds the ceiling caps), or on schedule."""
     active = [c for c in kids if children.state(c) == children.ACTIVE]
     if not active:
         return True
     child = active[0]
-    if children.computed_for_generation(child) != generation:
+    if children.computed_for_generation(child) != observed.generation:
         return True
     if (
         slis.get(children.sli_of(child)).traits.capped_by_dependencies
-        and children.computed_under_ceiling(child) != ceiling
+        and children.computed_under_ceiling(child) != observed.ceiling
     ):
         return True
-    return now >= next_refresh(child, spec=spec, bucket_seconds=bucket_seconds)
+    return observed.now >= next_refresh(
+        child, spec=observed.spec, bucket_seconds=observed.bucket_seconds
+    )
 
 
 def next_refresh(
@@ -81,18 +75,7 @@ def next_refresh(
 
 def refreshes(observed: Observed) -> tuple[str, ...]:
     """The configured SLIs that need a new recommendation now."""
-    return tuple(
-        sli
-        for sli in observed.spec.slis
-        if refresh_due(
-            observed.kids[sli],
-            generation=observed.generation,
-            now=observed.now,
-            spec=observed.spec,
-            bucket_seconds=observed.bucket_seconds,
-            ceiling=observed.ceiling,
-        )
-    )
+    return tuple(sli for sli in observed.spec.slis if refresh_due(observed.kids[sli], observed))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -214,11 +214,9 @@ async def _refresh(
     exclusions = spec.history_exclusions()
     seed = bootstrap.seed_from(str(body["metadata"]["uid"]), sli, str(end))
     try:
-        result = await analysis.recommend(
-            source,
-            spec,
-            sli,
-            work=work,
+        job = analysis.Job(
+            spec=spec,
+            sli=sli,
             start=start,
             end=end,
             bucket=bucket,
@@ -227,6 +225,7 @@ async def _refresh(
             deps=deps,
             settings=ctx.settings.method,
         )
+        result = await analysis.recommend(source, job, work=work)
     except errors.NoSeriesError as exc:
         work.insufficient.append(sli)
         field = "histogram" if exc.role == "histogram" else "totalQuery"

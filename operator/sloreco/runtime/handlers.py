@@ -26,6 +26,7 @@ from sloreco import api, errors
 from sloreco import settings as config
 from sloreco.controller import context
 from sloreco.kube import client as kube
+from sloreco.runtime import ensemble
 from sloreco.runtime import passes as runtime
 from sloreco.sources import prometheus
 
@@ -72,6 +73,14 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     settings.posting.level = logging.WARNING  # our own events say what happened; skip kopf's
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the log
     conf = config.load(os.environ)
+    memo.ensemble = place = ensemble.load(os.environ)
+    if place.peering:
+        settings.peering.standalone = False
+        settings.peering.mandatory = True
+        settings.peering.name = place.peering
+        settings.peering.priority = place.priority
+        settings.peering.lifetime = place.lifetime
+        settings.peering.stealth = True
     ctx = context.Context(
         kube=kube.KubeClient(credentials(settings)),
         sources={
@@ -106,9 +115,15 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     await memo.runtime.close()
 
 
-@kopf.on.create(*RESOURCE)
-@kopf.on.update(*RESOURCE, field="spec")
-@kopf.on.resume(*RESOURCE)
+def owned(namespace: str | None, memo: Any, **_: Any) -> bool:
+    """This operator's shard holds ``namespace`` (always, without sharding)."""
+    place: ensemble.Ensemble = memo.ensemble
+    return place.owns(namespace)
+
+
+@kopf.on.create(*RESOURCE, when=owned)
+@kopf.on.update(*RESOURCE, field="spec", when=owned)
+@kopf.on.resume(*RESOURCE, when=owned)
 async def changed(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
     operator: runtime.Runtime = memo.runtime
     key = (namespace or "", name)  # ServiceLevels are namespaced: kopf always gives one

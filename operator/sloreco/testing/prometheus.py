@@ -157,6 +157,7 @@ def build_tsdb(
     data_dir: Path,
     *,
     release: Release = PROMETHEUS2,
+    latency: bool = True,
 ) -> BuildTimings:
     """Generate ``services`` over ``timeline`` and backfill them into ``data_dir``.
 
@@ -167,7 +168,7 @@ def build_tsdb(
     with tempfile.TemporaryDirectory(dir=data_dir.parent, prefix="openmetrics-") as tmp:
         path = Path(tmp) / "history.om"
         began = time.perf_counter()
-        samples = synth.write_openmetrics_file(path, services, timeline)
+        samples = synth.write_openmetrics_file(path, services, timeline, latency=latency)
         generated = time.perf_counter()
         size = path.stat().st_size
         backfill(path, data_dir, span_seconds=timeline.days * 86400, release=release)

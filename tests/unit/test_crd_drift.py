@@ -136,6 +136,9 @@ def test_every_model_is_checked() -> None:
             "spec.currentObjective.latency.threshold",
             "spec.currentObjective.latency.target",
             "spec.historyLimit",
+            "spec.adopt",
+            "spec.adopt.tier",
+            "spec.adopt.publish",
         ]
     )
 
@@ -161,6 +164,7 @@ MODELS = [
         spec.LatencyObjectiveSpec,
     ),
 ]
+MODELS.append(("spec.adopt", spec_schema()["properties"]["adopt"], spec.AdoptSpec))
 MODEL_IDS = [path for path, _, _ in MODELS]
 MODEL_PARAMS = [(schema, model) for _, schema, model in MODELS]
 

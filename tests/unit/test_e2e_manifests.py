@@ -62,6 +62,11 @@ RBAC: dict[tuple[str, str], tuple[set[str], set[str]]] = {
         {"list", "watch"},
         {"get", "list", "watch"},
     ),
+    # spec.adopt (controller.adopt): read to compare, create, merge-patch when a newer
+    # recommendation changes them, delete when publish no longer names them. No list, no watch.
+    ("monitoring.coreos.com", "prometheusrules"): ({"get", "create", "patch", "delete"},) * 2,
+    ("pyrra.dev", "servicelevelobjectives"): ({"get", "create", "patch", "delete"},) * 2,
+    ("sloth.slok.dev", "prometheusservicelevels"): ({"get", "create", "patch", "delete"},) * 2,
     # kopf lists and watches namespaces only when given namespace patterns; the Deployment runs
     # it with --all-namespaces, which does not.
     ("", "namespaces"): (set(), {"list", "watch"}),

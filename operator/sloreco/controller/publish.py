@@ -25,6 +25,7 @@ async def write_status(
     spec: specs.ServiceLevelSpec | None,
     kids: Mapping[str, list[Obj]],
     ceiling: str | None = None,
+    adopted: Obj | None = None,
 ) -> bool:
     """One merge patch of the whole status, only when it differs from what is stored."""
     ctx, body, work, now = scope.ctx, scope.body, scope.work, scope.now
@@ -71,6 +72,7 @@ async def write_status(
         ),
         observed=status.observed(slis, kids),
         ceiling=ceiling,
+        adopted=adopted,
     )
     if children.canonical_json(new) == children.canonical_json(old):
         return False

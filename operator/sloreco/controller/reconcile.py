@@ -29,6 +29,7 @@ from typing import TypeVar
 
 from sloreco import api, errors
 from sloreco.controller import (
+    adopt,
     analysis,
     children,
     context,
@@ -135,7 +136,12 @@ async def run(
             kids[sli] = await _refresh(scope, observed, sli, deps)
     kids = await _clean_up(scope, dataclasses.replace(observed, kids=kids))
 
-    patched = await publish.write_status(scope, spec=spec, kids=kids, ceiling=ceiling)
+    adopted = await adopt.reconcile(ctx, body, spec, kids)
+    if adopted.condition is not None:
+        work.conditions[status.ADOPTED] = adopted.condition
+    patched = await publish.write_status(
+        scope, spec=spec, kids=kids, ceiling=ceiling, adopted=adopted.adopted
+    )
     dependencies_unresolved = (
         status.DEPENDENCIES_RESOLVED in work.conditions
         and not work.conditions[status.DEPENDENCIES_RESOLVED].status

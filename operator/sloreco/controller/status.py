@@ -22,6 +22,8 @@ DATA_SUFFICIENT = "DataSufficient"
 SOURCE_REACHABLE = "SourceReachable"
 DEPENDENCIES_RESOLVED = "DependenciesResolved"
 OBJECTIVE_UNACHIEVABLE = "ObjectiveUnachievable"
+#: Only with ``spec.adopt``: whether the adopted tier is published (``controller.adopt``).
+ADOPTED = "Adopted"
 DEGRADED = "Degraded"
 ORDER = (
     READY,
@@ -29,10 +31,11 @@ ORDER = (
     SOURCE_REACHABLE,
     DEPENDENCIES_RESOLVED,
     OBJECTIVE_UNACHIEVABLE,
+    ADOPTED,
     DEGRADED,
 )
 #: Conditions whose False means something is wrong (ObjectiveUnachievable is wrong when True).
-HEALTHY_WHEN_TRUE = (READY, DATA_SUFFICIENT, SOURCE_REACHABLE, DEPENDENCIES_RESOLVED)
+HEALTHY_WHEN_TRUE = (READY, DATA_SUFFICIENT, SOURCE_REACHABLE, DEPENDENCIES_RESOLVED, ADOPTED)
 
 Obj = api.Obj
 
@@ -301,6 +304,7 @@ def build(
     recommendations: list[Obj],
     observed: list[Obj],
     ceiling: str | None,
+    adopted: Obj | None = None,
 ) -> Obj:
     status: Obj = {
         "observedGeneration": generation,
@@ -310,4 +314,6 @@ def build(
     }
     if ceiling is not None:
         status["ceiling"] = ceiling
+    if adopted is not None:
+        status["adopted"] = adopted
     return status

@@ -118,6 +118,28 @@ class CurrentObjectiveSpec(_Model):
     latency: LatencyObjectiveSpec | None = None
 
 
+#: What ``spec.adopt.publish`` may name: the kinds the operator can keep in step (OpenSLO is a
+#: file format, not an API object, so it is only exported by the CLI).
+PUBLISH_KINDS = ("PrometheusRule", "ServiceLevelObjective", "PrometheusServiceLevel")
+PUBLISH_MAX = len(PUBLISH_KINDS)
+
+
+class AdoptSpec(_Model):
+    """The tier the team adopts and where the operator publishes it (issue 11, "Adopt")."""
+
+    tier: Literal["conservative", "balanced", "aggressive"]
+    publish: Annotated[
+        tuple[Literal["PrometheusRule", "ServiceLevelObjective", "PrometheusServiceLevel"], ...],
+        pydantic.Field(min_length=1, max_length=PUBLISH_MAX),
+    ]
+
+    @pydantic.model_validator(mode="after")
+    def _unique(self) -> AdoptSpec:
+        if len(set(self.publish)) != len(self.publish):
+            raise FieldError("must not name a kind twice", field="publish")
+        return self
+
+
 class ServiceLevelSpec(_Model):
     """A parsed ``ServiceLevel.spec`` (SPEC §2.1)."""
 
@@ -144,6 +166,9 @@ class ServiceLevelSpec(_Model):
     shared_with: Annotated[
         tuple[fields.DnsLabel, ...], pydantic.Field(max_length=fields.SHARED_WITH_MAX)
     ] = ()
+    #: The adopted tier and the objects the operator keeps in step with it; without it the
+    #: operator writes nothing but recommendations.
+    adopt: AdoptSpec | None = None
 
     @pydantic.model_validator(mode="after")
     def _cross_field(self) -> ServiceLevelSpec:

@@ -72,8 +72,9 @@ async def write_status(
         ),
         observed=status.observed(slis, kids),
         ceiling=ceiling,
-        adopted=adopted,
     )
+    if adopted is not None:  # spec.adopt's objective and objects (controller.adopt)
+        new["adopted"] = adopted
     if children.canonical_json(new) == children.canonical_json(old):
         return False
     patch: Obj = {key: None for key in old if key not in new}  # merge patch deletes with null

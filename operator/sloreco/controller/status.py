@@ -304,7 +304,6 @@ def build(
     recommendations: list[Obj],
     observed: list[Obj],
     ceiling: str | None,
-    adopted: Obj | None = None,
 ) -> Obj:
     status: Obj = {
         "observedGeneration": generation,
@@ -314,6 +313,4 @@ def build(
     }
     if ceiling is not None:
         status["ceiling"] = ceiling
-    if adopted is not None:
-        status["adopted"] = adopted
     return status

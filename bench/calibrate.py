@@ -40,7 +40,8 @@ import numpy as np
 
 from bench import processes
 from bench.processes import FloatArray, Profile
-from sloreco.core import history, method, slis
+from sloreco.core import history, method, predictive, results, slis
+from sloreco.core import prior as priors
 from sloreco.core.slis import base
 
 WINDOW_DAYS = 28
@@ -74,17 +75,23 @@ def current_engine(
     profile: Profile, total: FloatArray, bad: FloatArray, seed: int, prior: object
 ) -> list[TierTarget]:
     """The engine's Python API on an hourly history (``bad``: slow requests for latency)."""
-    del prior
     buckets = len(total)
+    belief = prior if isinstance(prior, priors.Prior) else priors.DEFAULT
     if profile.kind == "availability":
         past = history.AvailabilityHistory(3600, START, total, bad, np.zeros(buckets, bool))
-        request = base.Request(window_seconds=WINDOW_DAYS * DAY, seed=seed, settings=SETTINGS)
+        request = base.Request(
+            window_seconds=WINDOW_DAYS * DAY, seed=seed, settings=SETTINGS, prior=belief
+        )
         result = slis.get("availability").recommend(past, request)
         return [TierTarget(t.name, float(t.target) / 100) for t in result.tiers]
     split = processes.latency_split(profile, np.random.default_rng(seed), total, bad)
     lat = history.LatencyHistory(3600, START, processes.BOUNDS, split, np.zeros(buckets, bool))
     request = base.Request(
-        window_seconds=WINDOW_DAYS * DAY, seed=seed, settings=SETTINGS, percentile=Decimal(99)
+        window_seconds=WINDOW_DAYS * DAY,
+        seed=seed,
+        settings=SETTINGS,
+        percentile=Decimal(99),
+        prior=belief,
     )
     result = slis.get("latency").recommend(lat, request)
     return [TierTarget(t.name, float(t.target) / 100, t.bucket_bound) for t in result.tiers]
@@ -241,6 +248,29 @@ def run_fleet(
     }
 
 
+PriorFor = Callable[[list[tuple[FloatArray, FloatArray]], int], object]
+
+
+def fleet_prior(pasts: list[tuple[FloatArray, FloatArray]], i: int) -> object:
+    """The prior a fleet of the other histories would have learned (``prior.pool``).
+
+    For latency the incidents are counted on the process's slow requests (the bound the engine
+    picks holds almost all of them above it).
+    """
+    key = id(pasts)
+    if key not in _STATS:
+        _STATS.clear()
+        _STATS[key] = [
+            predictive.evidence(bad, total, np.ones(len(total), bool), bucket_seconds=3600).stats()
+            for total, bad in pasts
+        ]
+    stats = _STATS[key]
+    return priors.pool(stats[:i] + stats[i + 1 :], origin="fleet:calibration")
+
+
+_STATS: dict[int, list[priors.ServiceStats]] = {}
+
+
 def suite(
     run: Engine,
     *,
@@ -249,14 +279,23 @@ def suite(
     windows: int,
     members: int,
     seed: int,
+    prior_for: PriorFor | None = None,
 ) -> list[dict[str, Any]]:
     rows = [
-        run_profile(p, run, count=count, windows=windows, seed=seed)
+        run_profile(p, run, count=count, windows=windows, seed=seed, prior_for=prior_for)
         for p in processes.PROFILES
         if names is None or p.name in names
     ]
     if members and (names is None or "mixed-fleet" in names):
-        rows.append(run_fleet(run, members=members, windows=max(windows // 5, 10_000), seed=seed))
+        rows.append(
+            run_fleet(
+                run,
+                members=members,
+                windows=max(windows // 5, 10_000),
+                seed=seed,
+                prior_for=prior_for,
+            )
+        )
     return rows
 
 
@@ -301,6 +340,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fleet", type=int, default=60, help="members of the mixed fleet")
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--profiles", nargs="*", help="only these profiles")
+    parser.add_argument(
+        "--prior",
+        choices=("default", "fleet"),
+        default="default",
+        help="the default prior, or one pooled from the profile's other histories",
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     rows = suite(
@@ -310,10 +355,12 @@ def main(argv: list[str] | None = None) -> None:
         windows=args.windows,
         members=args.fleet,
         seed=args.seed,
+        prior_for=fleet_prior if args.prior == "fleet" else None,
     )
     document = {
         "generatedAt": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "method": slis.__name__,
+        "method": f"{results.METHOD_NAME} v{results.METHOD_VERSION}",
+        "prior": args.prior,
         "histories": args.histories,
         "futureWindows": args.windows,
         "seed": args.seed,

@@ -16,7 +16,22 @@ import numpy as np
 
 from sloreco import api
 from sloreco.core import durations, history, inputs, method, results, slis
+from sloreco.core import prior as priors
 from sloreco.core.slis import base
+
+#: A prior that expects no incident at all (one pseudo-incident in a million years): for tests
+#: whose subject is not the incident model (dependency caps), so that the prior does not pull
+#: a steady service's tiers below the cap they test.
+QUIET_PRIOR = priors.Prior(
+    rate_shape=0.001,
+    rate_days=1e6,
+    size_log_mean=0.0,
+    size_strength=1.0,
+    size_shape=3.0,
+    size_scale=0.01,
+    origin="quiet",
+)
+
 
 #: 2024-05-01T00:00:00Z: a fixed, bucket-aligned origin for synthetic histories.
 EPOCH_2024_05_01 = 1714521600
@@ -253,6 +268,7 @@ def recommend_availability(
     settings: method.MethodSettings = base.DEFAULT_SETTINGS,
     dependencies: Sequence[inputs.Dependency] = (),
     current_objective: Decimal | None = None,
+    prior: priors.Prior = priors.DEFAULT,
 ) -> results.SliResult:
     """The availability kind's recommendation, with the request spelled as keywords."""
     request = base.Request(
@@ -261,6 +277,7 @@ def recommend_availability(
         settings=settings,
         dependencies=tuple(dependencies),
         objective_availability=current_objective,
+        prior=prior,
     )
     return slis.get("availability").recommend(data, request)
 
@@ -273,6 +290,7 @@ def recommend_latency(
     seed: int,
     settings: method.MethodSettings = base.DEFAULT_SETTINGS,
     current_objective: results.LatencyObjective | None = None,
+    prior: priors.Prior = priors.DEFAULT,
 ) -> results.SliResult:
     """The latency kind's recommendation, with the request spelled as keywords."""
     request = base.Request(
@@ -281,5 +299,6 @@ def recommend_latency(
         settings=settings,
         percentile=percentile,
         objective_latency=current_objective,
+        prior=prior,
     )
     return slis.get("latency").recommend(data, request)

@@ -89,7 +89,7 @@ def recommendation(name: str = "checkout-availability-0123456789") -> Obj:
             "explanation": {"summary": "Steady.", "incidents": [{"share": "0.4"}]},
             "dataQuality": {"coverage": "99.5", "gaps": []},
             "backtest": {"balanced": {"evaluations": 8, "breaches": 0}},
-            "method": {"name": "window-block-bootstrap", "version": "1"},
+            "method": {"name": "incident-predictive", "version": "2"},
         },
     }
 

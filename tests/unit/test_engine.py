@@ -60,7 +60,11 @@ def test_history_of_several_windows_is_not_low_confidence() -> None:
 
 
 def test_low_traffic_is_flagged_in_words() -> None:
-    result = recommend(noisy(30, requests_per_day=50, error_ratio=0.001))
+    # The guard compares one event with the balanced budget; the quiet prior keeps that budget
+    # what the data alone says (the default prior's unseen incidents would widen it).
+    result = recommend(
+        noisy(30, requests_per_day=50, error_ratio=0.001), prior=factories.QUIET_PRIOR
+    )
 
     assert (
         result.data_quality.low_traffic,
@@ -102,7 +106,9 @@ def test_excluded_buckets_are_counted_apart_from_gaps() -> None:
 
 def test_dependencies_cap_conservative_and_balanced_but_not_aggressive() -> None:
     result = recommend(
-        noisy(90, error_ratio=0.00001), dependencies=[inputs.Dependency("db", 0.999)]
+        noisy(90, error_ratio=0.00001),
+        dependencies=[inputs.Dependency("db", 0.999)],
+        prior=factories.QUIET_PRIOR,
     )
 
     assert [(t.name, t.target, t.capped) for t in result.tiers] == [
@@ -159,6 +165,7 @@ def test_the_bottleneck_is_named() -> None:
     result = recommend(
         noisy(90, error_ratio=0.00001),
         dependencies=[inputs.Dependency("db", 0.999), inputs.Dependency("cache", 0.9999)],
+        prior=factories.QUIET_PRIOR,
     )
     limits = dict(result.explanation.limited_by)["conservative"]
 

@@ -7,10 +7,10 @@ import json
 from decimal import Decimal
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sloreco.core import history
+from sloreco.core import history, predictive
 from sloreco.render import crd
 from tests import factories, strategies
 
@@ -74,21 +74,33 @@ def test_same_inputs_and_seed_give_the_same_bytes(
     st.integers(min_value=0),
     st.floats(min_value=0.0, max_value=1.0),
 )
-def test_a_worse_day_never_raises_a_target(
+def test_a_worse_day_that_is_no_incident_never_raises_a_target(
     hist: history.AvailabilityHistory, seed: int, pick: int, worse: float
 ) -> None:
-    # Same traffic, more failures on one day: with the same seed every simulated window is
-    # built from the same days, so none of them can get better, and neither can any tier.
+    # Same traffic, more failures on one day. The background is bootstrapped with common random
+    # numbers, so every simulated background window can only get worse. The incident model
+    # learns from what it sees (issue 8), and is not monotone: a third incident as large as the
+    # first two narrows the size distribution and can raise a tier (a true Bayesian answer).
+    # So the property is the background's: when the incidents found are the same before and
+    # after (same count, same sizes), no tier may rise.
     per_day = 86400 // hist.bucket_seconds
     day = pick % (len(hist.total) // per_day)
     bad = hist.bad.copy()
     span = slice(day * per_day, (day + 1) * per_day)
     bad[span] += np.floor((hist.total[span] - bad[span]) * worse)
+    worse_hist = dataclasses.replace(hist, bad=bad)
+    assume(_incidents(worse_hist) == _incidents(hist))
 
     before = targets(recommend(hist, seed))
-    after = targets(recommend(dataclasses.replace(hist, bad=bad), seed))
+    after = targets(recommend(worse_hist, seed))
 
     assert [min(a, b) for a, b in zip(after, before, strict=True)] == after
+
+
+def _incidents(hist: history.AvailabilityHistory) -> list[float]:
+    total, bad, present = history.clean_availability(hist)
+    found = predictive.evidence(bad, total, present, bucket_seconds=hist.bucket_seconds)
+    return [float(x) for x in found.log_sizes]
 
 
 @EXAMPLES

@@ -40,6 +40,7 @@ def test_capped_tiers_are_marked() -> None:
         window_seconds=28 * 86400,
         seed=1,
         dependencies=[inputs.Dependency("db", 0.999)],
+        prior=factories.QUIET_PRIOR,
     )
 
     row = next(

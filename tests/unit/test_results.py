@@ -77,8 +77,8 @@ def test_method_names_itself_and_its_seed_as_a_string() -> None:
     )
 
     assert crd.recommendation_spec(result)["method"] == {
-        "name": "window-block-bootstrap",
-        "version": "1",
+        "name": "incident-predictive",
+        "version": "2",
         "resamples": 10_000,
         "blockDays": 5,
         "seed": str(2**63 + 5),

@@ -20,6 +20,7 @@ import sloreco
 from sloreco import api, errors
 from sloreco.cli import export
 from sloreco.core import durations, history, inputs, results
+from sloreco.core import prior as priors
 from sloreco.core.slis import base
 from sloreco.sources import inputfile
 from sloreco.spec import fields
@@ -63,6 +64,7 @@ class Options:
     dependencies: tuple[inputs.Dependency, ...]
     exclusions: tuple[history.Exclusion, ...]
     output: Literal["table", "json", "yaml"]
+    prior: priors.Prior = priors.DEFAULT
 
     def request(self, *, seed: int) -> base.Request:
         """What every SLI kind is asked for by these flags (each kind reads its own fields)."""
@@ -73,6 +75,7 @@ class Options:
             objective_availability=self.objective_availability,
             objective_latency=self.objective_latency,
             percentile=self.percentile,
+            prior=self.prior,
         )
 
 
@@ -109,7 +112,21 @@ def options(args: argparse.Namespace) -> Options:
         dependencies=_dependencies(args.dependency),
         exclusions=tuple(_exclusion(text) for text in args.exclude),
         output=args.output,
+        prior=priors.DEFAULT if args.prior is None else read_prior(args.prior),
     )
+
+
+def read_prior(path: str) -> priors.Prior:
+    """The ``--prior`` file: a ``SlorecoPrior`` JSON document (``core.prior``)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.InputError(f"cannot read {path!r}: {exc}", field="--prior") from exc
+    try:
+        return priors.loads(text)
+    except errors.InputError as exc:
+        raise errors.InputError(f"{path}: {exc}", field="--prior") from exc
 
 
 def _percent(text: str, *, field: str) -> Decimal:
@@ -291,6 +308,12 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar="START/END",
         help="a maintenance window to leave out, RFC 3339/RFC 3339 (repeatable)",
+    )
+    common.add_argument(
+        "--prior",
+        metavar="FILE",
+        help="incident prior as JSON (kind SlorecoPrior, e.g. a fleet's exported from the "
+        "operator); default: the documented default prior",
     )
     common.add_argument("--output", choices=("table", "json", "yaml"), default="table")
     export.add_parser(commands)

@@ -22,8 +22,8 @@ if TYPE_CHECKING:  # alerting builds on these results; only its type is needed h
 Sli = Literal["availability", "latency"]
 
 #: Method identity written into every recommendation; bump the version when numbers can change.
-METHOD_NAME = "window-block-bootstrap"
-METHOD_VERSION = "1"
+METHOD_NAME = "incident-predictive"
+METHOD_VERSION = "2"
 
 #: Decimal places of probabilities and shares: 1/10,000 resolves one simulated window in the
 #: default 10,000 (a coarser string would hide the difference between tiers).

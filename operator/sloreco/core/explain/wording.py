@@ -73,8 +73,8 @@ def tier_sentence(
     )
     return (
         f"{head}; {level}% interval {interval.lower}–{interval.upper}; "
-        f"chance a future window misses it, allowing for what a history this long can "
-        f"miss, {chance(tier.breach_probability)}; {tested}."
+        f"chance a future window misses it, incidents not yet seen included, "
+        f"{chance(tier.breach_probability)}; {tested}."
     )
 
 
@@ -198,4 +198,38 @@ def tail_notes(in_inf: BoolArray, *, percentile: Decimal, highest: float) -> tup
         "fell above the "
         f"highest finite bucket bound ({results.bound(highest)}s); it is reported as that bound, "
         "and the histogram needs a larger bucket to show how slow those windows were.",
+    )
+
+
+def prior_note(
+    *,
+    origin: str,
+    incidents: int,
+    days: float,
+    median_minutes: float | None,
+    per_window: float,
+    window: str,
+    names: tuple[str, ...],
+    replayed: tuple[Decimal, ...],
+    chosen: tuple[Decimal, ...],
+) -> str:
+    """How far the incident model (and its prior) moved each tier from the history replayed.
+
+    ``replayed`` are the tiers a plain bootstrap of the history as it was would give: only the
+    incidents it happened to hold. The difference is what the model adds for those it did not.
+    """
+    seen = (
+        f"{incidents} incident{'s' if incidents != 1 else ''} in {days_text(days)}"
+        + (f" (median {median_minutes:.0f} full-outage minutes)" if median_minutes else "")
+        if incidents
+        else f"no incident in {days_text(days)}"
+    )
+    moves = ", ".join(
+        f"{name} {pct(before)} → {pct(after)}" if after != before else f"{name} {pct(after)}"
+        for name, before, after in zip(names, replayed, chosen, strict=True)
+    )
+    return (
+        f"Incident model ({origin} prior): {seen}; it expects {per_window:.2f} incidents per "
+        f"{window} window, including those the history did not show. From the history replayed "
+        f"alone to the model: {moves}."
     )

@@ -134,6 +134,13 @@ def targets(
     promises once incidents are rarer than a window (see the calibration test).
     """
     raw = tuple(reps.lower_bound(c, tolerance) for c in confidences)
+    return choose(raw, precision=precision, cap=cap, cappable=cappable)
+
+
+def choose(
+    raw: tuple[float, ...], *, precision: Decimal, cap: Decimal | None, cappable: tuple[bool, ...]
+) -> Targets:
+    """Targets from raw fractions: rounded down to ``precision``, then the dependency cap."""
     uncapped = tuple(stats.percent(v, precision) for v in raw)
     values, capped = [], []
     for value, may_cap in zip(uncapped, cappable, strict=True):

@@ -133,6 +133,39 @@ def bound_at_or_above(bounds: FloatArray, seconds: float) -> float:
     return float(finite[min(j, len(finite) - 1)])
 
 
+def tier_bound(
+    sims: FloatArray,
+    bounds: FloatArray,
+    *,
+    q: float,
+    confidences: tuple[float, ...],
+    reference: int,
+    threshold: float | None,
+) -> tuple[tuple[Decimal, ...], float]:
+    """Per tier the P-quantile simulated windows stay under (information), and the one bound.
+
+    The bound all tiers are set at (a Prometheus SLO rule can only check a bound): the bound at
+    or above the user's threshold when there is one, else at or above the reference tier's
+    quantile — the bound that best fits the requested percentile.
+    """
+    latencies, _ = quantile(sims, bounds, q)
+    raw = upper_values(latencies, confidences)
+    thresholds = tuple(results.seconds(float(v), decimal.ROUND_CEILING) for v in raw)
+    seconds = float(raw[reference]) if threshold is None else threshold
+    return thresholds, bound_at_or_above(bounds, seconds)
+
+
+def upper_values(values: FloatArray, confidences: tuple[float, ...]) -> FloatArray:
+    return bootstrap.upper_values(values, confidences)
+
+
+def slow_within(counts: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
+    """Per history bucket (rows of non-cumulative ``counts``): requests over ``seconds``."""
+    cumulative = np.cumsum(counts, axis=1).T
+    slow: FloatArray = np.maximum(cumulative[-1] - count_within(cumulative, bounds, seconds), 0.0)
+    return slow
+
+
 def simulate(
     pool: FloatArray, uniforms: FloatArray, *, window_days: int, block_days: int
 ) -> FloatArray:

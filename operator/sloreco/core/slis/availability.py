@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sloreco.core import history, inputs, results, stats
+from sloreco.core import forecast, history, inputs, predictive, results, stats
 from sloreco.core import objective as objectives
 from sloreco.core.explain import evidence, explain, incidents
 from sloreco.core.models import availability as model
@@ -62,7 +62,7 @@ class Availability:
 
 
 def recommend(data: history.AvailabilityHistory, request: base.Request) -> results.SliResult:
-    """Availability tiers for ``data`` and a compliance window (SPEC §3.1)."""
+    """Availability tiers for ``data`` and a compliance window (SPEC §3.1, §3.4)."""
     s = request.settings
     window_seconds = request.window_seconds
     seed = request.seed
@@ -75,19 +75,28 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
     pool = days.pool()
     draws = inputs.prepare(days.data_days, pool, seed=seed, window_days=days_in_window, s=s)
     sims = model.simulate(pool, draws.windows, window_days=days_in_window, block_days=s.block_days)
-    reps = model.replicates(
-        pool, draws, inner=s.ci_inner_resamples, reference=sims, lowest=1.0 - min(s.confidences)
-    )
     ceiling = model.ceiling([d.availability for d in deps]) if deps else None
     cap = stats.percent(ceiling, s.precision) if ceiling is not None else None
     cappable = tuple(name not in s.uncapped_tiers for name in s.names)
-    chosen = model.targets(
-        reps,
-        confidences=s.confidences,
-        tolerance=s.tolerance,
+    src = forecast.Source(data.bucket_seconds, draws, request.prior)
+    seen = forecast.forecast(
+        bad,
+        total,
+        present,
+        src=src,
+        rng=predictive.rng_for(seed),
+        inner=s.ci_inner_resamples,
+        lowest=1.0 - min(s.confidences),
+    )
+    chosen = model.choose(
+        seen.windows.values(s.confidences, s.tolerance),
         precision=s.precision,
         cap=cap,
         cappable=cappable,
+    )
+    reps = seen.windows.reps
+    note = forecast.prior_note(
+        seen, request.prior, sims, chosen.uncapped, s=s, window_seconds=window_seconds
     )
     traffic = stats.traffic_per_window(days.total, days.data_days, days_in_window)
     tiers = tuple(
@@ -95,7 +104,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
             name=name,
             confidence=confidence,
             target=target,
-            breach_probability=stats.breach_probability(reps, target),
+            breach_probability=seen.windows.breach(stats.fraction(target)),
             confidence_interval=stats.interval(
                 reps, confidence, s.ci_level, s.precision, cap=cap if cappable[i] else None
             ),
@@ -106,20 +115,14 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
             zip(s.names, s.confidences, chosen.values, strict=True)
         )
     )
-    counts = model.backtest(
-        days,
-        draws,
-        confidences=s.confidences,
-        tolerance=s.tolerance,
-        precision=s.precision,
-        cap=cap,
-        cappable=cappable,
-        step_days=s.backtest_step_days,
-        min_history_days=s.min_history_days,
-        inner=s.ci_inner_resamples,
-        outer=s.backtest_outer_resamples,
-        min_window_coverage=s.backtest_min_window_coverage,
-        objective=objective,
+    counts = forecast.backtest(
+        bad,
+        total,
+        present,
+        src=src,
+        seed=seed,
+        plan=forecast.plan(s, cap, cappable),
+        objective=None if objective is None else stats.fraction(objective),
     )
     baseline = incidents.baseline_ratio(days.bad, days.total)
     mask = incidents.incident_mask(bad, total, baseline)
@@ -147,7 +150,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
             availability=objective,
             latency=None,
             above_ceiling=ceiling is not None and stats.fraction(objective) > ceiling,
-            breach_probability=stats.breach_probability(reps, objective),
+            breach_probability=seen.windows.breach(stats.fraction(objective)),
             evaluations=counts.evaluations,
             breaches=counts.objective_breaches,
             lowest_confidence=min(s.confidences),
@@ -175,6 +178,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         dependencies=tuple((d.name, d.availability) for d in deps),
         ceiling=ceiling,
         objective=report,
+        notes=(note,),
     )
     return explain.assemble(facts, s)
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from sloreco.core import history, results
+from sloreco.core import prior as priors
 from sloreco.core.inputs import Dependency
 from sloreco.core.method import MethodSettings
 
@@ -37,6 +38,9 @@ class Request:
     objective_latency: results.LatencyObjective | None = None
     #: The latency objective's percentile P of "P% of requests within T".
     percentile: Decimal = Decimal(99)
+    #: What is believed about incidents before the history is read (``core.prior``): the
+    #: documented default, a fleet's, or one the user gives (``sloreco recommend --prior``).
+    prior: priors.Prior = priors.DEFAULT
 
 
 class HistorySource(Protocol):

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from sloreco import errors
-from sloreco.core import history, inputs, results, stats
+from sloreco.core import forecast, history, inputs, method, predictive, results, stats
 from sloreco.core import objective as objectives
 from sloreco.core.explain import evidence, explain, incidents, wording
+from sloreco.core.models import availability as model_availability
 from sloreco.core.models import latency as model
 from sloreco.core.slis import base
 
@@ -67,7 +68,11 @@ class Latency:
 
 
 def recommend(data: history.LatencyHistory, request: base.Request) -> results.SliResult:
-    """Latency tiers: "P% of requests within T" for a compliance window (SPEC §3.2)."""
+    """Latency tiers: "P% of requests within T" for a compliance window (SPEC §3.2, §3.4).
+
+    One bound for all three tiers (the user's threshold's, or the bound at or above the
+    reference tier's P-quantile), and three target shares at it, monotone across tiers.
+    """
     s = request.settings
     window_seconds = request.window_seconds
     seed = request.seed
@@ -84,18 +89,40 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     bounds, pool = days.bounds, days.pool()
     draws = inputs.prepare(days.data_days, pool, seed=seed, window_days=days_in_window, s=s)
     sims = model.simulate(pool, draws.windows, window_days=days_in_window, block_days=s.block_days)
-    chosen, reps = model.targets(
+    thresholds, bound = model.tier_bound(
         sims,
-        pool,
         bounds,
-        draws,
         q=q,
         confidences=s.confidences,
-        tolerance=s.tolerance,
-        precision=s.precision,
+        reference=s.reference,
+        threshold=None if objective is None else float(objective.threshold),
+    )
+    slow, per_bucket_total = model.slow_requests(counts_by_bucket, bounds, bound=bound)
+    src = forecast.Source(data.bucket_seconds, draws, request.prior)
+    seen = forecast.forecast(
+        slow,
+        per_bucket_total,
+        present,
+        src=src,
+        rng=predictive.rng_for(seed),
         inner=s.ci_inner_resamples,
-        also=() if objective is None else (float(objective.threshold),),
-        reference=True,
+        lowest=1.0 - min(s.confidences),
+    )
+    uncappable = tuple(False for _ in s.names)
+    chosen = model_availability.choose(
+        seen.windows.values(s.confidences, s.tolerance),
+        precision=s.precision,
+        cap=None,
+        cappable=uncappable,
+    )
+    reps = seen.windows.reps
+    note = forecast.prior_note(
+        seen,
+        request.prior,
+        model.fraction_within(sims, bounds, bound),
+        chosen.uncapped,
+        s=s,
+        window_seconds=window_seconds,
     )
     traffic = stats.traffic_per_window(days.total, days.data_days, days_in_window)
     tiers = tuple(
@@ -103,33 +130,26 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
             name=name,
             confidence=confidence,
             target=chosen.values[i],
-            breach_probability=stats.breach_probability(reps[chosen.bounds[i]], chosen.values[i]),
-            confidence_interval=stats.interval(
-                reps[chosen.bounds[i]], confidence, s.ci_level, s.precision, cap=None
-            ),
+            breach_probability=seen.windows.breach(stats.fraction(chosen.values[i])),
+            confidence_interval=stats.interval(reps, confidence, s.ci_level, s.precision, cap=None),
             error_budget=stats.budget(chosen.values[i], traffic, window_seconds),
-            threshold=chosen.thresholds[i],
-            bucket_bound=chosen.bounds[i],
+            threshold=thresholds[i],
+            bucket_bound=bound,
         )
         for i, (name, confidence) in enumerate(s.tiers)
     )
-    counts = model.backtest(
-        days,
-        draws,
-        q=q,
-        confidences=s.confidences,
-        tolerance=s.tolerance,
-        precision=s.precision,
-        step_days=s.backtest_step_days,
-        min_history_days=s.min_history_days,
-        resamples=s.backtest_resamples,
-        inner=s.ci_inner_resamples,
-        outer=s.backtest_outer_resamples,
-        min_window_coverage=s.backtest_min_window_coverage,
-        objective=objective,
-    )
-    slow, per_bucket_total = model.slow_requests(
-        counts_by_bucket, bounds, bound=chosen.bounds[s.reference]
+    objective_slow = None
+    if objective is not None:
+        objective_slow = model.slow_within(counts_by_bucket, bounds, float(objective.threshold))
+    counts = forecast.backtest(
+        slow,
+        per_bucket_total,
+        present,
+        src=src,
+        seed=seed,
+        plan=forecast.plan(s, None, uncappable),
+        objective=None if objective is None else stats.fraction(objective.target),
+        objective_bad=objective_slow,
     )
     day_slow = history.daily_sums(slow, bucket_seconds=data.bucket_seconds)
     mask = incidents.incident_mask(
@@ -144,8 +164,8 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
             availability=None,
             latency=objective,
             above_ceiling=False,
-            breach_probability=stats.breach_probability(
-                reps[float(objective.threshold)], objective.target
+            breach_probability=_objective_breach(
+                objective_slow, per_bucket_total, present, objective, src=src, seed=seed, s=s
             ),
             evaluations=counts.evaluations,
             breaches=counts.objective_breaches,
@@ -172,13 +192,39 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         traffic=traffic,
         incidents=listed,
         incident_share=share,
-        uncapped=chosen.values,
+        uncapped=chosen.uncapped,
         objective=report,
-        notes=wording.tail_notes(in_inf, percentile=p, highest=float(bounds[-2])),
+        notes=(*wording.tail_notes(in_inf, percentile=p, highest=float(bounds[-2])), note),
         percentile=p,
-        tail_limited=tuple(float(t) >= float(bounds[-2]) for t in chosen.thresholds),
+        tail_limited=tuple(float(t) >= float(bounds[-2]) for t in thresholds),
     )
     return explain.assemble(facts, s)
+
+
+def _objective_breach(
+    slow: history.FloatArray | None,
+    total: history.FloatArray,
+    present: history.BoolArray,
+    objective: results.LatencyObjective,
+    *,
+    src: forecast.Source,
+    seed: int,
+    s: method.MethodSettings,
+) -> float:
+    """Predictive chance that a window misses the current latency objective (at its threshold,
+    which need not be the tiers' bound)."""
+    assert slow is not None
+    other = forecast.forecast(
+        slow,
+        total,
+        present,
+        src=src,
+        rng=predictive.rng_for(seed, "objective"),
+        inner=s.ci_inner_resamples,
+        lowest=0.0,
+        outer=s.backtest_outer_resamples,
+    )
+    return other.windows.breach(stats.fraction(objective.target))
 
 
 KIND = Latency()

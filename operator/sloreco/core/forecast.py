@@ -1,0 +1,243 @@
+"""Forecast one SLI's windows from hourly bad/total counts, and backtest the forecast.
+
+The pipeline both SLIs share (``predictive`` is the model): split the history into background
+and incidents, bootstrap the background over resampled histories, add incidents drawn from the
+posterior, pool. Availability passes its errors; latency passes its requests slower than the
+tiers' bound, so "share of requests within the bound" is predicted exactly like availability.
+
+The backtest recomputes the whole forecast — incident detection included — from the hours
+before each past origin, and checks the window that followed: nothing after the origin is read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from decimal import Decimal
+
+import numpy as np
+
+from sloreco.core import bootstrap, history, method, predictive, prior, stats
+from sloreco.core.explain import wording
+from sloreco.core.models import availability as model
+
+FloatArray = history.FloatArray
+BoolArray = history.BoolArray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Forecast:
+    """The predictive windows, and the evidence and posterior behind them."""
+
+    windows: predictive.Predictive
+    evidence: predictive.Evidence
+    posterior: predictive.Posterior
+    #: Days with traffic in the background pool (guards against too-short prefixes).
+    pool_days: int
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Source:
+    """What every forecast of one history shares: its grid, the draws, the prior."""
+
+    bucket_seconds: int
+    draws: bootstrap.Draws
+    belief: prior.Prior
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Background:
+    """A history's evidence and posterior, and its background windows ``(outer, inner)``."""
+
+    evidence: predictive.Evidence
+    posterior: predictive.Posterior
+    windows: FloatArray
+    pool_days: int
+
+
+def _background(
+    bad: FloatArray,
+    total: FloatArray,
+    present: BoolArray,
+    *,
+    src: Source,
+    inner: int,
+    outer: int | None,
+) -> _Background:
+    bucket_seconds, draws = src.bucket_seconds, src.draws
+    seen = predictive.evidence(bad, total, present, bucket_seconds=bucket_seconds)
+    daily_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
+    keep = daily_total > 0
+    pool = np.stack([seen.calm_daily[keep], daily_total[keep]], axis=1)
+    post = predictive.Posterior.of(src.belief, seen)
+    if len(pool) == 0:
+        return _Background(seen, post, np.ones((outer or draws.outer.shape[1], inner)), 0)
+    sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
+    return _Background(seen, post, 1.0 - sums[..., 0] / sums[..., 1], len(pool))
+
+
+def forecast(
+    bad: FloatArray,
+    total: FloatArray,
+    present: BoolArray,
+    *,
+    src: Source,
+    rng: np.random.Generator,
+    inner: int,
+    lowest: float,
+    outer: int | None = None,
+) -> Forecast:
+    """Predictive window values ``1 - bad/total`` (see ``predictive``); ``lowest`` as in
+    ``predictive.Predictive.of``."""
+    part = _background(bad, total, present, src=src, inner=inner, outer=outer)
+    rows, _ = part.windows.shape
+    lost = predictive.losses(
+        [part.posterior], rng, outer=rows, inner=inner, window_days=src.draws.window_days
+    )[0]
+    windows = predictive.Predictive.of(part.windows, lost, lowest=lowest)
+    return Forecast(windows, part.evidence, part.posterior, part.pool_days)
+
+
+@dataclasses.dataclass(frozen=True)
+class Backtest:
+    """Per-origin inputs shared by both SLIs."""
+
+    confidences: tuple[float, ...]
+    tolerance: float
+    precision: Decimal
+    cap: Decimal | None
+    cappable: tuple[bool, ...]
+    step_days: int
+    min_history_days: float
+    inner: int
+    outer: int
+    min_window_coverage: float
+
+
+def backtest(
+    bad: FloatArray,
+    total: FloatArray,
+    present: BoolArray,
+    *,
+    src: Source,
+    seed: int,
+    plan: Backtest,
+    objective: float | None = None,
+    objective_bad: FloatArray | None = None,
+) -> stats.BacktestCounts:
+    """For each past origin, tiers forecast from the hours before it, against what followed.
+
+    ``objective`` (a fraction) is judged on ``objective_bad`` (the same as ``bad`` for
+    availability; the requests over the objective's threshold for latency).
+    """
+    bucket_seconds, draws = src.bucket_seconds, src.draws
+    window_days = draws.window_days
+    per_day = history.buckets_per_day(bucket_seconds)
+    days = -(-len(total) // per_day)
+    pad = days * per_day - len(total)
+    day_bad = history.daily_sums(bad, bucket_seconds=bucket_seconds)
+    day_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
+    day_objective = history.daily_sums(
+        bad if objective_bad is None else objective_bad, bucket_seconds=bucket_seconds
+    )
+    data_days = history.daily_sums(present.astype(np.float64), bucket_seconds=bucket_seconds)
+    before = np.concatenate([[0.0], np.cumsum(data_days / per_day)])
+    kept: list[tuple[int, _Background]] = []
+    for origin in bootstrap.origins(
+        days=days,
+        window_days=window_days,
+        step_days=plan.step_days,
+        history_days=before,
+        min_history=plan.min_history_days,
+    ):
+        covered = before[origin + window_days] - before[origin]
+        cut = origin * per_day - pad
+        if covered < plan.min_window_coverage * window_days or cut <= 0:
+            continue
+        if float(day_total[origin : origin + window_days].sum()) <= 0:
+            continue
+        part = _background(
+            bad[:cut], total[:cut], present[:cut], src=src, inner=plan.inner, outer=plan.outer
+        )
+        if part.pool_days >= draws.min_pool_days:  # else too few days for the blocks drawn
+            kept.append((origin, part))
+    evaluations, objective_breaches = 0, 0
+    breaches = [0] * len(plan.confidences)
+    if not kept:
+        return stats.BacktestCounts(0, tuple(breaches), 0)
+    lost = predictive.losses(
+        [part.posterior for _, part in kept],
+        predictive.rng_for(seed, "backtest"),
+        outer=plan.outer,
+        inner=plan.inner,
+        window_days=window_days,
+    )
+    lowest = 1.0 - min(plan.confidences)
+    for (origin, part), part_lost in zip(kept, lost, strict=True):
+        windows = predictive.Predictive.of(part.windows, part_lost, lowest=lowest)
+        chosen = model.choose(
+            windows.values(plan.confidences, plan.tolerance),
+            precision=plan.precision,
+            cap=plan.cap,
+            cappable=plan.cappable,
+        )
+        span = slice(origin, origin + window_days)
+        window_total = float(day_total[span].sum())
+        actual = 1.0 - float(day_bad[span].sum()) / window_total
+        evaluations += 1
+        for i, target in enumerate(chosen.values):
+            breaches[i] += actual < stats.fraction(target)
+        if objective is not None:
+            share = 1.0 - float(day_objective[span].sum()) / window_total
+            objective_breaches += share < objective
+    return stats.BacktestCounts(evaluations, tuple(breaches), objective_breaches)
+
+
+def plain_values(sims: FloatArray, confidences: tuple[float, ...]) -> tuple[float, ...]:
+    """What the history alone replays: quantiles of windows bootstrapped from it as it was."""
+    picked = bootstrap.lower_values(sims, confidences)
+    return tuple(float(v) if math.isfinite(float(v)) else 0.0 for v in picked)
+
+
+def plan(s: method.MethodSettings, cap: Decimal | None, cappable: tuple[bool, ...]) -> Backtest:
+    """The backtest's settings, from the method's."""
+    return Backtest(
+        confidences=s.confidences,
+        tolerance=s.tolerance,
+        precision=s.precision,
+        cap=cap,
+        cappable=cappable,
+        step_days=s.backtest_step_days,
+        min_history_days=s.min_history_days,
+        inner=s.backtest_resamples,
+        outer=s.backtest_outer_resamples,
+        min_window_coverage=s.backtest_min_window_coverage,
+    )
+
+
+def prior_note(
+    seen: Forecast,
+    belief: prior.Prior,
+    plain: FloatArray,
+    chosen: tuple[Decimal, ...],
+    *,
+    s: method.MethodSettings,
+    window_seconds: int,
+) -> str:
+    """What the incident model and its prior did to each tier, against the history replayed.
+
+    ``plain``: window shares simulated from the history as it was (the plain bootstrap).
+    """
+    replayed = tuple(stats.percent(v, s.precision) for v in plain_values(plain, s.confidences))
+    found = seen.evidence
+    return wording.prior_note(
+        origin=belief.origin,
+        incidents=found.count,
+        days=found.exposure_days,
+        median_minutes=float(np.exp(np.median(found.log_sizes))) if found.count else None,
+        per_window=seen.posterior.rate_per_day * (window_seconds // history.SECONDS_PER_DAY),
+        window=wording.window_text(window_seconds),
+        names=s.names,
+        replayed=replayed,
+        chosen=chosen,
+    )

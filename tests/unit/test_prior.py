@@ -1,0 +1,141 @@
+"""prior: the incident prior as data — its JSON document, the fleet pooling, and its effect."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sloreco import errors
+from sloreco.cli import main as cli
+from sloreco.core import predictive
+from sloreco.core import prior as priors
+from tests import factories
+
+WINDOW = 28 * 86400
+
+
+def test_a_prior_survives_its_json_document() -> None:
+    fleet = priors.pool(
+        [priors.ServiceStats(3, 90.0, 9.0, 30.0), priors.ServiceStats(1, 60.0, 4.0, 16.0)],
+        origin="fleet:default",
+    )
+
+    again = priors.loads(fleet.to_json())
+
+    assert again.to_document() == fleet.to_document()
+    assert (again.origin, again.services, again.incidents) == ("fleet:default", 2, 4)
+
+
+@pytest.mark.parametrize(
+    ("document", "field"),
+    [
+        ({"kind": "Other"}, "prior.kind"),
+        ({"kind": "SlorecoPrior", "size": {}}, "prior.rate"),
+        (
+            {"kind": "SlorecoPrior", "rate": {"shape": 1, "days": 9}, "size": {}},
+            "prior.size.logMean",
+        ),
+        (
+            {
+                "kind": "SlorecoPrior",
+                "rate": {"shape": -1, "days": 9},
+                "size": {"logMean": 1, "strength": 1, "shape": 3, "scale": 1},
+            },
+            "prior.rateShape",
+        ),
+    ],
+)
+def test_a_bad_prior_document_names_the_field(document: object, field: str) -> None:
+    with pytest.raises(errors.InputError) as caught:
+        priors.from_document(document)
+
+    assert caught.value.field == field
+
+
+def test_a_uniform_fleet_is_a_strong_prior_at_its_pooled_rate() -> None:
+    fleet = [priors.ServiceStats(2, 90.0, 2 * math.log(30), 2 * math.log(30) ** 2)] * 40
+
+    pooled = priors.pool(fleet, origin="fleet:x")
+
+    assert pooled.rate_per_day == pytest.approx(2 / 90)
+    assert pooled.rate_shape == priors.MAX_STRENGTH
+    assert pooled.median_minutes == pytest.approx(30)
+
+
+def test_a_diverse_fleet_is_a_weaker_prior_than_a_uniform_one() -> None:
+    rates = [0, 0, 0, 1, 0, 12, 0, 0, 9, 0] * 4
+    diverse = [priors.ServiceStats(n, 90.0, n * 3.0, n * 9.5) for n in rates]
+    uniform = [priors.ServiceStats(2, 90.0, 6.0, 19.0)] * 40
+
+    assert priors.pool(diverse, origin="d").rate_shape < priors.pool(uniform, origin="u").rate_shape
+
+
+def test_a_fleet_without_incidents_still_leaves_a_rate() -> None:
+    pooled = priors.pool([priors.ServiceStats(0, 90.0)] * 10, origin="quiet")
+
+    assert 0 < pooled.rate_per_day < 1 / 900
+
+
+def test_an_empty_fleet_falls_back_to_the_default() -> None:
+    assert priors.pool([], origin="none") == priors.DEFAULT
+
+
+def test_zero_incidents_in_the_history_still_lower_the_tiers() -> None:
+    # Issue 8: a history without an outage does not show a service without outages.
+    hist = factories.steady_availability(90, seed=3, error_ratio=0.0001)
+
+    quiet = factories.recommend_availability(
+        hist, window_seconds=WINDOW, seed=1, prior=factories.QUIET_PRIOR
+    )
+    default = factories.recommend_availability(hist, window_seconds=WINDOW, seed=1)
+
+    assert default.tier("conservative").target < quiet.tier("conservative").target
+    assert any("default prior" in note for note in default.data_quality.notes)
+
+
+def test_the_evidence_counts_incidents_and_their_cost_in_outage_minutes() -> None:
+    total = np.full(24 * 30, 600.0)  # 10 requests a minute
+    bad = np.full(24 * 30, 0.0)
+    bad[100:102] = 300.0  # two hours at half the requests: 60 full-outage minutes
+    present = np.ones(len(total), bool)
+
+    seen = predictive.evidence(bad, total, present, bucket_seconds=3600)
+
+    assert seen.count == 1
+    assert math.exp(seen.log_sizes[0]) == pytest.approx(60.0)
+    assert seen.stats().exposure_days == 30.0
+
+
+def test_the_cli_reads_a_prior_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    history = factories.steady_availability(40, seed=2, error_ratio=0.0001, bucket_seconds=3600)
+    document = tmp_path / "history.json"
+    document.write_text(json.dumps(factories.cli_input_document(availability=history)))
+    prior = tmp_path / "prior.json"
+    prior.write_text(factories.QUIET_PRIOR.to_json())
+    args = ["recommend", "--input", str(document), "--output", "json"]
+
+    assert cli.main(args) == 0
+    default = capsys.readouterr().out
+    assert cli.main([*args, "--prior", str(prior)]) == 0
+    quiet = capsys.readouterr().out
+
+    assert "quiet prior" in quiet
+    assert default != quiet
+
+
+def test_a_bad_prior_file_is_an_input_error_naming_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = factories.steady_availability(10, seed=2, bucket_seconds=3600)
+    document = tmp_path / "history.json"
+    document.write_text(json.dumps(factories.cli_input_document(availability=history)))
+    prior = tmp_path / "prior.json"
+    prior.write_text('{"kind": "SlorecoPrior"}')
+
+    code = cli.main(["recommend", "--input", str(document), "--prior", str(prior)])
+
+    assert (code, capsys.readouterr().err.startswith("sloreco: --prior:")) == (2, True)

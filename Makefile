@@ -59,8 +59,9 @@ test: dev prometheus-bin controlplane sloth prometheus3 victoriametrics oslo pee
 	$(PY) -m pytest tests/unit tests/integration
 
 .PHONY: calibrate
-calibrate: dev ## Calibration suite: realized breach rates per process profile; bench/results/calibration.{json,md}.
+calibrate: dev ## Calibration suite: realized breach rates per process profile; bench/results/calibration*.{json,md}.
 	$(PY) -m bench.calibrate --out bench/results/calibration
+	$(PY) -m bench.calibrate --prior fleet --histories 100 --out bench/results/calibration-fleet
 
 .PHONY: bench
 bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.

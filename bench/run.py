@@ -1,7 +1,7 @@
 """``make bench``: the two numbers the scale issue sets bars for, measured on this machine.
 
 1. CPU time of one availability and one latency recommendation from 90 days of hourly buckets
-   (``time.process_time``, median of several runs; bar: 20 ms per SLI).
+   (``time.process_time``, median of several runs; bars: 15 ms availability, 25 ms latency).
 2. Wall time to read 1,000 services' availability and latency histories (90 days, hourly) from
    a real Prometheus with the batched reader (bar: under 10 s on 2 cores). The services are
    generated and backfilled first; that setup is timed and reported separately.
@@ -41,7 +41,7 @@ from tests import factories
 HOUR = 3600
 DAY = 86400
 #: The issue's bars.
-CPU_BAR_MS = 20.0
+CPU_BAR_MS = {"availability": 15.0, "latency": 25.0}  # issue 8, with the incident model
 READ_BAR_S = 10.0
 #: Services whose read-back histories are compared with the generator's (exact equality).
 VERIFY_SAMPLE = 10
@@ -135,7 +135,7 @@ def recommendation_cpu(*, repeats: int) -> dict[str, Any]:
         "latencyMedianMs": round(latency_ms, 2),
         "latencyRunsMs": [round(r, 2) for r in latency_runs],
         "barMs": CPU_BAR_MS,
-        "met": max(avail_ms, latency_ms) <= CPU_BAR_MS,
+        "met": avail_ms <= CPU_BAR_MS["availability"] and latency_ms <= CPU_BAR_MS["latency"],
     }
 
 
@@ -256,7 +256,7 @@ def summary(results: dict[str, Any]) -> str:
     lines = [f"machine: {results['machine']['cpus']} CPUs, {results['machine']['cpuModel']}"]
     lines.append(
         f"recommendation CPU (median): availability {rec['availabilityMedianMs']} ms, "
-        f"latency {rec['latencyMedianMs']} ms (bar {rec['barMs']} ms: "
+        f"latency {rec['latencyMedianMs']} ms (bars {rec['barMs']} ms: "
         f"{'met' if rec['met'] else 'NOT met'})"
     )
     setup = read["setup"]

@@ -14,7 +14,8 @@ bound) are split in two, and each part is predicted the way it can be:
   full-outage-equivalent minutes, which is what it costs a window's availability
   (``size / window minutes``) whatever the traffic. Their *rate* is Poisson with a Gamma
   posterior given the exposure (zero incidents still leave a real rate); their *size* lognormal
-  with a Normal-Inverse-Gamma posterior (``prior``). Each pseudo-history draws its own rate and
+  with independent (semi-conjugate) posteriors of its log mean and variance (``prior``),
+  capped at three days of full outage. Each pseudo-history draws its own rate and
   size parameters from the posterior, then its windows draw incident counts and sizes: the
   windows, pooled, are the posterior predictive of window availability (BDA §1.3).
 

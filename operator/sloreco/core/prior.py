@@ -8,14 +8,14 @@ module is that somewhere, as data: a frozen, JSON-serialisable value with two pa
   ``rate_shape`` pseudo-incidents seen over ``rate_days`` pseudo-days). Conjugate to the
   Poisson count a history shows (Gelman et al., *Bayesian Data Analysis*, 3rd ed., §2.6).
 * **Size** — an incident's cost in *full-outage-equivalent minutes* (its excess bad events over
-  the traffic of a minute), lognormal: log size ``~ Normal(mu, sigma²)`` with a
-  Normal-Inverse-Gamma prior ``(size_log_mean, size_strength, size_shape, size_scale)``
-  (BDA §3.3). Lognormal because incident durations are close to lognormal across Google's
+  the traffic of a minute), lognormal: log size ``~ Normal(mu, sigma²)``; ``sigma²`` has an
+  inverse-gamma prior ``(size_shape, size_scale)``, ``mu`` a normal prior at ``size_log_mean``
+  worth ``size_strength`` incidents (semi-conjugate, BDA §3.4; ``predictive.Posterior``). Lognormal because incident durations are close to lognormal across Google's
   incidents (Davidovič, *Incident Metrics in SRE*, O'Reilly 2021), and with a handful of
-  incidents a two-parameter conjugate family with its parameter uncertainty is what can be
-  estimated at all; peaks-over-threshold with a generalised Pareto (Coles, *An Introduction to
-  Statistical Modeling of Extreme Values*, 2001, ch. 4) needs tens of exceedances. The posterior
-  predictive of a log size is a Student t (BDA §3.3): heavy tails while few incidents are known.
+  incidents a two-parameter family with its parameter uncertainty is what can be estimated at
+  all; peaks-over-threshold with a generalised Pareto (Coles, *An Introduction to Statistical
+  Modeling of Extreme Values*, 2001, ch. 4) needs tens of exceedances. Drawing the parameters
+  from their posterior gives heavy predictive tails while few incidents are known.
 
 Minutes, not bad events, so that a prior carries across services of any traffic: a fleet of
 services shares what an outage costs in time, not in requests.
@@ -41,7 +41,7 @@ DOCUMENT_VERSION = "sloreco.dev/v1alpha1"
 
 @dataclasses.dataclass(frozen=True)
 class Prior:
-    """Gamma prior on the incident rate, Normal-Inverse-Gamma prior on log incident size."""
+    """Gamma prior on the incident rate; normal and inverse-gamma priors on log incident size."""
 
     #: Rate: ``rate_shape`` pseudo-incidents over ``rate_days`` pseudo-days of exposure.
     rate_shape: float
@@ -149,17 +149,20 @@ def loads(text: str) -> Prior:
 DEFAULT_RATE_PER_DAY = 1 / 90
 #: Weight of that assumption: a quarter of an incident's evidence. Weak on purpose: after 90
 #: clean days the posterior mean rate is a fifth of the prior's, and a service's own incidents
-#: dominate from the first one on. Chosen on the calibration suite (bench/calibrate.py) as the
-#: weight that keeps balanced tiers of incident-free services useful (see the README).
+#: dominate from the first one on. Compared on the calibration suite (bench/calibrate.py) with
+#: 0.1: that weight gave incident-free services balanced budgets nearer the oracle's but let
+#: the very-reliable and low-traffic profiles breach their conservative tier 7-10x; 0.25 is
+#: the honest side of that trade (README, "Calibration").
 DEFAULT_RATE_SHAPE = 0.25
 #: Assumed median incident cost: 15 full-outage minutes (e.g. a third of requests failing for
-#: 45 minutes), with a log standard deviation of 1.5 (a 90% range of about 1 minute to 3.5
+#: 45 minutes), with a log standard deviation of 1.2 (a 90% range of about 2 minutes to 1.8
 #: hours): durations in Davidovič (2021) span two orders of magnitude around tens of minutes,
-#: and most incidents are partial.
+#: and most incidents are partial. 1.2 rather than 1.5: at 1.5 the lognormal's tail put
+#: conservative tiers of ordinary services near 80% (measured), beyond anything they see.
 DEFAULT_MEDIAN_MINUTES = 15.0
 DEFAULT_LOG_SD = 1.2
-#: One pseudo-incident behind the median, and an inverse-gamma shape of 3 (six degrees of
-#: freedom for the predictive t): a service's own incidents move the size after one or two.
+#: One pseudo-incident behind the median, and an inverse-gamma shape of 3 for the variance (the
+#: weight of four incidents' spread): a service's own incidents move the size after one or two.
 DEFAULT_SIZE_STRENGTH = 1.0
 DEFAULT_SIZE_SHAPE = 3.0
 
@@ -202,7 +205,7 @@ def pool(stats: Sequence[ServiceStats], *, origin: str, fallback: Prior = DEFAUL
     DerSimonian & Laird 1986 for the between-service variance). A fleet that looks uniform gets
     a strong prior (capped at ``MAX_STRENGTH`` pseudo-incidents); a diverse one a weak one.
 
-    Size: the Normal-Inverse-Gamma whose mean is the pooled mean log size, whose variance is the
+    Size: the prior whose mean is the pooled mean log size, whose variance is the
     within-service variance, and whose strength is within over between-service variance (the
     normal hierarchical model's shrinkage; BDA §5.4).
     """

@@ -34,6 +34,31 @@ class Forecast:
     posterior: predictive.Posterior
     #: Days with traffic in the background pool (guards against too-short prefixes).
     pool_days: int
+    #: The prior's origin ("default", "fleet:<source>", ...), for the explanation.
+    origin: str
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Series:
+    """One SLI's cleaned hourly counts: bad events (errors, or requests over the bound), all
+    events, and which buckets hold data."""
+
+    bad: FloatArray
+    total: FloatArray
+    present: BoolArray
+
+    def before(self, cut: int) -> Series:
+        return Series(self.bad[:cut], self.total[:cut], self.present[:cut])
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """How many windows: ``inner`` per pseudo-history, ``outer`` pseudo-histories (all of the
+    draws' when None), and the tail share ordered up front (``Predictive.of``'s ``lowest``)."""
+
+    inner: int
+    lowest: float
+    outer: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -55,18 +80,12 @@ class _Background:
     pool_days: int
 
 
-def _background(
-    bad: FloatArray,
-    total: FloatArray,
-    present: BoolArray,
-    *,
-    src: Source,
-    inner: int,
-    outer: int | None,
-) -> _Background:
+def _background(series: Series, *, src: Source, inner: int, outer: int | None) -> _Background:
     bucket_seconds, draws = src.bucket_seconds, src.draws
-    seen = predictive.evidence(bad, total, present, bucket_seconds=bucket_seconds)
-    daily_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
+    seen = predictive.evidence(
+        series.bad, series.total, series.present, bucket_seconds=bucket_seconds
+    )
+    daily_total = history.daily_sums(series.total, bucket_seconds=bucket_seconds)
     keep = daily_total > 0
     pool = np.stack([seen.calm_daily[keep], daily_total[keep]], axis=1)
     post = predictive.Posterior.of(src.belief, seen)
@@ -76,26 +95,15 @@ def _background(
     return _Background(seen, post, 1.0 - sums[..., 0] / sums[..., 1], len(pool))
 
 
-def forecast(
-    bad: FloatArray,
-    total: FloatArray,
-    present: BoolArray,
-    *,
-    src: Source,
-    rng: np.random.Generator,
-    inner: int,
-    lowest: float,
-    outer: int | None = None,
-) -> Forecast:
-    """Predictive window values ``1 - bad/total`` (see ``predictive``); ``lowest`` as in
-    ``predictive.Predictive.of``."""
-    part = _background(bad, total, present, src=src, inner=inner, outer=outer)
+def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Shape) -> Forecast:
+    """Predictive window values ``1 - bad/total`` (see ``predictive``)."""
+    part = _background(series, src=src, inner=shape.inner, outer=shape.outer)
     rows, _ = part.windows.shape
     lost = predictive.losses(
-        [part.posterior], rng, outer=rows, inner=inner, window_days=src.draws.window_days
+        [part.posterior], rng, outer=rows, inner=shape.inner, window_days=src.draws.window_days
     )[0]
-    windows = predictive.Predictive.of(part.windows, lost, lowest=lowest)
-    return Forecast(windows, part.evidence, part.posterior, part.pool_days)
+    windows = predictive.Predictive.of(part.windows, lost, lowest=shape.lowest)
+    return Forecast(windows, part.evidence, part.posterior, part.pool_days, src.belief.origin)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,21 +123,19 @@ class Backtest:
 
 
 def backtest(
-    bad: FloatArray,
-    total: FloatArray,
-    present: BoolArray,
+    series: Series,
     *,
     src: Source,
     seed: int,
     plan: Backtest,
-    objective: float | None = None,
-    objective_bad: FloatArray | None = None,
+    objective: tuple[float, FloatArray] | None = None,
 ) -> stats.BacktestCounts:
     """For each past origin, tiers forecast from the hours before it, against what followed.
 
-    ``objective`` (a fraction) is judged on ``objective_bad`` (the same as ``bad`` for
+    ``objective``: a target fraction and the bad events it is judged on (``series.bad`` for
     availability; the requests over the objective's threshold for latency).
     """
+    bad, total, present = series.bad, series.total, series.present
     bucket_seconds, draws = src.bucket_seconds, src.draws
     window_days = draws.window_days
     per_day = history.buckets_per_day(bucket_seconds)
@@ -138,7 +144,7 @@ def backtest(
     day_bad = history.daily_sums(bad, bucket_seconds=bucket_seconds)
     day_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
     day_objective = history.daily_sums(
-        bad if objective_bad is None else objective_bad, bucket_seconds=bucket_seconds
+        bad if objective is None else objective[1], bucket_seconds=bucket_seconds
     )
     data_days = history.daily_sums(present.astype(np.float64), bucket_seconds=bucket_seconds)
     before = np.concatenate([[0.0], np.cumsum(data_days / per_day)])
@@ -156,9 +162,7 @@ def backtest(
             continue
         if float(day_total[origin : origin + window_days].sum()) <= 0:
             continue
-        part = _background(
-            bad[:cut], total[:cut], present[:cut], src=src, inner=plan.inner, outer=plan.outer
-        )
+        part = _background(series.before(cut), src=src, inner=plan.inner, outer=plan.outer)
         if part.pool_days >= draws.min_pool_days:  # else too few days for the blocks drawn
             kept.append((origin, part))
     evaluations, objective_breaches = 0, 0
@@ -189,7 +193,7 @@ def backtest(
             breaches[i] += actual < stats.fraction(target)
         if objective is not None:
             share = 1.0 - float(day_objective[span].sum()) / window_total
-            objective_breaches += share < objective
+            objective_breaches += share < objective[0]
     return stats.BacktestCounts(evaluations, tuple(breaches), objective_breaches)
 
 
@@ -217,7 +221,6 @@ def plan(s: method.MethodSettings, cap: Decimal | None, cappable: tuple[bool, ..
 
 def prior_note(
     seen: Forecast,
-    belief: prior.Prior,
     plain: FloatArray,
     chosen: tuple[Decimal, ...],
     *,
@@ -228,16 +231,19 @@ def prior_note(
 
     ``plain``: window shares simulated from the history as it was (the plain bootstrap).
     """
-    replayed = tuple(stats.percent(v, s.precision) for v in plain_values(plain, s.confidences))
     found = seen.evidence
     return wording.prior_note(
-        origin=belief.origin,
-        incidents=found.count,
-        days=found.exposure_days,
-        median_minutes=float(np.exp(np.median(found.log_sizes))) if found.count else None,
-        per_window=seen.posterior.rate_per_day * (window_seconds // history.SECONDS_PER_DAY),
-        window=wording.window_text(window_seconds),
-        names=s.names,
-        replayed=replayed,
-        chosen=chosen,
+        wording.PriorEffect(
+            origin=seen.origin,
+            incidents=found.count,
+            days=found.exposure_days,
+            median_minutes=float(np.exp(np.median(found.log_sizes))) if found.count else None,
+            per_window=seen.posterior.rate_per_day * (window_seconds // history.SECONDS_PER_DAY),
+            window=wording.window_text(window_seconds),
+            names=s.names,
+            replayed=tuple(
+                stats.percent(v, s.precision) for v in plain_values(plain, s.confidences)
+            ),
+            chosen=chosen,
+        )
     )

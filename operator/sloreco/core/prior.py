@@ -10,9 +10,10 @@ module is that somewhere, as data: a frozen, JSON-serialisable value with two pa
 * **Size** — an incident's cost in *full-outage-equivalent minutes* (its excess bad events over
   the traffic of a minute), lognormal: log size ``~ Normal(mu, sigma²)``; ``sigma²`` has an
   inverse-gamma prior ``(size_shape, size_scale)``, ``mu`` a normal prior at ``size_log_mean``
-  worth ``size_strength`` incidents (semi-conjugate, BDA §3.4; ``predictive.Posterior``). Lognormal because incident durations are close to lognormal across Google's
-  incidents (Davidovič, *Incident Metrics in SRE*, O'Reilly 2021), and with a handful of
-  incidents a two-parameter family with its parameter uncertainty is what can be estimated at
+  worth ``size_strength`` incidents (semi-conjugate, BDA §3.4; ``predictive.Posterior``).
+  Lognormal because incident durations are close to lognormal across Google's incidents
+  (Davidovič, *Incident Metrics in SRE*, O'Reilly 2021), and with a handful of incidents a
+  two-parameter family with its parameter uncertainty is what can be estimated at
   all; peaks-over-threshold with a generalised Pareto (Coles, *An Introduction to Statistical
   Modeling of Extreme Values*, 2001, ch. 4) needs tens of exceedances. Drawing the parameters
   from their posterior gives heavy predictive tails while few incidents are known.

@@ -8,6 +8,7 @@ numbers arrive computed (``evidence.Facts``); nothing here computes statistics.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from sloreco.core import durations, history, results
@@ -201,35 +202,37 @@ def tail_notes(in_inf: BoolArray, *, percentile: Decimal, highest: float) -> tup
     )
 
 
-def prior_note(
-    *,
-    origin: str,
-    incidents: int,
-    days: float,
-    median_minutes: float | None,
-    per_window: float,
-    window: str,
-    names: tuple[str, ...],
-    replayed: tuple[Decimal, ...],
-    chosen: tuple[Decimal, ...],
-) -> str:
-    """How far the incident model (and its prior) moved each tier from the history replayed.
+@dataclasses.dataclass(frozen=True)
+class PriorEffect:
+    """What the incident model saw and did, for ``prior_note``."""
 
-    ``replayed`` are the tiers a plain bootstrap of the history as it was would give: only the
-    incidents it happened to hold. The difference is what the model adds for those it did not.
-    """
+    origin: str
+    incidents: int
+    days: float
+    median_minutes: float | None
+    per_window: float
+    window: str
+    names: tuple[str, ...]
+    #: The tiers a plain bootstrap of the history as it was gives (only the incidents it held).
+    replayed: tuple[Decimal, ...]
+    chosen: tuple[Decimal, ...]
+
+
+def prior_note(effect: PriorEffect) -> str:
+    """How far the incident model (and its prior) moved each tier from the history replayed."""
+    e = effect
     seen = (
-        f"{incidents} incident{'s' if incidents != 1 else ''} in {days_text(days)}"
-        + (f" (median {median_minutes:.0f} full-outage minutes)" if median_minutes else "")
-        if incidents
-        else f"no incident in {days_text(days)}"
+        f"{e.incidents} incident{'s' if e.incidents != 1 else ''} in {days_text(e.days)}"
+        + (f" (median {e.median_minutes:.0f} full-outage minutes)" if e.median_minutes else "")
+        if e.incidents
+        else f"no incident in {days_text(e.days)}"
     )
     moves = ", ".join(
         f"{name} {pct(before)} → {pct(after)}" if after != before else f"{name} {pct(after)}"
-        for name, before, after in zip(names, replayed, chosen, strict=True)
+        for name, before, after in zip(e.names, e.replayed, e.chosen, strict=True)
     )
     return (
-        f"Incident model ({origin} prior): {seen}; it expects {per_window:.2f} incidents per "
-        f"{window} window, including those the history did not show. From the history replayed "
-        f"alone to the model: {moves}."
+        f"Incident model ({e.origin} prior): {seen}; it expects {e.per_window:.2f} incidents per "
+        f"{e.window} window, including those the history did not show. From the history "
+        f"replayed alone to the model: {moves}."
     )

@@ -79,14 +79,12 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
     cap = stats.percent(ceiling, s.precision) if ceiling is not None else None
     cappable = tuple(name not in s.uncapped_tiers for name in s.names)
     src = forecast.Source(data.bucket_seconds, draws, request.prior)
+    series = forecast.Series(bad, total, present)
     seen = forecast.forecast(
-        bad,
-        total,
-        present,
+        series,
         src=src,
         rng=predictive.rng_for(seed),
-        inner=s.ci_inner_resamples,
-        lowest=1.0 - min(s.confidences),
+        shape=forecast.Shape(s.ci_inner_resamples, lowest=1.0 - min(s.confidences)),
     )
     chosen = model.choose(
         seen.windows.values(s.confidences, s.tolerance),
@@ -95,9 +93,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         cappable=cappable,
     )
     reps = seen.windows.reps
-    note = forecast.prior_note(
-        seen, request.prior, sims, chosen.uncapped, s=s, window_seconds=window_seconds
-    )
+    note = forecast.prior_note(seen, sims, chosen.uncapped, s=s, window_seconds=window_seconds)
     traffic = stats.traffic_per_window(days.total, days.data_days, days_in_window)
     tiers = tuple(
         results.Tier(
@@ -116,13 +112,11 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         )
     )
     counts = forecast.backtest(
-        bad,
-        total,
-        present,
+        series,
         src=src,
         seed=seed,
         plan=forecast.plan(s, cap, cappable),
-        objective=None if objective is None else stats.fraction(objective),
+        objective=None if objective is None else (stats.fraction(objective), bad),
     )
     baseline = incidents.baseline_ratio(days.bad, days.total)
     mask = incidents.incident_mask(bad, total, baseline)

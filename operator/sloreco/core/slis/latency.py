@@ -6,6 +6,7 @@ Reads a histogram's ``_bucket`` series bucket by bucket and recommends (bound, t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
@@ -99,14 +100,12 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     )
     slow, per_bucket_total = model.slow_requests(counts_by_bucket, bounds, bound=bound)
     src = forecast.Source(data.bucket_seconds, draws, request.prior)
+    series = forecast.Series(slow, per_bucket_total, present)
     seen = forecast.forecast(
-        slow,
-        per_bucket_total,
-        present,
+        series,
         src=src,
         rng=predictive.rng_for(seed),
-        inner=s.ci_inner_resamples,
-        lowest=1.0 - min(s.confidences),
+        shape=forecast.Shape(s.ci_inner_resamples, lowest=1.0 - min(s.confidences)),
     )
     uncappable = tuple(False for _ in s.names)
     chosen = model_availability.choose(
@@ -118,7 +117,6 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     reps = seen.windows.reps
     note = forecast.prior_note(
         seen,
-        request.prior,
         model.fraction_within(sims, bounds, bound),
         chosen.uncapped,
         s=s,
@@ -140,16 +138,16 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     )
     objective_slow = None
     if objective is not None:
-        objective_slow = model.slow_within(counts_by_bucket, bounds, float(objective.threshold))
+        objective_slow = (
+            stats.fraction(objective.target),
+            model.slow_within(counts_by_bucket, bounds, float(objective.threshold)),
+        )
     counts = forecast.backtest(
-        slow,
-        per_bucket_total,
-        present,
+        series,
         src=src,
         seed=seed,
         plan=forecast.plan(s, None, uncappable),
-        objective=None if objective is None else stats.fraction(objective.target),
-        objective_bad=objective_slow,
+        objective=objective_slow,
     )
     day_slow = history.daily_sums(slow, bucket_seconds=data.bucket_seconds)
     mask = incidents.incident_mask(
@@ -164,9 +162,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
             availability=None,
             latency=objective,
             above_ceiling=False,
-            breach_probability=_objective_breach(
-                objective_slow, per_bucket_total, present, objective, src=src, seed=seed, s=s
-            ),
+            breach_probability=_objective_breach(series, objective_slow, src=src, seed=seed, s=s),
             evaluations=counts.evaluations,
             breaches=counts.objective_breaches,
             lowest_confidence=min(s.confidences),
@@ -202,29 +198,24 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
 
 
 def _objective_breach(
-    slow: history.FloatArray | None,
-    total: history.FloatArray,
-    present: history.BoolArray,
-    objective: results.LatencyObjective,
+    series: forecast.Series,
+    objective: tuple[float, history.FloatArray] | None,
     *,
     src: forecast.Source,
     seed: int,
     s: method.MethodSettings,
 ) -> float:
-    """Predictive chance that a window misses the current latency objective (at its threshold,
-    which need not be the tiers' bound)."""
-    assert slow is not None
+    """Predictive chance that a window misses the current latency objective (judged at its own
+    threshold, which need not be the tiers' bound)."""
+    assert objective is not None
+    target, slow = objective
     other = forecast.forecast(
-        slow,
-        total,
-        present,
+        dataclasses.replace(series, bad=slow),
         src=src,
         rng=predictive.rng_for(seed, "objective"),
-        inner=s.ci_inner_resamples,
-        lowest=0.0,
-        outer=s.backtest_outer_resamples,
+        shape=forecast.Shape(s.ci_inner_resamples, lowest=0.0, outer=s.backtest_outer_resamples),
     )
-    return other.windows.breach(stats.fraction(objective.target))
+    return other.windows.breach(target)
 
 
 KIND = Latency()

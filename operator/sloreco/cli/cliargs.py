@@ -18,7 +18,7 @@ from typing import Literal
 
 import sloreco
 from sloreco import api, errors
-from sloreco.cli import export
+from sloreco.cli import export, pictures
 from sloreco.core import durations, history, inputs, results
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
@@ -247,7 +247,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     rec = commands.add_parser(
         "recommend",
-        help="recommend targets for one service, live or from a file",
+        aliases=["report"],
+        help="recommend targets for one service, live or from a file "
+        "(report: the same, with --html FILE)",
         description="Recommend conservative, balanced and aggressive SLO targets.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -316,5 +318,6 @@ def parser() -> argparse.ArgumentParser:
         "operator); default: the documented default prior",
     )
     common.add_argument("--output", choices=("table", "json", "yaml"), default="table")
+    pictures.add_arguments(rec)
     export.add_parser(commands)
     return top

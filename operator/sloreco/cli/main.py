@@ -31,9 +31,9 @@ from typing import TextIO
 import yaml
 
 from sloreco import errors
-from sloreco.cli import cliargs, clisources, export
+from sloreco.cli import cliargs, clisources, export, pictures
 from sloreco.core import alerting, bootstrap, history, slis
-from sloreco.render import crd, report
+from sloreco.render import crd, plot, report
 
 #: Exit codes, also listed in ``--help``. 2 is argparse's own code for usage errors, so every
 #: "the command line or the input is wrong" case shares it.
@@ -72,6 +72,8 @@ def _one_line(text: str) -> str:
 
 def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     options = cliargs.options(args)
+    pictures.check(args)
+    pairs: list[plot.Pair] = []
     histories = (
         clisources.from_input(args) if args.input is not None else clisources.from_prometheus(args)
     )
@@ -105,6 +107,8 @@ def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
             continue
         specs.append(crd.recommendation_spec(result))
         texts.append(report.render_text(result))
+        pairs.append((result, data))
+    pictures.write(args, pairs, texts, service=options.service)
     out.write(_render(specs, texts, skipped, options=options))
     return code
 

@@ -139,3 +139,25 @@ def test_a_bad_prior_file_is_an_input_error_naming_the_flag(
     code = cli.main(["recommend", "--input", str(document), "--prior", str(prior)])
 
     assert (code, capsys.readouterr().err.startswith("sloreco: --prior:")) == (2, True)
+
+
+def test_sloreco_prior_pools_the_incidents_of_several_histories(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = []
+    for seed in range(3):
+        history = factories.with_incident(
+            factories.steady_availability(30, seed=seed, error_ratio=0.0001, bucket_seconds=3600),
+            first=100 + seed,
+            buckets=2,
+            error_ratio=0.5,
+        )
+        path = tmp_path / f"svc-{seed}.json"
+        path.write_text(json.dumps(factories.cli_input_document(availability=history)))
+        paths += ["--input", str(path)]
+
+    assert cli.main(["prior", *paths, "--origin", "fleet:test"]) == 0
+    fleet = priors.loads(capsys.readouterr().out)
+
+    assert (fleet.origin, fleet.services, fleet.incidents) == ("fleet:test", 3, 3)
+    assert fleet.median_minutes == pytest.approx(60.0, rel=0.1)  # two hours at half the traffic

@@ -18,7 +18,7 @@ from typing import Literal
 
 import sloreco
 from sloreco import api, errors
-from sloreco.cli import export, pictures
+from sloreco.cli import export, fleetprior, pictures
 from sloreco.core import durations, history, inputs, results
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
@@ -320,4 +320,5 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--output", choices=("table", "json", "yaml"), default="table")
     pictures.add_arguments(rec)
     export.add_parser(commands)
+    fleetprior.add_parser(commands)
     return top

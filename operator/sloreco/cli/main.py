@@ -31,7 +31,7 @@ from typing import TextIO
 import yaml
 
 from sloreco import errors
-from sloreco.cli import cliargs, clisources, export, pictures
+from sloreco.cli import cliargs, clisources, export, fleetprior, pictures
 from sloreco.core import alerting, bootstrap, history, slis
 from sloreco.render import crd, plot, report
 
@@ -49,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "export":
             return export.run(args, out=sys.stdout)
+        if args.command == "prior":
+            return fleetprior.run(args, out=sys.stdout)
         return _recommend(args, out=sys.stdout, err=sys.stderr)
     except errors.InputError as exc:
         return _fail(exc, EXIT_INPUT)

@@ -8,6 +8,7 @@ Library exceptions are wrapped with ``raise ... from exc`` so their cause stays 
     * InputError — the user's input is invalid; ``field`` names where (``spec.window``).
     * InsufficientDataError — history exists but is too short to recommend anything.
         * NoSeriesError — a selector matched no series at all in the lookback.
+        * InconsistentDataError — the data cannot be right (more errors than requests).
     * SourceError — talking to Prometheus failed.
         * SourceUnreachableError — connection refused, timeouts, 5xx after retries.
         * QueryError — Prometheus rejected the query (bad selector, PromQL error).
@@ -62,6 +63,17 @@ class SourceUnreachableError(SourceError):
 
 class QueryError(SourceError):
     """Prometheus rejected a query; the message carries its own explanation."""
+
+
+class InconsistentDataError(InsufficientDataError):
+    """The selectors' data cannot be right (more errors than requests): no target from it.
+
+    ``role`` names the selector to fix (``errors``), as :class:`NoSeriesError` does.
+    """
+
+    def __init__(self, message: str, *, role: str) -> None:
+        self.role = role
+        super().__init__(message, days_found=0.0)
 
 
 class KubeError(SlorecoError):

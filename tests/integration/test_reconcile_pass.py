@@ -205,3 +205,30 @@ def test_another_namespace_is_read_only_with_its_consent(
     )
     assert "payments-internal" not in resolved["message"]  # resolved now; only the missing one
     assert shared["status"]["ceiling"] == "97.1234"
+
+
+def test_an_error_selector_wider_than_the_total_is_a_data_condition(
+    in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
+) -> None:
+    """Issue 10 item 7: errors > total used to give 0.00 % tiers with Ready=True."""
+    manifest = factories.service_level(
+        "wide",
+        service="checkout",
+        availability={
+            "totalQuery": 'http_requests_total{service="checkout"}',
+            "errorQuery": "http_requests_total",  # every service's requests, not checkout's errors
+        },
+    )
+
+    async def create_and_pass(ctx: context.Context) -> tuple[reconcile.Outcome, Obj]:
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        outcome = await reconcile.run(namespace, "wide", ctx=ctx, now=private_history.end + 60.0)
+        return outcome, await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, "wide"))
+
+    outcome, body = in_process(create_and_pass)
+    assert outcome.created == ()
+    data = next(c for c in body["status"]["conditions"] if c["type"] == "DataSufficient")
+    assert (data["status"], data["reason"]) == ("False", "InconsistentData")
+    assert data["message"].startswith("spec.availability.errorQuery counts ")
+    ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "False"

@@ -201,10 +201,33 @@ def test_a_histogram_without_inf_bucket_is_a_query_error() -> None:
         recorder.latency()
 
 
-def test_series_without_le_are_a_query_error() -> None:
+def test_series_without_le_are_bad_input_not_an_unreachable_source() -> None:
+    """Issue 10: Prometheus answered; the selector is wrong for a histogram (a data problem)."""
     recorder = Recorder(lambda _: matrix(({}, points("2", "1"))))
-    with pytest.raises(errors.QueryError, match="without an 'le' label"):
+    with pytest.raises(errors.InputError, match="histogram: matched series without an 'le'"):
         recorder.latency()
+
+
+def test_an_error_selector_counting_more_than_the_total_is_refused() -> None:
+    """Issue 10: such a pair gave 0.00 % tiers with Ready=True."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        query = parse_qs(request.content.decode())["query"][0]
+        count = "500" if "code" in query else "100"
+        return matrix(({}, points(count, count)))
+
+    recorder = Recorder(handler, config=promclient.SourceConfig(name="t", url="http://prom"))
+    with pytest.raises(errors.InconsistentDataError, match="1000 failed requests against 200"):
+        recorder.availability(hours=2)
+
+
+def test_errors_a_hair_above_the_total_are_extrapolation_not_an_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        query = parse_qs(request.content.decode())["query"][0]
+        return matrix(({}, points("1000.5" if "code" in query else "1000")))
+
+    got = Recorder(handler).availability(hours=1)
+    assert got.bad.tolist() == got.total.tolist() == [1000.0]
 
 
 def test_no_histogram_series_at_all_is_all_missing() -> None:

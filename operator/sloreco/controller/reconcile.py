@@ -232,6 +232,15 @@ async def _refresh(
             settings=ctx.settings.method,
         )
         result = await analysis.recommend(source, job, work=work)
+    except errors.InconsistentDataError as exc:
+        work.insufficient.append(sli)
+        await _report(
+            scope,
+            status.Condition(
+                status.DATA_SUFFICIENT, False, "InconsistentData", f"spec.{sli}.errorQuery {exc}."
+            ),
+        )
+        return kids
     except errors.NoSeriesError as exc:
         work.insufficient.append(sli)
         field = "histogram" if exc.role == "histogram" else "totalQuery"

@@ -253,6 +253,7 @@ def availability(
     # 5xx series lazily), so an absent error count is 0; an unusable one spoils the bucket.
     ok &= ~bad_present | _usable(bad_values, bad_present)
     bad_values = np.where(bad_present, bad_values, 0.0)
+    _check_subset(np.where(ok, total_values, 0.0), np.where(ok, bad_values, 0.0))
     # Separate queries extrapolate separately; a 100%-error bucket must not lose its outage.
     bad_values = np.minimum(bad_values, total_values)
     return history.AvailabilityHistory(
@@ -264,14 +265,33 @@ def availability(
     )
 
 
+#: How far the error count may exceed the request count over the whole lookback before the
+#: selectors are called inconsistent. The two queries extrapolate separately, so a service that
+#: failed every request can show a few errors more than requests; 1 % more is a selector that
+#: counts other requests (issue 10 saw 0.00 % tiers, Ready=True, from such a pair).
+EXCESS_TOLERANCE = 0.01
+
+
+def _check_subset(total: FloatArray, bad: FloatArray) -> None:
+    """Refuse an error selector that counts more than the total selector (never a 0 % target)."""
+    total_sum, bad_sum = float(total.sum()), float(bad.sum())
+    if bad_sum > total_sum * (1 + EXCESS_TOLERANCE) + 1:
+        raise errors.InconsistentDataError(
+            f"counts {bad_sum:.0f} failed requests against {total_sum:.0f} requests in all "
+            "over the lookback; it must select a subset of totalQuery's requests",
+            role="errors",
+        )
+
+
 def latency(grid: Grid, series: Sequence[Series]) -> history.LatencyHistory:
     by_bound: dict[float, list[Series]] = {}
     for one in series:
         le = one.labels.get("le")
         if le is None:
-            raise errors.QueryError(
-                "the histogram selector matched series without an 'le' label: select a "
-                "classic histogram's _bucket series"
+            # Prometheus answered: the data is wrong for a histogram, not the source.
+            raise errors.InputError(
+                "matched series without an 'le' label: select a classic histogram's _bucket series",
+                field="histogram",
             )
         try:
             by_bound.setdefault(float(le), []).append(one)  # "1" and "1.0" are one bound

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -138,18 +138,27 @@ def service_level(
     name: str,
     *,
     service: str,
-    availability: bool = True,
-    latency: bool = False,
+    availability: bool | Mapping[str, object] | None = True,
+    latency: bool | Mapping[str, object] | None = False,
     **spec: object,
-) -> dict[str, object]:
-    """A ServiceLevel manifest reading the synthetic series of ``service`` (sources.synth)."""
+) -> dict[str, Any]:
+    """The one ServiceLevel builder: a manifest reading the synthetic series of ``service``
+    (sources.synth), plus ``spec`` fields as given.
+
+    ``availability``/``latency``: True for the synthetic selectors, a mapping for that field as
+    written, False or None to leave the field out.
+    """
     body: dict[str, object] = {"service": service}
-    if availability:
+    if isinstance(availability, Mapping):
+        body["availability"] = dict(availability)
+    elif availability:
         body["availability"] = {
             "totalQuery": f'http_requests_total{{service="{service}"}}',
             "errorQuery": f'http_requests_total{{service="{service}",code=~"5.."}}',
         }
-    if latency:
+    if isinstance(latency, Mapping):
+        body["latency"] = dict(latency)
+    elif latency:
         body["latency"] = {
             "histogram": f'http_request_duration_seconds_bucket{{service="{service}"}}',
             "percentile": "99",
@@ -159,7 +168,7 @@ def service_level(
         "apiVersion": "sloreco.dev/v1alpha1",
         "kind": "ServiceLevel",
         "metadata": {"name": name, "labels": {"team": "shop", "app.kubernetes.io/part-of": "x"}},
-        "spec": body,
+        "spec": {key: value for key, value in body.items() if value is not None},
     }
 
 

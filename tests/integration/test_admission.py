@@ -24,6 +24,7 @@ import yaml
 from sloreco import api, errors
 from sloreco.spec import model as spec
 from sloreco.testing import controlplane as cplane
+from tests import factories
 
 pytestmark = pytest.mark.integration
 
@@ -40,21 +41,9 @@ Obj = dict[str, Any]
 
 
 def service_level(name: str = "checkout", **fields: Any) -> Obj:
-    """A valid ServiceLevel with only what is required, plus ``fields`` (``None`` removes one)."""
-    body: Obj = {
-        "service": "checkout",
-        "availability": {
-            "totalQuery": 'http_requests_total{service="checkout"}',
-            "errorQuery": 'http_requests_total{service="checkout",code=~"5.."}',
-        },
-    }
-    body.update(fields)
-    return {
-        "apiVersion": api.API_VERSION,
-        "kind": "ServiceLevel",
-        "metadata": {"name": name},
-        "spec": {k: v for k, v in body.items() if v is not None},
-    }
+    """The one builder (tests.factories) for the checkout service, with ``fields`` (None removes
+    one)."""
+    return factories.service_level(name, service="checkout", **fields)
 
 
 def recommendation(name: str = "checkout-availability-0123456789") -> Obj:

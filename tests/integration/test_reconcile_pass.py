@@ -211,12 +211,15 @@ def test_an_error_selector_wider_than_the_total_is_a_data_condition(
     in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
 ) -> None:
     """Issue 10 item 7: errors > total used to give 0.00 % tiers with Ready=True."""
-    manifest = factories.service_level("wide", service="checkout")
-    manifest["spec"]["availability"] = {
-        "totalQuery": 'http_requests_total{service="checkout"}',
-        # Counts each request once per histogram bucket: many times the requests.
-        "errorQuery": 'http_request_duration_seconds_bucket{service="checkout"}',
-    }
+    manifest = factories.service_level(
+        "wide",
+        service="checkout",
+        availability={
+            "totalQuery": 'http_requests_total{service="checkout"}',
+            # Counts each request once per histogram bucket: many times the requests.
+            "errorQuery": 'http_request_duration_seconds_bucket{service="checkout"}',
+        },
+    )
 
     async def create_and_pass(ctx: context.Context) -> tuple[reconcile.Outcome, Obj]:
         await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)

@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 import pytest
 import yaml
 
-from sloreco import api, settings
+from sloreco import api, errors, settings
 from sloreco.controller import children, context, reconcile
 from sloreco.kube import client as kube
 from sloreco.sources import prometheus
+from sloreco.spec import model as specs
 from sloreco.testing import controlplane as cplane
 from tests import factories, peertools
 from tests.fixtures.operator import OperatorHistory
@@ -285,3 +286,34 @@ def test_a_kind_whose_crd_is_not_installed_is_reported(
     assert "ServiceLevelObjective (pyrra.dev/v1alpha1) is not installed" in message
     assert [p["kind"] for p in body["status"]["adopted"]["published"]] == ["PrometheusRule"]
     assert children.canonical_json(body["status"]["adopted"]["objectives"]) != "[]"
+
+
+@pytest.mark.parametrize(
+    ("adopt", "expected"),
+    [
+        ({"tier": "gold", "publish": ["PrometheusRule"]}, "spec.adopt.tier: Unsupported value"),
+        (
+            {"tier": "balanced", "publish": ["PrometheusRule", "PrometheusRule"]},
+            "spec.adopt.publish[1]: Duplicate value",
+        ),
+        ({"tier": "balanced", "publish": ["OpenSLO"]}, "spec.adopt.publish[0]: Unsupported value"),
+        ({"tier": "balanced", "publish": []}, "spec.adopt.publish: Invalid value"),
+    ],
+)
+def test_admission_refuses_a_bad_adopt(
+    controlplane: cplane.ControlPlane, namespace: str, adopt: Obj, expected: str
+) -> None:
+    manifest = factories.service_level("web", service="checkout", adopt=adopt)
+
+    async def step(ctx: context.Context) -> str:
+        try:
+            await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        except Exception as exc:
+            return str(exc)
+        return "accepted"
+
+    message = _admin(controlplane, step)
+    assert "422" in message
+    assert expected in message
+    with pytest.raises(errors.InputError, match=r"adopt"):
+        specs.parse_service_level_spec(manifest["spec"])

@@ -48,13 +48,16 @@ def test_kustomize_renders_deploy_and_the_e2e_overlay() -> None:
             "CustomResourceDefinition",
             "Deployment",
             "Namespace",
+            "Role",
+            "RoleBinding",
             "Service",
             "ServiceAccount",
         ]
     )
     for docs in (shipped, e2e):
         for doc in docs:
-            if doc["kind"] in ("ConfigMap", "Deployment", "Service", "ServiceAccount"):
+            namespaced = ("ConfigMap", "Deployment", "Role", "RoleBinding", "Service")
+            if doc["kind"] in (*namespaced, "ServiceAccount"):
                 assert doc["metadata"]["namespace"] == kind.OPERATOR_NAMESPACE, doc["kind"]
         config_map = one(docs, "ConfigMap")
         pod = one(docs, "Deployment")["spec"]["template"]["spec"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from sloreco import errors
 from sloreco.controller.context import Work
-from sloreco.core import alerting, history, inputs, method, results, slis
+from sloreco.core import alerting, history, inputs, method, predictive, results, slis
+from sloreco.core import prior as priors
 from sloreco.core.slis import base
 from sloreco.sources import matched
 from sloreco.spec import model as specs
@@ -37,6 +38,10 @@ class Job:
     seed: int
     deps: Sequence[inputs.Dependency]
     settings: method.MethodSettings
+    #: The incident prior (the source's fleet prior once learned, else the default), and where
+    #: the service's own incident statistics go for the next fleet prior (``fleet.Fleet``).
+    prior: priors.Prior = priors.DEFAULT
+    observe: Callable[[priors.ServiceStats], None] | None = None
 
 
 async def recommend(source: base.HistorySource, job: Job, *, work: Work) -> results.SliResult:
@@ -51,7 +56,11 @@ async def recommend(source: base.HistorySource, job: Job, *, work: Work) -> resu
     selectors = spec.selectors()[sli]
     role = "total" if "total" in selectors else "histogram"  # the selector that must match
     matched.require(data, selector=selectors[role], role=role)
-    request = spec.request(seed=seed, settings=settings, dependencies=deps)
+    request = dataclasses.replace(
+        spec.request(seed=seed, settings=settings, dependencies=deps), prior=job.prior
+    )
+    if job.observe is not None and isinstance(data, history.AvailabilityHistory):
+        job.observe(_incident_stats(history.exclude(data, exclusions)))
     # The engine is pure CPU (10–20 ms): off the event loop, so watches and other passes keep
     # moving while it runs.
     return await asyncio.to_thread(_recommend, kind, history.exclude(data, exclusions), request)
@@ -64,6 +73,13 @@ def _recommend(
 ) -> results.SliResult:
     """The tiers and each tier's pager cost (``core.alerting``) over the same history."""
     return alerting.with_alerting(kind.recommend(data, request), data)
+
+
+def _incident_stats(data: history.AvailabilityHistory) -> priors.ServiceStats:
+    """The service's incidents as the engine finds them, for its source's fleet prior."""
+    total, bad, present = history.clean_availability(data)
+    found = predictive.evidence(bad, total, present, bucket_seconds=data.bucket_seconds)
+    return found.stats()
 
 
 async def _timed(work: Work, sli: str, read: Awaitable[T]) -> T:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sloreco import settings as config
+from sloreco.controller import fleet as fleets
 from sloreco.controller import status
 from sloreco.core.slis import base
 from sloreco.kube import client as kube
@@ -24,6 +25,8 @@ class Context:
     kube: kube.KubeClient
     sources: Mapping[str, base.HistorySource]
     settings: config.Settings
+    #: The fleet priors learned across the ServiceLevels of each source (``fleet``).
+    fleet: fleets.Fleet = dataclasses.field(default_factory=fleets.Fleet)
 
 
 @dataclasses.dataclass

@@ -22,10 +22,11 @@ overwrite.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sloreco import api, errors
 from sloreco.controller import (
@@ -230,6 +231,8 @@ async def _refresh(
             seed=seed,
             deps=deps,
             settings=ctx.settings.method,
+            prior=ctx.fleet.prior(spec.source),
+            observe=functools.partial(ctx.fleet.observe, spec.source, _key(body)),
         )
         result = await analysis.recommend(source, job, work=work)
     except errors.InconsistentDataError as exc:
@@ -342,3 +345,9 @@ async def _report(scope: context.Scope, problem: status.Condition) -> None:
 #: Unresolved dependencies are looked up again one timer interval later: a dependency created at
 #: the same time usually has its observations a pass later, and the lookup is one GET each.
 DEPENDENCY_RETRY_TICKS = 1
+
+
+def _key(body: Mapping[str, Any]) -> str:
+    """A ServiceLevel's key in its source's fleet: ``namespace/name``."""
+    meta = body["metadata"]
+    return f"{meta.get('namespace', '')}/{meta['name']}"

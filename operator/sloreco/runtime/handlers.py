@@ -25,12 +25,14 @@ import prometheus_client
 from sloreco import api, errors
 from sloreco import settings as config
 from sloreco.controller import context
+from sloreco.controller import fleet as fleets
 from sloreco.kube import client as kube
 from sloreco.runtime import ensemble
 from sloreco.runtime import passes as runtime
 from sloreco.sources import prometheus
 
 RESOURCE = (api.GROUP, api.VERSION, api.SERVICELEVELS)
+log = logging.getLogger(__name__)
 
 
 class SpecDigestStorage(kopf.AnnotationsDiffBaseStorage):
@@ -91,6 +93,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     )
     memo.runtime = runtime.Runtime(ctx)
     memo.scheduler_task = asyncio.create_task(memo.runtime.scheduler.run_forever())
+    memo.fleet_task = asyncio.create_task(learn_forever(ctx, os.environ.get(NAMESPACE_ENV)))
     if conf.metrics_port:
         prometheus_client.start_http_server(conf.metrics_port)
 
@@ -108,10 +111,33 @@ def credentials(settings: kopf.OperatorSettings) -> kube.Credentials:
     )
 
 
+#: The operator's own namespace (the Deployment sets it from the downward API): where the fleet
+#: priors are kept (``controller.fleet``). Unset, they are learned but not persisted.
+NAMESPACE_ENV = "SLORECO_NAMESPACE"
+
+
+async def learn_forever(ctx: context.Context, namespace: str | None) -> None:
+    """Restore the fleet priors, then relearn and save them on a schedule (not per pass)."""
+    if namespace:
+        try:
+            await fleets.load(ctx.kube, ctx.fleet, namespace)
+        except errors.KubeError as exc:
+            log.warning("fleet priors not restored from %s: %s", namespace, exc)
+    while True:
+        await asyncio.sleep(fleets.LEARN_INTERVAL_SECONDS)
+        learned = ctx.fleet.learn()
+        if namespace and learned:
+            try:
+                await fleets.save(ctx.kube, ctx.fleet, namespace)
+            except errors.KubeError as exc:
+                log.warning("fleet priors not saved to %s: %s", namespace, exc)
+
+
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     memo.scheduler_task.cancel()
-    await asyncio.gather(memo.scheduler_task, return_exceptions=True)
+    memo.fleet_task.cancel()
+    await asyncio.gather(memo.scheduler_task, memo.fleet_task, return_exceptions=True)
     await memo.runtime.close()
 
 

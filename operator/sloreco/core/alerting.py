@@ -124,18 +124,21 @@ def sums(data: Events, *, step: int = EVALUATION_SECONDS) -> Sums:
     cum_bad = np.interp(grid, edges, np.concatenate([[0.0], np.cumsum(data.bad)]))
     found = {}
     for window in lengths:
-        total = cum_total[1:] - _lagged(cum_total, window // step)
+        total = _window(cum_total, window // step)
         # Below a millionth of an event the window is empty, whatever rounding left in it.
-        found[window] = (cum_bad[1:] - _lagged(cum_bad, window // step), total, total > 1e-6)
+        found[window] = (_window(cum_bad, window // step), total, total > 1e-6)
     return Sums(grid[1:], found)
 
 
-def _lagged(cumulative: history.FloatArray, lag: int) -> history.FloatArray:
-    """For evaluation ``i`` (grid index ``i + 1``), the cumulative count ``lag`` steps earlier,
-    or at the start; slices rather than an index array (the replay's hot path)."""
+def _window(cumulative: history.FloatArray, lag: int) -> history.FloatArray:
+    """For evaluation ``i`` (grid index ``i + 1``), the count over the ``lag`` steps before it
+    (fewer at the start): differences of slices written in place (the replay's hot path)."""
     count = len(cumulative) - 1
     head = min(lag - 1, count)
-    return np.concatenate([np.full(head, cumulative[0]), cumulative[: count - head]])
+    out = np.empty(count)
+    np.subtract(cumulative[1 : head + 1], cumulative[0], out=out[:head])
+    np.subtract(cumulative[head + 1 :], cumulative[: count - head], out=out[head:])
+    return out
 
 
 def conditions(

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from sloreco.core import history
+from sloreco.core import alerting, history
 from sloreco.sources import prometheus as promclient
 from sloreco.sources import synth
 from sloreco.testing import prometheus as promtest
@@ -128,8 +128,20 @@ def recommendation_cpu(*, repeats: int) -> dict[str, Any]:
         ),
         repeats,
     )
+    # The pager cost (core.alerting): the three tiers' alerts replayed over the same history,
+    # which the operator and the CLI add to every recommendation.
+    avail_result = factories.recommend_availability(avail, window_seconds=window, seed=1)
+    latency_result = factories.recommend_latency(
+        latency, percentile=Decimal("99"), window_seconds=window, seed=1
+    )
+    avail_cost_ms, _ = _median_cpu_ms(lambda: alerting.with_alerting(avail_result, avail), repeats)
+    latency_cost_ms, _ = _median_cpu_ms(
+        lambda: alerting.with_alerting(latency_result, latency), repeats
+    )
     return {
         "history": "90 days, hourly buckets, profile 'incidents'",
+        "availabilityPagerCostMedianMs": round(avail_cost_ms, 2),
+        "latencyPagerCostMedianMs": round(latency_cost_ms, 2),
         "availabilityMedianMs": round(avail_ms, 2),
         "availabilityRunsMs": [round(r, 2) for r in avail_runs],
         "latencyMedianMs": round(latency_ms, 2),

@@ -176,12 +176,19 @@ def apply_crds(
         return
     files = [f"--filename={path}" for path in paths]
     _kubectl(cp, "apply", "--server-side", "--field-manager=sloreco-tests", *files)
-    _kubectl(
-        cp,
-        "wait",
-        "--for=condition=Established",
-        f"--timeout={int(timeout_s)}s",
-        *files,
+
+    # kubectl wait fails at once ("status.conditions accessor error") on a CRD whose status the
+    # apiserver has not filled in yet, instead of waiting: ask again until it answers.
+    def established() -> bool:
+        argv = cp.kubectl_args("wait", "--for=condition=Established", "--timeout=5s", *files)
+        return subprocess.run(argv, capture_output=True, check=False).returncode == 0
+
+    waiting.wait_until(
+        established,
+        timeout=timeout_s,
+        every=0.2,
+        what="CRDs Established after apply",
+        error=ControlPlaneError,
     )
     # For about a second after Established the apiserver still answers LIST with
     # "429 storage is (re)initializing"; wait until each new resource can be listed.

@@ -8,11 +8,13 @@ import-linter contracts in pyproject.toml check it per package:
 * ``sources`` and ``kube`` — the only packages that do I/O (Prometheus and input files; the
   Kubernetes API);
 * ``spec`` — the ServiceLevel parsed once at the boundary; ``render`` — output formats;
-* ``controller`` — one level-based reconcile pass for one ServiceLevel;
+* ``controller`` — one level-based reconcile pass for one ServiceLevel: ``plan`` decides (pure,
+  as data), the rest carries it out;
 * ``runtime`` — the running operator: the kopf handlers (the only kopf decorators), the
-  scheduler, metrics; ``cli`` — the ``sloreco`` command on the same core;
-* ``api``, ``errors``, ``settings`` — the names everyone shares, the error tree, the operator's
-  configuration; ``testing`` — real servers for tests and the demo.
+  scheduler, the fair pass gate, per-source health, metrics; ``cli`` — the ``sloreco`` command;
+* ``api``, ``errors``, ``retry``, ``settings`` — the names everyone shares, the error tree, the
+  one retry policy, the operator's configuration; ``testing`` — real servers for tests and the
+  demo.
 """
 
 __version__ = "0.1.0"

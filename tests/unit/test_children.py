@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from sloreco import api
 from sloreco.controller import children
 
@@ -112,9 +114,16 @@ def test_manifest_is_owned_by_its_parent_as_controller() -> None:
     ]
 
 
-def test_latency_tier_summary_names_percentile_and_threshold() -> None:
+def test_latency_tier_summary_is_the_share_within_the_bound() -> None:
     tier = {"target": "99.2", "threshold": "0.4218", "bucketBound": "0.5"}
-    assert children.tier_summary("latency", tier, percentile="99") == "p99 ≤ 0.4218s"
+    assert children.tier_summary("latency", tier, percentile="99") == "99.2% ≤ 500ms"
+
+
+@pytest.mark.parametrize(
+    ("bound", "text"), [("0.005", "5ms"), ("0.25", "250ms"), ("1", "1s"), ("2.5", "2.5s")]
+)
+def test_bounds_read_in_milliseconds_under_a_second(bound: str, text: str) -> None:
+    assert children.bound_text(bound) == text
 
 
 def test_newest_first_orders_by_data_end_then_name() -> None:

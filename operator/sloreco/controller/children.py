@@ -54,11 +54,22 @@ def child_name(parent: str, sli: str, spec: Mapping[str, Any], *, revision: int 
 
 
 def tier_summary(sli: str, tier: Mapping[str, Any], *, percentile: object = None) -> str:
-    """The short form shown in ``kubectl get sloreco`` columns: the target for availability,
-    the latency threshold the tier promises for the requested percentile."""
-    if tier.get("threshold") is not None:
-        return f"p{percentile} ≤ {tier['threshold']}s"
+    """The short form shown in ``kubectl get sloreco`` columns: the target for availability;
+    for latency the objective as adopted — the share of requests within the tiers' one
+    histogram bound, ``99.2% ≤ 500ms`` (issue 9). The interpolated P-quantile stays in the
+    tier's ``threshold`` field, as information."""
+    del sli, percentile  # the document says it; kept so every caller reads the same
+    if tier.get("bucketBound") is not None:
+        return f"{tier['target']}% ≤ {bound_text(str(tier['bucketBound']))}"
     return f"{tier['target']}%"
+
+
+def bound_text(seconds: str) -> str:
+    """A histogram bound for a column: milliseconds under a second (``500ms``), else seconds."""
+    value = Decimal(seconds)
+    if value < 1:
+        return f"{(value * 1000).normalize():f}ms"
+    return f"{value.normalize():f}s"
 
 
 def child_spec(

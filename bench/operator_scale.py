@@ -23,9 +23,11 @@ under its fleet size (the curve the README reports).
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import json
 import os
+import re
 import ssl
 import sys
 import tempfile
@@ -129,6 +131,8 @@ def run(shape: Shape, root: Path) -> dict[str, Any]:
                     json=_service_level(f"sl-{i:05d}", shape.service(i).name, shape.history_days),
                 ).raise_for_status()
             began = time.monotonic()
+            stack_before = _stack_cpu(root)
+            requests_before = _apiserver_requests(client)
             operator = processes.spawn(
                 [sys.executable, "-m", "kopf", "run", "--standalone", "--namespace", NAMESPACE,
                  "-m", "sloreco.runtime.handlers"],
@@ -146,6 +150,8 @@ def run(shape: Shape, root: Path) -> dict[str, Any]:
                 _wait_ready(client, count, operator)
                 converge = time.monotonic() - began
                 cpu = _cpu_seconds(operator.pid)
+                stack = {k: v - stack_before.get(k, 0.0) for k, v in _stack_cpu(root).items()}
+                requests = _apiserver_requests(client) - requests_before
                 versions = _versions(client)
                 time.sleep(IDLE_SECONDS)
                 idle_cpu = _cpu_seconds(operator.pid) - cpu
@@ -168,11 +174,56 @@ def run(shape: Shape, root: Path) -> dict[str, Any]:
         "idleCpuSeconds": round(idle_cpu, 2),
         "idleChangedServiceLevels": changed,
         "timerIntervalSeconds": float(TIMER_INTERVAL),
+        # The rest of the stack on the same cores, until convergence (CPU seconds).
+        "stackCpuSeconds": {k: round(v, 2) for k, v in sorted(stack.items())},
+        # What the operator asked of the apiserver per ServiceLevel, until convergence.
+        "apiRequestsPerServiceLevel": {
+            k: round(v / count, 2) for k, v in sorted(requests.items()) if v >= count / 100
+        },
         "prometheus": promtest.version(),
         "cpus": os.cpu_count(),
         "loadBefore": load_before,
         "loadAfter": _loadavg(),
     }
+
+
+def _stack_cpu(root: Path) -> dict[str, float]:
+    """CPU seconds of the benchmark's etcd, kube-apiserver and Prometheus (found by their data
+    directories under ``root`` in /proc, so other work on the machine is not counted)."""
+    found: dict[str, float] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            cpu = _cpu_seconds(int(proc.name))
+        except OSError:
+            continue
+        if not any(str(root).encode() in arg for arg in argv):
+            continue
+        name = Path(argv[0].decode(errors="replace")).name
+        if name in ("etcd", "kube-apiserver", "prometheus"):
+            found[name] = found.get(name, 0.0) + cpu
+    return found
+
+
+def _apiserver_requests(client: httpx.Client) -> collections.Counter[str]:
+    """``apiserver_request_total`` summed by verb and resource[/subresource], from /metrics."""
+    response = client.get("/metrics")
+    response.raise_for_status()
+    counts: collections.Counter[str] = collections.Counter()
+    for line in response.text.splitlines():
+        if not line.startswith("apiserver_request_total{"):
+            continue
+        labels = dict(_LABEL.findall(line))
+        resource = labels.get("resource", "")
+        if labels.get("subresource"):
+            resource += "/" + labels["subresource"]
+        counts[f"{labels.get('verb', '')} {resource}"] += int(float(line.rsplit(" ", 1)[1]))
+    return counts
+
+
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
 def _loadavg() -> str:

@@ -169,9 +169,12 @@ def test_status_does_not_churn_when_nothing_changed(
     )
     before = parent(client, namespace, "web")["status"]
     first.stop()
-    # A restart runs the resume handler: a full pass over identical inputs.
+    # A restart runs a first pass per object: a full pass over identical inputs.
     second = run_operator(namespace=namespace, prometheus_url=operator_history.url)
-    wait_for(lambda: "Handler 'changed' succeeded" in second.logs(), what="the resume pass")
+    wait_for(
+        lambda: f"First pass for ServiceLevel {namespace}/web done" in second.logs(),
+        what="the first pass after the restart",
+    )
     assert json.dumps(parent(client, namespace, "web")["status"], sort_keys=True) == json.dumps(
         before, sort_keys=True
     )

@@ -317,3 +317,12 @@ def test_admission_refuses_a_bad_adopt(
     assert expected in message
     with pytest.raises(errors.InputError, match=r"adopt"):
         specs.parse_service_level_spec(manifest["spec"])
+
+
+def test_kubectl_explain_documents_adopt(controlplane: cplane.ControlPlane) -> None:
+    out = _kubectl(controlplane, "explain", "servicelevel.spec.adopt")
+    assert "Adopt one tier of the Active recommendations and publish it" in " ".join(out.split())
+    assert "publish" in out
+    assert "tier" in out
+    out = _kubectl(controlplane, "explain", "servicelevel.spec.adopt.publish")
+    assert "PrometheusServiceLevel (Sloth" in " ".join(out.split())

@@ -55,7 +55,7 @@ test-unit: dev ## Unit tests only (pure core, no servers).
 	$(PY) -m pytest tests/unit
 
 .PHONY: test
-test: dev prometheus-bin controlplane sloth prometheus3 victoriametrics oslo peer-crds lint ## The whole suite: lint, unit and integration (real Prometheus 2 and 3, VictoriaMetrics, real kube-apiserver, the peers' validators).
+test: dev prometheus-bin controlplane sloth prometheus3 victoriametrics oslo helm peer-crds lint ## The whole suite: lint, unit and integration (real Prometheus 2 and 3, VictoriaMetrics, real kube-apiserver, the peers' validators).
 	$(PY) -m pytest tests/unit tests/integration
 
 .PHONY: calibrate

@@ -233,3 +233,42 @@ def test_an_error_selector_wider_than_the_total_is_a_data_condition(
     assert data["message"].startswith("spec.availability.errorQuery counts ")
     ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "False"
+
+
+def test_two_slis_with_different_data_problems_keep_one_steady_condition(
+    in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
+) -> None:
+    """Issue 9: with a problem on each SLI the condition named only the last SLI queried, and
+    each pass posted the other's Warning again (its problem was "new" against that message)."""
+    manifest = factories.service_level(
+        "both",
+        service="checkout",
+        availability={
+            "totalQuery": 'http_requests_total{service="checkout"}',
+            "errorQuery": 'http_request_duration_seconds_bucket{service="checkout"}',
+        },
+        latency={"histogram": 'http_request_duration_seconds_bucket{service="nowhere"}'},
+    )
+    events = f"/api/v1/namespaces/{namespace}/events"
+
+    async def create_and_pass_three_times(ctx: context.Context) -> tuple[list[Obj], list[Obj]]:
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        seen = []
+        for minutes in (1, 2, 3):
+            now = private_history.end + 60.0 * minutes
+            await reconcile.run(namespace, "both", ctx=ctx, now=now)
+            body = await ctx.kube.get(kube.path_for(api.SERVICELEVELS, namespace, "both"))
+            seen.append(
+                next(c for c in body["status"]["conditions"] if c["type"] == "DataSufficient")
+            )
+        return seen, await ctx.kube.list(events)
+
+    seen, posted = in_process(create_and_pass_three_times)
+    assert seen[0] == seen[1] == seen[2]  # one condition, not a flip between the SLIs
+    data = seen[0]
+    assert (data["status"], data["reason"]) == ("False", "InconsistentData")
+    assert data["message"].startswith("spec.availability.errorQuery counts ")
+    assert "; spec.latency.histogram: " in data["message"]
+    assert data["message"].endswith(" (NoSeries).")
+    warnings = sorted(e["reason"] for e in posted if e["type"] == "Warning")
+    assert warnings == ["InconsistentData", "NoSeries"]  # once each, not once per pass

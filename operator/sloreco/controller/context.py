@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sloreco import settings as config
+from sloreco.controller import datacheck, status
 from sloreco.controller import fleet as fleets
-from sloreco.controller import status
 from sloreco.core.slis import base
 from sloreco.kube import client as kube
 
@@ -39,6 +39,9 @@ class Work:
     expired: list[str] = dataclasses.field(default_factory=list)
     pruned: list[str] = dataclasses.field(default_factory=list)
     conditions: dict[str, status.Condition] = dataclasses.field(default_factory=dict)
+    #: Per SLI queried in this pass: why its data could not be used, or None when it could
+    #: (``datacheck`` turns these into ``DataSufficient``).
+    data: dict[str, datacheck.Problem | None] = dataclasses.field(default_factory=dict)
     source_failed: bool = False
     insufficient: list[str] = dataclasses.field(default_factory=list)
     queries: list[tuple[str, float, bool]] = dataclasses.field(default_factory=list)

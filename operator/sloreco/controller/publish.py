@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sloreco import api, errors
-from sloreco.controller import children, context, lifecycle, status
+from sloreco.controller import children, context, datacheck, lifecycle, status
 from sloreco.core import objective
 from sloreco.kube import client as kube
 from sloreco.spec import model as specs
@@ -34,6 +34,12 @@ async def write_status(
     old = dict(body.get("status") or {})
     previous = {c["type"]: c for c in old.get("conditions") or [] if "type" in c}
     conditions = dict(work.conditions)
+    slis = spec.slis if spec else ()
+    data = (
+        datacheck.combine(slis, work.data, previous.get(status.DATA_SUFFICIENT)) if spec else None
+    )
+    if data is not None:
+        conditions[status.DATA_SUFFICIENT] = data
     # Conditions this pass did not re-evaluate keep their last value (e.g. no query was due).
     for kind in (status.DATA_SUFFICIENT, status.SOURCE_REACHABLE):
         if kind not in conditions and kind in previous:
@@ -41,7 +47,6 @@ async def write_status(
             conditions[kind] = status.Condition(
                 kind, p["status"] == "True", p["reason"], p["message"]
             )
-    slis = spec.slis if spec else ()
     if spec is not None:
         # Both read the Active children, so they hold between refreshes and agree with them.
         limit = objective.likely_limit(min(ctx.settings.method.confidences))

@@ -34,6 +34,7 @@ from sloreco.controller import (
     analysis,
     children,
     context,
+    datacheck,
     dependencies,
     lifecycle,
     plan,
@@ -236,37 +237,27 @@ async def _refresh(
         )
         result = await analysis.recommend(source, job, work=work)
     except errors.InconsistentDataError as exc:
-        work.insufficient.append(sli)
-        await _report(
+        await _data_problem(
             scope,
-            status.Condition(
-                status.DATA_SUFFICIENT, False, "InconsistentData", f"spec.{sli}.errorQuery {exc}."
-            ),
+            datacheck.Problem.of(sli, "InconsistentData", f"spec.{sli}.errorQuery {exc}"),
+            event=True,
         )
         return kids
     except errors.NoSeriesError as exc:
-        work.insufficient.append(sli)
         field = "histogram" if exc.role == "histogram" else "totalQuery"
-        await _report(
-            scope,
-            status.Condition(
-                status.DATA_SUFFICIENT, False, "NoSeries", f"spec.{sli}.{field}: {exc}."
-            ),
+        await _data_problem(
+            scope, datacheck.Problem.of(sli, "NoSeries", f"spec.{sli}.{field}: {exc}"), event=True
         )
         return kids
     except errors.InsufficientDataError as exc:
-        work.insufficient.append(sli)
-        work.conditions[status.DATA_SUFFICIENT] = status.Condition(
-            status.DATA_SUFFICIENT, False, "InsufficientHistory", f"{sli}: {exc}"
+        await _data_problem(
+            scope, datacheck.Problem.of(sli, "InsufficientHistory", f"{sli}: {exc}")
         )
         return kids
     except errors.InputError as exc:
         # What Prometheus returned cannot be analysed (e.g. a histogram selector that matches no
         # series leaves only a +Inf bound): no usable data, said in words, not a crash.
-        work.insufficient.append(sli)
-        work.conditions[status.DATA_SUFFICIENT] = status.Condition(
-            status.DATA_SUFFICIENT, False, "NoUsableData", f"{sli}: {exc}"
-        )
+        await _data_problem(scope, datacheck.Problem.of(sli, "NoUsableData", f"{sli}: {exc}"))
         return kids
     except errors.SourceError as exc:
         work.source_failed = True
@@ -284,15 +275,7 @@ async def _refresh(
             f"Prometheus source {spec.source!r} answered.",
         ),
     )
-    work.conditions.setdefault(
-        status.DATA_SUFFICIENT,
-        status.Condition(
-            status.DATA_SUFFICIENT,
-            True,
-            "EnoughHistory",
-            "Enough history for every configured SLI.",
-        ),
-    )
+    work.data[sli] = None
     kind = slis.get(sli).traits
     doc = children.child_spec(
         parent_name=body["metadata"]["name"],
@@ -332,6 +315,25 @@ async def _settle(
             scope, current[todo.activate], children.ACTIVE
         )
     return [current[c["metadata"]["name"]] for c in kids]
+
+
+async def _data_problem(
+    scope: context.Scope, problem: datacheck.Problem, *, event: bool = False
+) -> None:
+    """Record why ``problem.sli``'s data could not be used (``datacheck`` combines the SLIs);
+    with ``event``, post a Warning event when it is new for that SLI."""
+    scope.work.insufficient.append(problem.sli)
+    scope.work.data[problem.sli] = problem
+    stored = next(
+        (
+            c
+            for c in (scope.body.get("status") or {}).get("conditions") or ()
+            if c.get("type") == status.DATA_SUFFICIENT
+        ),
+        None,
+    )
+    if event and datacheck.is_new(stored, problem):
+        await lifecycle.event(scope, "Warning", problem.reason, problem.detail + ".")
 
 
 async def _report(scope: context.Scope, problem: status.Condition) -> None:

@@ -68,6 +68,7 @@ bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/result
 	$(PY) -m bench.run --out bench/results/latest.json
 	$(PY) -m bench.operator_scale --out bench/results/latest.json
 	$(PY) -m bench.abuse --out bench/results/latest.json
+	$(PY) -m bench.memory --out bench/results/latest.json
 
 ##@ Peer tools and backends (built from Go modules into bin/ by hack/tools/build.sh)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sloreco.runtime import scheduler
 
 A, B, C = ("ns", "a"), ("ns", "b"), ("ns", "c")
@@ -36,6 +39,48 @@ def test_popped_keys_leave_the_queue() -> None:
     queue.set(A, 10.0)
     queue.pop_due(10.0)
     assert queue.pop_due(10.0) == []
+
+
+def test_a_key_planned_over_and_over_does_not_grow_the_heap() -> None:
+    """Before: every set pushed an entry and stale ones left only when they reached the top, so
+    a key re-planned on every watch event grew the heap by one entry each time."""
+    queue = scheduler.Queue()
+    keys = [("ns", f"sl-{i}") for i in range(1000)]
+    for round_ in range(20):
+        for key in keys:
+            queue.set(key, 1e6 - round_)  # each plan earlier than the last: none goes stale on top
+    assert len(queue) == 1000
+    assert queue.heap_size() <= scheduler.COMPACT_FACTOR * 1000 + scheduler.COMPACT_SLACK
+
+
+OPS = st.lists(
+    st.tuples(st.sampled_from(["set", "forget", "pop"]), st.integers(0, 30), st.integers(0, 50)),
+    max_size=300,
+)
+
+
+@given(OPS)
+def test_pops_agree_with_a_plain_dict_of_due_times(ops: list[tuple[str, int, int]]) -> None:
+    """Whatever the sets, forgets and compactions, a pop returns exactly the keys due by then,
+    earliest first."""
+    queue, model = scheduler.Queue(), {}
+    for op, k, when in ops:
+        key = ("ns", str(k))
+        if op == "set":
+            queue.set(key, float(when))
+            model[key] = float(when)
+        elif op == "forget":
+            queue.forget(key)
+            model.pop(key, None)
+        else:
+            popped = queue.pop_due(float(when))
+            due = {key for key, at in model.items() if at <= when}
+            assert set(popped) == due
+            assert len(popped) == len(due)
+            assert [model[key] for key in popped] == sorted(model[key] for key in popped)
+            for key in popped:
+                del model[key]
+        assert len(queue) == len(model)
 
 
 def test_a_due_pass_runs_and_its_answer_plans_the_next() -> None:

@@ -7,8 +7,10 @@ so one priority queue of due times replaces them all: an idle operator sleeps un
 one, and memory per object is one heap entry.
 
 The queue is keyed by (namespace, name); setting a key's due time replaces the previous one
-(stale heap entries are skipped when popped). Passes run as tasks, at most ``concurrency`` at
-once; the pass callback returns the seconds until it wants to run again, or None for never.
+(stale heap entries are skipped when popped, and the heap is rebuilt from the live due times when
+stale entries outnumber them, so a key re-planned over and over cannot grow it without bound).
+Passes run as tasks, at most ``concurrency`` at once; the pass callback returns the seconds until
+it wants to run again, or None for never.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ Key = tuple[str, str]
 PassFn = Callable[[Key], Awaitable[float | None]]
 
 
+#: The heap is rebuilt once it holds more than twice the live keys (plus this slack, so that a
+#: small queue is not rebuilt on every set): memory stays within a constant factor of the fleet,
+#: and each rebuild is paid for by as many sets as there are live keys (amortised O(log n)).
+COMPACT_FACTOR = 2
+COMPACT_SLACK = 64
+
+
 class Queue:
     """Due times per key, earliest first (pure: time is passed in)."""
 
@@ -42,6 +51,23 @@ class Queue:
         """Run ``key`` at ``when``, replacing any earlier plan for it."""
         self._due[key] = when
         heapq.heappush(self._heap, (when, next(self._order), key))
+        if len(self._heap) > COMPACT_FACTOR * len(self._due) + COMPACT_SLACK:
+            self._compact()
+
+    def heap_size(self) -> int:
+        """Entries held, stale ones included (what the memory bound is about)."""
+        return len(self._heap)
+
+    def _compact(self) -> None:
+        """One entry per live key, in due-time order (ties: the order they were last set)."""
+        live = sorted(entry for entry in self._heap if self._due.get(entry[2]) == entry[0])
+        seen: set[Key] = set()
+        self._heap = []
+        for when, order, key in live:
+            if key not in seen:
+                seen.add(key)
+                self._heap.append((when, order, key))
+        heapq.heapify(self._heap)
 
     def forget(self, key: Key) -> None:
         self._due.pop(key, None)

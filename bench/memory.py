@@ -1,7 +1,8 @@
 """The operator's per-fleet state at 20,000 ServiceLevels, measured (issue 12 goal 5).
 
-Two structures grow with the fleet: the scheduler's queue (one due time per ServiceLevel) and
-the fleet prior's per-service incident statistics (``controller.fleet``). This bench fills both
+Three structures grow with the fleet: the scheduler's queue (one due time per ServiceLevel), the
+fleet prior's per-service incident statistics (``controller.fleet``) and the dependency graph the
+watch keeps (``controller.graph``, one slim node per ServiceLevel). This bench fills both
 for ``--service-levels`` objects, re-plans every object ``--replans`` times (as watch events and
 passes do), pools the priors, and records with ``tracemalloc`` the bytes each holds, per object,
 plus the size of the ConfigMap the priors are saved in (a ConfigMap holds at most 1 MiB). The
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sloreco.controller import fleet as fleets
+from sloreco.controller import graph as graphs
 from sloreco.core import prior
 from sloreco.runtime import scheduler
 
@@ -59,9 +61,27 @@ def fleet(n: int, replans: int) -> fleets.Fleet:
     return f
 
 
+def graph(n: int, replans: int) -> graphs.Graph:
+    """Every ServiceLevel seen ``replans`` times, each with two hard dependencies."""
+    g = graphs.Graph()
+    for _ in range(replans):
+        for i in range(n):
+            ns = f"team-{i % 500}"
+            deps = [{"serviceLevel": f"sl-{(i + k) % n}", "type": "hard"} for k in (1, 2)]
+            g.see(
+                {
+                    "metadata": {"namespace": ns, "name": f"sl-{i}"},
+                    "spec": {"dependencies": deps, "sharedWith": []},
+                    "status": {"observed": [{"sli": "availability", "median": "99.9512"}]},
+                }
+            )
+    return g
+
+
 def run(n: int, replans: int) -> dict[str, Any]:
     q, queue_bytes = measured(lambda: queue(n, replans))
     f, fleet_bytes = measured(lambda: fleet(n, replans))
+    g, graph_bytes = measured(lambda: graph(n, replans))
     configmap = json.dumps(f.configmap("sloreco-system")).encode()
     return {
         "serviceLevels": n,
@@ -70,6 +90,8 @@ def run(n: int, replans: int) -> dict[str, Any]:
         "queueHeapEntries": q.heap_size(),
         "fleetBytesPerServiceLevel": round(fleet_bytes / n, 1),
         "fleetPriorConfigMapBytes": len(configmap),
+        "graphNodes": len(g),
+        "graphBytesPerServiceLevel": round(graph_bytes / n, 1),
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sloreco import settings as config
 from sloreco.controller import datacheck, status
 from sloreco.controller import fleet as fleets
+from sloreco.controller import graph as graphs
 from sloreco.core.slis import base
 from sloreco.kube import client as kube
 
@@ -27,6 +28,8 @@ class Context:
     settings: config.Settings
     #: The fleet priors learned across the ServiceLevels of each source (``fleet``).
     fleet: fleets.Fleet = dataclasses.field(default_factory=fleets.Fleet)
+    #: Every ServiceLevel's dependencies and observed availability, kept by the watch (``graph``).
+    graph: graphs.Graph = dataclasses.field(default_factory=graphs.Graph)
 
 
 @dataclasses.dataclass

@@ -11,7 +11,8 @@ namespace in ``spec.sharedWith`` (in the spirit of the Gateway API's ReferenceGr
 a tenant could read another team's observed availability through its own status, probe which
 objects exist, and cap its targets with another team's data (issue 10). A refused reference and a
 missing one get the *same* words, and the cycle search follows only references that are allowed.
-The lookups of one pass are bounded (:data:`MAX_LOOKUPS`) whatever the graph looks like.
+The lookups of one pass are bounded (:data:`MAX_LOOKUPS`) whatever the graph looks like, and
+they read the graph the watch keeps (:mod:`.graph`), not the apiserver.
 """
 
 from __future__ import annotations
@@ -111,8 +112,9 @@ def shared_with(obj: Mapping[str, Any], namespace: str) -> bool:
 
 
 class _Lookups:
-    """The GETs of one pass: each ServiceLevel read at most once, at most MAX_LOOKUPS in all, and
-    another namespace's only when it consents."""
+    """The reads of one pass: each ServiceLevel at most once, at most MAX_LOOKUPS in all, and
+    another namespace's only when it consents. Read from the watch's graph (``graph``); a GET
+    only for one the watch has not shown yet, which then joins the graph."""
 
     def __init__(self, ctx: context.Context) -> None:
         self._ctx = ctx
@@ -127,14 +129,17 @@ class _Lookups:
         if key not in self._seen:
             if self.exhausted:
                 return None
-            try:
-                self._seen[key] = await self._ctx.kube.get(
-                    kube.path_for(api.SERVICELEVELS, namespace, name)
-                )
-            except errors.NotFoundError:
-                self._seen[key] = None
+            self._seen[key] = self._ctx.graph.get(namespace, name) or await self._read(key)
         found = self._seen[key]
         return found if found is not None and shared_with(found, wanted_by) else None
+
+    async def _read(self, key: tuple[str, str]) -> Mapping[str, Any] | None:
+        try:
+            body = await self._ctx.kube.get(kube.path_for(api.SERVICELEVELS, *key))
+        except errors.NotFoundError:
+            return None  # not remembered: the watch adds it if it is created
+        self._ctx.graph.see(body)
+        return body
 
 
 async def _leads_back(

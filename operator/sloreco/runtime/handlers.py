@@ -126,6 +126,18 @@ def owned(namespace: str | None, memo: Any, **_: Any) -> bool:
     return place.owns(namespace)
 
 
+@kopf.on.event(*RESOURCE)
+async def dependency_graph(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Keep the dependency graph (``controller.graph``) from every event, in every namespace:
+    a dependency may live in a namespace another shard owns. Registered before ``observed`` so
+    that the pass an event starts reads the graph with that event in it."""
+    graph = memo.runtime.ctx.graph
+    if event["type"] == "DELETED":
+        graph.drop(body.metadata.namespace or "", body.metadata.name or "")
+    else:
+        graph.see(body)
+
+
 @kopf.on.event(*RESOURCE, when=owned)
 async def observed(
     event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, **_: Any

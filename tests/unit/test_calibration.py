@@ -51,7 +51,7 @@ def measure(name: str, *, prior: object = None) -> dict[str, Any]:
         count=HISTORIES,
         windows=WINDOWS,
         seed=SEED,
-        prior_for=None if prior is None else (lambda pasts, i: prior),
+        prior_for=None if prior is None else (lambda profile, pasts, i: prior),
     )["tiers"]
 
 
@@ -91,7 +91,7 @@ def test_aggressive_is_not_bought_with_useless_targets(incidents: dict[str, Any]
 def test_a_fleet_that_has_seen_rare_large_incidents_covers_a_history_that_has_not() -> None:
     profile = processes.by_name("rare-large")
     pasts = calibrate.histories(profile, count=HISTORIES, seed=SEED)
-    fleet = calibrate.fleet_prior(pasts, 0)
+    fleet = calibrate.fleet_prior(profile, pasts, 0)
     tiers = measure("rare-large", prior=fleet)
 
     assert isinstance(fleet, priors.Prior)

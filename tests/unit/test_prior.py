@@ -161,3 +161,34 @@ def test_sloreco_prior_pools_the_incidents_of_several_histories(
 
     assert (fleet.origin, fleet.services, fleet.incidents) == ("fleet:test", 3, 3)
     assert fleet.median_minutes == pytest.approx(60.0, rel=0.1)  # two hours at half the traffic
+
+
+def _sizes_fleet(logs: np.ndarray) -> list[priors.ServiceStats]:
+    """Forty services of four incidents each, with these log sizes."""
+    chunks = logs.reshape(-1, 4)
+    return [
+        priors.ServiceStats(4, 90.0, float(c.sum()), float((c**2).sum()), tuple(map(float, c)))
+        for c in chunks
+    ]
+
+
+def test_a_fleet_learns_the_tail_of_its_incident_sizes() -> None:
+    rng = np.random.default_rng(7)
+    # Bounded sizes (a uniform log size: a tail that ends) against Pareto sizes (an
+    # exponential log size): the fitted tail shapes fall on either side of the default's zero.
+    bounded = priors.pool(_sizes_fleet(rng.uniform(2.0, 5.0, 160)), origin="bounded")
+    pareto = priors.pool(_sizes_fleet(2.0 + rng.exponential(1.0, 160)), origin="pareto")
+
+    assert bounded.population and pareto.population and not priors.DEFAULT.population
+    assert bounded.size_tail[1] < -0.2 < 0.0 <= priors.DEFAULT.size_tail[1]
+    assert pareto.size_tail[1] > -0.2
+    drawn = priors.draw_shape(pareto.size_quantiles, pareto.size_tail, np.linspace(0, 0.999, 99))
+    assert (np.diff(drawn) >= 0).all()
+    assert priors.loads(pareto.to_json()).to_document() == pareto.to_document()
+
+
+def test_too_few_pooled_sizes_keep_the_default_shape() -> None:
+    few = priors.pool(_sizes_fleet(np.linspace(1.0, 4.0, 20)), origin="few")
+
+    assert few.size_quantiles == priors.DEFAULT.size_quantiles
+    assert few.size_tail == priors.DEFAULT.size_tail

@@ -179,7 +179,9 @@ def test_a_fleet_learns_the_tail_of_its_incident_sizes() -> None:
     bounded = priors.pool(_sizes_fleet(rng.uniform(2.0, 5.0, 160)), origin="bounded")
     pareto = priors.pool(_sizes_fleet(2.0 + rng.exponential(1.0, 160)), origin="pareto")
 
-    assert bounded.population and pareto.population and not priors.DEFAULT.population
+    assert bounded.population
+    assert pareto.population
+    assert not priors.DEFAULT.population
     assert bounded.size_tail[1] < -0.2 < 0.0 <= priors.DEFAULT.size_tail[1]
     assert pareto.size_tail[1] > -0.2
     drawn = priors.draw_shape(pareto.size_quantiles, pareto.size_tail, np.linspace(0, 0.999, 99))

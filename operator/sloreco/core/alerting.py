@@ -14,6 +14,9 @@ cumulative counts interpolated linearly between bucket edges. That is exactly wh
 grows linearly within each bucket gives Prometheus, which is how ``tests/integration`` checks the
 replay against ``promtool test rules``: alert by alert, it must fire when Prometheus's fires.
 
+The evaluation itself is ``core.burnrate``'s: it skips the buckets where no condition can hold
+and evaluates the rest minute by minute, with the same result as evaluating every minute.
+
 Missing and excluded buckets count as no traffic: a window without traffic has no ratio and
 fires nothing, as Prometheus's ``rate()`` of absent series returns nothing.
 """
@@ -26,7 +29,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import durations, history, results
+from sloreco.core import burnrate, durations, history, results
 
 #: Prometheus's default ``evaluation_interval`` (1m): how often a rule engine checks the alerts.
 EVALUATION_SECONDS = 60
@@ -93,82 +96,36 @@ def events(
     return Events(data.start, data.bucket_seconds, total, bad, present)
 
 
-@dataclasses.dataclass(frozen=True)
-class Firing:
-    """One alert, firing from ``start`` until ``end`` (epoch seconds, evaluation times)."""
-
-    start: int
-    end: int
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class Sums:
-    """Events in every alert window, at every evaluation: computed once per history, shared by
-    the tiers that read the same events (all availability tiers; latency tiers at one bound)."""
-
-    times: history.FloatArray
-    #: Per window length: (bad events, total events, whether the window has any traffic).
-    windows: dict[int, tuple[history.FloatArray, history.FloatArray, history.BoolArray]]
+#: The severities' rules as the evaluator takes them (factors as floats, as compared).
+RULES = {
+    s.name: tuple(burnrate.Rule(w.long, w.short, float(w.factor)) for w in s.windows)
+    for s in SEVERITIES
+}
 
 
-def sums(data: Events, *, step: int = EVALUATION_SECONDS) -> Sums:
-    """Window sums of ``data`` at every evaluation from ``start + step`` to ``end``."""
+def prepare(data: Events, *, step: int = EVALUATION_SECONDS) -> burnrate.Grid:
+    """``data`` prepared for replaying any number of objectives over it (shared by the tiers
+    that read the same events: all availability tiers; latency tiers at one bound)."""
     lengths = {w for s in SEVERITIES for b in s.windows for w in (b.long, b.short)}
-    if any(w % step for w in lengths):
-        raise ValueError(f"every alert window must be a whole number of {step}s steps")
-    # Cumulative counts on the evaluation grid (index j is start + j*step), interpolated once;
-    # a window of w seconds is then the difference of two entries w/step apart.
-    grid = data.start + step * np.arange((data.end - data.start) // step + 1, dtype=np.float64)
-    edges = data.start + data.bucket_seconds * np.arange(len(data.total) + 1, dtype=np.float64)
-    cum_total = np.interp(grid, edges, np.concatenate([[0.0], np.cumsum(data.total)]))
-    cum_bad = np.interp(grid, edges, np.concatenate([[0.0], np.cumsum(data.bad)]))
-    found = {}
-    for window in lengths:
-        total = _window(cum_total, window // step)
-        # Below a millionth of an event the window is empty, whatever rounding left in it.
-        found[window] = (_window(cum_bad, window // step), total, total > 1e-6)
-    return Sums(grid[1:], found)
-
-
-def _window(cumulative: history.FloatArray, lag: int) -> history.FloatArray:
-    """For evaluation ``i`` (grid index ``i + 1``), the count over the ``lag`` steps before it
-    (fewer at the start): differences of slices written in place (the replay's hot path)."""
-    count = len(cumulative) - 1
-    head = min(lag - 1, count)
-    out = np.empty(count)
-    np.subtract(cumulative[1 : head + 1], cumulative[0], out=out[:head])
-    np.subtract(cumulative[head + 1 :], cumulative[: count - head], out=out[head:])
-    return out
+    return burnrate.prepare(data, lengths=lengths, step=step)
 
 
 def conditions(
-    data: Events | Sums, budget: float, *, step: int = EVALUATION_SECONDS
+    data: Events | burnrate.Grid, budget: float, *, step: int = EVALUATION_SECONDS
 ) -> tuple[history.FloatArray, dict[str, history.BoolArray]]:
-    """Evaluation times and, per severity, whether its condition holds at each of them: the
-    error ratio over both windows above the factor times ``budget`` (as ``bad > x * total``,
-    which is the ratio's comparison without dividing)."""
-    found_sums = data if isinstance(data, Sums) else sums(data, step=step)
-    found: dict[str, history.BoolArray] = {}
-    for severity in SEVERITIES:
-        fires = np.zeros(len(found_sums.times), dtype=np.bool_)
-        for w in severity.windows:
-            threshold = float(w.factor) * budget
-            holds = np.ones(len(found_sums.times), dtype=np.bool_)
-            for length in (w.long, w.short):
-                bad, total, has = found_sums.windows[length]
-                holds &= has & (bad > threshold * total)
-            fires |= holds
-        found[severity.name] = fires
-    return found_sums.times, found
-
-
-def firings(times: history.FloatArray, fires: history.BoolArray) -> list[Firing]:
-    """The alerts: maximal runs of evaluations where the condition held."""
-    last = int(times[-1]) if len(times) else 0
-    return [
-        Firing(int(times[a]), int(times[b]) if b < len(times) else last)
-        for a, b in history.runs(fires)
-    ]
+    """Evaluation times (every ``step`` from ``start + step`` to ``end``) and, per severity,
+    whether its condition holds at each of them: the error ratio over both windows of some rule
+    above the factor times ``budget`` (as ``bad > x * total``, the comparison without dividing).
+    Window counts are the cumulative counts interpolated at the window's ends."""
+    grid = data if isinstance(data, burnrate.Grid) else prepare(data, step=step)
+    [held] = burnrate.holds(grid, RULES, [budget])
+    times = grid.start + grid.step * np.arange(1, grid.count + 1, dtype=np.float64)
+    found = {}
+    for name, on in held.items():
+        fires = np.zeros(grid.count, dtype=np.bool_)
+        fires[on] = True
+        found[name] = fires
+    return times, found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,46 +166,81 @@ def cost(
     window_seconds: int,
     incidents: Sequence[tuple[int, int]],
     step: int = EVALUATION_SECONDS,
-    precomputed: Sums | None = None,
+    precomputed: burnrate.Grid | None = None,
 ) -> Cost:
     """Replay the alerts of the objective ``target`` (percent) over ``data`` (``precomputed``:
-    its ``sums``, when several objectives are replayed over the same events)."""
-    budget = float((Decimal(100) - target) / Decimal(100))
-    times, fires = conditions(precomputed or sums(data, step=step), budget)
-    page = fires[PAGE.name]
+    its :func:`prepare`, when several objectives are replayed over the same events)."""
+    [found] = costs(
+        data,
+        targets=[target],
+        window_seconds=window_seconds,
+        incidents=incidents,
+        grid=precomputed or prepare(data, step=step),
+    )
+    return found
+
+
+def costs(
+    data: Events,
+    *,
+    targets: Sequence[Decimal],
+    window_seconds: int,
+    incidents: Sequence[tuple[int, int]],
+    grid: burnrate.Grid,
+) -> list[Cost]:
+    """:func:`cost` of each of ``targets`` over the same events, screened together."""
+    budgets = [float((Decimal(100) - target) / Decimal(100)) for target in targets]
+    held = burnrate.holds(grid, RULES, budgets)
     seconds_present = float(np.count_nonzero(data.present)) * data.bucket_seconds
     per_window = (
         float(data.total.sum()) / seconds_present * window_seconds if seconds_present else 0.0
     )
-    budget_events = budget * per_window
-    edges = data.start + data.bucket_seconds * np.arange(len(data.total) + 1, dtype=np.float64)
-    cum_bad = np.concatenate([[0.0], np.cumsum(data.bad)])
     # A page can come after the incident's last bucket only while the short windows still hold
     # it; the longest page short window bounds that.
     grace = max(w.short for w in PAGE.windows)
-    detections = []
-    for start, end in incidents:
-        hits = np.flatnonzero(page & (times >= start) & (times <= end + grace))
-        if not len(hits):
-            detections.append(Detection(start, end, None, None))
-            continue
-        at = float(times[hits[0]])
-        burned = float(np.interp(at, edges, cum_bad) - np.interp(float(start), edges, cum_bad))
-        detections.append(
-            Detection(
-                start,
-                end,
-                int(at) - start,
-                burned / budget_events if budget_events > 0 else None,
+    # Evaluation i is at first + step * i: the evaluations in [start, end + grace] are the
+    # index range [ceil((start - first) / step), floor((end + grace - first) / step) + 1).
+    first = grid.start + grid.step
+    spans = [
+        (
+            min(max(-((first - start) // grid.step), 0), grid.count),
+            min(max((end + grace - first) // grid.step + 1, 0), grid.count),
+        )
+        for start, end in incidents
+    ]
+    found = []
+    for budget, on in zip(budgets, held, strict=True):
+        page = on[PAGE.name]
+        budget_events = budget * per_window
+        detections = []
+        for (start, end), (lo, hi) in zip(incidents, spans, strict=True):
+            k = int(np.searchsorted(page, lo))
+            if k == len(page) or page[k] >= hi:
+                detections.append(Detection(start, end, None, None))
+                continue
+            at = float(first + grid.step * int(page[k]))
+            burned = float(
+                np.interp(at, grid.edges, grid.cum_bad)
+                - np.interp(float(start), grid.edges, grid.cum_bad)
+            )
+            detections.append(
+                Detection(
+                    start,
+                    end,
+                    int(at) - start,
+                    burned / budget_events if budget_events > 0 else None,
+                )
+            )
+        found.append(
+            Cost(
+                pages=burnrate.run_count(page),
+                tickets=burnrate.run_count(on[TICKET.name]),
+                days=seconds_present / history.SECONDS_PER_DAY,
+                detections=tuple(detections),
+                evaluation_seconds=grid.step,
             )
         )
-    return Cost(
-        pages=len(firings(times, page)),
-        tickets=len(firings(times, fires[TICKET.name])),
-        days=seconds_present / history.SECONDS_PER_DAY,
-        detections=tuple(detections),
-        evaluation_seconds=step,
-    )
+    return found
 
 
 def with_alerting(
@@ -257,23 +249,22 @@ def with_alerting(
     """``result`` with each tier's pager cost (``Tier.alerting``) over the history ``data``
     (the history the tiers were computed from, exclusions applied)."""
     incidents = [(i.start, i.end) for i in result.explanation.incidents]
-    by_bound: dict[float | None, tuple[Events, Sums]] = {}
-    for tier in result.tiers:
-        if tier.bucket_bound not in by_bound:
-            found = events(data, bound=tier.bucket_bound)
-            by_bound[tier.bucket_bound] = (found, sums(found))
-    tiers = tuple(
-        dataclasses.replace(
-            tier,
-            alerting=cost(
-                by_bound[tier.bucket_bound][0],
-                target=tier.target,
-                window_seconds=result.window_seconds,
-                incidents=incidents,
-                precomputed=by_bound[tier.bucket_bound][1],
-            ),
+    by_bound: dict[float | None, list[int]] = {}
+    for index, tier in enumerate(result.tiers):
+        by_bound.setdefault(tier.bucket_bound, []).append(index)
+    found: dict[int, Cost] = {}
+    for bound, indices in by_bound.items():
+        events_ = events(data, bound=bound)
+        replayed = costs(
+            events_,
+            targets=[result.tiers[i].target for i in indices],
+            window_seconds=result.window_seconds,
+            incidents=incidents,
+            grid=prepare(events_),
         )
-        for tier in result.tiers
+        found.update(zip(indices, replayed, strict=True))
+    tiers = tuple(
+        dataclasses.replace(tier, alerting=found[i]) for i, tier in enumerate(result.tiers)
     )
     costed = dataclasses.replace(result, tiers=tiers)
     words = sentence(costed)

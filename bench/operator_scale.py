@@ -71,12 +71,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample-seconds", type=int, default=DEFAULT_SAMPLE_SECONDS)
     parser.add_argument("--out", default="bench/results/latest.json")
     parser.add_argument("--curve", default=str(CURVE))
+    parser.add_argument(
+        "--batch-label",
+        default="service",
+        help="the source's batchLabel (sources.coalesce); empty: one query per read, as before",
+    )
     args = parser.parse_args(argv)
     shape = Shape(
         service_levels=args.service_levels,
         services=args.services or args.service_levels,
         history_days=args.history_days,
         sample_seconds=args.sample_seconds,
+        batch_label=args.batch_label,
     )
     if not 1 <= shape.services <= shape.service_levels:
         parser.error("--services must be between 1 and --service-levels")
@@ -105,6 +111,7 @@ class Shape:
     services: int
     history_days: int
     sample_seconds: int
+    batch_label: str = "service"
 
     def service(self, i: int) -> synth.Service:
         """ServiceLevel ``i`` reads service ``i mod services``."""
@@ -130,6 +137,10 @@ def run(shape: Shape, root: Path) -> dict[str, Any]:
                     f"/apis/sloreco.dev/v1alpha1/namespaces/{NAMESPACE}/servicelevels",
                     json=_service_level(f"sl-{i:05d}", shape.service(i).name, shape.history_days),
                 ).raise_for_status()
+            config = root / "operator-config.yaml"
+            source = {"name": "default", "url": prom.url, "batchLabel": shape.batch_label}
+            config.write_text(json.dumps({"sources": [source]}))  # JSON is YAML
+            queries_before = _range_queries(prom.url)
             began = time.monotonic()
             stack_before = _stack_cpu(root)
             requests_before = _apiserver_requests(client)
@@ -140,7 +151,7 @@ def run(shape: Shape, root: Path) -> dict[str, Any]:
                 env={
                     **os.environ,
                     "KUBECONFIG": str(cp.kubeconfig),
-                    "SLORECO_PROMETHEUS_URL": prom.url,
+                    "SLORECO_CONFIG": str(config),
                     "SLORECO_METRICS_PORT": "0",
                     "SLORECO_TIMER_INTERVAL": TIMER_INTERVAL,
                     "PYTHONPATH": str(REPO_ROOT / "operator"),
@@ -152,6 +163,7 @@ def run(shape: Shape, root: Path) -> dict[str, Any]:
                 cpu = _cpu_seconds(operator.pid)
                 stack = {k: v - stack_before.get(k, 0.0) for k, v in _stack_cpu(root).items()}
                 requests = _apiserver_requests(client) - requests_before
+                queries = _range_queries(prom.url) - queries_before
                 versions = _versions(client)
                 time.sleep(IDLE_SECONDS)
                 idle_cpu = _cpu_seconds(operator.pid) - cpu
@@ -174,6 +186,9 @@ def run(shape: Shape, root: Path) -> dict[str, Any]:
         "idleCpuSeconds": round(idle_cpu, 2),
         "idleChangedServiceLevels": changed,
         "timerIntervalSeconds": float(TIMER_INTERVAL),
+        "batchLabel": shape.batch_label,
+        # Range queries Prometheus answered until convergence, per ServiceLevel.
+        "rangeQueriesPerServiceLevel": round(queries / count, 3),
         # The rest of the stack on the same cores, until convergence (CPU seconds).
         "stackCpuSeconds": {k: round(v, 2) for k, v in sorted(stack.items())},
         # What the operator asked of the apiserver per ServiceLevel, until convergence.
@@ -224,6 +239,17 @@ def _apiserver_requests(client: httpx.Client) -> collections.Counter[str]:
 
 
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def _range_queries(url: str) -> int:
+    """Prometheus's own count of ``/api/v1/query_range`` requests (its /metrics)."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(
+        int(float(line.rsplit(" ", 1)[1]))
+        for line in text.splitlines()
+        if line.startswith("prometheus_http_requests_total{")
+        and 'handler="/api/v1/query_range"' in line
+    )
 
 
 def _loadavg() -> str:

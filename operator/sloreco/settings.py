@@ -17,7 +17,7 @@ import yaml
 
 from sloreco import api, errors
 from sloreco.core import durations, history, method
-from sloreco.sources import prometheus
+from sloreco.sources import prometheus, promql
 
 #: The scheduler's longest sleep and the first retry delay after a failed query. Passes are
 #: scheduled for exactly when they are due (an expiry to the second); this bounds how late a
@@ -97,10 +97,12 @@ def _source(item: Mapping[str, Any], index: int) -> prometheus.SourceConfig:
     if not isinstance(item, Mapping) or not item.get("name") or not item.get("url"):
         raise errors.InputError("each source needs a name and a url", field=field)
     timeout = durations.parse(str(item.get("timeout", "30s")), field=f"{field}.timeout")
+    label = str(item.get("batchLabel", prometheus.SourceConfig.batch_label))
     return prometheus.SourceConfig(
         name=str(item["name"]),
         url=str(item["url"]),
         bearer_token_file=item.get("bearerTokenFile"),
         ca_file=item.get("caFile"),
         timeout=float(timeout),
+        batch_label=promql.check_label(label, field=f"{field}.batchLabel") if label else "",
     )

@@ -233,9 +233,9 @@ def test_too_little_history_reports_days_found_and_no_recommendation(
 def test_hard_dependency_caps_targets_and_names_the_bottleneck(
     client: httpx.Client, namespace: str, operator: OperatorProcess
 ) -> None:
-    # payments' observed availability enters the ceiling; an external dependency at 99 % makes
-    # the cap certain (checkout's own tiers sit near payments' median, and the bootstrap is
-    # seeded by the object's uid, so with payments alone a cap was a coin toss).
+    # payments' observed availability enters the ceiling; an external dependency at 95 % makes
+    # the cap certain (checkout's own tiers sit near payments' median, and with Jeffreys' rate
+    # prior its balanced tier sits below 99 % x payments on its own, so 99 % no longer binds).
     create(client, namespace, factories.service_level("payments", service="payments"))
     wait_for(lambda: active(kids(client, namespace, "payments"), "availability"), what="payments")
     manifest = factories.service_level(
@@ -243,7 +243,7 @@ def test_hard_dependency_caps_targets_and_names_the_bottleneck(
         service="checkout",
         dependencies=[
             {"serviceLevel": "payments", "type": "hard"},
-            {"external": "card-network", "availability": "99", "type": "hard"},
+            {"external": "card-network", "availability": "95", "type": "hard"},
         ],
     )
     create(client, namespace, manifest)
@@ -259,10 +259,10 @@ def test_hard_dependency_caps_targets_and_names_the_bottleneck(
     ceiling = float(parent(client, namespace, "checkout")["status"]["ceiling"])
     observed = parent(client, namespace, "payments")["status"]["observed"]
     median = float(next(o["median"] for o in observed if o["sli"] == "availability"))
-    assert abs(ceiling - median * 0.99) < 0.001  # the product of the two availabilities
+    assert abs(ceiling - median * 0.95) < 0.001  # the product of the two availabilities
     assert float(tiers["balanced"]["target"]) <= ceiling
     summary = capped[0]["spec"]["explanation"]["summary"]
-    bottleneck = "card-network" if median > 99 else "payments"
+    bottleneck = "card-network" if median > 95 else "payments"
     assert f"bottleneck {bottleneck}" in summary or f"/{bottleneck} at" in summary, summary
 
 

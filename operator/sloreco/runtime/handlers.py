@@ -30,10 +30,11 @@ from sloreco import api, errors
 from sloreco import settings as config
 from sloreco.controller import context
 from sloreco.controller import fleet as fleets
+from sloreco.core.slis import base
 from sloreco.kube import client as kube
 from sloreco.runtime import ensemble
 from sloreco.runtime import passes as runtime
-from sloreco.sources import prometheus
+from sloreco.sources import coalesce, prometheus
 
 RESOURCE = (api.GROUP, api.VERSION, api.SERVICELEVELS)
 log = logging.getLogger(__name__)
@@ -62,10 +63,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
         settings.peering.stealth = True
     ctx = context.Context(
         kube=kube.KubeClient(credentials(settings)),
-        sources={
-            name: prometheus.PrometheusClient(source, concurrency=conf.query_concurrency)
-            for name, source in conf.sources.items()
-        },
+        sources={name: _source(source, conf) for name, source in conf.sources.items()},
         settings=conf,
     )
     memo.runtime = runtime.Runtime(ctx)
@@ -75,6 +73,12 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.fleet_task = asyncio.create_task(learn_forever(ctx, os.environ.get(NAMESPACE_ENV)))
     if conf.metrics_port:
         prometheus_client.start_http_server(conf.metrics_port)
+
+
+def _source(source: prometheus.SourceConfig, conf: config.Settings) -> base.HistorySource:
+    """A source's client; reads that differ only in its batch label share queries."""
+    client = prometheus.PrometheusClient(source, concurrency=conf.query_concurrency)
+    return coalesce.Coalescing(client, label=source.batch_label) if source.batch_label else client
 
 
 def credentials(settings: kopf.OperatorSettings) -> kube.Credentials:

@@ -82,6 +82,9 @@ class SourceConfig:
     ca_file: str | None = None
     #: Seconds one HTTP request may take; also sent as the query's server-side ``timeout``.
     timeout: float = 30.0
+    #: Concurrent reads whose selectors differ only in this label's value share one query
+    #: (``sources.coalesce``); empty: every read is its own query.
+    batch_label: str = "service"
 
 
 def align_end(now_epoch: float, bucket_seconds: int) -> int:

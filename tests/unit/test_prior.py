@@ -184,8 +184,13 @@ def test_a_fleet_learns_the_tail_of_its_incident_sizes() -> None:
     assert not priors.DEFAULT.population
     assert bounded.size_tail[1] < -0.2 < 0.0 <= priors.DEFAULT.size_tail[1]
     assert pareto.size_tail[1] > -0.2
-    drawn = priors.draw_shape(pareto.size_quantiles, pareto.size_tail, np.linspace(0, 0.999, 99))
-    assert (np.diff(drawn) >= 0).all()
+    drawn = priors.draw_shape(pareto.size_quantiles, pareto.size_tail, rng, 200_000)
+    bounded_drawn = priors.draw_shape(bounded.size_quantiles, bounded.size_tail, rng, 200_000)
+    # Standardized: mean near 0 and spread near 1; the bounded tail ends, the Pareto one does not.
+    assert abs(float(drawn.mean())) < 0.1
+    assert 0.8 < float(drawn.std()) < 1.25
+    assert float(bounded_drawn.max()) < 2.5
+    assert float(drawn.max()) > 4.0
     assert priors.loads(pareto.to_json()).to_document() == pareto.to_document()
 
 

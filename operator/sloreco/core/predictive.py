@@ -231,7 +231,7 @@ def losses(
     count = int(per_row.sum())
     window = np.repeat(np.arange(rows) * inner, per_row) + rng.integers(0, inner, count)
     logs = np.repeat(location, per_row) + np.repeat(np.sqrt(variance), per_row) * (
-        prior.draw_shape(shape.size_quantiles, shape.size_tail, rng.random(count))
+        prior.draw_shape(shape.size_quantiles, shape.size_tail, rng, count)
     )
     minutes = np.exp(np.minimum(logs, largest))
     lost = np.bincount(window, weights=minutes, minlength=rows * inner) / window_minutes
@@ -261,22 +261,22 @@ def _pooled_losses(
     def each(name: str) -> FloatArray:
         return np.repeat(np.array([getattr(p, name) for p in posteriors]), inner)
 
-    rate = (rng.gamma(each("rate_shape")) / each("rate_days")).reshape(posts, 1, inner)
+    rate = rng.gamma(each("rate_shape")) / each("rate_days")
     spread = np.sqrt(each("scale") / rng.gamma(each("shape")))
     location = each("log_mean") + np.sqrt(each("log_mean_variance")) * rng.standard_normal(
         posts * inner
     )
-    counts = rng.poisson(np.broadcast_to(rate * window_days, (posts, outer, inner))).ravel()
-    column = np.broadcast_to(
-        np.arange(posts * inner).reshape(posts, 1, inner), (posts, outer, inner)
-    ).ravel()
-    drawn = np.repeat(column, counts)
+    # Column j's windows across the rows share one rate: their total is Poisson, and each of
+    # its incidents falls in a uniformly drawn row (Poisson splitting, as in ``losses``).
+    per_column = rng.poisson(rate * window_days * outer)
+    count = int(per_column.sum())
+    first = (np.arange(posts * inner) // inner) * outer * inner + np.arange(posts * inner) % inner
+    window = np.repeat(first, per_column) + rng.integers(0, outer, count) * inner
     shape = posteriors[0]
-    logs = location[drawn] + spread[drawn] * prior.draw_shape(
-        shape.size_quantiles, shape.size_tail, rng.random(len(drawn))
+    logs = np.repeat(location, per_column) + np.repeat(spread, per_column) * prior.draw_shape(
+        shape.size_quantiles, shape.size_tail, rng, count
     )
     minutes = np.exp(np.minimum(logs, largest))
-    window = np.repeat(np.arange(posts * outer * inner), counts)
     lost = np.bincount(window, weights=minutes, minlength=posts * outer * inner) / window_minutes
     shaped: FloatArray = np.minimum(lost, 1.0).reshape(posts, outer, inner)
     return shaped

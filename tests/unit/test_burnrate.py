@@ -156,5 +156,18 @@ def test_nothing_is_evaluated_where_nothing_can_hold() -> None:
     assert all(on.size == 0 for on in held.values())
 
 
+def test_a_new_services_empty_months_are_skipped() -> None:
+    """Before a service's first request every window is empty (a margin of exactly 0): nothing
+    can hold there, and only the buckets from its first traffic on are evaluated."""
+    total = np.concatenate([np.zeros(24 * 80), np.full(24 * 10, 6000.0)])
+    bad = total * 0.0001
+    bad[24 * 85 : 24 * 85 + 3] = total[24 * 85 : 24 * 85 + 3] * 0.5  # an incident
+    data = _events(total, bad)
+    grid = alerting.prepare(data)
+
+    assert burnrate.candidates(grid, alerting.RULES, [0.001]).min() >= 24 * 80 * 60
+    _assert_same(data, [(START + 24 * 85 * HOUR, START + (24 * 85 + 3) * HOUR)])
+
+
 def test_an_empty_history() -> None:
     _assert_same(_events(np.zeros(0), np.zeros(0)))

@@ -190,6 +190,12 @@ def candidates(
         return np.arange(grid.count, dtype=np.int64)
     scale_bad = float(np.max(np.abs(grid.cum_bad)))
     scale_total = float(np.max(np.abs(grid.cum_total)))
+    # With no negative counts the cumulative total never falls, so a window whose total is 0 at
+    # every knot of a bucket spans equal cumulative values only, and every evaluation in the
+    # bucket computes exactly 0 for it: not ``> EMPTY``, so no condition on it holds. Without
+    # this, the empty months before a new service's first request (margin exactly 0, not below
+    # it) were all evaluated minute by minute (measured: 38 ms instead of 1.4 ms).
+    counts_only_grow = bool(np.all(np.diff(grid.cum_total) >= 0))
     maybe = np.zeros(len(grid.edges) - 1, dtype=np.bool_)
     for rules in severities.values():
         for rule in rules:
@@ -203,6 +209,11 @@ def candidates(
                 if bad_inner is not None and total_inner is not None:
                     np.maximum(largest, bad_inner - thresholds * total_inner, out=largest)
                 both &= largest > -slack
+                if counts_only_grow:
+                    traffic = np.maximum(total_edges[:-1], total_edges[1:])
+                    if total_inner is not None:
+                        np.maximum(traffic, total_inner, out=traffic)
+                    both &= traffic > 0
             maybe |= both.any(axis=0)
     buckets = np.flatnonzero(maybe)
     per = grid.per_bucket

@@ -96,6 +96,32 @@ def test_expiry_while_prometheus_is_down_then_recovery(
     assert conditions(body)["SourceReachable"] == ("True", "QueriesSucceeded")
 
 
+def test_state_labels_agree_with_the_status_after_every_pass(
+    in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
+) -> None:
+    """The first child is created labelled Active (nothing to supersede); a refresh's child is
+    created Pending and relabelled when activated, after its predecessor was superseded."""
+    manifest = factories.service_level(
+        "web", service="checkout", refreshInterval="1h", recommendationTTL="2h"
+    )
+    first_now = private_history.end + 60.0
+
+    async def passes_at(ctx: context.Context) -> list[dict[str, str]]:
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        seen = []
+        for now in (first_now, first_now + HOUR):
+            outcome = await reconcile.run(namespace, "web", ctx=ctx, now=now)
+            assert len(outcome.activated) == 1
+            kids = await ctx.kube.list(kube.path_for(api.RECOMMENDATIONS, namespace))
+            seen.append({children.state(c): c["metadata"]["labels"][api.LABEL_STATE] for c in kids})
+        return seen
+
+    assert in_process(passes_at) == [
+        {"Active": "Active"},
+        {"Active": "Active", "Superseded": "Superseded"},
+    ]
+
+
 def test_a_refresh_shorter_than_the_bucket_is_reported_not_run(
     in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
 ) -> None:

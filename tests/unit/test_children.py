@@ -98,6 +98,17 @@ def test_manifest_never_copies_parent_labels() -> None:
     }
 
 
+def test_a_first_child_is_labelled_active_at_once() -> None:
+    assert children.first_label([]) == children.ACTIVE
+    retired = {"status": {"state": children.SUPERSEDED}}
+    assert children.first_label([retired, {"status": {"state": children.EXPIRED}}]) == "Active"
+
+
+@pytest.mark.parametrize("live", [children.ACTIVE, children.PENDING])
+def test_a_child_with_a_live_sibling_is_labelled_pending(live: str) -> None:
+    assert children.first_label([{"status": {"state": live}}]) == "Pending"
+
+
 def test_manifest_is_owned_by_its_parent_as_controller() -> None:
     owners = children.manifest(
         PARENT, spec=make_spec(), generation=3, name="checkout-availability-x"

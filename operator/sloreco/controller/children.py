@@ -100,6 +100,7 @@ def child_spec(
 def manifest(
     parent: Mapping[str, Any], *, spec: Obj, generation: int, name: str, ceiling: str | None = None
 ) -> Obj:
+    """The new child, labelled ``Pending`` (the pass may label it :func:`first_label`)."""
     meta = parent["metadata"]
     sli = str(spec["sli"])
     annotations = {api.ANNOTATION_GENERATION: str(generation)}
@@ -130,6 +131,20 @@ def manifest(
         },
         "spec": spec,
     }
+
+
+def first_label(siblings: Iterable[Mapping[str, Any]]) -> str:
+    """The state label a new child is created with.
+
+    When no sibling of its SLI is Active or Pending, the pass activates the new child at once and
+    supersedes nothing (:func:`.plan.settle`), so it is created labelled ``Active``: the status
+    write that follows is then the only state write, one request fewer per first recommendation
+    (a fleet's cold start). Otherwise ``Pending``: a label never claims Active while another
+    child still is. The status stays the truth: a crash before it is written leaves a child
+    whose status says Pending, which the next pass activates (same inputs) or supersedes.
+    """
+    live = any(state(c) in (ACTIVE, PENDING) for c in siblings)
+    return "Pending" if live else ACTIVE
 
 
 def state(child: Mapping[str, Any]) -> str:

@@ -52,6 +52,7 @@ async def find_or_create(
             manifest = children.manifest(
                 scope.body, spec=doc, generation=generation, name=name, ceiling=ceiling
             )
+            manifest["metadata"]["labels"][api.LABEL_STATE] = children.first_label(kids)
             child, created = await create(scope.ctx, manifest)
             if created:
                 scope.work.created.append(name)
@@ -123,7 +124,8 @@ async def set_state(
     *,
     superseded_by: str | None = None,
 ) -> Obj:
-    """Status first (the truth), then the label (for ``-l sloreco.dev/state=Active``)."""
+    """Status first (the truth), then the label (for ``-l sloreco.dev/state=Active``) unless it
+    says so already (``children.first_label``)."""
     meta = child["metadata"]
     path = kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"])
     new_status: Obj = {"state": state, "stateChangedAt": api.rfc3339(int(scope.now))}
@@ -133,15 +135,16 @@ async def set_state(
         f"{path}/status",
         {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": new_status},
     )
-    updated = await scope.ctx.kube.merge_patch(
-        path,
-        {
-            "metadata": {
-                "resourceVersion": updated["metadata"]["resourceVersion"],
-                "labels": {api.LABEL_STATE: state},
-            }
-        },
-    )
+    if (meta.get("labels") or {}).get(api.LABEL_STATE) != state:
+        updated = await scope.ctx.kube.merge_patch(
+            path,
+            {
+                "metadata": {
+                    "resourceVersion": updated["metadata"]["resourceVersion"],
+                    "labels": {api.LABEL_STATE: state},
+                }
+            },
+        )
     _RECORDS[state](scope.work).append(meta["name"])
     return updated
 

@@ -202,7 +202,8 @@ def _bucket_probabilities(median: float, sigma: float) -> FloatArray:
     z = (np.log(finite) - math.log(median)) / sigma
     cdf = np.array([0.5 * math.erfc(-float(v) / math.sqrt(2)) for v in z])
     mass: FloatArray = np.diff(np.concatenate([[0.0], cdf, [1.0]]))
-    return mass / mass.sum()
+    normalized: FloatArray = mass / mass.sum()
+    return normalized
 
 
 def future_windows(

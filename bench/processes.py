@@ -9,6 +9,11 @@ A profile is a generative process at hourly resolution, the resolution sloreco r
 * incidents: a compound process — starts at a Poisson rate, a duration in whole hours (lognormal
   or Pareto: heavy-tailed), and a severity (the share of requests that fail, or are slow, while
   it lasts; beta distributed). During an incident hour the bad share is the larger of the two.
+  Optionally clustered: each incident is followed, with a fixed probability, by another that
+  starts within a day of its end (a deploy, its rollback, the redeploy that fails again), which
+  may itself be followed — a Poisson cluster process whose clusters hold ``1 / (1 - p)``
+  incidents on average (the engine counts such a burst as one arrival:
+  ``predictive.BURST_GAP_SECONDS``).
 
 For latency the same process decides which requests are *slow*; fast requests follow a
 lognormal latency, slow ones a slower lognormal, both binned into client_golang's default
@@ -63,6 +68,10 @@ class Profile:
     pareto_alpha: float = 0.0
     #: Longest incident (hours): a week; nothing here lasts longer unnoticed.
     duration_max_hours: int = 168
+    #: Clustering: the probability that an incident has a follow-up, which starts uniformly
+    #: 1 to ``follow_up_hours`` hours after it ends (its own duration and severity drawn anew).
+    follow_up_probability: float = 0.0
+    follow_up_hours: int = 24
     #: Severity while an incident lasts: beta with this mean and concentration ``a + b``.
     severity_mean: float = 0.3
     severity_concentration: float = 4.0
@@ -123,6 +132,9 @@ def incident_severity(
     rows = np.repeat(np.arange(series), counts)
     starts = rng.integers(0, hours, n)
     durations = incident_durations(p, rng, n)
+    if p.follow_up_probability > 0:
+        rows, starts, durations = follow_ups(p, rng, rows, starts, durations)
+        n = len(rows)
     a = p.severity_mean * p.severity_concentration
     b = (1.0 - p.severity_mean) * p.severity_concentration
     sizes = rng.beta(a, b, n) if p.severity_mean < 1 else np.ones(n)
@@ -133,6 +145,30 @@ def incident_severity(
     s = np.broadcast_to(sizes[:, None], cols.shape)[keep]
     np.maximum.at(severity, (r, cols[keep]), s)
     return severity
+
+
+def follow_ups(
+    profile: Profile,
+    rng: np.random.Generator,
+    rows: npt.NDArray[np.intp],
+    starts: npt.NDArray[np.intp],
+    durations: npt.NDArray[np.intp],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The incidents with their follow-ups, generation by generation (a geometric cluster).
+
+    A follow-up past the end of the stretch is kept in the arrays and clipped by the caller.
+    """
+    p = profile
+    all_rows, all_starts, all_durations = [rows], [starts], [durations]
+    while len(rows):
+        spawn = rng.random(len(rows)) < p.follow_up_probability
+        gaps = rng.integers(1, p.follow_up_hours + 1, int(spawn.sum()))
+        rows, starts = rows[spawn], starts[spawn] + durations[spawn] + gaps
+        durations = incident_durations(p, rng, len(rows))
+        all_rows.append(rows)
+        all_starts.append(starts)
+        all_durations.append(durations)
+    return np.concatenate(all_rows), np.concatenate(all_starts), np.concatenate(all_durations)
 
 
 def incident_durations(profile: Profile, rng: np.random.Generator, n: int) -> npt.NDArray[np.intp]:
@@ -167,7 +203,8 @@ def _bucket_probabilities(median: float, sigma: float) -> FloatArray:
     z = (np.log(finite) - math.log(median)) / sigma
     cdf = np.array([0.5 * math.erfc(-float(v) / math.sqrt(2)) for v in z])
     mass: FloatArray = np.diff(np.concatenate([[0.0], cdf, [1.0]]))
-    return mass / mass.sum()
+    normalized: FloatArray = mass / mass.sum()
+    return normalized
 
 
 def future_windows(
@@ -239,6 +276,34 @@ AVAILABILITY: tuple[Profile, ...] = (
         duration_median_hours=1.0,
         duration_sigma=0.6,
         severity_mean=1.0,
+    ),
+    Profile(
+        "clustered",
+        "incidents in bursts: every 20 days (2 h median, 30% failing), each followed within a "
+        "day by another with probability 0.5 (deploy, rollback, failed redeploy)",
+        incident_rate=1 / 20,
+        follow_up_probability=0.5,
+    ),
+    Profile(
+        "pareto-1.5",
+        "an incident every 30 days, Pareto durations (tail index 1.5, from 1 h), severities "
+        "spread wide (beta concentration 1: 30% failing on average, many near 0 or 100%)",
+        incident_rate=1 / 30,
+        duration_median_hours=1.0,
+        pareto_alpha=1.5,
+        severity_mean=0.3,
+        severity_concentration=1.0,
+    ),
+    Profile(
+        "rare-long",
+        "0.01% background, an incident every 120 days (2 h median, lognormal sigma 1.2, half "
+        "failing): the worst incident is missing from most 90-day histories",
+        background=0.0001,
+        background_shape=2.0,
+        incident_rate=1 / 120,
+        duration_median_hours=2.0,
+        duration_sigma=1.2,
+        severity_mean=0.5,
     ),
     _INCIDENTS.with_(
         name="low-traffic",

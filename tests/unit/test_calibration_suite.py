@@ -24,6 +24,21 @@ def test_incidents_arrive_at_the_profile_rate() -> None:
     assert 13_000 < starts < 14_400
 
 
+def test_clustered_incidents_come_in_bursts_of_the_stated_mean_size() -> None:
+    profile = processes.Profile(
+        "p", "", incident_rate=0.05, duration_median_hours=1.0, follow_up_probability=0.5
+    )
+    rng = np.random.default_rng(5)
+
+    severity = processes.incident_severity(profile, rng, 2000, 24 * 28)
+    hit = np.concatenate([np.zeros((2000, 1)), severity], axis=1) > 0
+    starts = np.count_nonzero(np.diff(hit.astype(np.int8), axis=1) == 1)
+
+    # 2000 windows x 1.4 bursts x 2 incidents each (1 / (1 - 0.5)): ~5,600, fewer at the edges
+    # (a follow-up past the window's end) and where a follow-up touches its predecessor.
+    assert 5_000 < starts < 5_800
+
+
 def test_background_share_has_the_profile_mean() -> None:
     profile = processes.Profile("p", "", background=0.002, background_shape=0.5)
 

@@ -110,6 +110,31 @@ def test_the_evidence_counts_incidents_and_their_cost_in_outage_minutes() -> Non
     assert seen.stats().exposure_days == 30.0
 
 
+def test_incidents_within_a_day_of_each_other_are_one_burst() -> None:
+    # A deploy, its rollback, the redeploy that fails again: one arrival, its cost the sum.
+    total = np.full(24 * 30, 600.0)
+    bad = np.full(24 * 30, 0.0)
+    bad[100:102] = 300.0  # 60 full-outage minutes
+    bad[110] = 600.0  # 8 hours later: 60 more, the same burst
+    bad[200] = 300.0  # 3 days later: 30 minutes, a burst of its own
+    present = np.ones(len(total), bool)
+
+    seen = predictive.evidence(bad, total, present, bucket_seconds=3600)
+
+    assert np.exp(seen.log_sizes) == pytest.approx([120.0, 30.0])
+
+
+def test_the_size_spread_has_one_degree_of_freedom_fewer_than_incidents() -> None:
+    # The spread is measured around the incidents' own mean: one incident says nothing of it.
+    def seen(count: int) -> predictive.Evidence:
+        return predictive.Evidence(np.zeros(30), np.log(np.arange(1.0, count + 1)) + 3, 30.0, 0.0)
+
+    one, three = (predictive.Posterior.of(priors.DEFAULT, seen(n)) for n in (1, 3))
+
+    assert (one.shape, one.scale) == (priors.DEFAULT.size_shape, priors.DEFAULT.size_scale)
+    assert three.shape == priors.DEFAULT.size_shape + 1.0
+
+
 def test_the_cli_reads_a_prior_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     history = factories.steady_availability(40, seed=2, error_ratio=0.0001, bucket_seconds=3600)
     document = tmp_path / "history.json"

@@ -27,10 +27,10 @@ incidents cost. Tiers are quantiles of the pooled predictive windows; a tier's i
 spread of that quantile across pseudo-histories; its breach probability is the predictive share
 of windows below it. All draws come from generators seeded from the caller's seed.
 
-Assumptions, stated: incidents arrive independently of each other and of the background
-(Poisson); sizes are independent of the rate; the future resembles the lookback apart from what
-the prior adds. Detection thresholds are ``incidents``'; an incident too small to be flagged
-stays in the background, where the bootstrap still carries it.
+Assumptions, stated: bursts of incidents (``BURST_GAP_SECONDS``) arrive independently of each
+other and of the background (Poisson); sizes are independent of the rate; the future resembles
+the lookback apart from what the prior adds. Detection thresholds are ``incidents``'; an
+incident too small to be flagged stays in the background, where the bootstrap still carries it.
 """
 
 from __future__ import annotations
@@ -62,6 +62,16 @@ MAX_INCIDENT_MINUTES = 3 * 1440.0
 #: incidents would put a tenth-of-a-minute "incident" into the size fit and widen its tail by
 #: orders of magnitude (measured on the calibration suite's very-reliable profile).
 MIN_SIZE_MINUTES = 1.0
+#: Incidents that start within a day of the previous one's end are one *burst*: the burst is
+#: what arrives at the Poisson rate, and its size is the sum of its incidents'. A deploy, its
+#: rollback and the redeploy that fails again are not independent arrivals; counted apart, a
+#: clustered service's windows were modelled as far less dispersed than they are (measured:
+#: the calibration suite's clustered profile, a follow-up within a day with probability 0.5,
+#: fleet prior balanced breach 1.7x -> 0.2x). A day, because deploys and their follow-ups
+#: run on a day's cadence. Joining two incidents that were in fact independent keeps every
+#: window's loss and only overstates its spread (a compound Poisson of the sums has the larger
+#: variance), the side a tier can afford.
+BURST_GAP_SECONDS = 86400
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -70,7 +80,7 @@ class Evidence:
 
     #: Per day (``history.daily_sums`` grid): bad events with incident hours at the normal ratio.
     calm_daily: FloatArray
-    #: Log of each incident's size in full-outage-equivalent minutes, in time order.
+    #: Log of each burst's size (``BURST_GAP_SECONDS``) in full-outage minutes, in time order.
     log_sizes: FloatArray
     exposure_days: float
     baseline: float
@@ -103,12 +113,17 @@ def evidence(
     exposure = present_buckets * bucket_seconds / history.SECONDS_PER_DAY
     per_minute = float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
     excess = np.maximum(bad - expected, 0.0)
-    sizes, kept_mask = [], np.zeros_like(mask)
+    sizes: list[float] = []
+    kept_mask, last_end = np.zeros_like(mask), None
     for first, end in merged_runs(mask, MERGE_GAP_BUCKETS) if per_minute > 0 else []:
         size = float(excess[first:end].sum()) / per_minute
         if size >= MIN_SIZE_MINUTES:
-            sizes.append(size)
+            if last_end is not None and (first - last_end) * bucket_seconds <= BURST_GAP_SECONDS:
+                sizes[-1] += size  # the same burst
+            else:
+                sizes.append(size)
             kept_mask[first:end] = mask[first:end]
+            last_end = end
     calm = np.where(kept_mask, np.minimum(expected, bad), bad)
     kept = np.asarray(sizes, dtype=np.float64)
     return Evidence(
@@ -141,6 +156,12 @@ class Posterior:
     variance learns only from the spread of the incidents seen, and the mean is a precision-
     weighted compromise, its variance computed at the variance's posterior mean (one step of
     the Gibbs sampler, which is exact for the mean given that variance).
+
+    The spread is taken around the incidents' own mean, so it carries ``n - 1`` degrees of
+    freedom, not ``n`` (the residual, or restricted, likelihood: ``Σ(x - x̄)²`` is
+    ``σ² χ²(n-1)``). Counting ``n`` read three or four incidents as a third to a quarter more
+    certain of a small spread than they are, which is most services' case (measured, default
+    prior, 60 histories: balanced breach pareto 2.1x -> 1.6x, clustered 2.5x -> 2.1x).
     """
 
     rate_shape: float
@@ -161,7 +182,7 @@ class Posterior:
     def of(cls, belief: prior.Prior, seen: Evidence) -> Posterior:
         n, x = seen.count, seen.log_sizes
         mean = float(x.mean()) if n else 0.0
-        shape = belief.size_shape + n / 2
+        shape = belief.size_shape + max(n - 1, 0) / 2
         scale = belief.size_scale + (float(((x - mean) ** 2).sum()) / 2 if n else 0.0)
         prior_variance = belief.size_scale / max(belief.size_shape - 1.0, 0.5)
         variance = scale / max(shape - 1.0, 0.5)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 
 from sloreco.core import results
-from sloreco.core.explain import explain
+from sloreco.core.explain import explain, wording
 
 
 def test_baseline_is_the_traffic_weighted_median_day() -> None:
@@ -84,3 +84,34 @@ def test_dependency_budget_share_and_bottleneck() -> None:
         ("db", True, (("balanced", (1 - 0.999) / (1 - 0.995)), ("perfect", None))),
         ("cache", False, (("balanced", (1 - 0.9999) / (1 - 0.995)), ("perfect", None))),
     ]
+
+
+def _prior_effect(*, incidents: int, bursts: int) -> wording.PriorEffect:
+    return wording.PriorEffect(
+        origin="default",
+        incidents=incidents,
+        bursts=bursts,
+        days=90.0,
+        median_minutes=40.0,
+        per_window=0.93,
+        window="28d",
+        names=("balanced",),
+        replayed=(Decimal("99.9"),),
+        chosen=(Decimal("99.5"),),
+    )
+
+
+def test_the_prior_note_counts_incidents_and_the_bursts_the_model_reads() -> None:
+    note = wording.prior_note(_prior_effect(incidents=5, bursts=3))
+    assert (
+        "5 incidents in 90.0 days, 3 bursts once those less than a day apart are joined "
+        "(median 40 full-outage minutes per burst); it expects 0.93 bursts per 28d window"
+    ) in note
+
+
+def test_the_prior_note_says_incidents_when_none_were_joined() -> None:
+    note = wording.prior_note(_prior_effect(incidents=3, bursts=3))
+    assert (
+        "3 incidents in 90.0 days (median 40 full-outage minutes); it expects 0.93 incidents"
+        in (note)
+    )

@@ -122,6 +122,7 @@ def test_incidents_within_a_day_of_each_other_are_one_burst() -> None:
     seen = predictive.evidence(bad, total, present, bucket_seconds=3600)
 
     assert np.exp(seen.log_sizes) == pytest.approx([120.0, 30.0])
+    assert (seen.incidents, seen.count) == (3, 2)  # the explanation says both
 
 
 def test_the_size_spread_has_one_degree_of_freedom_fewer_than_incidents() -> None:

@@ -235,7 +235,8 @@ def prior_note(
     return wording.prior_note(
         wording.PriorEffect(
             origin=seen.origin,
-            incidents=found.count,
+            incidents=max(found.incidents, found.count),
+            bursts=found.count,
             days=found.exposure_days,
             median_minutes=float(np.exp(np.median(found.log_sizes))) if found.count else None,
             per_window=seen.posterior.rate_per_day * (window_seconds // history.SECONDS_PER_DAY),

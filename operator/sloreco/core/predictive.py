@@ -84,9 +84,13 @@ class Evidence:
     log_sizes: FloatArray
     exposure_days: float
     baseline: float
+    #: Incidents seen, before those less than ``BURST_GAP_SECONDS`` apart were joined into
+    #: bursts (what the explanation counts); 0: as many as bursts.
+    incidents: int = 0
 
     @property
     def count(self) -> int:
+        """Bursts: the arrivals the rate counts and the sizes the posterior fits."""
         return len(self.log_sizes)
 
     def stats(self) -> prior.ServiceStats:
@@ -114,7 +118,7 @@ def evidence(
     per_minute = float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
     excess = np.maximum(bad - expected, 0.0)
     sizes: list[float] = []
-    kept_mask, last_end = np.zeros_like(mask), None
+    seen, kept_mask, last_end = 0, np.zeros_like(mask), None
     for first, end in merged_runs(mask, MERGE_GAP_BUCKETS) if per_minute > 0 else []:
         size = float(excess[first:end].sum()) / per_minute
         if size >= MIN_SIZE_MINUTES:
@@ -124,6 +128,7 @@ def evidence(
                 sizes.append(size)
             kept_mask[first:end] = mask[first:end]
             last_end = end
+            seen += 1
     calm = np.where(kept_mask, np.minimum(expected, bad), bad)
     kept = np.asarray(sizes, dtype=np.float64)
     return Evidence(
@@ -131,6 +136,7 @@ def evidence(
         log_sizes=np.log(kept),
         exposure_days=exposure,
         baseline=baseline,
+        incidents=seen,
     )
 
 

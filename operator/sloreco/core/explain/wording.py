@@ -208,6 +208,8 @@ class PriorEffect:
 
     origin: str
     incidents: int
+    #: Incidents less than a day apart joined (``predictive.BURST_GAP_SECONDS``): the arrivals.
+    bursts: int
     days: float
     median_minutes: float | None
     per_window: float
@@ -221,9 +223,23 @@ class PriorEffect:
 def prior_note(effect: PriorEffect) -> str:
     """How far the incident model (and its prior) moved each tier from the history replayed."""
     e = effect
+    joined = e.bursts < e.incidents
+    # With incidents joined into bursts, the rate and the median size are per burst.
+    unit = "burst" if joined else "incident"
     seen = (
         f"{e.incidents} incident{'s' if e.incidents != 1 else ''} in {days_text(e.days)}"
-        + (f" (median {e.median_minutes:.0f} full-outage minutes)" if e.median_minutes else "")
+        + (
+            f", {e.bursts} burst{'s' if e.bursts != 1 else ''} once those less than a day apart "
+            "are joined"
+            if joined
+            else ""
+        )
+        + (
+            f" (median {e.median_minutes:.0f} full-outage minutes"
+            + (" per burst)" if joined else ")")
+            if e.median_minutes
+            else ""
+        )
         if e.incidents
         else f"no incident in {days_text(e.days)}"
     )
@@ -232,7 +248,7 @@ def prior_note(effect: PriorEffect) -> str:
         for name, before, after in zip(e.names, e.replayed, e.chosen, strict=True)
     )
     return (
-        f"Incident model ({e.origin} prior): {seen}; it expects {e.per_window:.2f} incidents per "
+        f"Incident model ({e.origin} prior): {seen}; it expects {e.per_window:.2f} {unit}s per "
         f"{e.window} window, including those the history did not show. From the history "
         f"replayed alone to the model: {moves}."
     )

@@ -1,14 +1,15 @@
 """The kopf adapters — the only module that knows kopf (SPEC §4).
 
 kopf reports what the watch sees (``on.event``); the first sight of an object in this process, and
-every new ``metadata.generation`` the pass has not yet observed (``status.observedGeneration``),
-run the same level-based pass (:func:`controller.reconcile.run`) at once, through
-:class:`.passes.Runtime`; a status write, ours or anyone's, changes no generation and runs
-nothing. Why not kopf's create/update/resume handlers: they need kopf's own bookkeeping on every
-object — a diff-base annotation patched after each change, progress annotations on retries — one
-more write per ServiceLevel for the apiserver (with its CEL validation) and one more watch event
-back, to learn what the generation already says (issue 12 measured 8 -> 7 requests per
-ServiceLevel). Nothing of kopf's is written on our objects, so there is nothing to clean up.
+every new ``metadata.generation`` the pass has not yet observed (``status.observedGeneration``), ask
+for the same level-based pass (:func:`controller.reconcile.run`) at once, through
+:class:`.passes.Runtime`, which runs it as soon as a pass slot is free; a status write, ours or
+anyone's, changes no generation and runs nothing. Why not kopf's create/update/resume handlers: they
+need kopf's own bookkeeping on every object — a diff-base annotation patched after each change,
+progress annotations on retries — one more write per ServiceLevel for the apiserver (with its CEL
+validation) and one more watch event back, to learn what the generation already says (issue 12
+measured 8 -> 7 requests per ServiceLevel). Nothing of kopf's is written on our objects, so there is
+nothing to clean up.
 
 Everything time-driven — refresh, expiry, retries — is planned from what each pass returns and run
 by one scheduler task, instead of a kopf timer per object (kopf runs every timer as its own asyncio
@@ -146,31 +147,17 @@ async def dependency_graph(event: kopf.RawEvent, body: kopf.Body, memo: Any, **_
 async def observed(
     event: kopf.RawEvent, body: kopf.Body, name: str, namespace: str | None, memo: Any, **_: Any
 ) -> None:
+    """Ask for a pass; never wait for it. A handler that ran the pass would hold kopf's
+    per-object worker, and the event's body, until a pass slot came free: at a cold start that
+    is every object at once (20,000 measured, issue 12). The pass reads the object itself."""
     operator: runtime.Runtime = memo.runtime
     key = (namespace or "", name)  # ServiceLevels are namespaced: kopf always gives one
     if event["type"] == "DELETED":
         memo.seen.discard(key)
-        await _run(operator, key)  # the pass finds it gone and forgets it
+        operator.changed(key)  # the pass finds it gone and forgets it
         return
     generation = body.metadata.get("generation")
     if key in memo.seen and generation == body.status.get("observedGeneration"):
         return  # nothing new to the pass: a status or metadata write
-    first = key not in memo.seen
     memo.seen.add(key)
-    delay = await _run(operator, key)
-    if first:  # one line per object and process, like kopf's own for its resume handlers
-        log.info("First pass for ServiceLevel %s/%s done; next in %s.", *key, _seconds(delay))
-
-
-async def _run(operator: runtime.Runtime, key: tuple[str, str]) -> float | None:
-    try:
-        delay = await operator.run(key, forced=True)
-    except errors.KubeError as exc:
-        log.warning("Failed to reconcile ServiceLevel %s/%s: %s", *key, exc)
-        delay = runtime.KUBE_RETRY
-    operator.scheduler.due_in(key, delay)
-    return delay
-
-
-def _seconds(delay: float | None) -> str:
-    return "never" if delay is None else f"{delay:.0f}s"
+    operator.changed(key)

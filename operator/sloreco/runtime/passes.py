@@ -48,6 +48,8 @@ class Runtime:
         self._source_of: dict[scheduler.Key, str] = {}
         #: Consecutive internal errors per object, for their backoff.
         self._failures: dict[scheduler.Key, int] = {}
+        #: Objects kopf reported a change of since their last pass began (``changed``).
+        self._changed: set[scheduler.Key] = set()
         self.scheduler = scheduler.Scheduler(
             self._scheduled, max_sleep=ctx.settings.timer_interval, clock=clock
         )
@@ -56,6 +58,12 @@ class Runtime:
         await self.ctx.kube.close()
         for client in self.ctx.sources.values():
             await client.aclose()
+
+    def changed(self, key: scheduler.Key) -> None:
+        """kopf saw a change (a new object, a new generation, a deletion): run a pass now, one
+        that queries Prometheus even while its source is down."""
+        self._changed.add(key)
+        self.scheduler.due_in(key, 0)
 
     async def run(self, key: scheduler.Key, *, forced: bool) -> float | None:
         """Run one pass for ``key``; return the seconds until the next one (None: not needed).
@@ -90,11 +98,18 @@ class Runtime:
         return delay
 
     async def _scheduled(self, key: scheduler.Key) -> float | None:
+        forced = key in self._changed
+        self._changed.discard(key)
+        first = key not in self._locks
         try:
-            return await self.run(key, forced=False)
+            delay = await self.run(key, forced=forced)
         except errors.KubeError as exc:
             logger.warning("Failed to reconcile ServiceLevel %s/%s: %s", *key, exc)
             return KUBE_RETRY
+        if first:  # one line per object and process, like kopf's own for its resume handlers
+            when = "never" if delay is None else f"{delay:.0f}s"
+            logger.info("First pass for ServiceLevel %s/%s done; next in %s.", *key, when)
+        return delay
 
     async def _failed(self, key: scheduler.Key, exc: Exception, *, now: float) -> float:
         """A bug or an input nothing else caught: say so on the object, back off, go on."""
@@ -141,6 +156,7 @@ class Runtime:
 
     def _forget(self, key: scheduler.Key) -> None:
         self._locks.pop(key, None)
+        self._changed.discard(key)
         self._failures.pop(key, None)
         self._source_of.pop(key, None)
         self._sources.forget(key)

@@ -40,7 +40,7 @@ import numpy as np
 
 from bench import processes
 from bench.processes import FloatArray, Profile
-from sloreco.core import history, method, predictive, results, slis
+from sloreco.core import evidence, history, method, results, slis
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
 
@@ -281,7 +281,7 @@ def incident_stats(
         split = processes.latency_split(profile, np.random.default_rng(seed), total, bad)
         column = processes.BOUNDS.index(bound) if bound is not None else len(processes.BOUNDS) - 2
         total, bad = split[:, -1], split[:, -1] - split[:, column]
-    return predictive.evidence(bad, total, present, bucket_seconds=3600).stats()
+    return evidence.of(bad, total, present, bucket_seconds=3600).stats()
 
 
 _STATS: dict[int, list[priors.ServiceStats]] = {}

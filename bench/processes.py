@@ -13,7 +13,7 @@ A profile is a generative process at hourly resolution, the resolution sloreco r
   starts within a day of its end (a deploy, its rollback, the redeploy that fails again), which
   may itself be followed — a Poisson cluster process whose clusters hold ``1 / (1 - p)``
   incidents on average (the engine counts such a burst as one arrival:
-  ``predictive.BURST_GAP_SECONDS``).
+  ``evidence.BURST_GAP_SECONDS``).
 
 For latency the same process decides which requests are *slow*; fast requests follow a
 lognormal latency, slow ones a slower lognormal, both binned into client_golang's default

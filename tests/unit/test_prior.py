@@ -11,7 +11,7 @@ import pytest
 
 from sloreco import errors
 from sloreco.cli import main as cli
-from sloreco.core import predictive
+from sloreco.core import evidence, predictive
 from sloreco.core import prior as priors
 from tests import factories
 
@@ -103,7 +103,7 @@ def test_the_evidence_counts_incidents_and_their_cost_in_outage_minutes() -> Non
     bad[100:102] = 300.0  # two hours at half the requests: 60 full-outage minutes
     present = np.ones(len(total), bool)
 
-    seen = predictive.evidence(bad, total, present, bucket_seconds=3600)
+    seen = evidence.of(bad, total, present, bucket_seconds=3600)
 
     assert seen.count == 1
     assert math.exp(seen.log_sizes[0]) == pytest.approx(60.0)
@@ -119,7 +119,7 @@ def test_incidents_within_a_day_of_each_other_are_one_burst() -> None:
     bad[200] = 300.0  # 3 days later: 30 minutes, a burst of its own
     present = np.ones(len(total), bool)
 
-    seen = predictive.evidence(bad, total, present, bucket_seconds=3600)
+    seen = evidence.of(bad, total, present, bucket_seconds=3600)
 
     assert np.exp(seen.log_sizes) == pytest.approx([120.0, 30.0])
     assert (seen.incidents, seen.count) == (3, 2)  # the explanation says both
@@ -127,8 +127,8 @@ def test_incidents_within_a_day_of_each_other_are_one_burst() -> None:
 
 def test_the_size_spread_has_one_degree_of_freedom_fewer_than_incidents() -> None:
     # The spread is measured around the incidents' own mean: one incident says nothing of it.
-    def seen(count: int) -> predictive.Evidence:
-        return predictive.Evidence(np.zeros(30), np.log(np.arange(1.0, count + 1)) + 3, 30.0, 0.0)
+    def seen(count: int) -> evidence.Evidence:
+        return evidence.Evidence(np.zeros(30), np.log(np.arange(1.0, count + 1)) + 3, 30.0, 0.0)
 
     one, three = (predictive.Posterior.of(priors.DEFAULT, seen(n)) for n in (1, 3))
 

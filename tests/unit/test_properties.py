@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sloreco.core import history, predictive
+from sloreco.core import evidence, history
 from sloreco.render import crd
 from tests import factories, strategies
 
@@ -99,7 +99,7 @@ def test_a_worse_day_that_is_no_incident_never_raises_a_target(
 
 def _incidents(hist: history.AvailabilityHistory) -> list[float]:
     total, bad, present = history.clean_availability(hist)
-    found = predictive.evidence(bad, total, present, bucket_seconds=hist.bucket_seconds)
+    found = evidence.of(bad, total, present, bucket_seconds=hist.bucket_seconds)
     return [float(x) for x in found.log_sizes]
 
 

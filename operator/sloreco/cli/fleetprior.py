@@ -2,7 +2,7 @@
 
 Each ``--input`` is a history file as ``recommend --input`` reads it (one service); its
 availability history's incidents are found exactly as the engine finds them
-(``core.predictive.evidence``), and the incident statistics of all of them are pooled into one
+(``core.evidence.of``), and the incident statistics of all of them are pooled into one
 ``SlorecoPrior`` document (``core.prior.pool``: empirical Bayes, partial pooling) printed on
 stdout. A service of that fleet then gets ``sloreco recommend --prior FILE``: where its own
 history holds no outage, the fleet's outages say what one would cost.
@@ -14,7 +14,7 @@ import argparse
 from typing import Any, TextIO
 
 from sloreco import errors
-from sloreco.core import history, predictive
+from sloreco.core import evidence, history
 from sloreco.core import prior as priors
 from sloreco.sources import inputfile
 
@@ -63,5 +63,5 @@ def _stats(path: str) -> priors.ServiceStats:
     if data is None:
         raise errors.InputError(f"{path}: no availability history", field="--input")
     total, bad, present = history.clean_availability(data)
-    found = predictive.evidence(bad, total, present, bucket_seconds=data.bucket_seconds)
+    found = evidence.of(bad, total, present, bucket_seconds=data.bucket_seconds)
     return found.stats()

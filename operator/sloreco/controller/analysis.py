@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from sloreco import errors
 from sloreco.controller.context import Work
-from sloreco.core import alerting, history, inputs, method, predictive, results, slis
+from sloreco.core import alerting, evidence, history, inputs, method, results, slis
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
 from sloreco.sources import matched
@@ -78,7 +78,7 @@ def _recommend(
 def _incident_stats(data: history.AvailabilityHistory) -> priors.ServiceStats:
     """The service's incidents as the engine finds them, for its source's fleet prior."""
     total, bad, present = history.clean_availability(data)
-    found = predictive.evidence(bad, total, present, bucket_seconds=data.bucket_seconds)
+    found = evidence.of(bad, total, present, bucket_seconds=data.bucket_seconds)
     return found.stats()
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import bootstrap, history, method, predictive, prior, stats
+from sloreco.core import bootstrap, evidence, history, method, predictive, prior, stats
 from sloreco.core.explain import wording
 from sloreco.core.models import availability as model
 
@@ -30,7 +30,7 @@ class Forecast:
     """The predictive windows, and the evidence and posterior behind them."""
 
     windows: predictive.Predictive
-    evidence: predictive.Evidence
+    evidence: evidence.Evidence
     posterior: predictive.Posterior
     #: Days with traffic in the background pool (guards against too-short prefixes).
     pool_days: int
@@ -74,7 +74,7 @@ class Source:
 class _Background:
     """A history's evidence and posterior, and its background windows ``(outer, inner)``."""
 
-    evidence: predictive.Evidence
+    evidence: evidence.Evidence
     posterior: predictive.Posterior
     windows: FloatArray
     pool_days: int
@@ -82,9 +82,7 @@ class _Background:
 
 def _background(series: Series, *, src: Source, inner: int, outer: int | None) -> _Background:
     bucket_seconds, draws = src.bucket_seconds, src.draws
-    seen = predictive.evidence(
-        series.bad, series.total, series.present, bucket_seconds=bucket_seconds
-    )
+    seen = evidence.of(series.bad, series.total, series.present, bucket_seconds=bucket_seconds)
     daily_total = history.daily_sums(series.total, bucket_seconds=bucket_seconds)
     keep = daily_total > 0
     pool = np.stack([seen.calm_daily[keep], daily_total[keep]], axis=1)

@@ -208,7 +208,7 @@ class PriorEffect:
 
     origin: str
     incidents: int
-    #: Incidents less than a day apart joined (``predictive.BURST_GAP_SECONDS``): the arrivals.
+    #: Incidents less than a day apart joined (``evidence.BURST_GAP_SECONDS``): the arrivals.
     bursts: int
     days: float
     median_minutes: float | None

@@ -25,6 +25,8 @@ from sloreco.api import ANNOTATION_GENERATION, LABEL_SERVICE_LEVEL, LABEL_SLI, L
 ACTIVE, SUPERSEDED, EXPIRED = "Active", "Superseded", "Expired"
 #: A child whose create landed but whose activation did not (a crash in between) has no state.
 PENDING = ""
+#: The state label of such a child (labels cannot be empty and say what ``kubectl -l`` matches).
+PENDING_LABEL = "Pending"
 
 #: Names are DNS subdomains: at most 253 characters (Kubernetes API conventions).
 MAX_NAME = 253
@@ -115,7 +117,7 @@ def manifest(
             "labels": {
                 LABEL_SERVICE_LEVEL: api.service_level_label(meta["name"]),
                 LABEL_SLI: sli,
-                LABEL_STATE: "Pending",
+                LABEL_STATE: PENDING_LABEL,
             },
             "annotations": annotations,
             "ownerReferences": [
@@ -144,7 +146,7 @@ def first_label(siblings: Iterable[Mapping[str, Any]]) -> str:
     whose status says Pending, which the next pass activates (same inputs) or supersedes.
     """
     live = any(state(c) in (ACTIVE, PENDING) for c in siblings)
-    return "Pending" if live else ACTIVE
+    return PENDING_LABEL if live else ACTIVE
 
 
 def state(child: Mapping[str, Any]) -> str:

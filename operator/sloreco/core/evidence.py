@@ -54,8 +54,8 @@ class Evidence:
     exposure_days: float
     baseline: float
     #: Incidents seen, before those less than ``BURST_GAP_SECONDS`` apart were joined into
-    #: bursts (what the explanation counts); 0: as many as bursts.
-    incidents: int = 0
+    #: bursts (what the explanation counts).
+    incidents: int
 
     @property
     def count(self) -> int:

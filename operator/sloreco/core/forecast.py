@@ -233,7 +233,7 @@ def prior_note(
     return wording.prior_note(
         wording.PriorEffect(
             origin=seen.origin,
-            incidents=max(found.incidents, found.count),
+            incidents=found.incidents,
             bursts=found.count,
             days=found.exposure_days,
             median_minutes=float(np.exp(np.median(found.log_sizes))) if found.count else None,

@@ -226,23 +226,16 @@ def prior_note(effect: PriorEffect) -> str:
     joined = e.bursts < e.incidents
     # With incidents joined into bursts, the rate and the median size are per burst.
     unit = "burst" if joined else "incident"
-    seen = (
-        f"{e.incidents} incident{'s' if e.incidents != 1 else ''} in {days_text(e.days)}"
-        + (
-            f", {e.bursts} burst{'s' if e.bursts != 1 else ''} once those less than a day apart "
-            "are joined"
-            if joined
-            else ""
-        )
-        + (
-            f" (median {e.median_minutes:.0f} full-outage minutes"
-            + (" per burst)" if joined else ")")
-            if e.median_minutes
-            else ""
-        )
-        if e.incidents
-        else f"no incident in {days_text(e.days)}"
-    )
+    if not e.incidents:
+        seen = f"no incident in {days_text(e.days)}"
+    else:
+        seen = f"{e.incidents} incident{'s' if e.incidents != 1 else ''} in {days_text(e.days)}"
+        if joined:
+            seen += f", {e.bursts} burst{'s' if e.bursts != 1 else ''} once those less than a "
+            seen += "day apart are joined"
+        if e.median_minutes:
+            per = " per burst" if joined else ""
+            seen += f" (median {e.median_minutes:.0f} full-outage minutes{per})"
     moves = ", ".join(
         f"{name} {pct(before)} → {pct(after)}" if after != before else f"{name} {pct(after)}"
         for name, before, after in zip(e.names, e.replayed, e.chosen, strict=True)

@@ -16,6 +16,9 @@ from tests import factories
 
 WINDOW = 28 * 86400
 DAY = 86400
+#: Backtest origins in 90 days: every step back from day 62 (the last window ends with the
+#: history) while the default minimum of 7 days of data lies before the origin.
+ORIGINS_IN_90_DAYS = len(range(90 - 28, 7 - 1, -method.MethodSettings().backtest_step_days))
 
 
 def recommend(hist: history.AvailabilityHistory, **kwargs: object) -> results.SliResult:
@@ -218,7 +221,7 @@ def test_the_current_objective_gets_a_breach_probability_and_a_backtest() -> Non
     report = recommend(noisy(90), current_objective=Decimal("99.9")).explanation.current_objective
 
     assert report is not None
-    assert (report.evaluations, 0 <= report.breach_probability <= 1) == (8, True)
+    assert (report.evaluations, 0 <= report.breach_probability <= 1) == (ORIGINS_IN_90_DAYS, True)
 
 
 def test_no_backtest_without_a_full_window_after_enough_history() -> None:
@@ -359,7 +362,7 @@ def test_latency_objective_gets_a_breach_probability_and_a_backtest() -> None:
     ).explanation.current_objective
 
     assert report is not None
-    assert (report.latency, report.evaluations) == (objective, 8)
+    assert (report.latency, report.evaluations) == (objective, ORIGINS_IN_90_DAYS)
 
 
 def test_latency_document_carries_percentile_threshold_and_bound() -> None:

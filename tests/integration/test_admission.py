@@ -523,9 +523,17 @@ def test_recommendation_spec_cannot_be_changed(kube_api: httpx.Client, namespace
     ]
 
 
+def test_a_recommendation_is_created_with_its_state(kube_api: httpx.Client, namespace: str) -> None:
+    # One request for a first recommendation (children.first_state): no status subresource
+    # drops the status on create.
+    body = recommendation()
+    body["status"] = {"state": "Active", "stateChangedAt": "2024-05-01T00:00:00Z"}
+    assert created(kube_api, namespace, body)["status"] == body["status"]
+
+
 def test_recommendation_state_can_change(kube_api: httpx.Client, namespace: str) -> None:
     stored = created(kube_api, namespace, recommendation())
-    url = f"{collection(namespace, api.RECOMMENDATIONS)}/{stored['metadata']['name']}/status"
+    url = f"{collection(namespace, api.RECOMMENDATIONS)}/{stored['metadata']['name']}"
     status = {
         "state": "Superseded",
         "stateChangedAt": "2024-05-01T01:00:00Z",
@@ -565,7 +573,7 @@ def test_kubectl_get_sloreco_prints_the_tiers(
     stored = created(kube_api, namespace, recommendation())
     name = stored["metadata"]["name"]
     kube_api.patch(
-        f"{collection(namespace, api.RECOMMENDATIONS)}/{name}/status",
+        f"{collection(namespace, api.RECOMMENDATIONS)}/{name}",
         json={"status": {"state": "Active"}},
         headers={"Content-Type": "application/merge-patch+json"},
     ).raise_for_status()

@@ -98,15 +98,30 @@ def test_manifest_never_copies_parent_labels() -> None:
     }
 
 
-def test_a_first_child_is_labelled_active_at_once() -> None:
-    assert children.first_label([]) == children.ACTIVE
+def test_a_first_child_is_created_active() -> None:
     retired = {"status": {"state": children.SUPERSEDED}}
-    assert children.first_label([retired, {"status": {"state": children.EXPIRED}}]) == "Active"
+    siblings = [retired, {"status": {"state": children.EXPIRED}}]
+    assert [children.first_state([]), children.first_state(siblings)] == ["Active", "Active"]
 
 
 @pytest.mark.parametrize("live", [children.ACTIVE, children.PENDING])
-def test_a_child_with_a_live_sibling_is_labelled_pending(live: str) -> None:
-    assert children.first_label([{"status": {"state": live}}]) == "Pending"
+def test_a_child_with_a_live_sibling_is_created_pending(live: str) -> None:
+    assert children.first_state([{"status": {"state": live}}]) == children.PENDING
+
+
+def test_a_child_created_pending_has_no_status() -> None:
+    fresh = children.manifest(PARENT, spec=make_spec(), generation=3, name="checkout-a-x")
+    child = children.entering(fresh, children.PENDING, now=1_714_521_600.0)
+    assert (child["metadata"]["labels"][api.LABEL_STATE], "status" in child) == ("Pending", False)
+
+
+def test_a_child_created_active_says_so_in_its_status_and_label() -> None:
+    fresh = children.manifest(PARENT, spec=make_spec(), generation=3, name="checkout-a-x")
+    child = children.entering(fresh, children.ACTIVE, now=1_714_521_600.0)
+    assert (child["metadata"]["labels"][api.LABEL_STATE], child["status"]) == (
+        "Active",
+        {"state": "Active", "stateChangedAt": "2024-05-01T00:00:00Z"},
+    )
 
 
 def test_manifest_is_owned_by_its_parent_as_controller() -> None:

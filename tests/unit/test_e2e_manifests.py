@@ -50,10 +50,10 @@ RBAC: dict[tuple[str, str], tuple[set[str], set[str]]] = {
     # Not required by kind's API server, but where the OwnerReferencesPermissionEnforcement
     # admission plugin runs (OpenShift), children with blockOwnerDeletion need it.
     ("sloreco.dev", "servicelevels/finalizers"): (set(), {"update"}),
-    # Exactly what the code does: creates, gets, lists, patches (labels, annotations) and
-    # deletes them; it never updates (PUT) or watches them (issue 10: no excess verbs).
+    # Exactly what the code does: creates, gets, lists, patches (state: status and label;
+    # annotations) and deletes them; it never updates (PUT) or watches them (issue 10: no
+    # excess verbs). The kind has no status subresource (crds/slorecommendations.yaml).
     ("sloreco.dev", "slorecommendations"): ({"get", "list", "create", "patch", "delete"},) * 2,
-    ("sloreco.dev", "slorecommendations/status"): ({"patch"}, {"get", "patch", "update"}),
     # The operator's own events and kopf's are core/v1 Events.
     ("", "events"): ({"create"}, {"create", "patch"}),
     ("events.k8s.io", "events"): (set(), {"create", "patch"}),

@@ -102,7 +102,7 @@ def child_spec(
 def manifest(
     parent: Mapping[str, Any], *, spec: Obj, generation: int, name: str, ceiling: str | None = None
 ) -> Obj:
-    """The new child, labelled ``Pending`` (the pass may label it :func:`first_label`)."""
+    """The new child, ``Pending``: labelled so, with no status (see :func:`entering`)."""
     meta = parent["metadata"]
     sli = str(spec["sli"])
     annotations = {api.ANNOTATION_GENERATION: str(generation)}
@@ -135,18 +135,42 @@ def manifest(
     }
 
 
-def first_label(siblings: Iterable[Mapping[str, Any]]) -> str:
-    """The state label a new child is created with.
+def entering(child: Obj, child_state: str, *, now: float) -> Obj:
+    """``child`` (a manifest) created in ``child_state`` since ``now``: its label, and a status
+    unless Pending (which has none)."""
+    labels = {**child["metadata"]["labels"], LABEL_STATE: label(child_state)}
+    entered = {**child, "metadata": {**child["metadata"], "labels": labels}}
+    if child_state != PENDING:
+        entered["status"] = state_status(child_state, now=now)
+    return entered
 
-    When no sibling of its SLI is Active or Pending, the pass activates the new child at once and
-    supersedes nothing (:func:`.plan.settle`), so it is created labelled ``Active``: the status
-    write that follows is then the only state write, one request fewer per first recommendation
-    (a fleet's cold start). Otherwise ``Pending``: a label never claims Active while another
-    child still is. The status stays the truth: a crash before it is written leaves a child
-    whose status says Pending, which the next pass activates (same inputs) or supersedes.
+
+def first_state(siblings: Iterable[Mapping[str, Any]]) -> str:
+    """The state a new child is created in.
+
+    When no sibling of its SLI is Active or Pending, the pass would activate the new child at
+    once and supersede nothing (:func:`.plan.settle`), so it is created ``Active``: no state
+    write follows, and a fleet's cold start costs one request per recommendation, the create
+    (the kind has no status subresource for this: ``crds/slorecommendations.yaml``). Otherwise
+    ``Pending``, activated only after the others are superseded: never two Active children.
     """
     live = any(state(c) in (ACTIVE, PENDING) for c in siblings)
-    return PENDING_LABEL if live else ACTIVE
+    return PENDING if live else ACTIVE
+
+
+def label(child_state: str) -> str:
+    """The ``sloreco.dev/state`` label of a state (``kubectl get sloreco -l ...=Active``)."""
+    return child_state or PENDING_LABEL
+
+
+def state_status(
+    child_state: str, *, now: float, superseded_by: str | None = None
+) -> dict[str, str]:
+    """The status that records ``child_state``, entered at ``now``."""
+    status = {"state": child_state, "stateChangedAt": api.rfc3339(int(now))}
+    if superseded_by:
+        status["supersededBy"] = superseded_by
+    return status
 
 
 def state(child: Mapping[str, Any]) -> str:

@@ -1,8 +1,8 @@
 """The writes that move SloRecommendations through their lifecycle (SPEC §2.4).
 
 Create (or re-find) a child, supersede the others, activate it, expire it, prune it — each state
-change as a merge patch of the status subresource carrying the child's resourceVersion, then the
-state label; each notable change as an event. This module only carries them out and records them
+change as one merge patch of the child's status and state label carrying its resourceVersion;
+each notable change as an event. This module only carries them out and records them
 in the pass's :class:`~.context.Work`. *Which* changes a pass makes is decided in :mod:`.plan`;
 the ordering that keeps one Active child per SLI is described in :mod:`.reconcile`. Each write
 returns the child as the apiserver now has it; nothing here changes the caller's lists.
@@ -52,10 +52,14 @@ async def find_or_create(
             manifest = children.manifest(
                 scope.body, spec=doc, generation=generation, name=name, ceiling=ceiling
             )
-            manifest["metadata"]["labels"][api.LABEL_STATE] = children.first_label(kids)
-            child, created = await create(scope.ctx, manifest)
+            first = children.first_state(kids)
+            child, created = await create(
+                scope.ctx, children.entering(manifest, first, now=scope.now)
+            )
             if created:
                 scope.work.created.append(name)
+                if first == children.ACTIVE:
+                    scope.work.activated.append(name)
                 await event(scope, "Normal", "Created", f"Created {sli} recommendation {name}")
         if children.state(child) in (children.ACTIVE, children.PENDING):
             return dict(child), created
@@ -124,27 +128,19 @@ async def set_state(
     *,
     superseded_by: str | None = None,
 ) -> Obj:
-    """Status first (the truth), then the label (for ``-l sloreco.dev/state=Active``) unless it
-    says so already (``children.first_label``)."""
+    """Status and label in one merge patch, guarded by the child's resourceVersion: they never
+    disagree, and a racing writer gets 409 instead of a silent overwrite."""
     meta = child["metadata"]
-    path = kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"])
-    new_status: Obj = {"state": state, "stateChangedAt": api.rfc3339(int(scope.now))}
-    if superseded_by:
-        new_status["supersededBy"] = superseded_by
     updated = await scope.ctx.kube.merge_patch(
-        f"{path}/status",
-        {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": new_status},
-    )
-    if (meta.get("labels") or {}).get(api.LABEL_STATE) != state:
-        updated = await scope.ctx.kube.merge_patch(
-            path,
-            {
-                "metadata": {
-                    "resourceVersion": updated["metadata"]["resourceVersion"],
-                    "labels": {api.LABEL_STATE: state},
-                }
+        kube.path_for(api.RECOMMENDATIONS, meta["namespace"], meta["name"]),
+        {
+            "metadata": {
+                "resourceVersion": meta["resourceVersion"],
+                "labels": {api.LABEL_STATE: children.label(state)},
             },
-        )
+            "status": children.state_status(state, now=scope.now, superseded_by=superseded_by),
+        },
+    )
     _RECORDS[state](scope.work).append(meta["name"])
     return updated
 

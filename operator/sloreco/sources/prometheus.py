@@ -1,12 +1,7 @@
 """Read bucketed history from Prometheus's HTTP API: the operator's only Prometheus I/O.
 
-Why ``aiohttp``: kopf runs every handler on one asyncio loop, and a reconcile pass waits on
-Prometheus most of its time; an async client lets hundreds of passes wait at once without
-threads. ``prometheus-api-client`` is synchronous (``requests``) — it would block the loop or need
-a thread pool — and depends on pandas, which the operator image does not need. aiohttp is what
-kopf and our Kubernetes client (``kube.client``) already run on — one HTTP library in the
-operator — and costs a third of httpx's CPU per request (measured there). Tests script the
-server on loopback (tests/unit/test_prometheus_client.py).
+What to ask and how to place the answers; how to ask (one HTTP request, its retries, its errors
+in the user's terms) is :mod:`.promhttp`'s.
 
 What is read: ``sum(increase(<selector>[<bucket>]))`` evaluated at ``start+bucket, …, end``; the
 value at ``t`` covers the bucket ``[t - bucket, t)``. The result (placed by ``promjson``) is a
@@ -24,34 +19,24 @@ tiny ``anchored`` query, and uses the modifier when the server accepts it; Prome
 VictoriaMetrics refuse it, and their plain ``increase()`` is exact (VictoriaMetrics takes the
 sample before the window by design). The integration tests check this on all three.
 
-How: ranges longer than Prometheus's 11,000 points per series are split; queries in flight are
-bounded by a semaphore (one PromQL query runs on one Prometheus core); connection errors,
-timeouts, 429 and 5xx are retried under the one retry policy (:mod:`sloreco.retry`, which honours
-``Retry-After``), 4xx never (a bad selector stays bad) and surface as ``QueryError`` with
-Prometheus's own message. ``Accept-Encoding: identity`` because Prometheus's gzip made a 3.8 MB
-response 3.5x slower on loopback (0.46 s vs 0.13 s): its compression costs more CPU than an
-in-cluster network saves. Large bodies are decoded in a
-worker thread (``promjson``) so the loop keeps serving other handlers meanwhile.
+How: ranges longer than Prometheus's 11,000 points per series are split, and the queries of one
+read run concurrently and fail together. Large bodies are decoded in a worker thread
+(``promjson``) so the loop keeps serving other handlers meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
-import ssl
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import Literal, TypeVar
 
-import aiohttp
 import numpy as np
 
 from sloreco import errors
 from sloreco import retry as retries
 from sloreco.core import history
-from sloreco.sources import promjson, promql
+from sloreco.sources import promhttp, promjson, promql
 
 #: Prometheus refuses range queries of more than 11,000 points per series ("exceeded maximum
 #: resolution"); see ``web/api/v1/api.go``. Its check is ``(end-start)/step > 11000``.
@@ -71,23 +56,8 @@ Ranges = Literal["auto", "plain", "anchored"]
 #: Evaluated once per client: accepted means the server knows ``anchored``; it selects nothing.
 ANCHORED_PROBE = promql.Expr("increase(sloreco_anchored_probe[5m] anchored)")
 T = TypeVar("T")
-
-
-@dataclasses.dataclass(frozen=True)
-class SourceConfig:
-    """One Prometheus the operator may query; ``ServiceLevel.spec.source`` names it."""
-
-    name: str
-    url: str
-    #: A file holding a bearer token, re-read on every request (projected tokens rotate).
-    bearer_token_file: str | None = None
-    #: PEM bundle to verify the server's certificate with, instead of the system's.
-    ca_file: str | None = None
-    #: Seconds one HTTP request may take; also sent as the query's server-side ``timeout``.
-    timeout: float = 30.0
-    #: Concurrent reads whose selectors differ only in this label's value share one query
-    #: (``sources.coalesce``); empty: every read is its own query.
-    batch_label: str = "service"
+#: One Prometheus the operator may query (defined with the HTTP layer that reads it).
+SourceConfig = promhttp.SourceConfig
 
 
 def align_end(now_epoch: float, bucket_seconds: int) -> int:
@@ -124,27 +94,8 @@ class PrometheusClient:
         self.config = config
         self.ranges = ranges
         self._probe_lock = asyncio.Lock()
-        self.retry = retry
         self.max_points = max_points
-        self._sleep = sleep
-        self._slots = asyncio.Semaphore(concurrency)
-        self._url = config.url.rstrip("/")
-        self._verify: ssl.SSLContext | bool = (
-            ssl.create_default_context(cafile=config.ca_file) if config.ca_file else True
-        )
-        #: Opened on the first request: a session belongs to the running event loop.
-        self._session: aiohttp.ClientSession | None = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.config.timeout),
-                headers={"Accept-Encoding": "identity"},
-                # The source URL is reached directly: an egress proxy from the environment
-                # must not capture in-cluster (or loopback) traffic.
-                trust_env=False,
-            )
-        return self._session
+        self._api = promhttp.Api(config, concurrency=concurrency, retry=retry, sleep=sleep)
 
     async def __aenter__(self) -> PrometheusClient:
         return self
@@ -153,9 +104,7 @@ class PrometheusClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._api.aclose()
 
     # --- single series ----------------------------------------------------------------------
 
@@ -309,7 +258,7 @@ class PrometheusClient:
                 if self.ranges == "auto":
                     form = {"query": ANCHORED_PROBE, "time": "0"}
                     try:
-                        await self._post("/api/v1/query", form, ANCHORED_PROBE)
+                        await self._api.post("/api/v1/query", form, ANCHORED_PROBE)
                         self.ranges = "anchored"
                     except errors.QueryError:
                         self.ranges = "plain"
@@ -343,54 +292,9 @@ class PrometheusClient:
             "end": str(end),
             "step": str(step),
         }
-        return await self._decode(await self._post("/api/v1/query_range", form, expr), expr, step)
-
-    async def _post(self, path: str, form: dict[str, str], expr: str) -> bytes:
-        """The body of a 200 answer, under the retry policy; errors as in the module docstring."""
-        # Plain seconds: Prometheus reads a float here, while "0.5s" would be bad_data.
-        form = {**form, "timeout": f"{self.config.timeout:g}"}
-        failure: errors.SourceError | None = None
-        for attempt in range(self.retry.attempts):
-            retry_after = None
-            try:
-                async with (
-                    self._slots,
-                    self._http().post(
-                        self._url + path, data=form, headers=self._auth(), ssl=self._verify
-                    ) as response,
-                ):
-                    status, content = response.status, await response.read()
-                    reason, wait = response.reason or "", response.headers.get("Retry-After")
-            except TimeoutError as exc:
-                failure = errors.SourceUnreachableError(
-                    f"Prometheus source {self.config.name!r} timed out after "
-                    f"{self.config.timeout:g}s ({type(exc).__name__})"
-                )
-            except aiohttp.ClientError as exc:
-                failure = errors.SourceUnreachableError(
-                    f"Prometheus source {self.config.name!r} at {self.config.url} is "
-                    f"unreachable: {exc or type(exc).__name__}"
-                )
-            else:
-                if status == 200:
-                    return content
-                message = _error_text(content, reason)
-                if status == 429 or status >= 500:
-                    failure = errors.SourceUnreachableError(
-                        f"Prometheus source {self.config.name!r} answered HTTP {status}: {message}"
-                    )
-                    retry_after = retries.retry_after_seconds(wait, now=time.time())
-                elif status in (401, 403):
-                    raise errors.SourceError(
-                        f"Prometheus source {self.config.name!r} refused our credentials "
-                        f"(HTTP {status}): check its bearer token"
-                    )
-                else:
-                    raise errors.QueryError(f"Prometheus rejected {expr}: {message}")
-            if self.retry.retries_left(attempt):
-                await self._sleep(self.retry.delay(attempt, retry_after))
-        assert failure is not None
-        raise failure
+        return await self._decode(
+            await self._api.post("/api/v1/query_range", form, expr), expr, step
+        )
 
     async def _decode(self, body: bytes, expr: str, step: int) -> list[promjson.Series]:
         try:
@@ -401,17 +305,6 @@ class PrometheusClient:
             raise errors.SourceError(
                 f"Prometheus source {self.config.name!r} sent an unreadable answer to {expr}: {exc}"
             ) from exc
-
-    def _auth(self) -> dict[str, str] | None:
-        """``Authorization: Bearer <file contents>``, read per request so rotated tokens apply."""
-        path = self.config.bearer_token_file
-        if path is None:
-            return None
-        try:
-            token = Path(path).read_text().strip()
-        except OSError as exc:
-            raise errors.SourceError(f"cannot read bearer token file {path}: {exc}") from exc
-        return {"Authorization": f"Bearer {token}"}
 
 
 async def _all(*steps: Awaitable[T]) -> list[T]:
@@ -435,16 +328,3 @@ def _selector(
     if histogram:
         return promql.parse_histogram_selector(value, field=field)
     return promql.parse_selector(value, field=field)
-
-
-def _error_text(content: bytes, reason: str) -> str:
-    """Prometheus's ``error`` field (the PromQL parser's own words), else the body's start."""
-    text = content.decode("utf-8", errors="replace")
-    try:
-        body = json.loads(text)
-        if isinstance(body, dict) and body.get("error"):
-            kind = body.get("errorType")
-            return f"{kind}: {body['error']}" if kind else str(body["error"])
-    except ValueError:
-        pass
-    return text[:200] or reason

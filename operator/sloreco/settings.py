@@ -30,6 +30,13 @@ DEFAULT_QUERY_CONCURRENCY = 4
 #: it; without a bound, 2,000 ServiceLevels at startup meant 2,000 passes queueing on the HTTP pool
 #: until they timed out. Sixteen keep both cores and the apiserver busy (bench/operator_scale.py).
 DEFAULT_PASS_CONCURRENCY = 16
+#: Threads that run the recommendation engine (pure CPU: numpy, and Python that holds the GIL),
+#: beside the event loop that does the I/O. More threads than the cores the pod gets only share
+#: them less well: at 5,000 ServiceLevels on 2 cores (bench/operator_scale.py), asyncio's default
+#: pool of 6 cost 26.0 ms of operator CPU per ServiceLevel and peaked at 224 MiB, 2 threads
+#: 24.6 ms and 187 MiB, 1 thread 23.4 ms and 189 MiB, each Ready in 159-161 s. Raise it with a
+#: CPU limit of several cores.
+DEFAULT_ANALYSIS_THREADS = 1
 #: A failing source is probed by one pass at a time, its delay doubling from the timer interval up
 #: to this cap (runtime.health). One probe per source costs one query set per minute at most,
 #: and an object is Ready again at most a minute after its source comes back (it was 137–162 s
@@ -54,6 +61,7 @@ class Settings:
     timer_interval: float = DEFAULT_TIMER_INTERVAL
     query_concurrency: int = DEFAULT_QUERY_CONCURRENCY
     pass_concurrency: int = DEFAULT_PASS_CONCURRENCY
+    analysis_threads: int = DEFAULT_ANALYSIS_THREADS
     max_backoff_seconds: int = DEFAULT_MAX_BACKOFF
     #: 0 disables the metrics endpoint (tests run several operators in one process).
     metrics_port: int = DEFAULT_METRICS_PORT
@@ -85,11 +93,20 @@ def load(env: Mapping[str, str]) -> Settings:
         timer_interval=float(env.get("SLORECO_TIMER_INTERVAL", DEFAULT_TIMER_INTERVAL)),
         query_concurrency=int(raw.get("queryConcurrency", DEFAULT_QUERY_CONCURRENCY)),
         pass_concurrency=int(raw.get("passConcurrency", DEFAULT_PASS_CONCURRENCY)),
+        analysis_threads=_at_least_one(raw.get("analysisThreads", DEFAULT_ANALYSIS_THREADS)),
         max_backoff_seconds=int(
             env.get("SLORECO_MAX_BACKOFF", raw.get("maxBackoffSeconds", DEFAULT_MAX_BACKOFF))
         ),
         metrics_port=int(env.get("SLORECO_METRICS_PORT", DEFAULT_METRICS_PORT)),
     )
+
+
+def _at_least_one(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise errors.InputError(
+            f"must be a whole number of at least 1, got {value!r}", field="analysisThreads"
+        )
+    return value
 
 
 def _source(item: Mapping[str, Any], index: int) -> prometheus.SourceConfig:

@@ -8,7 +8,9 @@ thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
+import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -44,7 +46,13 @@ class Job:
     observe: Callable[[priors.ServiceStats], None] | None = None
 
 
-async def recommend(source: base.HistorySource, job: Job, *, work: Work) -> results.SliResult:
+async def recommend(
+    source: base.HistorySource,
+    job: Job,
+    *,
+    work: Work,
+    executor: concurrent.futures.Executor | None = None,
+) -> results.SliResult:
     spec, sli, start, end, bucket = job.spec, job.sli, job.start, job.end, job.bucket
     exclusions, seed, deps, settings = job.exclusions, job.seed, job.deps, job.settings
     kind = slis.get(sli)
@@ -62,8 +70,9 @@ async def recommend(source: base.HistorySource, job: Job, *, work: Work) -> resu
     if job.observe is not None and isinstance(data, history.AvailabilityHistory):
         job.observe(_incident_stats(history.exclude(data, exclusions)))
     # The engine is pure CPU (10–20 ms): off the event loop, so watches and other passes keep
-    # moving while it runs.
-    return await asyncio.to_thread(_recommend, kind, history.exclude(data, exclusions), request)
+    # moving while it runs (``executor``: ``settings.DEFAULT_ANALYSIS_THREADS`` says how many).
+    call = functools.partial(_recommend, kind, history.exclude(data, exclusions), request)
+    return await asyncio.get_running_loop().run_in_executor(executor, call)
 
 
 def _recommend(

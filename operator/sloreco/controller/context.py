@@ -7,6 +7,7 @@ the pass itself.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,8 @@ class Context:
     fleet: fleets.Fleet = dataclasses.field(default_factory=fleets.Fleet)
     #: Every ServiceLevel's dependencies and observed availability, kept by the watch (``graph``).
     graph: graphs.Graph = dataclasses.field(default_factory=graphs.Graph)
+    #: Where the engine runs (``settings.analysis_threads`` threads); None: asyncio's default.
+    analyses: concurrent.futures.Executor | None = None
 
 
 @dataclasses.dataclass

@@ -237,7 +237,7 @@ async def _refresh(
             prior=ctx.fleet.prior(spec.source),
             observe=functools.partial(ctx.fleet.observe, spec.source, _key(body)),
         )
-        result = await analysis.recommend(source, job, work=work)
+        result = await analysis.recommend(source, job, work=work, executor=ctx.analyses)
     except errors.InconsistentDataError as exc:
         await _data_problem(
             scope,

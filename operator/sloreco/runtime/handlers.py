@@ -20,6 +20,7 @@ pass itself, never from handler results.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 from typing import Any
@@ -65,6 +66,9 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
         kube=kube.KubeClient(credentials(settings)),
         sources={name: _source(source, conf) for name, source in conf.sources.items()},
         settings=conf,
+        analyses=concurrent.futures.ThreadPoolExecutor(
+            conf.analysis_threads, thread_name_prefix="sloreco-analysis"
+        ),
     )
     memo.runtime = runtime.Runtime(ctx)
     #: Objects this process has run a pass for (one key per ServiceLevel; dropped on delete).
@@ -122,6 +126,8 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     memo.fleet_task.cancel()
     await asyncio.gather(memo.scheduler_task, memo.fleet_task, return_exceptions=True)
     await memo.runtime.close()
+    if memo.runtime.ctx.analyses is not None:
+        memo.runtime.ctx.analyses.shutdown(cancel_futures=True)
 
 
 def owned(namespace: str | None, memo: Any, **_: Any) -> bool:

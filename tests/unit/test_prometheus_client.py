@@ -460,7 +460,8 @@ def test_a_failed_query_cancels_the_other_query_of_its_read() -> None:
             await asyncio.sleep(STALL_SECONDS * 1.5)
 
     run(read())
-    assert sum("5.." in r["query"] for r in recorder.requests) == 1
+    # Once at most: cancelled while stalled (or, if the 400 came first, before it was sent).
+    assert sum("5.." in r["query"] for r in recorder.requests) <= 1
 
 
 # --- many services ----------------------------------------------------------------------------

@@ -93,7 +93,9 @@ def load(env: Mapping[str, str]) -> Settings:
         timer_interval=float(env.get("SLORECO_TIMER_INTERVAL", DEFAULT_TIMER_INTERVAL)),
         query_concurrency=int(raw.get("queryConcurrency", DEFAULT_QUERY_CONCURRENCY)),
         pass_concurrency=int(raw.get("passConcurrency", DEFAULT_PASS_CONCURRENCY)),
-        analysis_threads=_at_least_one(raw.get("analysisThreads", DEFAULT_ANALYSIS_THREADS)),
+        analysis_threads=_at_least_one(
+            raw.get("analysisThreads", DEFAULT_ANALYSIS_THREADS), field="analysisThreads"
+        ),
         max_backoff_seconds=int(
             env.get("SLORECO_MAX_BACKOFF", raw.get("maxBackoffSeconds", DEFAULT_MAX_BACKOFF))
         ),
@@ -101,11 +103,11 @@ def load(env: Mapping[str, str]) -> Settings:
     )
 
 
-def _at_least_one(value: object) -> int:
+def _at_least_one(value: object, *, field: str) -> int:
+    """A whole number of at least 1 (YAML's ``true`` and ``1.5`` are not), else an error on
+    ``field``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise errors.InputError(
-            f"must be a whole number of at least 1, got {value!r}", field="analysisThreads"
-        )
+        raise errors.InputError(f"must be a whole number of at least 1, got {value!r}", field=field)
     return value
 
 

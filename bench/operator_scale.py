@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from bench import readiness
 from sloreco.sources import synth
 from sloreco.testing import controlplane as cplane
 from sloreco.testing import processes, waiting
@@ -44,6 +45,7 @@ from sloreco.testing import prometheus as promtest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NAMESPACE = "scale"
+SERVICE_LEVELS = f"/apis/sloreco.dev/v1alpha1/namespaces/{NAMESPACE}/servicelevels"
 #: Profiles the services cycle through: the ones with traffic and no restarts to explain.
 BENCH_PROFILES = synth.PROFILES[:4]
 #: Issue 12's realistic case: a 5,000-ServiceLevel fleet, SPEC §2.1's default 90-day lookback.
@@ -128,13 +130,17 @@ def run(shape: Shape, root: Path) -> dict[str, Any]:
         timeline = synth.Timeline(end=end, days=shape.history_days, step=shape.sample_seconds)
         services = [shape.service(k) for k in range(shape.services)]
         backfill = promtest.build_tsdb(services, timeline, root / "prom" / "data", latency=False)
-        with promtest.PrometheusServer(root / "prom") as prom, _client(cp) as client:
+        with (
+            promtest.PrometheusServer(root / "prom") as prom,
+            _client(cp) as client,
+            readiness.Readiness(lambda: _client(cp), SERVICE_LEVELS) as ready,
+        ):
             client.post(
                 "/api/v1/namespaces", json={"metadata": {"name": NAMESPACE}}
             ).raise_for_status()
             for i in range(count):
                 client.post(
-                    f"/apis/sloreco.dev/v1alpha1/namespaces/{NAMESPACE}/servicelevels",
+                    SERVICE_LEVELS,
                     json=_service_level(f"sl-{i:05d}", shape.service(i).name, shape.history_days),
                 ).raise_for_status()
             config = root / "operator-config.yaml"
@@ -158,7 +164,7 @@ def run(shape: Shape, root: Path) -> dict[str, Any]:
                 },
             )  # fmt: skip
             try:
-                _wait_ready(client, count, operator)
+                _wait_ready(ready, count, operator)
                 converge = time.monotonic() - began
                 cpu = _cpu_seconds(operator.pid)
                 stack = {k: v - stack_before.get(k, 0.0) for k, v in _stack_cpu(root).items()}
@@ -284,28 +290,19 @@ def _client(cp: cplane.ControlPlane) -> httpx.Client:
 
 
 def _items(client: httpx.Client) -> list[dict[str, Any]]:
-    response = client.get(f"/apis/sloreco.dev/v1alpha1/namespaces/{NAMESPACE}/servicelevels")
+    response = client.get(SERVICE_LEVELS)
     response.raise_for_status()
     return list(response.json()["items"])
 
 
-def _wait_ready(client: httpx.Client, count: int, operator: Any) -> None:
+def _wait_ready(ready: readiness.Readiness, count: int, operator: Any) -> None:
     def all_ready() -> bool:
         if operator.poll() is not None:
             raise RuntimeError("the operator exited during the benchmark")
-        ready = 0
-        for sl in _items(client):
-            status = sl.get("status") or {}
-            conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
-            if (
-                status.get("observedGeneration") == sl["metadata"]["generation"]
-                and conditions.get("Ready") == "True"
-            ):
-                ready += 1
-        return ready == count
+        return ready.count() == count
 
     waiting.wait_until(
-        all_ready, timeout=CONVERGE_TIMEOUT_S, every=2, what=f"all {count} ServiceLevels Ready"
+        all_ready, timeout=CONVERGE_TIMEOUT_S, every=1, what=f"all {count} ServiceLevels Ready"
     )
 
 

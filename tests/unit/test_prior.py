@@ -11,7 +11,7 @@ import pytest
 
 from sloreco import errors
 from sloreco.cli import main as cli
-from sloreco.core import evidence, predictive
+from sloreco.core import evidence, history, predictive
 from sloreco.core import prior as priors
 from tests import factories
 
@@ -108,6 +108,19 @@ def test_the_evidence_counts_incidents_and_their_cost_in_outage_minutes() -> Non
     assert seen.count == 1
     assert math.exp(seen.log_sizes[0]) == pytest.approx(60.0)
     assert seen.stats().exposure_days == 30.0
+
+
+def test_an_availability_result_carries_the_incidents_its_fleet_prior_pools() -> None:
+    # The operator pools these into its source's fleet prior instead of finding them again.
+    hourly = factories.steady_availability(60 * 24, requests_per_day=600, bucket_seconds=3600)
+    data = factories.with_incident(hourly, first=500, buckets=3, error_ratio=0.5)
+    total, bad, present = history.clean_availability(data)
+
+    result = factories.recommend_availability(data, window_seconds=WINDOW, seed=1)
+
+    assert result.incidents == evidence.of(bad, total, present, bucket_seconds=3600).stats()
+    assert result.incidents is not None
+    assert result.incidents.incidents == 1
 
 
 def test_incidents_within_a_day_of_each_other_are_one_burst() -> None:

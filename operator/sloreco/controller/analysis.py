@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from sloreco import errors
 from sloreco.controller.context import Work
-from sloreco.core import alerting, evidence, history, inputs, method, results, slis
+from sloreco.core import alerting, history, inputs, method, results, slis
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
 from sloreco.sources import matched
@@ -67,12 +67,13 @@ async def recommend(
     request = dataclasses.replace(
         spec.request(seed=seed, settings=settings, dependencies=deps), prior=job.prior
     )
-    if job.observe is not None and isinstance(data, history.AvailabilityHistory):
-        job.observe(_incident_stats(history.exclude(data, exclusions)))
     # The engine is pure CPU (10–20 ms): off the event loop, so watches and other passes keep
     # moving while it runs (``executor``: ``settings.DEFAULT_ANALYSIS_THREADS`` says how many).
     call = functools.partial(_recommend, kind, history.exclude(data, exclusions), request)
-    return await asyncio.get_running_loop().run_in_executor(executor, call)
+    result = await asyncio.get_running_loop().run_in_executor(executor, call)
+    if job.observe is not None and result.incidents is not None:
+        job.observe(result.incidents)
+    return result
 
 
 def _recommend(
@@ -82,13 +83,6 @@ def _recommend(
 ) -> results.SliResult:
     """The tiers and each tier's pager cost (``core.alerting``) over the same history."""
     return alerting.with_alerting(kind.recommend(data, request), data)
-
-
-def _incident_stats(data: history.AvailabilityHistory) -> priors.ServiceStats:
-    """The service's incidents as the engine finds them, for its source's fleet prior."""
-    total, bad, present = history.clean_availability(data)
-    found = evidence.of(bad, total, present, bucket_seconds=data.bucket_seconds)
-    return found.stats()
 
 
 async def _timed(work: Work, sli: str, read: Awaitable[T]) -> T:

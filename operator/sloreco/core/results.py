@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from sloreco import api
+from sloreco.core import prior as prior_
 
 if TYPE_CHECKING:  # alerting builds on these results; only its type is needed here
     from sloreco.core import alerting as alerting_
@@ -231,6 +232,9 @@ class SliResult:
     ceiling: float | None = None
     #: The current objective is unachievable (``core.objective``; an ``ObjectiveUnachievable``).
     objective_unachievable: bool = False
+    #: Availability only: the history's incidents as the engine found them, which the operator
+    #: pools into its source's fleet prior (``controller.fleet``) without finding them again.
+    incidents: prior_.ServiceStats | None = None
 
     def tier(self, name: str) -> Tier:
         """The tier called ``name``; ``KeyError`` if there is none."""

@@ -23,6 +23,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import kopf
@@ -47,6 +48,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     # kopf's own bookkeeping, if it ever wrote any, lives under our domain, never in our status.
     settings.persistence.finalizer = f"{api.GROUP}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=api.GROUP)
+    settings.persistence.diffbase_storage = NoDiffBase()
     # Watches that end server-side every few minutes survive silent network drops.
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
@@ -128,6 +130,25 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     await memo.runtime.close()
     if memo.runtime.ctx.analyses is not None:
         memo.runtime.ctx.analyses.shutdown(cancel_futures=True)
+
+
+class NoDiffBase(kopf.DiffBaseStorage):
+    """No diff base. kopf builds one from every event's body for change handlers to diff (a deep
+    copy of the whole object, status included, then pruned), and this operator has none:
+    ``observed`` compares generations. An empty essence is never read and costs nothing (py-spy,
+    2,000 ServiceLevels: kopf's build and its deep copies were 2.5% and 2.3% of the operator's
+    CPU); nothing is stored on the object, as before."""
+
+    def build(
+        self, *, body: kopf.Body, extra_fields: Iterable[kopf.FieldSpec] | None = None
+    ) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return None
 
 
 def owned(namespace: str | None, memo: Any, **_: Any) -> bool:

@@ -7,6 +7,7 @@ in ``core.explain``. Hard dependencies cap its conservative and balanced tiers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
@@ -174,7 +175,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         objective=report,
         notes=(note,),
     )
-    return explain.assemble(facts, s)
+    return dataclasses.replace(explain.assemble(facts, s), incidents=seen.evidence.stats())
 
 
 KIND = Availability()

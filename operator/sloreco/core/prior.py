@@ -200,6 +200,29 @@ class Prior:
     def median_minutes(self) -> float:
         return math.exp(self.size_log_mean)
 
+    def estimate_variances(self) -> tuple[float, float]:
+        """Sampling variances of a fleet prior's own estimates: of its mean log size, and of
+        the log of its rate (zero for the default, which is an assumption, not an estimate).
+
+        A fleet prior is one draw of the fleet: its services' incidents could have run larger
+        or rarer than their process. The pooled mean log size of ``incidents`` sizes from
+        ``services`` services varies by ``within / incidents + between / services`` (the
+        one-way random-effects model of ``pool``, ``between = within / size_strength``); the
+        pooled rate, a Poisson count over the fleet's exposure with Gamma-distributed
+        service rates, by ``1 / incidents + 1 / (rate_shape * services)`` relative to itself
+        (the Gamma-Poisson moments of ``_rate``). Below ``MIN_POOLED_INCIDENTS`` the size is
+        the fallback's assumption, not an estimate, and only the rate's variance counts.
+        ``predictive.estimation_error`` carries both into a service's predictive.
+        """
+        if not self.population:
+            return 0.0, 0.0
+        rate = 1.0 / max(self.incidents, self.rate_shape) + 1.0 / (self.rate_shape * self.services)
+        if self.incidents < MIN_POOLED_INCIDENTS:
+            return 0.0, rate
+        within = self.size_scale / max(self.size_shape - 1.0, 0.5)
+        mean = within / self.incidents + within / self.size_strength / self.services
+        return mean, rate
+
     def to_document(self) -> dict[str, Any]:
         """The JSON document ``sloreco recommend --prior FILE`` reads (keys in a fixed order)."""
         return {

@@ -279,3 +279,22 @@ def test_under_a_fleet_prior_every_pseudo_history_shares_the_predictive_windows(
     assert lost.shape == (1, 64, 500)
     np.testing.assert_allclose(rows, ratio[:, None] * rows[0][None, :], rtol=1e-9)
     assert np.std(np.log(ratio)) == pytest.approx(post.fleet_error, rel=0.3)
+
+
+def test_a_fleet_keeps_a_between_service_spread_larger_than_the_within_one() -> None:
+    # Twenty services of two incidents each, their means spread over six log units: the
+    # variance rests on 20 degrees of freedom, not 40, and a service's mean on the spread of
+    # the means, not on the within variance.
+    means = np.linspace(0.0, 6.0, 20)
+    fleet = [
+        priors.ServiceStats(2, 90.0, 2 * m, (m - 0.5) ** 2 + (m + 0.5) ** 2, (m - 0.5, m + 0.5))
+        for m in means
+    ]
+
+    pooled = priors.pool(fleet, origin="apart")
+    within = pooled.size_scale / (pooled.size_shape - 1)
+
+    assert pooled.size_shape == 10.0
+    assert within == pytest.approx(0.5)
+    # the ANOVA estimate of the means' spread: theirs, less the within variance they carry
+    assert within / pooled.size_strength == pytest.approx(np.var(means) - 0.5 * 19 / 40)

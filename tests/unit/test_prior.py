@@ -254,3 +254,60 @@ def test_too_few_pooled_sizes_keep_the_default_shape() -> None:
 
     assert few.size_quantiles == priors.DEFAULT.size_quantiles
     assert few.size_tail == priors.DEFAULT.size_tail
+
+
+def test_a_fleet_prior_is_as_uncertain_as_its_pooled_incidents_are_few() -> None:
+    # Issue 8: a fleet prior is one draw of the fleet; a tier must hold had that draw been
+    # luckier than the process, and the fewer incidents it pooled, the larger that error.
+    few = priors.pool(_sizes_fleet(np.linspace(1.0, 4.0, 160))[:10], origin="few")
+    many = priors.pool(_sizes_fleet(np.linspace(1.0, 4.0, 160)), origin="many")
+    quiet = evidence.of(
+        np.zeros(24 * 90), np.full(24 * 90, 100.0), np.ones(24 * 90, bool), bucket_seconds=3600
+    )
+
+    assert priors.DEFAULT.estimate_variances() == (0.0, 0.0)
+    assert predictive.Posterior.of(priors.DEFAULT, quiet).fleet_error == 0.0
+    assert few.estimate_variances()[1] > many.estimate_variances()[1] > 0.0
+    assert (
+        predictive.Posterior.of(few, quiet).fleet_error
+        > predictive.Posterior.of(many, quiet).fleet_error
+        > 0.0
+    )
+
+
+def test_under_a_fleet_prior_every_pseudo_history_shares_the_predictive_windows() -> None:
+    # The tolerance point across pseudo-histories must not read the Monte-Carlo spread of a
+    # few hundred windows: each row holds the same incident losses, up to its own factor.
+    fleet = priors.pool(
+        _sizes_fleet(3.0 + np.random.default_rng(1).standard_normal(160)), origin="f"
+    )
+    quiet = evidence.of(
+        np.zeros(24 * 90), np.full(24 * 90, 100.0), np.ones(24 * 90, bool), bucket_seconds=3600
+    )
+    post = predictive.Posterior.of(fleet, quiet)
+    lost = predictive.losses([post], np.random.default_rng(2), outer=64, inner=500, window_days=28)
+
+    rows = np.sort(lost[0], axis=1)
+    ratio = rows[:, -1] / rows[0, -1]
+    assert lost.shape == (1, 64, 500)
+    np.testing.assert_allclose(rows, ratio[:, None] * rows[0][None, :], rtol=1e-9)
+    assert np.std(np.log(ratio)) == pytest.approx(post.fleet_error, rel=0.3)
+
+
+def test_a_fleet_keeps_a_between_service_spread_larger_than_the_within_one() -> None:
+    # Twenty services of two incidents each, their means spread over six log units: the
+    # variance rests on 20 degrees of freedom, not 40, and a service's mean on the spread of
+    # the means, not on the within variance.
+    means = np.linspace(0.0, 6.0, 20)
+    fleet = [
+        priors.ServiceStats(2, 90.0, 2 * m, (m - 0.5) ** 2 + (m + 0.5) ** 2, (m - 0.5, m + 0.5))
+        for m in means
+    ]
+
+    pooled = priors.pool(fleet, origin="apart")
+    within = pooled.size_scale / (pooled.size_shape - 1)
+
+    assert pooled.size_shape == 10.0
+    assert within == pytest.approx(0.5)
+    # the ANOVA estimate of the means' spread: theirs, less the within variance they carry
+    assert within / pooled.size_strength == pytest.approx(np.var(means) - 0.5 * 19 / 40)

@@ -20,7 +20,8 @@ bound) are split in two, and each part is predicted the way it can be:
   three days of full outage. Under the default prior each pseudo-history draws its own rate
   and size parameters (a tier must hold at the ``tolerance`` point of their uncertainty);
   under a fleet prior, a population, each window draws them: the posterior predictive of
-  window availability (BDA §1.3), calibrated across the fleet it was learned from.
+  window availability (BDA §1.3), calibrated across the fleet it was learned from, which
+  every pseudo-history shares, scaled by its own draw of the fleet's estimation error.
 
 A window's availability is its background availability minus the share of the window that its
 incidents cost. Tiers are quantiles of the pooled predictive windows; a tier's interval is the
@@ -85,6 +86,9 @@ class Posterior:
     #: Inverse-gamma posterior of the log-size variance.
     shape: float
     scale: float
+    #: Under a fleet prior, the standard deviation of the log of the factor by which the
+    #: fleet's own estimation error scales this service's incident losses (``estimation_error``).
+    fleet_error: float = 0.0
 
     @classmethod
     def of(cls, belief: prior.Prior, seen: evidence.Evidence) -> Posterior:
@@ -108,11 +112,38 @@ class Posterior:
             log_mean_variance=1.0 / precision,
             shape=shape,
             scale=scale,
+            fleet_error=estimation_error(
+                belief,
+                location_weight=belief.size_strength / prior_variance / precision,
+                exposure_days=seen.exposure_days,
+            ),
         )
 
     @property
     def rate_per_day(self) -> float:
         return self.rate_shape / self.rate_days
+
+
+def estimation_error(belief: prior.Prior, *, location_weight: float, exposure_days: float) -> float:
+    """How far the fleet's estimation error moves a service's incident losses, as the standard
+    deviation of the log of a factor on them (zero under the default prior).
+
+    ``prior.Prior.estimate_variances`` gives the error of the fleet's mean log size and of the
+    log of its rate; a service's posterior leans on them with its shrinkage weights (delta
+    method): its mean log size by ``location_weight``, the prior's share of its precision; its
+    rate by the prior's share of its exposure, ``rate_days / (rate_days + exposure)``. A shift
+    of the mean log size scales every incident, hence every window's loss, by its exponential.
+    A rate error scales the losses of windows with many incidents by itself, and moves the
+    tail of windows with one incident at most by less (a tail quantile's elasticity to the rate
+    is below one): counting it as a factor is the cautious side. The error of the size's spread
+    and of its tail shape is not counted. Measured on the calibration suite (fleet prior, 100
+    histories): without this error the shared predictive (``_pooled_losses``) breached its
+    balanced tier 2.35x the promise on 14-day histories, whose fleet pools some 80 incidents
+    that ran smaller and rarer than their process; 1.21x with it.
+    """
+    mean, rate = belief.estimate_variances()
+    rate_weight = belief.rate_days / (belief.rate_days + exposure_days)
+    return math.sqrt(location_weight**2 * mean + rate_weight**2 * rate)
 
 
 def losses(
@@ -138,7 +169,7 @@ def losses(
     elsewhere (measured). Under a fleet prior (``prior.Prior.population``) the parameters are
     drawn per window (``_pooled_losses``): there the tolerance point on top of the fleet's
     parameter spread put balanced budgets at 1.5-2.9x the oracle's (measured; 1.0-1.5x
-    pooled).
+    pooled), and the pseudo-histories share the predictive's windows.
     """
     rows = len(posteriors) * outer
     window_minutes = window_days * 1440.0
@@ -179,12 +210,25 @@ def _pooled_losses(
     inner: int,
     window_days: int,
 ) -> FloatArray:
-    """``losses`` under a population prior: a parameter draw per window, not per row.
+    """``losses`` under a population prior: the posterior predictive, shared by every row.
 
-    Window ``j`` of every pseudo-history shares the ``j``-th draw of the rate and size
-    parameters (common random numbers, as the background's block starts are shared), so the
-    rows differ only in their background and the ``tolerance`` point across them is the
-    bootstrap's caution alone; the windows, pooled, are the posterior predictive.
+    ``outer * inner`` windows draw their rate and size parameters (one draw per column of
+    ``outer`` windows) and their incidents; sorted, their ``inner`` stratum midpoints (the
+    predictive's quantiles at ``(j + 1/2) / inner``) are every pseudo-history's incident
+    losses, in one random order, so that a tier's order statistic reads the predictive at the
+    tier's own level. Each pseudo-history scales them by its own draw of the fleet's
+    estimation error (``Posterior.fleet_error``): the ``tolerance`` point across pseudo-
+    histories is then the caution of having seen only this history's background and only
+    this fleet's incidents — a tier that still holds had either been luckier than the truth.
+
+    Not independent windows per row: a row's 99% point is then the sixth worst of its 500
+    windows, and the ``tolerance`` point across rows was a tenth of the way down the
+    Monte-Carlo spread of that order statistic, which puts the balanced tier near the
+    predictive's 99.5% point and the conservative near its 99.98% (binomial order
+    statistics), the further the heavier the tail. Measured on the calibration suite, fleet
+    prior: balanced budgets 1.62x and 1.95x the oracle's at that point, 1.20x and 1.17x at the
+    median row (rare-large, pareto); a caution set by the number of simulated windows, not by
+    what the service's or the fleet's history left uncertain.
     """
     posts = len(posteriors)
     window_minutes = window_days * 1440.0
@@ -198,8 +242,8 @@ def _pooled_losses(
     location = each("log_mean") + np.sqrt(each("log_mean_variance")) * rng.standard_normal(
         posts * inner
     )
-    # Column j's windows across the rows share one rate: their total is Poisson, and each of
-    # its incidents falls in a uniformly drawn row (Poisson splitting, as in ``losses``).
+    # Column j's windows share one rate: their total is Poisson, and each of its incidents
+    # falls in a uniformly drawn one of them (Poisson splitting, as in ``losses``).
     per_column = rng.poisson(rate * window_days * outer)
     count = int(per_column.sum())
     first = (np.arange(posts * inner) // inner) * outer * inner + np.arange(posts * inner) % inner
@@ -211,7 +255,11 @@ def _pooled_losses(
     )
     minutes = np.exp(np.minimum(logs, largest))
     lost = np.bincount(window, weights=minutes, minlength=posts * outer * inner) / window_minutes
-    shaped: FloatArray = np.minimum(lost, 1.0).reshape(posts, outer, inner)
+    ordered = np.sort(lost.reshape(posts, outer * inner), axis=1)
+    strata = ordered[:, np.arange(inner) * outer + outer // 2][:, rng.permutation(inner)]
+    error = np.array([p.fleet_error for p in posteriors])
+    factor = np.exp(error[:, None] * rng.standard_normal((posts, outer)))
+    shaped: FloatArray = np.minimum(factor[:, :, None] * strata[:, None, :], 1.0)
     return shaped
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -16,6 +17,8 @@ import pytest
 
 from sloreco import api, settings
 from sloreco.controller import analysis, children, context, reconcile
+from sloreco.controller import fleet as fleets
+from sloreco.core import prior as priors
 from sloreco.kube import client as kube
 from sloreco.runtime import passes
 from sloreco.sources import prometheus
@@ -298,3 +301,30 @@ def test_two_slis_with_different_data_problems_keep_one_steady_condition(
     assert data["message"].endswith(" (NoSeries).")
     warnings = sorted(e["reason"] for e in posted if e["type"] == "Warning")
     assert warnings == ["InconsistentData", "NoSeries"]  # once each, not once per pass
+
+
+def test_the_fleet_prior_serves_availability_and_latency_keeps_the_default(
+    in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
+) -> None:
+    # The fleet learns from availability incidents (full-outage minutes); a latency incident's
+    # slow minutes depend on the bound each service is judged at, so they are not comparable.
+    manifest = factories.service_level("both", service="checkout", latency=True)
+    size = math.log(40.0)
+
+    async def learn_then_pass(ctx: context.Context) -> list[Obj]:
+        for i in range(fleets.MIN_SERVICES):
+            ctx.fleet.observe(
+                "default", f"ns/svc-{i}", priors.ServiceStats(2, 90.0, 2 * size, 2 * size**2)
+            )
+        ctx.fleet.learn()
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        await reconcile.run(namespace, "both", ctx=ctx, now=private_history.end + 60.0)
+        return await ctx.kube.list(kube.path_for(api.RECOMMENDATIONS, namespace))
+
+    notes = {
+        children.sli_of(child): " ".join(child["spec"]["dataQuality"]["notes"])
+        for child in in_process(learn_then_pass)
+    }
+
+    assert "Incident model (fleet:default prior)" in notes["availability"]
+    assert "Incident model (default prior)" in notes["latency"]

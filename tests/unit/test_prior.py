@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -311,3 +312,21 @@ def test_a_fleet_keeps_a_between_service_spread_larger_than_the_within_one() -> 
     assert within == pytest.approx(0.5)
     # the ANOVA estimate of the means' spread: theirs, less the within variance they carry
     assert within / pooled.size_strength == pytest.approx(np.var(means) - 0.5 * 19 / 40)
+
+
+def test_a_fleet_prior_leaves_latency_on_the_default() -> None:
+    # A fleet's incidents are error minutes; slow minutes depend on each service's bound.
+    size = math.log(40.0)
+    fleet = priors.pool(
+        [priors.ServiceStats(3, 90.0, 3 * size, 3 * size**2)] * 6, origin="fleet:default"
+    )
+    data = factories.steady_latency(60 * 24, bucket_seconds=3600, seed=3)
+
+    def notes(belief: priors.Prior) -> tuple[str, ...]:
+        result = factories.recommend_latency(
+            data, percentile=Decimal(99), window_seconds=WINDOW, seed=1, prior=belief
+        )
+        return result.data_quality.notes
+
+    assert notes(fleet) == notes(priors.DEFAULT)
+    assert any("(default prior)" in note for note in notes(fleet))

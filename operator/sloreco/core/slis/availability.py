@@ -27,6 +27,7 @@ TRAITS = results.Traits(
     budget_unit="errors",
     variability="error rate",
     capped_by_dependencies=True,
+    fleet_prior=True,
 )
 
 
@@ -79,7 +80,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
     ceiling = model.ceiling([d.availability for d in deps]) if deps else None
     cap = stats.percent(ceiling, s.precision) if ceiling is not None else None
     cappable = tuple(name not in s.uncapped_tiers for name in s.names)
-    src = forecast.Source(data.bucket_seconds, draws, request.prior)
+    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(TRAITS))
     series = forecast.Series(bad, total, present)
     seen = forecast.forecast(
         series,

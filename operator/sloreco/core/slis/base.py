@@ -42,6 +42,14 @@ class Request:
     #: documented default, a fleet's, or one the user gives (``sloreco recommend --prior``).
     prior: priors.Prior = priors.DEFAULT
 
+    def prior_for(self, traits: results.Traits) -> priors.Prior:
+        """The prior a kind's tiers use: a fleet's (``Prior.population``) only where its
+        incidents mean what the fleet's did (``Traits.fleet_prior``), else the default. One
+        rule for the operator and the CLI, which pass the same prior to every SLI."""
+        if self.prior.population and not traits.fleet_prior:
+            return priors.DEFAULT
+        return self.prior
+
 
 class HistorySource(Protocol):
     """Where bucketed history comes from (Prometheus, a JSON file, ...); see ``sloreco.sources``."""

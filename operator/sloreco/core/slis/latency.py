@@ -99,7 +99,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         threshold=None if objective is None else float(objective.threshold),
     )
     slow, per_bucket_total = model.slow_requests(counts_by_bucket, bounds, bound=bound)
-    src = forecast.Source(data.bucket_seconds, draws, request.prior)
+    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(TRAITS))
     series = forecast.Series(slow, per_bucket_total, present)
     seen = forecast.forecast(
         series,

@@ -30,13 +30,15 @@ DEFAULT_QUERY_CONCURRENCY = 4
 #: it; without a bound, 2,000 ServiceLevels at startup meant 2,000 passes queueing on the HTTP pool
 #: until they timed out. Sixteen keep both cores and the apiserver busy (bench/operator_scale.py).
 DEFAULT_PASS_CONCURRENCY = 16
-#: Threads that run the recommendation engine (pure CPU: numpy, and Python that holds the GIL),
-#: beside the event loop that does the I/O. More threads than the cores the pod gets only share
-#: them less well: at 5,000 ServiceLevels on 2 cores (bench/operator_scale.py), asyncio's default
-#: pool of 6 cost 26.0 ms of operator CPU per ServiceLevel and peaked at 224 MiB, 2 threads
-#: 24.6 ms and 187 MiB, 1 thread 23.4 ms and 189 MiB, each Ready in 159-161 s. Raise it with a
-#: CPU limit of several cores.
-DEFAULT_ANALYSIS_THREADS = 1
+#: Threads that run the recommendation engine beside the event loop; 0 runs it on the loop itself,
+#: between the passes' I/O (``controller.analysis.executor``). The engine holds the GIL for much of
+#: its work, so a worker thread mostly takes turns with the loop, and the turns cost: at 2,000
+#: ServiceLevels on 2 cores (bench/operator_scale.py, two runs each) one worker thread cost 18.0-
+#: 19.2 ms of operator CPU per ServiceLevel, the loop itself 14.6-15.0 ms, Ready as soon (42-46 s);
+#: earlier, at 5,000, asyncio's default pool of 6 cost 26.0 ms, 2 threads 24.6 ms, 1 thread 23.4
+#: ms. A pass waits at most one analysis (10-20 ms) for the loop. Threads pay only with a CPU limit
+#: of several cores, where numpy's GIL-free work can run beside the loop.
+DEFAULT_ANALYSIS_THREADS = 0
 #: A failing source is probed by one pass at a time, its delay doubling from the timer interval up
 #: to this cap (runtime.health). One probe per source costs one query set per minute at most,
 #: and an object is Ready again at most a minute after its source comes back (it was 137–162 s
@@ -93,8 +95,8 @@ def load(env: Mapping[str, str]) -> Settings:
         timer_interval=float(env.get("SLORECO_TIMER_INTERVAL", DEFAULT_TIMER_INTERVAL)),
         query_concurrency=int(raw.get("queryConcurrency", DEFAULT_QUERY_CONCURRENCY)),
         pass_concurrency=int(raw.get("passConcurrency", DEFAULT_PASS_CONCURRENCY)),
-        analysis_threads=_at_least_one(
-            raw.get("analysisThreads", DEFAULT_ANALYSIS_THREADS), field="analysisThreads"
+        analysis_threads=_whole(
+            raw.get("analysisThreads", DEFAULT_ANALYSIS_THREADS), field="analysisThreads", least=0
         ),
         max_backoff_seconds=int(
             env.get("SLORECO_MAX_BACKOFF", raw.get("maxBackoffSeconds", DEFAULT_MAX_BACKOFF))
@@ -103,11 +105,13 @@ def load(env: Mapping[str, str]) -> Settings:
     )
 
 
-def _at_least_one(value: object, *, field: str) -> int:
-    """A whole number of at least 1 (YAML's ``true`` and ``1.5`` are not), else an error on
-    ``field``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise errors.InputError(f"must be a whole number of at least 1, got {value!r}", field=field)
+def _whole(value: object, *, field: str, least: int) -> int:
+    """A whole number of at least ``least`` (YAML's ``true`` and ``1.5`` are not), else an error
+    on ``field``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise errors.InputError(
+            f"must be a whole number of at least {least}, got {value!r}", field=field
+        )
     return value
 
 

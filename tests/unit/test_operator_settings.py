@@ -1,12 +1,16 @@
-"""The operator configuration file (``sloreco.settings``): the analysis threads it sets."""
+"""The operator configuration file (``sloreco.settings``): the analysis threads it sets, and
+where the engine runs for each (``controller.analysis.executor``)."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 import pytest
 
 from sloreco import errors, settings
+from sloreco.controller import analysis
 
 
 def load(tmp_path: Path, text: str) -> settings.Settings:
@@ -15,15 +19,38 @@ def load(tmp_path: Path, text: str) -> settings.Settings:
     return settings.load({"SLORECO_CONFIG": str(path)})
 
 
-def test_the_engine_runs_on_one_thread_unless_configured(tmp_path: Path) -> None:
+def test_the_engine_runs_on_the_event_loop_unless_configured(tmp_path: Path) -> None:
     assert [
         load(tmp_path, "{}").analysis_threads,
         load(tmp_path, "analysisThreads: 3\n").analysis_threads,
-    ] == [1, 3]
+    ] == [0, 3]
 
 
-@pytest.mark.parametrize("value", ["0", "-2", "1.5", "two", "true"])
-def test_analysis_threads_below_one_or_not_whole_are_refused(tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize("value", ["-1", "1.5", "two", "true"])
+def test_analysis_threads_below_zero_or_not_whole_are_refused(tmp_path: Path, value: str) -> None:
     with pytest.raises(errors.InputError, match="analysisThreads") as caught:
         load(tmp_path, f"analysisThreads: {value}\n")
-    assert "at least 1" in str(caught.value)
+    assert "at least 0" in str(caught.value)
+
+
+def test_zero_threads_run_the_engine_on_the_calling_thread() -> None:
+    ran_on: list[int] = []
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        on_loop = analysis.executor(0)
+        await loop.run_in_executor(on_loop, lambda: ran_on.append(threading.get_ident()))
+        return threading.get_ident()
+
+    assert ran_on == [asyncio.run(main())]
+
+
+def test_an_engine_error_on_the_loop_reaches_the_awaiting_pass() -> None:
+    def fail() -> None:
+        raise errors.InputError("bad", field="x")
+
+    async def main() -> None:
+        await asyncio.get_running_loop().run_in_executor(analysis.executor(0), fail)
+
+    with pytest.raises(errors.InputError, match="bad"):
+        asyncio.run(main())

@@ -67,13 +67,36 @@ async def recommend(
     request = dataclasses.replace(
         spec.request(seed=seed, settings=settings, dependencies=deps), prior=job.prior
     )
-    # The engine is pure CPU (10–20 ms): off the event loop, so watches and other passes keep
-    # moving while it runs (``executor``: ``settings.DEFAULT_ANALYSIS_THREADS`` says how many).
+    # The engine is pure CPU (10–20 ms), run by ``executor`` (``settings.analysis_threads``):
+    # on the loop itself by default, which is cheaper than handing the GIL to a thread.
     call = functools.partial(_recommend, kind, history.exclude(data, exclusions), request)
     result = await asyncio.get_running_loop().run_in_executor(executor, call)
     if job.observe is not None and result.incidents is not None:
         job.observe(result.incidents)
     return result
+
+
+def executor(threads: int) -> concurrent.futures.Executor:
+    """Where the engine runs: ``threads`` worker threads, or the event loop itself for 0
+    (``settings.DEFAULT_ANALYSIS_THREADS`` says why that is the default)."""
+    if threads:
+        return concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="sloreco-analysis")
+    return OnTheLoop()
+
+
+class OnTheLoop(concurrent.futures.Executor):
+    """Runs each call at once, on the thread that submits it (the event loop's): the same
+    ``run_in_executor`` path as a thread pool, without a second thread taking turns at the GIL."""
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: object, **kwargs: object
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # the caller's await raises it, as from a worker thread
+            future.set_exception(exc)
+        return future
 
 
 def _recommend(

@@ -20,7 +20,6 @@ pass itself, never from handler results.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import os
 from collections.abc import Iterable
@@ -31,7 +30,7 @@ import prometheus_client
 
 from sloreco import api, errors
 from sloreco import settings as config
-from sloreco.controller import context
+from sloreco.controller import analysis, context
 from sloreco.controller import fleet as fleets
 from sloreco.core.slis import base
 from sloreco.kube import client as kube
@@ -68,9 +67,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
         kube=kube.KubeClient(credentials(settings)),
         sources={name: _source(source, conf) for name, source in conf.sources.items()},
         settings=conf,
-        analyses=concurrent.futures.ThreadPoolExecutor(
-            conf.analysis_threads, thread_name_prefix="sloreco-analysis"
-        ),
+        analyses=analysis.executor(conf.analysis_threads),
     )
     memo.runtime = runtime.Runtime(ctx)
     #: Objects this process has run a pass for (one key per ServiceLevel; dropped on delete).

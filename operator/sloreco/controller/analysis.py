@@ -1,8 +1,8 @@
 """One SLI's analysis: read its history from Prometheus, then run the engine on it.
 
 The seam between the reconcile pass and the two halves it drives — the source (I/O) and the pure
-engine — with the read timed for the operator's metrics and the computation run in a worker
-thread, off the event loop.
+engine — with the read timed for the operator's metrics and the computation run by the
+configured executor (``executor``: the event loop itself by default, or worker threads).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ DEFAULT_QUERY_CONCURRENCY = 4
 #: until they timed out. Sixteen keep both cores and the apiserver busy (bench/operator_scale.py).
 DEFAULT_PASS_CONCURRENCY = 16
 #: Threads that run the recommendation engine beside the event loop; 0 runs it on the loop itself,
-#: between the passes' I/O (``controller.analysis.executor``). The engine holds the GIL for much of
+#: between the passes' I/O (``controller.context.executor``). The engine holds the GIL for much of
 #: its work, so a worker thread mostly takes turns with the loop, and the turns cost: at 2,000
 #: ServiceLevels on 2 cores (bench/operator_scale.py, two runs each) one worker thread cost 18.0-
 #: 19.2 ms of operator CPU per ServiceLevel, the loop itself 14.6-15.0 ms, Ready as soon (42-46 s);

@@ -1,5 +1,5 @@
 """The operator configuration file (``sloreco.settings``): the analysis threads it sets, and
-where the engine runs for each (``controller.analysis.executor``)."""
+where the engine runs for each (``controller.context.executor``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sloreco import errors, settings
-from sloreco.controller import analysis
+from sloreco.controller import context
 
 
 def load(tmp_path: Path, text: str) -> settings.Settings:
@@ -38,7 +38,7 @@ def test_zero_threads_run_the_engine_on_the_calling_thread() -> None:
 
     async def main() -> int:
         loop = asyncio.get_running_loop()
-        on_loop = analysis.executor(0)
+        on_loop = context.executor(0)
         await loop.run_in_executor(on_loop, lambda: ran_on.append(threading.get_ident()))
         return threading.get_ident()
 
@@ -50,7 +50,7 @@ def test_an_engine_error_on_the_loop_reaches_the_awaiting_pass() -> None:
         raise errors.InputError("bad", field="x")
 
     async def main() -> None:
-        await asyncio.get_running_loop().run_in_executor(analysis.executor(0), fail)
+        await asyncio.get_running_loop().run_in_executor(context.executor(0), fail)
 
     with pytest.raises(errors.InputError, match="bad"):
         asyncio.run(main())

@@ -2,7 +2,7 @@
 
 The seam between the reconcile pass and the two halves it drives — the source (I/O) and the pure
 engine — with the read timed for the operator's metrics and the computation run by the
-configured executor (``executor``: the event loop itself by default, or worker threads).
+configured executor (``context.executor``: the event loop itself by default, or worker threads).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ async def recommend(
     job: Job,
     *,
     work: Work,
-    executor: concurrent.futures.Executor | None = None,
+    executor: concurrent.futures.Executor,
 ) -> results.SliResult:
     spec, sli, start, end, bucket = job.spec, job.sli, job.start, job.end, job.bucket
     exclusions, seed, deps, settings = job.exclusions, job.seed, job.deps, job.settings
@@ -74,29 +74,6 @@ async def recommend(
     if job.observe is not None and result.incidents is not None:
         job.observe(result.incidents)
     return result
-
-
-def executor(threads: int) -> concurrent.futures.Executor:
-    """Where the engine runs: ``threads`` worker threads, or the event loop itself for 0
-    (``settings.DEFAULT_ANALYSIS_THREADS`` says why that is the default)."""
-    if threads:
-        return concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="sloreco-analysis")
-    return OnTheLoop()
-
-
-class OnTheLoop(concurrent.futures.Executor):
-    """Runs each call at once, on the thread that submits it (the event loop's): the same
-    ``run_in_executor`` path as a thread pool, without a second thread taking turns at the GIL."""
-
-    def submit(
-        self, fn: Callable[..., T], /, *args: object, **kwargs: object
-    ) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # the caller's await raises it, as from a worker thread
-            future.set_exception(exc)
-        return future
 
 
 def _recommend(

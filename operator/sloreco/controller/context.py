@@ -1,4 +1,5 @@
-"""What one reconcile pass works with: the operator's clients, and the record of what it did.
+"""What one reconcile pass works with: the operator's clients, where its engine runs, and the
+record of what it did.
 
 Split from :mod:`sloreco.controller.reconcile` so the modules that carry out parts of a pass
 (:mod:`.lifecycle`, :mod:`.dependencies`) share these two types without importing
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from sloreco import settings as config
 from sloreco.controller import datacheck, status
@@ -18,6 +19,8 @@ from sloreco.controller import fleet as fleets
 from sloreco.controller import graph as graphs
 from sloreco.core.slis import base
 from sloreco.kube import client as kube
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,8 +34,34 @@ class Context:
     fleet: fleets.Fleet = dataclasses.field(default_factory=fleets.Fleet)
     #: Every ServiceLevel's dependencies and observed availability, kept by the watch (``graph``).
     graph: graphs.Graph = dataclasses.field(default_factory=graphs.Graph)
-    #: Where the engine runs (``settings.analysis_threads`` threads); None: asyncio's default.
-    analyses: concurrent.futures.Executor | None = None
+    #: Where the engine runs, made from ``settings.analysis_threads`` (``executor``).
+    analyses: concurrent.futures.Executor = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "analyses", executor(self.settings.analysis_threads))
+
+
+def executor(threads: int) -> concurrent.futures.Executor:
+    """Where the engine runs: ``threads`` worker threads, or the event loop itself for 0
+    (``settings.DEFAULT_ANALYSIS_THREADS`` says why that is the default)."""
+    if threads:
+        return concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="sloreco-analysis")
+    return OnTheLoop()
+
+
+class OnTheLoop(concurrent.futures.Executor):
+    """Runs each call at once, on the thread that submits it (the event loop's): the same
+    ``run_in_executor`` path as a thread pool, without a second thread taking turns at the GIL."""
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: object, **kwargs: object
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # the caller's await raises it, as from a worker thread
+            future.set_exception(exc)
+        return future
 
 
 @dataclasses.dataclass

@@ -30,7 +30,7 @@ import prometheus_client
 
 from sloreco import api, errors
 from sloreco import settings as config
-from sloreco.controller import analysis, context
+from sloreco.controller import context
 from sloreco.controller import fleet as fleets
 from sloreco.core.slis import base
 from sloreco.kube import client as kube
@@ -67,7 +67,6 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
         kube=kube.KubeClient(credentials(settings)),
         sources={name: _source(source, conf) for name, source in conf.sources.items()},
         settings=conf,
-        analyses=analysis.executor(conf.analysis_threads),
     )
     memo.runtime = runtime.Runtime(ctx)
     #: Objects this process has run a pass for (one key per ServiceLevel; dropped on delete).
@@ -125,8 +124,7 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
     memo.fleet_task.cancel()
     await asyncio.gather(memo.scheduler_task, memo.fleet_task, return_exceptions=True)
     await memo.runtime.close()
-    if memo.runtime.ctx.analyses is not None:
-        memo.runtime.ctx.analyses.shutdown(cancel_futures=True)
+    memo.runtime.ctx.analyses.shutdown(cancel_futures=True)
 
 
 class NoDiffBase(kopf.DiffBaseStorage):

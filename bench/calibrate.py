@@ -76,11 +76,11 @@ def current_engine(
 ) -> list[TierTarget]:
     """The engine's Python API on an hourly history (``bad``: slow requests for latency)."""
     buckets = len(total)
-    belief = prior if isinstance(prior, priors.Prior) else priors.DEFAULT
+    belief = (prior,) if isinstance(prior, priors.Prior) else ()
     if profile.kind == "availability":
         past = history.AvailabilityHistory(3600, START, total, bad, np.zeros(buckets, bool))
         request = base.Request(
-            window_seconds=WINDOW_DAYS * DAY, seed=seed, settings=SETTINGS, prior=belief
+            window_seconds=WINDOW_DAYS * DAY, seed=seed, settings=SETTINGS, priors=belief
         )
         result = slis.get("availability").recommend(past, request)
         return [TierTarget(t.name, float(t.target) / 100) for t in result.tiers]
@@ -91,7 +91,7 @@ def current_engine(
         seed=seed,
         settings=SETTINGS,
         percentile=Decimal(99),
-        prior=belief,
+        priors=belief,
     )
     result = slis.get("latency").recommend(lat, request)
     return [TierTarget(t.name, float(t.target) / 100, t.bucket_bound) for t in result.tiers]
@@ -272,7 +272,8 @@ def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i:
     fleet = [s for j, (b, s) in enumerate(stats) if j != i and b == bound]
     if len(fleet) < MIN_FLEET_SERVICES:
         return None
-    return priors.pool(fleet, origin="fleet:calibration")
+    scope = priors.scope_of(profile.kind, None if bound is None else float(bound))
+    return priors.pool(fleet, origin="fleet:calibration", scope=scope)
 
 
 #: A fleet prior needs this many services (``sloreco.controller.fleet.MIN_SERVICES``).

@@ -269,6 +269,17 @@ def steady_latency(
     )
 
 
+def with_slow_incident(
+    hist: history.LatencyHistory, *, first: int, buckets: int, slow_share: float
+) -> history.LatencyHistory:
+    """A copy of ``hist`` whose buckets ``[first, first + buckets)`` have ``slow_share`` of
+    their requests slower than every finite bound."""
+    cumulative = hist.cumulative.copy()
+    rows = slice(first, first + buckets)
+    cumulative[rows, :-1] = np.round(cumulative[rows, :-1] * (1.0 - slow_share))
+    return dataclasses.replace(hist, cumulative=cumulative)
+
+
 def recommend_availability(
     data: history.AvailabilityHistory,
     *,
@@ -286,7 +297,7 @@ def recommend_availability(
         settings=settings,
         dependencies=tuple(dependencies),
         objective_availability=current_objective,
-        prior=prior,
+        priors=(prior,),
     )
     return slis.get("availability").recommend(data, request)
 
@@ -308,6 +319,6 @@ def recommend_latency(
         settings=settings,
         percentile=percentile,
         objective_latency=current_objective,
-        prior=prior,
+        priors=(prior,),
     )
     return slis.get("latency").recommend(data, request)

@@ -30,7 +30,9 @@ def learned(incidents: int) -> fleets.Fleet:
     fleet = fleets.Fleet()
     log = math.log(30.0)
     for i in range(fleets.MIN_SERVICES):
-        fleet.observe("default", f"ns/s{i}", priors.ServiceStats(incidents, 90.0, log, log**2))
+        stats = priors.ServiceStats(incidents, 90.0, log, log**2)
+        fleet.observe("default", f"ns/s{i}", "availability", "availability", stats)
+        fleet.observe("default", f"ns/s{i}", "latency", "latency-0.5s", stats)
     fleet.learn()
     return fleet
 
@@ -49,8 +51,12 @@ def test_saved_priors_are_restored_after_a_restart(
 
     after = run(controlplane, body)
 
-    assert after.prior("default").to_document() == learned(2).prior("default").to_document()
-    assert after.prior("default").origin == "fleet:default"
+    documents = [p.to_document() for p in after.priors("default")]
+    assert documents == [p.to_document() for p in learned(2).priors("default")]
+    assert [(d["origin"], d["scope"]) for d in documents] == [
+        ("fleet:default", "availability"),
+        ("fleet:default", "latency-0.5s"),
+    ]
 
 
 def test_nothing_saved_yet_leaves_the_default(
@@ -61,4 +67,4 @@ def test_nothing_saved_yet_leaves_the_default(
         await fleets.load(client, fleet, namespace)
         return fleet
 
-    assert run(controlplane, body).prior("default") == priors.DEFAULT
+    assert run(controlplane, body).priors("default") == ()

@@ -303,28 +303,35 @@ def test_two_slis_with_different_data_problems_keep_one_steady_condition(
     assert warnings == ["InconsistentData", "NoSeries"]  # once each, not once per pass
 
 
-def test_the_fleet_prior_serves_availability_and_latency_keeps_the_default(
+def test_each_sli_takes_its_own_scopes_fleet_prior_and_feeds_it(
     in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
 ) -> None:
-    # The fleet learns from availability incidents (full-outage minutes); a latency incident's
-    # slow minutes depend on the bound each service is judged at, so they are not comparable.
+    # Availability incidents are full-outage minutes; a latency incident's slow minutes are
+    # counted over the bound the SLI is judged at, so each takes the prior of that bound.
     manifest = factories.service_level("both", service="checkout", latency=True)
     size = math.log(40.0)
+    fleet_stats = priors.ServiceStats(2, 90.0, 2 * size, 2 * size**2)
+    scopes = [priors.scope_of("availability")] + [
+        priors.scope_of("latency", b) for b in factories.DEFAULT_LATENCY_BOUNDS
+    ]
 
-    async def learn_then_pass(ctx: context.Context) -> list[Obj]:
-        for i in range(fleets.MIN_SERVICES):
-            ctx.fleet.observe(
-                "default", f"ns/svc-{i}", priors.ServiceStats(2, 90.0, 2 * size, 2 * size**2)
-            )
+    async def learn_then_pass(ctx: context.Context) -> tuple[list[Obj], dict[str, int]]:
+        for scope in scopes:  # one SLI per scope for each of five other ServiceLevels
+            for i in range(fleets.MIN_SERVICES):
+                ctx.fleet.observe("default", f"ns/svc-{i}", scope, scope, fleet_stats)
         ctx.fleet.learn()
         await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
         await reconcile.run(namespace, "both", ctx=ctx, now=private_history.end + 60.0)
-        return await ctx.kube.list(kube.path_for(api.RECOMMENDATIONS, namespace))
+        services = {p.scope: p.services for p in ctx.fleet.learn().values()}
+        return await ctx.kube.list(kube.path_for(api.RECOMMENDATIONS, namespace)), services
 
-    notes = {
-        children.sli_of(child): " ".join(child["spec"]["dataQuality"]["notes"])
-        for child in in_process(learn_then_pass)
-    }
+    kids, services = in_process(learn_then_pass)
+    by_sli = {children.sli_of(child): child["spec"] for child in kids}
+    notes = {sli: " ".join(spec["dataQuality"]["notes"]) for sli, spec in by_sli.items()}
+    bound = float(by_sli["latency"]["tiers"][0]["bucketBound"])
+    judged = priors.scope_of("latency", bound)
 
-    assert "Incident model (fleet:default prior)" in notes["availability"]
-    assert "Incident model (default prior)" in notes["latency"]
+    assert "Incident model (fleet:default, availability prior)" in notes["availability"]
+    assert f"Incident model (fleet:default, {judged} prior)" in notes["latency"]
+    # the pass fed both SLIs' incidents back, each to its own scope's fleet
+    assert services["availability"] == services[judged] == fleets.MIN_SERVICES + 1

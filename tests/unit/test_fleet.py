@@ -1,4 +1,4 @@
-"""controller.fleet: the operator's fleet prior — learned per source, on a schedule, restorable."""
+"""controller.fleet: the fleet priors — per source and scope, on a schedule, restorable."""
 
 from __future__ import annotations
 
@@ -7,51 +7,110 @@ import math
 from sloreco.controller import fleet as fleets
 from sloreco.core import prior as priors
 
+AVAILABILITY = priors.scope_of("availability")
+HALF_SECOND = priors.scope_of("latency", 0.5)
+FIVE_SECONDS = priors.scope_of("latency", 5.0)
 
-def stats(incidents: int) -> priors.ServiceStats:
-    log = math.log(40.0)
+
+def stats(incidents: int, minutes: float = 40.0) -> priors.ServiceStats:
+    log = math.log(minutes)
     return priors.ServiceStats(incidents, 90.0, incidents * log, incidents * log**2)
 
 
-def test_a_fresh_operator_uses_the_default_prior() -> None:
-    assert fleets.Fleet().prior("default") == priors.DEFAULT
+def observed(
+    fleet: fleets.Fleet, source: str, count: int, incidents: int, scope: str = AVAILABILITY
+) -> None:
+    sli = "availability" if scope == AVAILABILITY else "latency"
+    for i in range(count):
+        fleet.observe(source, f"ns/svc-{i}", sli, scope, stats(incidents))
+
+
+def by_scope(fleet: fleets.Fleet, source: str) -> dict[str, priors.Prior]:
+    return {p.scope: p for p in fleet.priors(source)}
+
+
+def test_a_fresh_operator_gives_no_prior_so_every_sli_takes_the_default() -> None:
+    assert fleets.Fleet().priors("default") == ()
 
 
 def test_too_small_a_fleet_keeps_the_default() -> None:
     fleet = fleets.Fleet()
-    for i in range(fleets.MIN_SERVICES - 1):
-        fleet.observe("default", f"ns/svc-{i}", stats(2))
+    observed(fleet, "default", fleets.MIN_SERVICES - 1, 2)
 
     assert fleet.learn() == {}
-    assert fleet.prior("default") == priors.DEFAULT
+    assert fleet.priors("default") == ()
 
 
 def test_each_source_learns_from_its_own_services_only() -> None:
     fleet = fleets.Fleet()
+    observed(fleet, "busy", fleets.MIN_SERVICES, 3)
     for i in range(fleets.MIN_SERVICES):
-        fleet.observe("busy", f"ns/svc-{i}", stats(3))
-        fleet.observe("quiet", f"ns/svc-{i}", stats(0))
+        fleet.observe("quiet", f"other/svc-{i}", "availability", AVAILABILITY, stats(0))
 
     learned = fleet.learn()
 
-    assert learned["busy"].rate_per_day > 10 * learned["quiet"].rate_per_day
-    assert (learned["busy"].origin, learned["busy"].services) == ("fleet:busy", 5)
-    assert fleet.prior("busy") == learned["busy"]
+    busy, quiet = learned["busy", AVAILABILITY], learned["quiet", AVAILABILITY]
+    assert busy.rate_per_day > 10 * quiet.rate_per_day
+    assert (busy.origin, busy.scope, busy.services) == ("fleet:busy", AVAILABILITY, 5)
+    assert fleet.priors("busy") == (busy,)
+
+
+def test_latency_slis_pool_per_bound_apart_from_availability() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, 1)
+    for i in range(fleets.MIN_SERVICES):
+        fleet.observe("default", f"fast/svc-{i}", "latency", HALF_SECOND, stats(2, minutes=300.0))
+        fleet.observe("default", f"slow/svc-{i}", "latency", FIVE_SECONDS, stats(2, minutes=3.0))
+
+    fleet.learn()
+
+    learned = by_scope(fleet, "default")
+    assert sorted(learned) == sorted([AVAILABILITY, HALF_SECOND, FIVE_SECONDS])
+    assert learned[HALF_SECOND].median_minutes > 50 * learned[FIVE_SECONDS].median_minutes
+    assert learned[AVAILABILITY].incidents == fleets.MIN_SERVICES
+
+
+def test_an_sli_judged_at_a_new_bound_leaves_its_old_fleet() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, 1, scope=HALF_SECOND)
+    fleet.observe("default", "ns/svc-0", "latency", FIVE_SECONDS, stats(1))
+
+    fleet.learn()
+
+    assert by_scope(fleet, "default") == {}  # four left at 0.5 s, one at 5 s: neither pools
 
 
 def test_a_service_counts_once_with_its_latest_statistics() -> None:
     fleet = fleets.Fleet()
-    for i in range(fleets.MIN_SERVICES):
-        fleet.observe("default", f"ns/svc-{i}", stats(1))
-    fleet.observe("default", "ns/svc-0", stats(4))
+    observed(fleet, "default", fleets.MIN_SERVICES, 1)
+    fleet.observe("default", "ns/svc-0", "availability", AVAILABILITY, stats(4))
 
-    assert fleet.learn()["default"].incidents == 4 + (fleets.MIN_SERVICES - 1)
+    assert fleet.learn()["default", AVAILABILITY].incidents == 4 + (fleets.MIN_SERVICES - 1)
+
+
+def test_a_forgotten_service_leaves_the_next_prior() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES + 1, 1)
+    fleet.forget("ns/svc-0")
+
+    assert fleet.learn()["default", AVAILABILITY].services == fleets.MIN_SERVICES
+
+
+def test_the_configmap_keys_availability_by_source_and_latency_by_scope() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, 2)
+    observed(fleet, "eu", fleets.MIN_SERVICES, 2, scope=HALF_SECOND)
+    fleet.learn()
+
+    keys = sorted(fleet.configmap("sloreco-system")["data"])
+
+    assert keys == ["default.json", "eu.latency-0.5s.json"]
 
 
 def test_the_configmap_restores_the_learned_priors() -> None:
     fleet = fleets.Fleet()
-    for i in range(fleets.MIN_SERVICES):
-        fleet.observe("default", f"ns/svc-{i}", stats(2))
+    observed(fleet, "default", fleets.MIN_SERVICES, 2)
+    observed(fleet, "default", fleets.MIN_SERVICES, 3, scope=HALF_SECOND)
     fleet.learn()
     body = fleet.configmap("sloreco-system")
 
@@ -59,7 +118,21 @@ def test_the_configmap_restores_the_learned_priors() -> None:
     restored.restore(body)
 
     assert body["metadata"]["name"] == fleets.CONFIGMAP
-    assert restored.prior("default").to_document() == fleet.prior("default").to_document()
+    documents = [p.to_document() for p in restored.priors("default")]
+    assert documents == [p.to_document() for p in fleet.priors("default")]
+    assert len(documents) == 2
+
+
+def test_a_configmap_entry_whose_key_is_not_its_scope_is_skipped() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, 2, scope=HALF_SECOND)
+    fleet.learn()
+    latency = fleet.priors("default")[0].to_json()
+
+    restored = fleets.Fleet()
+    restored.restore({"data": {"default.json": latency}})
+
+    assert restored.priors("default") == ()
 
 
 def test_a_damaged_configmap_entry_is_skipped() -> None:
@@ -67,4 +140,4 @@ def test_a_damaged_configmap_entry_is_skipped() -> None:
 
     fleet.restore({"data": {"default.json": "{not json", "README": "x"}})
 
-    assert fleet.prior("default") == priors.DEFAULT
+    assert fleet.priors("default") == ()

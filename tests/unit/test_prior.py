@@ -14,6 +14,7 @@ from sloreco import errors
 from sloreco.cli import main as cli
 from sloreco.core import evidence, history, predictive
 from sloreco.core import prior as priors
+from sloreco.core.models import latency as latency_model
 from tests import factories
 
 WINDOW = 28 * 86400
@@ -314,19 +315,48 @@ def test_a_fleet_keeps_a_between_service_spread_larger_than_the_within_one() -> 
     assert within / pooled.size_strength == pytest.approx(np.var(means) - 0.5 * 19 / 40)
 
 
-def test_a_fleet_prior_leaves_latency_on_the_default() -> None:
-    # A fleet's incidents are error minutes; slow minutes depend on each service's bound.
-    size = math.log(40.0)
-    fleet = priors.pool(
-        [priors.ServiceStats(3, 90.0, 3 * size, 3 * size**2)] * 6, origin="fleet:default"
-    )
+def _latency_notes(belief: priors.Prior) -> tuple[str, ...]:
     data = factories.steady_latency(60 * 24, bucket_seconds=3600, seed=3)
+    result = factories.recommend_latency(
+        data, percentile=Decimal(99), window_seconds=WINDOW, seed=1, prior=belief
+    )
+    assert result.scope == priors.scope_of("latency", 1.0)  # the bound this history is judged at
+    return result.data_quality.notes
 
-    def notes(belief: priors.Prior) -> tuple[str, ...]:
-        result = factories.recommend_latency(
-            data, percentile=Decimal(99), window_seconds=WINDOW, seed=1, prior=belief
-        )
-        return result.data_quality.notes
 
-    assert notes(fleet) == notes(priors.DEFAULT)
-    assert any("(default prior)" in note for note in notes(fleet))
+def _fleet(scope: str) -> priors.Prior:
+    size = math.log(40.0)
+    stats = [priors.ServiceStats(3, 90.0, 3 * size, 3 * size**2)] * 6
+    return priors.pool(stats, origin="fleet:default", scope=scope)
+
+
+def test_an_availability_fleet_prior_leaves_latency_on_the_default() -> None:
+    # A fleet's availability incidents are error minutes, not slow minutes.
+    notes = _latency_notes(_fleet(priors.scope_of("availability")))
+
+    assert notes == _latency_notes(priors.DEFAULT)
+    assert any("(default prior)" in note for note in notes)
+
+
+def test_a_latency_fleet_prior_serves_the_bound_it_was_learned_at() -> None:
+    notes = _latency_notes(_fleet(priors.scope_of("latency", 1.0)))
+
+    assert any("(fleet:default, latency-1s prior)" in note for note in notes)
+
+
+def test_a_latency_fleet_prior_of_another_bound_is_not_used() -> None:
+    # The same slowdown is many slow minutes over 1 s and none over 5 s.
+    notes = _latency_notes(_fleet(priors.scope_of("latency", 5.0)))
+
+    assert notes == _latency_notes(priors.DEFAULT)
+
+
+def test_a_latency_result_carries_its_incidents_at_its_bound() -> None:
+    data = factories.steady_latency(60 * 24, bucket_seconds=3600, seed=3)
+    result = factories.recommend_latency(
+        data, percentile=Decimal(99), window_seconds=WINDOW, seed=1
+    )
+    counts, present = history.clean_latency(data)
+    slow, total = latency_model.slow_requests(counts, np.asarray(data.bounds), bound=1.0)
+
+    assert result.incidents == evidence.of(slow, total, present, bucket_seconds=3600).stats()

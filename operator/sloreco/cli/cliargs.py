@@ -20,7 +20,8 @@ import sloreco
 from sloreco import api, errors
 from sloreco.cli import export, fleetprior, pictures
 from sloreco.core import durations, history, inputs, results
-from sloreco.core import prior as priors
+from sloreco.core import prior as prior_lib
+from sloreco.core.prior import Prior
 from sloreco.core.slis import base
 from sloreco.sources import inputfile
 from sloreco.spec import fields
@@ -64,7 +65,7 @@ class Options:
     dependencies: tuple[inputs.Dependency, ...]
     exclusions: tuple[history.Exclusion, ...]
     output: Literal["table", "json", "yaml"]
-    prior: priors.Prior = priors.DEFAULT
+    priors: tuple[Prior, ...] = ()
 
     def request(self, *, seed: int) -> base.Request:
         """What every SLI kind is asked for by these flags (each kind reads its own fields)."""
@@ -75,7 +76,7 @@ class Options:
             objective_availability=self.objective_availability,
             objective_latency=self.objective_latency,
             percentile=self.percentile,
-            prior=self.prior,
+            priors=self.priors,
         )
 
 
@@ -112,19 +113,36 @@ def options(args: argparse.Namespace) -> Options:
         dependencies=_dependencies(args.dependency),
         exclusions=tuple(_exclusion(text) for text in args.exclude),
         output=args.output,
-        prior=priors.DEFAULT if args.prior is None else read_prior(args.prior),
+        priors=read_priors(args.prior),
     )
 
 
-def read_prior(path: str) -> priors.Prior:
-    """The ``--prior`` file: a ``SlorecoPrior`` JSON document (``core.prior``)."""
+def read_priors(paths: list[str]) -> tuple[Prior, ...]:
+    """The ``--prior`` files, at most one per scope (``core.prior.scope_of``): each SLI takes
+    its own scope's, else one for any, else the default (``slis.base.Request.prior_for``)."""
+    given: dict[str, str] = {}
+    read = []
+    for path in paths:
+        belief = read_prior(path)
+        if belief.scope in given:
+            raise errors.InputError(
+                f"{given[belief.scope]} and {path} are both priors for {belief.scope}",
+                field="--prior",
+            )
+        given[belief.scope] = path
+        read.append(belief)
+    return tuple(read)
+
+
+def read_prior(path: str) -> Prior:
+    """One ``--prior`` file: a ``SlorecoPrior`` JSON document (``core.prior``)."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise errors.InputError(f"cannot read {path!r}: {exc}", field="--prior") from exc
     try:
-        return priors.loads(text)
+        return prior_lib.loads(text)
     except errors.InputError as exc:
         raise errors.InputError(f"{path}: {exc}", field="--prior") from exc
 
@@ -313,9 +331,12 @@ def parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--prior",
+        action="append",
+        default=[],
         metavar="FILE",
         help="incident prior as JSON (kind SlorecoPrior, e.g. a fleet's exported from the "
-        "operator); default: the documented default prior",
+        "operator or made by 'sloreco prior'); repeatable, one per scope (availability, "
+        "latency-<bound>s); default: the documented default prior",
     )
     common.add_argument("--output", choices=("table", "json", "yaml"), default="table")
     pictures.add_arguments(rec)

@@ -18,7 +18,7 @@ from typing import TypeVar
 from sloreco import errors
 from sloreco.controller.context import Work
 from sloreco.core import alerting, history, inputs, method, results, slis
-from sloreco.core import prior as priors
+from sloreco.core.prior import Prior, ServiceStats
 from sloreco.core.slis import base
 from sloreco.sources import matched
 from sloreco.spec import model as specs
@@ -40,10 +40,11 @@ class Job:
     seed: int
     deps: Sequence[inputs.Dependency]
     settings: method.MethodSettings
-    #: The incident prior (the source's fleet prior once learned, else the default), and where
-    #: the service's own incident statistics go for the next fleet prior (``fleet.Fleet``).
-    prior: priors.Prior = priors.DEFAULT
-    observe: Callable[[priors.ServiceStats], None] | None = None
+    #: The incident priors (the source's fleet priors, one per scope, once learned; none: the
+    #: default), and where the SLI's own incident statistics go, with their scope, for the
+    #: next fleet priors (``fleet.Fleet``).
+    priors: tuple[Prior, ...] = ()
+    observe: Callable[[str, ServiceStats], None] | None = None
 
 
 async def recommend(
@@ -65,14 +66,14 @@ async def recommend(
     role = "total" if "total" in selectors else "histogram"  # the selector that must match
     matched.require(data, selector=selectors[role], role=role)
     request = dataclasses.replace(
-        spec.request(seed=seed, settings=settings, dependencies=deps), prior=job.prior
+        spec.request(seed=seed, settings=settings, dependencies=deps), priors=job.priors
     )
     # The engine is pure CPU (10–20 ms), run by ``executor`` (``settings.analysis_threads``):
     # on the loop itself by default, which is cheaper than handing the GIL to a thread.
     call = functools.partial(_recommend, kind, history.exclude(data, exclusions), request)
     result = await asyncio.get_running_loop().run_in_executor(executor, call)
     if job.observe is not None and result.incidents is not None:
-        job.observe(result.incidents)
+        job.observe(result.scope, result.incidents)
     return result
 
 

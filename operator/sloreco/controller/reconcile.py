@@ -234,8 +234,8 @@ async def _refresh(
             seed=seed,
             deps=deps,
             settings=ctx.settings.method,
-            prior=ctx.fleet.prior(spec.source),
-            observe=functools.partial(ctx.fleet.observe, spec.source, _key(body)),
+            priors=ctx.fleet.priors(spec.source),
+            observe=functools.partial(ctx.fleet.observe, spec.source, _key(body), sli),
         )
         result = await analysis.recommend(source, job, work=work, executor=ctx.analyses)
     except errors.InconsistentDataError as exc:

@@ -34,7 +34,7 @@ class Forecast:
     posterior: predictive.Posterior
     #: Days with traffic in the background pool (guards against too-short prefixes).
     pool_days: int
-    #: The prior's origin ("default", "fleet:<source>", ...), for the explanation.
+    #: The prior's name ("default", "fleet:<source>, availability", ...; ``Prior.label``).
     origin: str
 
 
@@ -101,7 +101,7 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
         [part.posterior], rng, outer=rows, inner=shape.inner, window_days=src.draws.window_days
     )[0]
     windows = predictive.Predictive.of(part.windows, lost, lowest=shape.lowest)
-    return Forecast(windows, part.evidence, part.posterior, part.pool_days, src.belief.origin)
+    return Forecast(windows, part.evidence, part.posterior, part.pool_days, src.belief.label)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,6 +26,13 @@ services shares what an outage costs in time, not in requests.
 ``DEFAULT`` is the prior of the CLI and of a fresh operator; ``pool`` learns a fleet prior from
 per-service incident statistics (empirical Bayes, partial pooling: a service is shrunk toward
 its fleet in proportion to how little its own history says).
+
+A prior has a **scope**: the incidents it describes (``scope_of``). An availability incident
+costs full-outage minutes whatever the service; a latency incident's cost is its requests slower
+than the bound the service is judged at, and the same slowdown costs many such minutes at 0.5 s
+and none at 5 s. So a fleet learns one prior per SLI kind and latency bound (``availability``,
+``latency-0.5s``), and a recommendation takes the prior of its own scope, or one that applies to
+any (``ANY``: the default, or a prior a user writes by hand).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import functools
 import itertools
 import json
 import math
+import re
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -46,6 +54,20 @@ from sloreco import errors
 
 #: Version of the JSON document (``kind: SlorecoPrior``); bump when fields change meaning.
 DOCUMENT_VERSION = "sloreco.dev/v1alpha1"
+
+#: The scope of a prior that applies to every SLI: the default's, an assumption about incidents
+#: in general rather than an estimate from some of them.
+ANY = "any"
+
+
+_SCOPE = re.compile(rf"{ANY}|availability|latency-[0-9.e+-]+s")
+
+
+def scope_of(sli: str, bound: float | None = None) -> str:
+    """The incidents a prior describes: an SLI kind's, and for latency those over one bound
+    (``latency-0.5s``). Also a ConfigMap key's part (``controller.fleet``): ``[-._a-zA-Z0-9]``."""
+    return sli if bound is None else f"{sli}-{bound:g}s"
+
 
 # --- The shape of an incident's size ----------------------------------------------------------
 
@@ -143,6 +165,8 @@ class Prior:
     size_scale: float
     #: Where it came from ("default", or "fleet:<source>"), and how many services it pools.
     origin: str = "default"
+    #: The incidents it describes (``scope_of``; ``ANY``: every SLI's).
+    scope: str = ANY
     services: int = 0
     incidents: int = 0
     #: The shape of the log size around its mean, in standard deviations: quantiles at
@@ -180,6 +204,11 @@ class Prior:
                 )
         if not math.isfinite(self.size_log_mean):
             raise errors.InputError("must be a finite number", field="prior.sizeLogMean")
+        if not _SCOPE.fullmatch(self.scope):
+            raise errors.InputError(
+                f"must be {ANY!r}, 'availability' or like 'latency-0.5s', got {self.scope!r}",
+                field="prior.scope",
+            )
 
     @property
     def rate_per_day(self) -> float:
@@ -195,6 +224,12 @@ class Prior:
         at the ``tolerance`` point of the parameters' uncertainty (``predictive.losses``).
         """
         return self.services > 0
+
+    @property
+    def label(self) -> str:
+        """How the explanation names it: its origin, and its scope unless it applies to any
+        ("fleet:default, latency-0.5s")."""
+        return self.origin if self.scope == ANY else f"{self.origin}, {self.scope}"
 
     @property
     def median_minutes(self) -> float:
@@ -229,6 +264,7 @@ class Prior:
             "apiVersion": DOCUMENT_VERSION,
             "kind": "SlorecoPrior",
             "origin": self.origin,
+            "scope": self.scope,
             "services": self.services,
             "incidents": self.incidents,
             "rate": {"shape": _num(self.rate_shape), "days": _num(self.rate_days)},
@@ -270,6 +306,11 @@ def from_document(document: object) -> Prior:
         return value
 
     origin = document.get("origin", "file")
+    # Before scopes, a document learned from a fleet was an availability fleet's, and one
+    # written by hand applied to every SLI.
+    scope = document.get("scope", "availability" if count("services") else ANY)
+    if not isinstance(scope, str):
+        raise errors.InputError("must be a string", field="prior.scope")
     quantiles = size.get("quantiles", list(DEFAULT_QUANTILES))
     if not isinstance(quantiles, list) or not all(
         isinstance(v, int | float) and not isinstance(v, bool) for v in quantiles
@@ -286,6 +327,7 @@ def from_document(document: object) -> Prior:
         size_shape=number(size, "shape", "size.shape"),
         size_scale=number(size, "scale", "size.scale"),
         origin=origin if isinstance(origin, str) else "file",
+        scope=scope,
         services=count("services"),
         incidents=count("incidents"),
         size_quantiles=tuple(float(v) for v in quantiles),
@@ -365,7 +407,13 @@ MIN_POOLED_INCIDENTS = 3
 MIN_SHAPE_INCIDENTS = 40
 
 
-def pool(stats: Sequence[ServiceStats], *, origin: str, fallback: Prior = DEFAULT) -> Prior:
+def pool(
+    stats: Sequence[ServiceStats],
+    *,
+    origin: str,
+    scope: str = "availability",
+    fallback: Prior = DEFAULT,
+) -> Prior:
     """The fleet's prior from its services' incident statistics (empirical Bayes).
 
     Rate: the Gamma whose mean is the fleet's pooled rate and whose variance is the spread of
@@ -393,6 +441,7 @@ def pool(stats: Sequence[ServiceStats], *, origin: str, fallback: Prior = DEFAUL
         size_shape=sizes[2],
         size_scale=sizes[3],
         origin=origin,
+        scope=scope,
         services=len(services),
         incidents=count,
         size_quantiles=quantiles,

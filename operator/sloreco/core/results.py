@@ -211,13 +211,6 @@ class Traits:
     variability: str
     #: Hard dependencies cap this kind's tiers (SPEC §3.1): true for availability only.
     capped_by_dependencies: bool
-    #: A fleet's prior (``controller.fleet``, ``sloreco prior``) applies to this kind: its
-    #: incident sizes mean the same across a fleet's services. True for availability, whose
-    #: incidents cost full-outage minutes and which fleets are learned from; a latency
-    #: incident's slow minutes depend on the bound each service is judged at (calibration,
-    #: fleet prior: seven histories judged at 0.5-1 s given a prior from 2.5 s ones breached
-    #: balanced 10-13%), so latency keeps the default prior (``slis.base.Request.prior_for``).
-    fleet_prior: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,9 +232,11 @@ class SliResult:
     ceiling: float | None = None
     #: The current objective is unachievable (``core.objective``; an ``ObjectiveUnachievable``).
     objective_unachievable: bool = False
-    #: Availability only: the history's incidents as the engine found them, which the operator
-    #: pools into its source's fleet prior (``controller.fleet``) without finding them again.
+    #: The history's incidents as the engine found them, and their scope (``prior.scope_of``):
+    #: the operator pools them into its source's fleet prior of that scope
+    #: (``controller.fleet``) without finding them again.
     incidents: prior_.ServiceStats | None = None
+    scope: str = prior_.ANY
 
     def tier(self, name: str) -> Tier:
         """The tier called ``name``; ``KeyError`` if there is none."""

@@ -160,6 +160,7 @@ class Runtime:
         self._failures.pop(key, None)
         self._source_of.pop(key, None)
         self._sources.forget(key)
+        self.ctx.fleet.forget("/".join(key))
 
 
 def _record(key: scheduler.Key, outcome: reconcile.Outcome, delay: float | None) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from sloreco.core import forecast, history, inputs, predictive, results, stats
 from sloreco.core import objective as objectives
+from sloreco.core import prior as priors
 from sloreco.core.explain import evidence, explain, incidents
 from sloreco.core.models import availability as model
 from sloreco.core.slis import base
@@ -27,7 +28,6 @@ TRAITS = results.Traits(
     budget_unit="errors",
     variability="error rate",
     capped_by_dependencies=True,
-    fleet_prior=True,
 )
 
 
@@ -80,7 +80,8 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
     ceiling = model.ceiling([d.availability for d in deps]) if deps else None
     cap = stats.percent(ceiling, s.precision) if ceiling is not None else None
     cappable = tuple(name not in s.uncapped_tiers for name in s.names)
-    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(TRAITS))
+    scope = priors.scope_of(TRAITS.name)
+    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(scope))
     series = forecast.Series(bad, total, present)
     seen = forecast.forecast(
         series,
@@ -176,7 +177,9 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         objective=report,
         notes=(note,),
     )
-    return dataclasses.replace(explain.assemble(facts, s), incidents=seen.evidence.stats())
+    return dataclasses.replace(
+        explain.assemble(facts, s), incidents=seen.evidence.stats(), scope=scope
+    )
 
 
 KIND = Availability()

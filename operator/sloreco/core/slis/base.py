@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Protocol
 
 from sloreco.core import history, results
-from sloreco.core import prior as priors
 from sloreco.core.inputs import Dependency
 from sloreco.core.method import MethodSettings
+from sloreco.core.prior import ANY, DEFAULT, Prior
 
 #: Every call's default method (SPEC §3 as specified); frozen, so one instance serves all calls.
 DEFAULT_SETTINGS = MethodSettings()
@@ -38,17 +38,23 @@ class Request:
     objective_latency: results.LatencyObjective | None = None
     #: The latency objective's percentile P of "P% of requests within T".
     percentile: Decimal = Decimal(99)
-    #: What is believed about incidents before the history is read (``core.prior``): the
-    #: documented default, a fleet's, or one the user gives (``sloreco recommend --prior``).
-    prior: priors.Prior = priors.DEFAULT
+    #: What is believed about incidents before the history is read (``core.prior``): a fleet's
+    #: priors, one per scope, or one the user gives (``sloreco recommend --prior``); none: the
+    #: documented default.
+    priors: tuple[Prior, ...] = ()
 
-    def prior_for(self, traits: results.Traits) -> priors.Prior:
-        """The prior a kind's tiers use: a fleet's (``Prior.population``) only where its
-        incidents mean what the fleet's did (``Traits.fleet_prior``), else the default. One
-        rule for the operator and the CLI, which pass the same prior to every SLI."""
-        if self.prior.population and not traits.fleet_prior:
-            return priors.DEFAULT
-        return self.prior
+    def prior_for(self, scope: str) -> Prior:
+        """The prior of a kind's incidents (``prior.scope_of``): the one given for that scope,
+        else one given for any, else the default. Never another scope's: a latency incident's
+        size depends on the bound it is counted over (a fleet's latency-incident histories
+        judged at 0.5-1 s and given a prior learned at 2.5 s breached balanced 10-13%,
+        calibration, fleet prior), and availability's minutes are not slow minutes. One rule
+        for the operator and the CLI."""
+        for wanted in (scope, ANY):
+            for belief in self.priors:
+                if belief.scope == wanted:
+                    return belief
+        return DEFAULT
 
 
 class HistorySource(Protocol):

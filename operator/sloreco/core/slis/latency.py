@@ -14,6 +14,7 @@ import numpy as np
 from sloreco import errors
 from sloreco.core import forecast, history, inputs, method, predictive, results, stats
 from sloreco.core import objective as objectives
+from sloreco.core import prior as priors
 from sloreco.core.explain import evidence, explain, incidents, wording
 from sloreco.core.models import availability as model_availability
 from sloreco.core.models import latency as model
@@ -99,7 +100,9 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         threshold=None if objective is None else float(objective.threshold),
     )
     slow, per_bucket_total = model.slow_requests(counts_by_bucket, bounds, bound=bound)
-    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(TRAITS))
+    # The slow requests' incidents, and so their prior, are those over this bound.
+    scope = priors.scope_of(TRAITS.name, float(bound))
+    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(scope))
     series = forecast.Series(slow, per_bucket_total, present)
     seen = forecast.forecast(
         series,
@@ -194,7 +197,9 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         percentile=p,
         tail_limited=tuple(float(t) >= float(bounds[-2]) for t in thresholds),
     )
-    return explain.assemble(facts, s)
+    return dataclasses.replace(
+        explain.assemble(facts, s), incidents=seen.evidence.stats(), scope=scope
+    )
 
 
 def _objective_breach(

@@ -233,6 +233,18 @@ _INCIDENTS = Profile(
     incident_rate=1 / 14,
 )
 
+#: A full outage once a year on a tiny background.
+_VERY_RELIABLE = Profile(
+    "very-reliable",
+    "0.002% background, a full outage (1 h median) once a year",
+    background=0.00002,
+    background_shape=2.0,
+    incident_rate=1 / 365,
+    duration_median_hours=1.0,
+    duration_sigma=0.6,
+    severity_mean=1.0,
+)
+
 AVAILABILITY: tuple[Profile, ...] = (
     Profile("steady", "0.1% background, mild day-to-day variation, no incidents"),
     _INCIDENTS,
@@ -267,16 +279,7 @@ AVAILABILITY: tuple[Profile, ...] = (
         background_shape=0.5,
         traffic_sigma=0.3,
     ),
-    Profile(
-        "very-reliable",
-        "0.002% background, a full outage (1 h median) once a year",
-        background=0.00002,
-        background_shape=2.0,
-        incident_rate=1 / 365,
-        duration_median_hours=1.0,
-        duration_sigma=0.6,
-        severity_mean=1.0,
-    ),
+    _VERY_RELIABLE,
     Profile(
         "clustered",
         "incidents in bursts: every 20 days (2 h median, 30% failing), each followed within a "
@@ -314,6 +317,35 @@ AVAILABILITY: tuple[Profile, ...] = (
     ),
     _INCIDENTS.with_(name="short-14d", description="'incidents' seen for 14 days", history_days=14),
     _INCIDENTS.with_(name="short-30d", description="'incidents' seen for 30 days", history_days=30),
+    # Severity beta(4, 196): 2% failing, 1-3% in three brownouts of four. Durations lognormal
+    # around 36 h (sigma 0.4: 19-70 h for the middle 90%). At 2,000 requests an hour on a 0.1%
+    # background the detector's floor is ten times normal, 20 errors an hour (1%): a brownout
+    # sits at one to three times the floor, so some of its hours go unflagged (measured: 85% of
+    # brownout hours flagged, 3% of brownouts not at all, those near 0.5%). Each costs some 40
+    # full-outage minutes, about what the background costs a window (0.1%).
+    Profile(
+        "brownout",
+        "a long low-severity degradation every 30 days (1-3 days, 1-3% failing) on a 0.1% "
+        "background",
+        incident_rate=1 / 30,
+        duration_median_hours=36.0,
+        duration_sigma=0.4,
+        severity_mean=0.02,
+        severity_concentration=200.0,
+    ),
+    _VERY_RELIABLE.with_(
+        name="very-reliable-30d", description="'very-reliable' seen for 30 days", history_days=30
+    ),
+)
+
+#: Slowdowns every 10 days, 2 h, 40% of requests slow.
+_LATENCY_INCIDENTS = Profile(
+    "latency-incidents",
+    "slow-request incidents every 10 days (2 h, 40% of requests slow)",
+    kind="latency",
+    background=0.003,
+    incident_rate=1 / 10,
+    severity_mean=0.4,
 )
 
 LATENCY: tuple[Profile, ...] = (
@@ -323,13 +355,40 @@ LATENCY: tuple[Profile, ...] = (
         kind="latency",
         background=0.003,
     ),
+    _LATENCY_INCIDENTS,
+    # Most requests slow: at the 0.5 s bound that quiet histories pick, a slowdown costs some
+    # 125 minutes of slow requests; at 2.5 s, which a history holding one picks, a third of that.
     Profile(
-        "latency-incidents",
-        "slow-request incidents every 10 days (2 h, 40% of requests slow)",
+        "latency-rare-large",
+        "a slowdown every 180 days (3 h, 70% of requests slow): most 90-day histories hold none",
         kind="latency",
         background=0.003,
-        incident_rate=1 / 10,
-        severity_mean=0.4,
+        incident_rate=1 / 180,
+        duration_median_hours=3.0,
+        duration_sigma=0.7,
+        severity_mean=0.7,
+    ),
+    _LATENCY_INCIDENTS.with_(
+        name="latency-pareto",
+        description="slowdowns every 20 days, Pareto durations (tail index 1.1, from 1 h), "
+        "40% of requests slow",
+        incident_rate=1 / 20,
+        duration_median_hours=1.0,
+        pareto_alpha=1.1,
+    ),
+    # Slow requests at 0.8 s (log-sigma 0.5): a third of them pass 1 s, five in six pass
+    # 0.5 s, so a slowdown's cost depends on the bound the engine picks, and within an hour it
+    # is a binomial thinning of the slow requests rather than all of them.
+    _LATENCY_INCIDENTS.with_(
+        name="latency-partial",
+        description="slowdowns every 10 days (2 h, 40% slow) whose slow requests sit near "
+        "the bound (0.8 s median: a third pass 1 s)",
+        slow_median=0.8,
+    ),
+    _LATENCY_INCIDENTS.with_(
+        name="latency-low-traffic",
+        description="'latency-incidents' at 20 requests an hour",
+        requests_per_hour=20.0,
     ),
 )
 

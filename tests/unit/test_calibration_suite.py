@@ -68,3 +68,24 @@ def test_the_oracle_keeps_its_own_promise() -> None:
         looser = calibrate.TierTarget("t", np.nextafter(best.target, 2.0))
 
         assert future.breach(best) <= promise < future.breach(looser)
+
+
+def test_profile_names_are_unique() -> None:
+    names = [p.name for p in processes.PROFILES]
+
+    assert len(names) == len(set(names))
+
+
+def test_brownouts_are_long_and_mild() -> None:
+    profile = processes.by_name("brownout")
+    rng = np.random.default_rng(6)
+
+    severity = processes.incident_severity(profile, rng, 400, 24 * 90)
+    hours = severity[severity > 0]
+
+    # 400 histories x 3 brownouts x ~40 h mean (lognormal 36 h, sigma 0.4, in whole hours):
+    # ~48,000 hours, a little fewer where one runs past the end.
+    assert 42_000 < len(hours) < 54_000
+    # As its description says: 1-3% failing in most of a brownout's hours (beta(4, 196): 74%).
+    assert 0.65 < np.mean((hours > 0.01) & (hours < 0.03)) < 0.85
+    assert hours.max() < 0.1

@@ -40,7 +40,7 @@ import numpy as np
 
 from bench import processes
 from bench.processes import FloatArray, Profile
-from sloreco.core import evidence, history, method, results, slis
+from sloreco.core import history, method, results, slis
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
 
@@ -75,17 +75,16 @@ def current_engine(
     profile: Profile, total: FloatArray, bad: FloatArray, seed: int, prior: object
 ) -> list[TierTarget]:
     """The engine's Python API on an hourly history (``bad``: slow requests for latency)."""
+    result = engine_result(profile, total, bad, seed, prior)
+    return [TierTarget(t.name, float(t.target) / 100, t.bucket_bound) for t in result.tiers]
+
+
+def engine_result(
+    profile: Profile, total: FloatArray, bad: FloatArray, seed: int, prior: object
+) -> results.SliResult:
+    """The engine's whole result for one history, as ``current_engine`` computes it."""
     buckets = len(total)
     belief = (prior,) if isinstance(prior, priors.Prior) else ()
-    if profile.kind == "availability":
-        past = history.AvailabilityHistory(3600, START, total, bad, np.zeros(buckets, bool))
-        request = base.Request(
-            window_seconds=WINDOW_DAYS * DAY, seed=seed, settings=SETTINGS, priors=belief
-        )
-        result = slis.get("availability").recommend(past, request)
-        return [TierTarget(t.name, float(t.target) / 100) for t in result.tiers]
-    split = processes.latency_split(profile, np.random.default_rng(seed), total, bad)
-    lat = history.LatencyHistory(3600, START, processes.BOUNDS, split, np.zeros(buckets, bool))
     request = base.Request(
         window_seconds=WINDOW_DAYS * DAY,
         seed=seed,
@@ -93,8 +92,12 @@ def current_engine(
         percentile=Decimal(99),
         priors=belief,
     )
-    result = slis.get("latency").recommend(lat, request)
-    return [TierTarget(t.name, float(t.target) / 100, t.bucket_bound) for t in result.tiers]
+    if profile.kind == "availability":
+        past = history.AvailabilityHistory(3600, START, total, bad, np.zeros(buckets, bool))
+        return slis.get("availability").recommend(past, request)
+    split = processes.latency_split(profile, np.random.default_rng(seed), total, bad)
+    lat = history.LatencyHistory(3600, START, processes.BOUNDS, split, np.zeros(buckets, bool))
+    return slis.get("latency").recommend(lat, request)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,27 +255,30 @@ PriorFor = Callable[[Profile, list[tuple[FloatArray, FloatArray]], int], object]
 
 
 def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i: int) -> object:
-    """The prior a fleet of the other histories would have learned (``prior.pool``).
+    """The prior a fleet of the other histories would have learned, as the operator learns it.
 
-    For latency the incidents are counted on the requests slower than the bound the engine
-    picks for that history (``incident_stats``), as the engine counts them, and the fleet is
-    the other histories judged at the same bound: sizes over 0.5 s and over 5 s are different
-    quantities (the slow requests' own spread lies between), and pooling them gave the seven
-    latency-incidents histories of 100 that picked 0.5 s or 1 s a prior from the 2.5 s
-    majority, whose incidents are about half theirs: those seven breached balanced 10-13% of
-    windows, 0.8 of the row's 1.32 points (measured, fleet prior). Fewer than
+    Each history's incidents as the engine reports them to its fleet (``SliResult.incidents``:
+    for latency, counted over every bound), pooled (``prior.pool``) at the scope history ``i``
+    is judged at. Latency histories counted at history ``i``'s bound, every one of them, not
+    only those judged at it: a quiet history's p99 sits under 0.5 s and one slowdown lifts it
+    to 2.5 s, so the histories that pick a bound are a biased sample of it (measured, fleet
+    prior, histories judged at the same bound only: latency-rare-large breached balanced 5.5x
+    the promise, latency-pareto 6.3x; pooled from all, 0.66x and 1.36x). Fewer than
     ``MIN_FLEET_SERVICES`` such histories keep the default prior, as the operator does.
     """
     key = id(pasts)
-    if key not in _STATS:
-        _STATS.clear()
-        _STATS[key] = [judged(profile, t, b, seed) for seed, (t, b) in enumerate(pasts)]
-    stats = _STATS[key]
-    bound = stats[i][0]
-    fleet = [s for j, (b, s) in enumerate(stats) if j != i and b == bound]
+    if key not in _SEEN:
+        _SEEN.clear()
+        _SEEN[key] = [engine_result(profile, t, b, seed, None) for seed, (t, b) in enumerate(pasts)]
+    seen = _SEEN[key]
+    scope = seen[i].scope
+    fleet = [
+        dict(r.incidents)[scope]
+        for j, r in enumerate(seen)
+        if j != i and scope in dict(r.incidents)
+    ]
     if len(fleet) < MIN_FLEET_SERVICES:
         return None
-    scope = priors.scope_of(profile.kind, None if bound is None else float(bound))
     return priors.pool(fleet, origin="fleet:calibration", scope=scope)
 
 
@@ -283,31 +289,12 @@ MIN_FLEET_SERVICES = 5
 def incident_stats(
     profile: Profile, total: FloatArray, bad: FloatArray, seed: int
 ) -> priors.ServiceStats:
-    """One history's incident statistics, on the bad events the engine judges it by."""
-    return judged(profile, total, bad, seed)[1]
+    """One history's incident statistics at the scope the engine judges it at."""
+    result = engine_result(profile, total, bad, seed, None)
+    return dict(result.incidents)[result.scope]
 
 
-def judged(
-    profile: Profile, total: FloatArray, bad: FloatArray, seed: int
-) -> tuple[float | None, priors.ServiceStats]:
-    """The bound a history is judged at (None for availability), and its incident statistics.
-
-    Latency: the requests over the bound the engine picks (the histogram split with the
-    engine's own seed). Counting every slow request instead made the fleet's incidents two to
-    ten times larger than the engine's, since the bound sits at 1-5 s, inside the slow
-    requests' own spread (measured: latency-incidents balanced budgets 3.5x the oracle's).
-    """
-    present = np.ones(len(total), bool)
-    bound = None
-    if profile.kind == "latency":
-        bound = current_engine(profile, total, bad, seed, None)[0].bound
-        split = processes.latency_split(profile, np.random.default_rng(seed), total, bad)
-        column = processes.BOUNDS.index(bound) if bound is not None else len(processes.BOUNDS) - 2
-        total, bad = split[:, -1], split[:, -1] - split[:, column]
-    return bound, evidence.of(bad, total, present, bucket_seconds=3600).stats()
-
-
-_STATS: dict[int, list[tuple[float | None, priors.ServiceStats]]] = {}
+_SEEN: dict[int, list[results.SliResult]] = {}
 
 
 def suite(

@@ -57,7 +57,7 @@ def fleet(n: int, replans: int) -> fleets.Fleet:
             stats = prior.ServiceStats(
                 incidents=i % 4, exposure_days=90.0, log_sum=1.5 * (i % 4), log_square_sum=3.0
             )
-            f.observe(SOURCES[i % len(SOURCES)], f"team-{i % 500}/sl-{i}", SLI, SLI, stats)
+            f.observe(SOURCES[i % len(SOURCES)], f"team-{i % 500}/sl-{i}", SLI, ((SLI, stats),))
     f.learn()
     return f
 

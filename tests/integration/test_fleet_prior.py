@@ -31,8 +31,8 @@ def learned(incidents: int) -> fleets.Fleet:
     log = math.log(30.0)
     for i in range(fleets.MIN_SERVICES):
         stats = priors.ServiceStats(incidents, 90.0, log, log**2)
-        fleet.observe("default", f"ns/s{i}", "availability", "availability", stats)
-        fleet.observe("default", f"ns/s{i}", "latency", "latency-0.5s", stats)
+        fleet.observe("default", f"ns/s{i}", "availability", (("availability", stats),))
+        fleet.observe("default", f"ns/s{i}", "latency", (("latency-0.5s", stats),))
     fleet.learn()
     return fleet
 

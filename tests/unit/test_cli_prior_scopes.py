@@ -52,10 +52,11 @@ def test_sloreco_prior_pools_latency_incidents_as_the_engine_finds_them(
         )
         for seed in (3, 4)
     ]
-    assert [(r.scope, r.incidents and r.incidents.incidents) for r in engine] == [(JUDGED, 1)] * 2
-    expected = priors.pool(
-        [r.incidents for r in engine if r.incidents is not None], origin="fleet", scope=JUDGED
-    )
+    at_bound = [dict(r.incidents)[JUDGED] for r in engine]
+    assert [(r.scope, s.incidents) for r, s in zip(engine, at_bound, strict=True)] == [
+        (JUDGED, 1)
+    ] * 2
+    expected = priors.pool(at_bound, origin="fleet", scope=JUDGED)
 
     code = cli.main(["prior", "--latency-bound", "1", *(f"--input={p}" for p in paths)])
 

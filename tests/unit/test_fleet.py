@@ -22,7 +22,7 @@ def observed(
 ) -> None:
     sli = "availability" if scope == AVAILABILITY else "latency"
     for i in range(count):
-        fleet.observe(source, f"ns/svc-{i}", sli, scope, stats(incidents))
+        fleet.observe(source, f"ns/svc-{i}", sli, ((scope, stats(incidents)),))
 
 
 def by_scope(fleet: fleets.Fleet, source: str) -> dict[str, priors.Prior]:
@@ -45,7 +45,7 @@ def test_each_source_learns_from_its_own_services_only() -> None:
     fleet = fleets.Fleet()
     observed(fleet, "busy", fleets.MIN_SERVICES, 3)
     for i in range(fleets.MIN_SERVICES):
-        fleet.observe("quiet", f"other/svc-{i}", "availability", AVAILABILITY, stats(0))
+        fleet.observe("quiet", f"other/svc-{i}", "availability", ((AVAILABILITY, stats(0)),))
 
     learned = fleet.learn()
 
@@ -59,8 +59,8 @@ def test_latency_slis_pool_per_bound_apart_from_availability() -> None:
     fleet = fleets.Fleet()
     observed(fleet, "default", fleets.MIN_SERVICES, 1)
     for i in range(fleets.MIN_SERVICES):
-        fleet.observe("default", f"fast/svc-{i}", "latency", HALF_SECOND, stats(2, minutes=300.0))
-        fleet.observe("default", f"slow/svc-{i}", "latency", FIVE_SECONDS, stats(2, minutes=3.0))
+        at_both = ((HALF_SECOND, stats(2, minutes=300.0)), (FIVE_SECONDS, stats(2, minutes=3.0)))
+        fleet.observe("default", f"lat/svc-{i}", "latency", at_both)
 
     fleet.learn()
 
@@ -70,10 +70,10 @@ def test_latency_slis_pool_per_bound_apart_from_availability() -> None:
     assert learned[AVAILABILITY].incidents == fleets.MIN_SERVICES
 
 
-def test_an_sli_judged_at_a_new_bound_leaves_its_old_fleet() -> None:
+def test_an_sli_observed_again_replaces_all_its_scopes() -> None:
     fleet = fleets.Fleet()
     observed(fleet, "default", fleets.MIN_SERVICES, 1, scope=HALF_SECOND)
-    fleet.observe("default", "ns/svc-0", "latency", FIVE_SECONDS, stats(1))
+    fleet.observe("default", "ns/svc-0", "latency", ((FIVE_SECONDS, stats(1)),))
 
     fleet.learn()
 
@@ -83,7 +83,7 @@ def test_an_sli_judged_at_a_new_bound_leaves_its_old_fleet() -> None:
 def test_a_service_counts_once_with_its_latest_statistics() -> None:
     fleet = fleets.Fleet()
     observed(fleet, "default", fleets.MIN_SERVICES, 1)
-    fleet.observe("default", "ns/svc-0", "availability", AVAILABILITY, stats(4))
+    fleet.observe("default", "ns/svc-0", "availability", ((AVAILABILITY, stats(4)),))
 
     assert fleet.learn()["default", AVAILABILITY].incidents == 4 + (fleets.MIN_SERVICES - 1)
 

@@ -120,9 +120,9 @@ def test_an_availability_result_carries_the_incidents_its_fleet_prior_pools() ->
 
     result = factories.recommend_availability(data, window_seconds=WINDOW, seed=1)
 
-    assert result.incidents == evidence.of(bad, total, present, bucket_seconds=3600).stats()
-    assert result.incidents is not None
-    assert result.incidents.incidents == 1
+    found = evidence.of(bad, total, present, bucket_seconds=3600).stats()
+    assert result.incidents == (("availability", found),)
+    assert found.incidents == 1
 
 
 def test_incidents_within_a_day_of_each_other_are_one_burst() -> None:
@@ -351,12 +351,18 @@ def test_a_latency_fleet_prior_of_another_bound_is_not_used() -> None:
     assert notes == _latency_notes(priors.DEFAULT)
 
 
-def test_a_latency_result_carries_its_incidents_at_its_bound() -> None:
+def test_a_latency_result_carries_its_incidents_at_every_bound() -> None:
+    # Its fleet at each bound pools every SLI, not only those judged there (models.latency).
     data = factories.steady_latency(60 * 24, bucket_seconds=3600, seed=3)
     result = factories.recommend_latency(
         data, percentile=Decimal(99), window_seconds=WINDOW, seed=1
     )
     counts, present = history.clean_latency(data)
-    slow, total = latency_model.slow_requests(counts, np.asarray(data.bounds), bound=1.0)
 
-    assert result.incidents == evidence.of(slow, total, present, bucket_seconds=3600).stats()
+    def at(bound: float) -> priors.ServiceStats:
+        slow, total = latency_model.slow_requests(counts, np.asarray(data.bounds), bound=bound)
+        return evidence.of(slow, total, present, bucket_seconds=3600).stats()
+
+    assert result.incidents == tuple(
+        (priors.scope_of("latency", b), at(b)) for b in data.bounds[:-1]
+    )

@@ -41,10 +41,10 @@ class Job:
     deps: Sequence[inputs.Dependency]
     settings: method.MethodSettings
     #: The incident priors (the source's fleet priors, one per scope, once learned; none: the
-    #: default), and where the SLI's own incident statistics go, with their scope, for the
-    #: next fleet priors (``fleet.Fleet``).
+    #: default), and where the SLI's own incident statistics go, per scope, for the next fleet
+    #: priors (``fleet.Fleet``).
     priors: tuple[Prior, ...] = ()
-    observe: Callable[[str, ServiceStats], None] | None = None
+    observe: Callable[[tuple[tuple[str, ServiceStats], ...]], None] | None = None
 
 
 async def recommend(
@@ -72,8 +72,8 @@ async def recommend(
     # on the loop itself by default, which is cheaper than handing the GIL to a thread.
     call = functools.partial(_recommend, kind, history.exclude(data, exclusions), request)
     result = await asyncio.get_running_loop().run_in_executor(executor, call)
-    if job.observe is not None and result.incidents is not None:
-        job.observe(result.scope, result.incidents)
+    if job.observe is not None and result.incidents:
+        job.observe(result.incidents)
     return result
 
 

@@ -1,8 +1,11 @@
 """The fleet priors the operator learns: per source and scope, pooled from its ServiceLevels.
 
-Every analysis records its SLI's incident statistics and their scope (``Fleet.observe``:
-count, exposure, log sizes — nothing that names a request; the scope is ``availability``, or
-``latency-<bound>`` for slow requests over the bound the SLI is judged at, ``prior.scope_of``).
+Every analysis records its SLI's incident statistics per scope (``Fleet.observe``: count,
+exposure, log sizes — nothing that names a request; the scope is ``availability``, or
+``latency-<bound>`` for the requests slower than a bound, ``prior.scope_of``). A latency SLI
+gives its incidents at every bound of its histogram, not only at the one it is judged at: that
+bound depends on its own incidents, and a fleet of the SLIs that picked it is a biased sample
+(``core.models.latency.incidents_at_every_bound``).
 On a schedule, not per pass (``runtime.handlers`` every ``LEARN_INTERVAL_SECONDS``),
 ``Fleet.learn`` pools each source's SLIs of one scope into a ``core.prior.Prior`` (empirical
 Bayes, ``prior.pool``), and ``save`` writes all of them into one ConfigMap the operator owns,
@@ -37,6 +40,8 @@ CONFIGMAP = "sloreco-fleet-prior"
 LEARN_INTERVAL_SECONDS = 600.0
 #: A fleet prior needs this many services with history; fewer keep the default prior.
 MIN_SERVICES = 5
+#: One SLI's incident statistics, per scope (``results.SliResult.incidents``).
+Scoped = tuple[tuple[str, beliefs.ServiceStats], ...]
 #: The scope whose key is the source's name alone (``<source>.json``), as it was before
 #: latency fleets were learned: exports written then still name the same key.
 _PLAIN = beliefs.scope_of("availability")
@@ -46,9 +51,9 @@ class Fleet:
     """Per ServiceLevel and SLI: the latest incident statistics; per source: the priors learned."""
 
     def __init__(self) -> None:
-        #: ``namespace/name`` → SLI → (source, scope, statistics): a ServiceLevel that moves to
-        #: another source or bound leaves its old fleet with its next observation.
-        self._stats: dict[str, dict[str, tuple[str, str, beliefs.ServiceStats]]] = {}
+        #: ``namespace/name`` → SLI → (source, statistics per scope): a ServiceLevel that moves
+        #: to another source leaves its old fleet with its next observation.
+        self._stats: dict[str, dict[str, tuple[str, Scoped]]] = {}
         self._priors: dict[str, dict[str, beliefs.Prior]] = {}
         self._given: dict[str, tuple[beliefs.Prior, ...]] = {}
 
@@ -57,11 +62,9 @@ class Fleet:
         scope's, ``slis.base.Request.prior_for``); none learned: the default for all."""
         return self._given.get(source, ())
 
-    def observe(
-        self, source: str, key: str, sli: str, scope: str, stats: beliefs.ServiceStats
-    ) -> None:
+    def observe(self, source: str, key: str, sli: str, incidents: Scoped) -> None:
         """Record a ServiceLevel SLI's latest statistics (replacing its previous ones)."""
-        self._stats.setdefault(key, {})[sli] = (source, scope, stats)
+        self._stats.setdefault(key, {})[sli] = (source, incidents)
 
     def forget(self, key: str) -> None:
         """A deleted ServiceLevel's statistics leave the next fleet prior."""
@@ -71,8 +74,9 @@ class Fleet:
         """Pool every (source, scope) with enough services; return the priors now in force."""
         groups: dict[tuple[str, str], list[tuple[str, beliefs.ServiceStats]]] = defaultdict(list)
         for key, by_sli in self._stats.items():
-            for sli, (source, scope, seen) in by_sli.items():
-                groups[source, scope].append((f"{key}/{sli}", seen))
+            for sli, (source, incidents) in by_sli.items():
+                for scope, seen in incidents:
+                    groups[source, scope].append((f"{key}/{sli}", seen))
         for (source, scope), members in groups.items():
             if len(members) >= MIN_SERVICES:
                 pooled = [s for _, s in sorted(members, key=lambda m: m[0])]  # stable bytes

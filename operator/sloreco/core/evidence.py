@@ -12,6 +12,7 @@ both. Split from ``predictive`` so that the model reads one value, and the fleet
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -64,6 +65,8 @@ class Evidence:
 
     def stats(self) -> prior.ServiceStats:
         """What a fleet prior pools from this service (``prior.pool``)."""
+        if not self.count:
+            return _quiet(self.exposure_days)
         return prior.ServiceStats(
             incidents=self.count,
             exposure_days=self.exposure_days,
@@ -71,6 +74,13 @@ class Evidence:
             log_square_sum=float((self.log_sizes**2).sum()),
             log_sizes=tuple(float(v) for v in self.log_sizes),
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _quiet(exposure_days: float) -> prior.ServiceStats:
+    """No incident in this many days: one shared value, since the operator's fleet keeps a
+    latency SLI's statistics at every bound, and most bounds of most SLIs saw none."""
+    return prior.ServiceStats(incidents=0, exposure_days=exposure_days)
 
 
 def of(bad: FloatArray, total: FloatArray, present: BoolArray, *, bucket_seconds: int) -> Evidence:

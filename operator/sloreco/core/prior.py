@@ -63,6 +63,7 @@ ANY = "any"
 _SCOPE = re.compile(rf"{ANY}|availability|latency-[0-9.e+-]+s")
 
 
+@functools.lru_cache(maxsize=256)  # one string per scope, shared by every SLI's statistics
 def scope_of(sli: str, bound: float | None = None) -> str:
     """The incidents a prior describes: an SLI kind's, and for latency those over one bound
     (``latency-0.5s``). Also a ConfigMap key's part (``controller.fleet``): ``[-._a-zA-Z0-9]``."""
@@ -384,7 +385,7 @@ DEFAULT = Prior(
 # --- The fleet prior --------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class ServiceStats:
     """One service's incident evidence: what ``pool`` needs, and nothing that names it."""
 

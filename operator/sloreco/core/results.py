@@ -232,10 +232,11 @@ class SliResult:
     ceiling: float | None = None
     #: The current objective is unachievable (``core.objective``; an ``ObjectiveUnachievable``).
     objective_unachievable: bool = False
-    #: The history's incidents as the engine found them, and their scope (``prior.scope_of``):
-    #: the operator pools them into its source's fleet prior of that scope
-    #: (``controller.fleet``) without finding them again.
-    incidents: prior_.ServiceStats | None = None
+    #: The history's incidents as the engine found them, per scope (``prior.scope_of``): the
+    #: operator pools them into its source's fleet prior of each scope (``controller.fleet``)
+    #: without finding them again. Availability: one scope; latency: every finite bound.
+    incidents: tuple[tuple[str, prior_.ServiceStats], ...] = ()
+    #: The scope of the prior its tiers were computed with.
     scope: str = prior_.ANY
 
     def tier(self, name: str) -> Tier:

@@ -178,7 +178,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         notes=(note,),
     )
     return dataclasses.replace(
-        explain.assemble(facts, s), incidents=seen.evidence.stats(), scope=scope
+        explain.assemble(facts, s), incidents=((scope, seen.evidence.stats()),), scope=scope
     )
 
 

@@ -198,7 +198,14 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         tail_limited=tuple(float(t) >= float(bounds[-2]) for t in thresholds),
     )
     return dataclasses.replace(
-        explain.assemble(facts, s), incidents=seen.evidence.stats(), scope=scope
+        explain.assemble(facts, s),
+        incidents=tuple(
+            (priors.scope_of(TRAITS.name, b), found)
+            for b, found in model.incidents_at_every_bound(
+                counts_by_bucket, bounds, present, bucket_seconds=data.bucket_seconds
+            )
+        ),
+        scope=scope,
     )
 
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from bench import processes
 from bench.processes import FloatArray, Profile
-from sloreco.core import history, method, results, slis
+from sloreco.core import fleetpool, history, method, results, slis
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
 
@@ -258,7 +258,7 @@ def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i:
     """The prior a fleet of the other histories would have learned, as the operator learns it.
 
     Each history's incidents as the engine reports them to its fleet (``SliResult.incidents``:
-    for latency, counted over every bound), pooled (``prior.pool``) at the scope history ``i``
+    for latency, counted over every bound), pooled (``fleetpool.pool``) at the scope history ``i``
     is judged at. Latency histories counted at history ``i``'s bound, every one of them, not
     only those judged at it: a quiet history's p99 sits under 0.5 s and one slowdown lifts it
     to 2.5 s, so the histories that pick a bound are a biased sample of it (measured, fleet
@@ -279,7 +279,7 @@ def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i:
     ]
     if len(fleet) < MIN_FLEET_SERVICES:
         return None
-    return priors.pool(fleet, origin="fleet:calibration", scope=scope)
+    return fleetpool.pool(fleet, origin="fleet:calibration", scope=scope)
 
 
 #: A fleet prior needs this many services (``sloreco.controller.fleet.MIN_SERVICES``).

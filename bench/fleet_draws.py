@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from bench import calibrate, processes
+from sloreco.core import fleetpool
 from sloreco.core import prior as priors
 
 
@@ -31,7 +32,7 @@ def pooled(profile: processes.Profile, *, count: int, seed: int) -> priors.Prior
     """The prior pooled from all ``count`` histories of ``seed`` (what the fleet looked like)."""
     pasts = calibrate.histories(profile, count=count, seed=seed)
     stats = [calibrate.incident_stats(profile, t, b, i) for i, (t, b) in enumerate(pasts)]
-    return priors.pool(stats, origin="fleet:calibration", scope=priors.scope_of(profile.kind))
+    return fleetpool.pool(stats, origin="fleet:calibration", scope=priors.scope_of(profile.kind))
 
 
 def row(profile: processes.Profile, *, count: int, windows: int, seed: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 
 from sloreco import errors
 from sloreco.cli import main as cli
-from sloreco.core import history
+from sloreco.core import fleetpool, history
 from sloreco.core import prior as priors
 from tests import factories
 
@@ -36,7 +36,7 @@ def _latency_file(tmp_path: Path, seed: int) -> Path:
 def _fleet(scope: str, origin: str) -> str:
     size = math.log(40.0)
     stats = [priors.ServiceStats(3, 90.0, 3 * size, 3 * size**2)] * 6
-    return priors.pool(stats, origin=origin, scope=scope).to_json()
+    return fleetpool.pool(stats, origin=origin, scope=scope).to_json()
 
 
 def test_sloreco_prior_pools_latency_incidents_as_the_engine_finds_them(
@@ -56,7 +56,7 @@ def test_sloreco_prior_pools_latency_incidents_as_the_engine_finds_them(
     assert [(r.scope, s.incidents) for r, s in zip(engine, at_bound, strict=True)] == [
         (JUDGED, 1)
     ] * 2
-    expected = priors.pool(at_bound, origin="fleet", scope=JUDGED)
+    expected = fleetpool.pool(at_bound, origin="fleet", scope=JUDGED)
 
     code = cli.main(["prior", "--latency-bound", "1", *(f"--input={p}" for p in paths)])
 

@@ -12,7 +12,7 @@ import pytest
 
 from sloreco import errors
 from sloreco.cli import main as cli
-from sloreco.core import evidence, history, predictive
+from sloreco.core import evidence, fleetpool, history, predictive, sizeshape
 from sloreco.core import prior as priors
 from sloreco.core.models import latency as latency_model
 from tests import factories
@@ -21,7 +21,7 @@ WINDOW = 28 * 86400
 
 
 def test_a_prior_survives_its_json_document() -> None:
-    fleet = priors.pool(
+    fleet = fleetpool.pool(
         [priors.ServiceStats(3, 90.0, 9.0, 30.0), priors.ServiceStats(1, 60.0, 4.0, 16.0)],
         origin="fleet:default",
     )
@@ -61,10 +61,10 @@ def test_a_bad_prior_document_names_the_field(document: object, field: str) -> N
 def test_a_uniform_fleet_is_a_strong_prior_at_its_pooled_rate() -> None:
     fleet = [priors.ServiceStats(2, 90.0, 2 * math.log(30), 2 * math.log(30) ** 2)] * 40
 
-    pooled = priors.pool(fleet, origin="fleet:x")
+    pooled = fleetpool.pool(fleet, origin="fleet:x")
 
     assert pooled.rate_per_day == pytest.approx(2 / 90)
-    assert pooled.rate_shape == priors.MAX_STRENGTH
+    assert pooled.rate_shape == fleetpool.MAX_STRENGTH
     assert pooled.median_minutes == pytest.approx(30)
 
 
@@ -73,17 +73,20 @@ def test_a_diverse_fleet_is_a_weaker_prior_than_a_uniform_one() -> None:
     diverse = [priors.ServiceStats(n, 90.0, n * 3.0, n * 9.5) for n in rates]
     uniform = [priors.ServiceStats(2, 90.0, 6.0, 19.0)] * 40
 
-    assert priors.pool(diverse, origin="d").rate_shape < priors.pool(uniform, origin="u").rate_shape
+    assert (
+        fleetpool.pool(diverse, origin="d").rate_shape
+        < fleetpool.pool(uniform, origin="u").rate_shape
+    )
 
 
 def test_a_fleet_without_incidents_still_leaves_a_rate() -> None:
-    pooled = priors.pool([priors.ServiceStats(0, 90.0)] * 10, origin="quiet")
+    pooled = fleetpool.pool([priors.ServiceStats(0, 90.0)] * 10, origin="quiet")
 
     assert 0 < pooled.rate_per_day < 1 / 900
 
 
 def test_an_empty_fleet_falls_back_to_the_default() -> None:
-    assert priors.pool([], origin="none") == priors.DEFAULT
+    assert fleetpool.pool([], origin="none") == priors.DEFAULT
 
 
 def test_zero_incidents_in_the_history_still_lower_the_tiers() -> None:
@@ -220,16 +223,16 @@ def test_a_fleet_learns_the_tail_of_its_incident_sizes() -> None:
     # Bounded sizes (a uniform log size: a tail that ends) against Pareto sizes (an
     # exponential log size): the fitted tail shapes fall on either side of the default's zero,
     # the bounded one no thinner than a normal's.
-    bounded = priors.pool(_sizes_fleet(rng.uniform(2.0, 5.0, 160)), origin="bounded")
-    pareto = priors.pool(_sizes_fleet(2.0 + rng.exponential(1.0, 160)), origin="pareto")
+    bounded = fleetpool.pool(_sizes_fleet(rng.uniform(2.0, 5.0, 160)), origin="bounded")
+    pareto = fleetpool.pool(_sizes_fleet(2.0 + rng.exponential(1.0, 160)), origin="pareto")
 
     assert bounded.population
     assert pareto.population
     assert not priors.DEFAULT.population
-    assert bounded.size_tail[1] == priors.MIN_TAIL_SHAPE < 0.0 <= priors.DEFAULT.size_tail[1]
+    assert bounded.size_tail[1] == sizeshape.MIN_TAIL_SHAPE < 0.0 <= priors.DEFAULT.size_tail[1]
     assert pareto.size_tail[1] > -0.2
-    drawn = priors.draw_shape(pareto.size_quantiles, pareto.size_tail, rng, 200_000)
-    bounded_drawn = priors.draw_shape(bounded.size_quantiles, bounded.size_tail, rng, 200_000)
+    drawn = sizeshape.draw_shape(pareto.size_quantiles, pareto.size_tail, rng, 200_000)
+    bounded_drawn = sizeshape.draw_shape(bounded.size_quantiles, bounded.size_tail, rng, 200_000)
     # Standardized: mean near 0 and spread near 1; the bounded tail ends, the Pareto one does not.
     assert abs(float(drawn.mean())) < 0.1
     assert 0.8 < float(drawn.std()) < 1.25
@@ -242,17 +245,17 @@ def test_a_normal_fleet_never_gets_a_tail_thinner_than_the_normals() -> None:
     # 84 normal log sizes: the moments fit alone falls below -0.5 in about a fifth of such
     # fleets; the pooled tail stays at or above the normal's own shape.
     shapes = [
-        priors.pool(
+        fleetpool.pool(
             _sizes_fleet(3.0 + np.random.default_rng(seed).standard_normal(84)), origin="n"
         ).size_tail[1]
         for seed in range(40)
     ]
 
-    assert min(shapes) == priors.MIN_TAIL_SHAPE
+    assert min(shapes) == sizeshape.MIN_TAIL_SHAPE
 
 
 def test_too_few_pooled_sizes_keep_the_default_shape() -> None:
-    few = priors.pool(_sizes_fleet(np.linspace(1.0, 4.0, 20)), origin="few")
+    few = fleetpool.pool(_sizes_fleet(np.linspace(1.0, 4.0, 20)), origin="few")
 
     assert few.size_quantiles == priors.DEFAULT.size_quantiles
     assert few.size_tail == priors.DEFAULT.size_tail
@@ -261,8 +264,8 @@ def test_too_few_pooled_sizes_keep_the_default_shape() -> None:
 def test_a_fleet_prior_is_as_uncertain_as_its_pooled_incidents_are_few() -> None:
     # Issue 8: a fleet prior is one draw of the fleet; a tier must hold had that draw been
     # luckier than the process, and the fewer incidents it pooled, the larger that error.
-    few = priors.pool(_sizes_fleet(np.linspace(1.0, 4.0, 160))[:10], origin="few")
-    many = priors.pool(_sizes_fleet(np.linspace(1.0, 4.0, 160)), origin="many")
+    few = fleetpool.pool(_sizes_fleet(np.linspace(1.0, 4.0, 160))[:10], origin="few")
+    many = fleetpool.pool(_sizes_fleet(np.linspace(1.0, 4.0, 160)), origin="many")
     quiet = evidence.of(
         np.zeros(24 * 90), np.full(24 * 90, 100.0), np.ones(24 * 90, bool), bucket_seconds=3600
     )
@@ -280,7 +283,7 @@ def test_a_fleet_prior_is_as_uncertain_as_its_pooled_incidents_are_few() -> None
 def test_under_a_fleet_prior_every_pseudo_history_shares_the_predictive_windows() -> None:
     # The tolerance point across pseudo-histories must not read the Monte-Carlo spread of a
     # few hundred windows: each row holds the same incident losses, up to its own factor.
-    fleet = priors.pool(
+    fleet = fleetpool.pool(
         _sizes_fleet(3.0 + np.random.default_rng(1).standard_normal(160)), origin="f"
     )
     quiet = evidence.of(
@@ -306,7 +309,7 @@ def test_a_fleet_keeps_a_between_service_spread_larger_than_the_within_one() -> 
         for m in means
     ]
 
-    pooled = priors.pool(fleet, origin="apart")
+    pooled = fleetpool.pool(fleet, origin="apart")
     within = pooled.size_scale / (pooled.size_shape - 1)
 
     assert pooled.size_shape == 10.0
@@ -327,7 +330,7 @@ def _latency_notes(belief: priors.Prior) -> tuple[str, ...]:
 def _fleet(scope: str) -> priors.Prior:
     size = math.log(40.0)
     stats = [priors.ServiceStats(3, 90.0, 3 * size, 3 * size**2)] * 6
-    return priors.pool(stats, origin="fleet:default", scope=scope)
+    return fleetpool.pool(stats, origin="fleet:default", scope=scope)
 
 
 def test_an_availability_fleet_prior_leaves_latency_on_the_default() -> None:

@@ -3,7 +3,7 @@
 Each ``--input`` is a history file as ``recommend --input`` reads it (one service); its
 availability history's incidents — or with ``--latency-bound``, its requests slower than that
 bound — are found exactly as the engine finds them (``core.evidence.of``), and the incident
-statistics of all of them are pooled into one ``SlorecoPrior`` document (``core.prior.pool``:
+statistics of all of them are pooled into one ``SlorecoPrior`` document (``core.fleetpool.pool``:
 empirical Bayes, partial pooling) printed on stdout, scoped to what it pooled
 (``availability``, ``latency-0.5s``). A service of that fleet then gets ``sloreco recommend
 --prior FILE``: where its own history holds no outage, the fleet's outages say what one would
@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sloreco import errors
-from sloreco.core import evidence, history
+from sloreco.core import evidence, fleetpool, history
 from sloreco.core import prior as priors
 from sloreco.core.models import latency
 from sloreco.sources import inputfile
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, *, out: TextIO) -> int:
     bound: float | None = args.latency_bound
     stats = [_stats(path, bound) for path in args.input]
     scope = priors.scope_of("availability" if bound is None else "latency", bound)
-    out.write(priors.pool(stats, origin=args.origin, scope=scope).to_json())
+    out.write(fleetpool.pool(stats, origin=args.origin, scope=scope).to_json())
     return 0
 
 

@@ -8,7 +8,7 @@ bound depends on its own incidents, and a fleet of the SLIs that picked it is a 
 (``core.models.latency.incidents_at_every_bound``).
 On a schedule, not per pass (``runtime.handlers`` every ``LEARN_INTERVAL_SECONDS``),
 ``Fleet.learn`` pools each source's SLIs of one scope into a ``core.prior.Prior`` (empirical
-Bayes, ``prior.pool``), and ``save`` writes all of them into one ConfigMap the operator owns,
+Bayes, ``fleetpool.pool``), and ``save`` writes all of them into one ConfigMap the operator owns,
 in its own namespace, that a user can read and export with kubectl (``<source>.json`` for
 availability, ``<source>.<scope>.json`` otherwise)::
 
@@ -28,6 +28,7 @@ from collections import defaultdict
 from typing import Any
 
 from sloreco import errors
+from sloreco.core import fleetpool
 from sloreco.core import prior as beliefs
 from sloreco.kube import client as kube
 
@@ -80,7 +81,7 @@ class Fleet:
         for (source, scope), members in groups.items():
             if len(members) >= MIN_SERVICES:
                 pooled = [s for _, s in sorted(members, key=lambda m: m[0])]  # stable bytes
-                self._set(beliefs.pool(pooled, origin=f"fleet:{source}", scope=scope), source)
+                self._set(fleetpool.pool(pooled, origin=f"fleet:{source}", scope=scope), source)
         return {(s, scope): p for s, by in self._priors.items() for scope, p in by.items()}
 
     def _set(self, prior: beliefs.Prior, source: str) -> None:

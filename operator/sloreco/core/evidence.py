@@ -6,7 +6,7 @@ flagged runs (``explain.incidents``'s detector), merged across short dips, each 
 full-outage-equivalent minutes, and joined into bursts when they follow each other within a day.
 The burst is the arrival the rate counts and the size the posterior fits; the explanation counts
 both. Split from ``predictive`` so that the model reads one value, and the fleet prior
-(``prior.pool``) pools the same per-service statistics the model fits.
+(``fleetpool.pool``) pools the same per-service statistics the model fits.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Evidence:
         return len(self.log_sizes)
 
     def stats(self) -> prior.ServiceStats:
-        """What a fleet prior pools from this service (``prior.pool``)."""
+        """What a fleet prior pools from this service (``fleetpool.pool``)."""
         if not self.count:
             return _quiet(self.exposure_days)
         return prior.ServiceStats(

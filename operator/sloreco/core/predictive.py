@@ -43,7 +43,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sloreco.core import bootstrap, evidence, history, prior
+from sloreco.core import bootstrap, evidence, history, prior, sizeshape
 
 FloatArray = history.FloatArray
 
@@ -75,7 +75,7 @@ class Posterior:
 
     rate_shape: float
     rate_days: float
-    #: The prior's shape of the log size around its mean (``prior.draw_shape``).
+    #: The prior's shape of the log size around its mean (``sizeshape.draw_shape``).
     size_quantiles: tuple[float, ...]
     size_tail: tuple[float, float]
     #: Whether the prior describes a population of services (``prior.Prior.population``).
@@ -194,7 +194,7 @@ def losses(
     row = np.repeat(np.arange(rows), per_row)
     window = row * inner + rng.integers(0, inner, count)
     logs = location[row] + np.sqrt(variance)[row] * (
-        prior.draw_shape(shape.size_quantiles, shape.size_tail, rng, count)
+        sizeshape.draw_shape(shape.size_quantiles, shape.size_tail, rng, count)
     )
     minutes = np.exp(np.minimum(logs, largest))
     lost = np.bincount(window, weights=minutes, minlength=rows * inner) / window_minutes
@@ -250,7 +250,7 @@ def _pooled_losses(
     column = np.repeat(np.arange(posts * inner), per_column)  # one repeat, then gathers
     window = first[column] + rng.integers(0, outer, count) * inner
     shape = posteriors[0]
-    logs = location[column] + spread[column] * prior.draw_shape(
+    logs = location[column] + spread[column] * sizeshape.draw_shape(
         shape.size_quantiles, shape.size_tail, rng, count
     )
     minutes = np.exp(np.minimum(logs, largest))

@@ -17,7 +17,6 @@ import argparse
 from typing import Any, TextIO
 
 import numpy as np
-import numpy.typing as npt
 
 from sloreco import errors
 from sloreco.core import evidence, fleetpool, history
@@ -82,25 +81,24 @@ def _stats(path: str, bound: float | None) -> priors.ServiceStats:
             raise errors.InputError(f"{path}: no availability history", field="--input")
         total, bad, present = history.clean_availability(histories.availability)
         seconds = histories.availability.bucket_seconds
-    else:
-        if histories.latency is None:
-            raise errors.InputError(f"{path}: no latency history", field="--input")
-        bad, total, present = _slow(path, histories.latency, bound)
-        seconds = histories.latency.bucket_seconds
-    return evidence.of(bad, total, present, bucket_seconds=seconds).stats()
+        return evidence.of(bad, total, present, bucket_seconds=seconds).stats()
+    if histories.latency is None:
+        raise errors.InputError(f"{path}: no latency history", field="--input")
+    return _at_bound(path, histories.latency, bound)
 
 
-def _slow(
-    path: str, data: history.LatencyHistory, bound: float
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """Per bucket the requests slower than ``bound``, all requests, and which buckets count:
-    what the engine's latency incidents are found in (``slis.latency``)."""
-    counts, present = history.clean_latency(data)
-    if bound not in data.bounds[:-1]:
+def _at_bound(path: str, data: history.LatencyHistory, bound: float) -> priors.ServiceStats:
+    """The incidents of the requests slower than ``bound``, as the engine reports them to its
+    fleets (``models.latency.incidents_at_every_bound``)."""
+    finite = data.bounds[:-1]
+    if bound not in finite:
         raise errors.InputError(
             f"{path}: {bound:g} is not one of the histogram's bounds "
-            f"({', '.join(f'{b:g}' for b in data.bounds[:-1])})",
+            f"({', '.join(f'{b:g}' for b in finite)})",
             field="--latency-bound",
         )
-    slow, total = latency.slow_requests(counts, np.asarray(data.bounds), bound=bound)
-    return slow, total, present
+    counts, present = history.clean_latency(data)
+    found = latency.incidents_at_every_bound(
+        counts, np.asarray(data.bounds), present, bucket_seconds=data.bucket_seconds
+    )
+    return dict(found)[bound]

@@ -131,6 +131,11 @@ class Fleet:
             self._set(prior, key.removesuffix(suffix))
 
 
+def member(namespace: str, name: str) -> str:
+    """A ServiceLevel's key in the fleet (``observe``, ``forget``): ``namespace/name``."""
+    return f"{namespace}/{name}"
+
+
 def configmap_key(source: str, scope: str) -> str:
     """A prior's key in the ConfigMap: ``<source>.json`` for availability, else
     ``<source>.<scope>.json`` (``kubectl get configmap ... -o jsonpath='{.data.x\\.json}'``)."""

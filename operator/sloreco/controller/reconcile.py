@@ -38,6 +38,7 @@ from sloreco.controller import (
     context,
     datacheck,
     dependencies,
+    fleet,
     lifecycle,
     plan,
     publish,
@@ -352,6 +353,6 @@ DEPENDENCY_RETRY_TICKS = 1
 
 
 def _key(body: Mapping[str, Any]) -> str:
-    """A ServiceLevel's key in its source's fleet: ``namespace/name``."""
+    """A ServiceLevel's key in its source's fleet (``fleet.member``)."""
     meta = body["metadata"]
-    return f"{meta.get('namespace', '')}/{meta['name']}"
+    return fleet.member(meta.get("namespace", ""), meta["name"])

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from sloreco import errors
-from sloreco.controller import context, publish, reconcile
+from sloreco.controller import context, fleet, publish, reconcile
 from sloreco.runtime import fairness, health, metrics, scheduler
 
 logger = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ class Runtime:
         self._failures.pop(key, None)
         self._source_of.pop(key, None)
         self._sources.forget(key)
-        self.ctx.fleet.forget("/".join(key))
+        self.ctx.fleet.forget(fleet.member(*key))
 
 
 def _record(key: scheduler.Key, outcome: reconcile.Outcome, delay: float | None) -> None:

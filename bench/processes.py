@@ -60,6 +60,11 @@ class Profile:
     #: Background bad share: mean, and the gamma shape of its daily value (overdispersion).
     background: float = 0.001
     background_shape: float = 4.0
+    #: Persistence of the daily background share from one day to the next: the AR(1)
+    #: coefficient of its logarithm (0: independent days, gamma distributed). Above 0 the daily
+    #: share is lognormal with the coefficient of variation the gamma shape gives, and a bad
+    #: stretch lasts ``-1 / ln(persistence)`` days on average (0.9: about ten).
+    background_persistence: float = 0.0
     #: Incidents per day (a Poisson process), and their duration in hours: lognormal with this
     #: median and sigma, or Pareto with this minimum and tail index when ``pareto_alpha`` > 0.
     incident_rate: float = 0.0
@@ -105,8 +110,7 @@ def simulate(
     shape = 1.0 + p.diurnal_amplitude * (diurnal() - 1.0)
     mean = (p.requests_per_hour * level)[:, :, None] * shape[None, None, :]
     total = rng.poisson(mean.reshape(series, hours)).astype(np.float64)
-    ratio = rng.gamma(p.background_shape, p.background / p.background_shape, (series, days))
-    ratio = np.minimum(ratio, 1.0)
+    ratio = np.minimum(daily_background(p, rng, series, days), 1.0)
     per_hour = np.repeat(ratio, HOURS, axis=1)
     bad = np.minimum(rng.poisson(total * per_hour).astype(np.float64), total)
     severity = incident_severity(p, rng, series, hours)
@@ -115,6 +119,32 @@ def simulate(
         share = np.maximum(severity[hit], per_hour[hit])
         bad[hit] = rng.binomial(total[hit].astype(np.int64), share).astype(np.float64)
     return total, bad
+
+
+def daily_background(
+    profile: Profile, rng: np.random.Generator, series: int, days: int
+) -> FloatArray:
+    """The background's bad share of each day: independent gammas, or a persistent AR(1).
+
+    A persistent series starts in its stationary distribution, so a history and a future
+    window are both stretches of the same stationary process.
+    """
+    p = profile
+    if p.background_persistence == 0.0:
+        independent: FloatArray = rng.gamma(
+            p.background_shape, p.background / p.background_shape, (series, days)
+        )
+        return independent
+    sigma = math.sqrt(math.log1p(1.0 / p.background_shape))
+    phi = p.background_persistence
+    shocks = rng.standard_normal((series, days))
+    level = np.empty((series, days))
+    level[:, 0] = shocks[:, 0]
+    innovation = math.sqrt(1.0 - phi * phi)
+    for day in range(1, days):
+        level[:, day] = phi * level[:, day - 1] + innovation * shocks[:, day]
+    persistent: FloatArray = p.background * np.exp(sigma * level - sigma * sigma / 2)
+    return persistent
 
 
 def incident_severity(
@@ -335,6 +365,22 @@ AVAILABILITY: tuple[Profile, ...] = (
     ),
     _VERY_RELIABLE.with_(
         name="very-reliable-30d", description="'very-reliable' seen for 30 days", history_days=30
+    ),
+    # A background that drifts: bad weeks and good weeks (a leaky dependency, a noisy
+    # neighbour, a slow config regression and its fix) rather than independent days.
+    Profile(
+        "persistent",
+        "0.1% background in spells: its daily share (coefficient of variation 1) carries "
+        "over from day to day (AR(1) of its log, 0.9: bad stretches of about ten days)",
+        background_shape=1.0,
+        background_persistence=0.9,
+    ),
+    Profile(
+        "persistent-mild",
+        "0.1% background in shorter spells: coefficient of variation 0.7, AR(1) of its log "
+        "0.7 (about three days)",
+        background_shape=2.0,
+        background_persistence=0.7,
     ),
 )
 

@@ -89,3 +89,17 @@ def test_brownouts_are_long_and_mild() -> None:
     # As its description says: 1-3% failing in most of a brownout's hours (beta(4, 196): 74%).
     assert 0.65 < np.mean((hours > 0.01) & (hours < 0.03)) < 0.85
     assert hours.max() < 0.1
+
+
+def test_a_persistent_background_keeps_its_mean_and_its_day_to_day_correlation() -> None:
+    profile = processes.by_name("persistent")
+
+    total, bad = processes.simulate(profile, np.random.default_rng(4), 300, 90)
+    daily = bad.reshape(300, 90, 24).sum(axis=2) / total.reshape(300, 90, 24).sum(axis=2)
+    logs = np.log(daily + 1e-6)
+    logs = logs - logs.mean(axis=1, keepdims=True)
+    lag_one = (logs[:, 1:] * logs[:, :-1]).sum() / (logs**2).sum()
+
+    assert bad.sum() / total.sum() == pytest.approx(0.001, rel=0.1)
+    # AR(1) of 0.9 on the log share; Poisson noise and a 90-day demeaning pull it down a little.
+    assert 0.75 < lag_one < 0.92

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import bootstrap, evidence, history, method, predictive, prior, stats
+from sloreco.core import bootstrap, evidence, history, method, persistence, predictive, prior, stats
 from sloreco.core.explain import wording
 from sloreco.core.models import availability as model
 
@@ -78,6 +78,18 @@ class _Background:
     posterior: predictive.Posterior
     windows: FloatArray
     pool_days: int
+    #: How far the background persists beyond the blocks (``persistence``), when readable.
+    spells: persistence.Persistence | None = None
+
+    def widened(self, rng: np.random.Generator, draws: bootstrap.Draws) -> FloatArray:
+        """The background windows with the spells the blocks missed (``persistence.widen``)."""
+        return persistence.widen(
+            self.windows,
+            self.spells,
+            window_days=draws.window_days,
+            block_days=draws.block_days,
+            rng=rng,
+        )
 
 
 def _background(series: Series, *, src: Source, inner: int, outer: int | None) -> _Background:
@@ -90,7 +102,8 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
     if len(pool) == 0:
         return _Background(seen, post, np.ones((outer or draws.outer.shape[1], inner)), 0)
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
-    return _Background(seen, post, 1.0 - sums[..., 0] / sums[..., 1], len(pool))
+    fit = persistence.Persistence.of(pool)
+    return _Background(seen, post, 1.0 - sums[..., 0] / sums[..., 1], len(pool), fit)
 
 
 def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Shape) -> Forecast:
@@ -100,7 +113,8 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
     lost = predictive.losses(
         [part.posterior], rng, outer=rows, inner=shape.inner, window_days=src.draws.window_days
     )[0]
-    windows = predictive.Predictive.of(part.windows, lost, lowest=shape.lowest)
+    background = part.widened(rng, src.draws)
+    windows = predictive.Predictive.of(background, lost, lowest=shape.lowest)
     return Forecast(windows, part.evidence, part.posterior, part.pool_days, src.belief.label)
 
 
@@ -175,8 +189,10 @@ def backtest(
         window_days=window_days,
     )
     lowest = 1.0 - min(plan.confidences)
+    spells = predictive.rng_for(seed, "backtest", "background")
     for (origin, part), part_lost in zip(kept, lost, strict=True):
-        windows = predictive.Predictive.of(part.windows, part_lost, lowest=lowest)
+        background = part.widened(spells, draws)
+        windows = predictive.Predictive.of(background, part_lost, lowest=lowest)
         chosen = model.choose(
             windows.values(plan.confidences, plan.tolerance),
             precision=plan.precision,

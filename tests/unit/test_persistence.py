@@ -1,0 +1,110 @@
+"""The background's spells beyond the bootstrap's blocks (``core.persistence``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sloreco.core import persistence
+
+DAYS = 90
+TRAFFIC = 48_000.0  # a day of 2,000 requests an hour
+
+
+def pool_of(shares: np.ndarray, seed: int = 1) -> np.ndarray:
+    """Days ``(bad, total)`` with these daily bad shares, bad events Poisson."""
+    total = np.full(len(shares), TRAFFIC)
+    bad = np.random.default_rng(seed).poisson(total * shares).astype(np.float64)
+    return np.stack([bad, total], axis=1)
+
+
+def ar_shares(phi: float, days: int, seed: int, *, mean: float = 0.001) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    level = np.empty(days)
+    level[0] = rng.standard_normal()
+    for day in range(1, days):
+        level[day] = phi * level[day - 1] + np.sqrt(1 - phi**2) * rng.standard_normal()
+    sigma = np.sqrt(np.log(2.0))  # coefficient of variation 1
+    return mean * np.exp(sigma * level - sigma**2 / 2)
+
+
+@pytest.mark.parametrize("phi", [0.5, 0.8])
+def test_the_fit_reads_the_day_to_day_persistence(phi: float) -> None:
+    fits = [persistence.Persistence.of(pool_of(ar_shares(phi, 400, s), s)) for s in range(8)]
+
+    read = np.mean([f.phi for f in fits if f is not None])
+    # The lognormal of an AR(1) of ``phi`` correlates a little less than ``phi`` from day to day.
+    assert phi - 0.15 < read < phi + 0.05
+
+
+def test_independent_days_read_as_little_persistence() -> None:
+    rng = np.random.default_rng(3)
+    fit = persistence.Persistence.of(pool_of(0.001 * rng.gamma(2.0, 0.5, DAYS)))
+
+    assert fit is not None
+    assert fit.phi < 0.25
+
+
+def test_poisson_noise_alone_is_not_read_as_persistence() -> None:
+    fits = [persistence.Persistence.of(pool_of(np.full(DAYS, 0.001), s)) for s in range(8)]
+
+    assert all(f is None or f.variance < 0.01 for f in fits)
+
+
+def test_too_few_days_fit_nothing() -> None:
+    assert persistence.Persistence.of(pool_of(ar_shares(0.9, 10, 1))) is None
+
+
+def test_blocks_that_outlast_the_correlation_miss_nothing() -> None:
+    fit = persistence.Persistence(days=DAYS, variance=0.5, phi=0.0)
+
+    missed = fit.missed(np.array([0.0, 0.1]), span=28, block_days=5)
+
+    assert missed[0] == 0.0
+    # Only the few junctions between blocks: under a tenth of the window mean's own variance.
+    assert missed[1] < 0.1 * 0.5 / 28
+
+
+def test_longer_spells_leave_more_to_add() -> None:
+    fit = persistence.Persistence(days=DAYS, variance=0.5, phi=0.5)
+
+    missed = fit.missed(np.array([0.3, 0.6, 0.9]), span=28, block_days=5)
+
+    assert missed[0] < missed[1] < missed[2]
+
+
+def test_widening_spreads_windows_around_the_same_level() -> None:
+    rng = np.random.default_rng(5)
+    windows = 1.0 - 0.001 * rng.gamma(20.0, 0.05, (128, 500))
+    fit = persistence.Persistence(days=DAYS, variance=0.6, phi=0.85)
+
+    wide = persistence.widen(
+        windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(6)
+    )
+
+    assert wide.shape == windows.shape
+    assert (1 - wide).mean() == pytest.approx((1 - windows).mean(), rel=0.05)
+    assert (1 - wide).std() > 1.5 * (1 - windows).std()
+    assert ((wide >= 0) & (wide <= 1)).all()
+
+
+def test_no_fit_leaves_the_windows_as_they_are() -> None:
+    windows = np.full((4, 10), 0.999)
+
+    same = persistence.widen(
+        windows, None, window_days=28, block_days=5, rng=np.random.default_rng(1)
+    )
+
+    assert same is windows
+
+
+def test_the_same_draws_give_the_same_bytes() -> None:
+    windows = np.full((16, 50), 0.999)
+    fit = persistence.Persistence(days=DAYS, variance=0.6, phi=0.85)
+
+    first, second = (
+        persistence.widen(windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(9))
+        for _ in range(2)
+    )
+
+    assert first.tobytes() == second.tobytes()

@@ -108,3 +108,23 @@ def test_the_same_draws_give_the_same_bytes() -> None:
     )
 
     assert first.tobytes() == second.tobytes()
+
+
+def test_the_shortfall_is_the_squared_ratio_of_the_history_to_its_resamples_spread() -> None:
+    fit = persistence.Persistence(days=DAYS, variance=0.5, phi=0.5)
+    rng = np.random.default_rng(2)
+    plain = 0.001 + 0.0002 * rng.standard_normal(4000)
+    nested = 0.001 + 0.00016 * rng.standard_normal((64, 4000))
+
+    corrected = fit.corrected(plain, nested)
+
+    assert corrected.shortfall == pytest.approx((0.0002 / 0.00016) ** 2, rel=0.05)
+
+
+def test_resamples_that_spread_wider_than_the_history_are_left_alone() -> None:
+    fit = persistence.Persistence(days=DAYS, variance=0.5, phi=0.5)
+    rng = np.random.default_rng(2)
+
+    corrected = fit.corrected(0.0001 * rng.standard_normal(1000), rng.standard_normal((8, 1000)))
+
+    assert corrected.shortfall == 1.0

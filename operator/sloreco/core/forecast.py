@@ -102,8 +102,17 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
     if len(pool) == 0:
         return _Background(seen, post, np.ones((outer or draws.outer.shape[1], inner)), 0)
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
+    shares = sums[..., 0] / sums[..., 1]
     fit = persistence.Persistence.of(pool)
-    return _Background(seen, post, 1.0 - sums[..., 0] / sums[..., 1], len(pool), fit)
+    if fit is not None:
+        plain = bootstrap.window_sums(
+            pool,
+            draws.windows[:, :inner],
+            window_days=draws.window_days,
+            block_days=draws.block_days,
+        )
+        fit = fit.corrected(plain[:, 0] / plain[:, 1], shares)
+    return _Background(seen, post, 1.0 - shares, len(pool), fit)
 
 
 def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Shape) -> Forecast:

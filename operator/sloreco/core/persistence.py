@@ -19,17 +19,39 @@ lags under ``b`` with weights ``1 - k/b``: Künsch 1989, Lahiri 2003 §3). Fitte
   counts (``1 / expected bad events``), which is noise, not persistence;
 * ``φ``: the lag-one autocovariance over ``σ²`` (so that Poisson noise does not hide it), plus
   Kendall's (1954) bias correction ``(1 + 3φ) / n``;
-* each pseudo-history draws its own ``φ`` (normal, Bartlett's 1946 variance ``(1 - φ²) / n``)
-  and its own scale of the background's spread, ``ν / χ²(ν)`` with ``ν`` the effective number of
-  independent days less one (``n (1 - φ) / (1 + φ)``: Bayley & Hammersley 1946), so that a tier
-  holds at the ``tolerance`` point of what a few spells say (the scaled-inverse-χ² posterior of
-  a variance; BDA §3.2).
+* each pseudo-history draws its own ``φ`` (normal, Bartlett's 1946 variance ``(1 - φ²) / n``).
 
-What the blocks miss is added as two lognormal factors on the background's bad share with that
-much variance: one per pseudo-history (its level: the history's mean is a mean of few spells)
-and one per simulated window (its own spells). Independent days give ``φ`` near zero and lags at
-and past the block length add nothing: the correction vanishes where the blocks suffice
-(measured: the 22 other profiles' rows moved by no more than their seed noise).
+What the blocks miss is added to each simulated window as a lognormal factor on its background
+bad share, with two variances:
+
+* the window's own spells: what ``b``-day blocks leave out of a ``window_days`` mean;
+* its level: the whole variance of the history's mean (an ``n``-day mean under the fitted
+  AR(1)), since a history of a few spells knows its level only that well. Drawn per window, as
+  the fleet prior's rates are: the posterior predictive, whose tail carries the level's tail.
+  The pseudo-histories' own spread of level (the bootstrap's, blocks only) stays under it, a
+  confidence at the ``tolerance`` point. Measured (calibration, fleet prior, ``persistent`` and
+  ``persistent-mild``): with only the level's missed part, drawn once per pseudo-history, the
+  tolerance point covered a level 1.3 standard deviations off where the conservative tier
+  needs three, and it breached 8x its promise; per window, the missed part only, 6x; the whole
+  variance, 4.7x and 3.2x, balanced 2.0x and 1.4x. Steady's balanced budget went from 1.08 to
+  1.12 times the oracle's.
+
+Two corrections of the spread of a pseudo-history's windows around its mean, both scales:
+
+* its uncertainty: ``ν / χ²(ν)`` with ``ν`` the effective number of independent days less one
+  (``n (1 - φ) / (1 + φ)``: Bayley & Hammersley 1946), the scaled-inverse-χ² posterior of a
+  variance (BDA §3.2), so that a tier holds at the ``tolerance`` point of what a few spells say;
+* the bootstrap's own shortfall: windows resampled from a pseudo-history spread less than those
+  resampled from the history (fewer distinct days, blocks cut at the history's end), and the
+  history's less than the process's for the same reason. The iterated bootstrap's bias
+  correction (Hall 1992 §3.11) scales by the ratio of the two, squared: once to bring the
+  pseudo-histories to the history's spread, once for the history's own shortfall. On skewed
+  backgrounds (lognormal days, coefficient of variation 0.7) the median pseudo-history's
+  balanced tier sat 0.8 standard deviations inside the truth (measured, 40 histories).
+
+Independent days give ``φ`` near zero and lags at and past the block length add nothing, and a
+symmetric background's shortfall is a few percent: the correction nearly vanishes where the
+blocks suffice (measured: the other profiles' rows moved within their seed noise).
 """
 
 from __future__ import annotations
@@ -61,6 +83,8 @@ class Persistence:
     days: int
     variance: float
     phi: float
+    #: The spread's bias correction (``corrected``): 1 until measured, never below.
+    shortfall: float = 1.0
 
     @classmethod
     def of(cls, pool: FloatArray) -> Persistence | None:
@@ -79,6 +103,15 @@ class Persistence:
         lag_one = float(np.sum(deviation[1:] * deviation[:-1])) / days
         phi = min(max(lag_one / variance, 0.0), MAX_PHI)
         return cls(days, variance, min(phi + (1 + 3 * phi) / days, MAX_PHI))
+
+    def corrected(self, plain: FloatArray, nested: FloatArray) -> Persistence:
+        """With the bootstrap's shortfall: ``plain`` window shares resampled from the history,
+        ``nested`` ``(outer, inner)`` from its pseudo-histories."""
+        spread = float(plain.std())
+        resampled = float(np.median(nested.std(axis=1)))
+        if spread <= 0 or resampled <= 0:
+            return self
+        return dataclasses.replace(self, shortfall=max(spread / resampled, 1.0) ** 2)
 
     def missed(self, phi: FloatArray, *, span: int, block_days: int) -> FloatArray:
         """Relative variance of a mean of ``span`` days that ``block_days``-day blocks miss."""
@@ -110,12 +143,12 @@ def widen(
     outer, inner = windows.shape
     spread = math.sqrt(max(1.0 - fit.phi**2, 0.0) / fit.days)
     phi = np.clip(fit.phi + spread * rng.standard_normal(outer), 0.0, MAX_PHI)
-    level = np.sqrt(np.log1p(fit.missed(phi, span=fit.days, block_days=block_days)))[:, None]
-    own = np.sqrt(np.log1p(fit.missed(phi, span=window_days, block_days=block_days)))[:, None]
-    shares = (1.0 - windows) * np.exp(level * rng.standard_normal((outer, 1)) - level**2 / 2)
-    shares = shares * np.exp(own * rng.standard_normal((outer, inner)) - own**2 / 2)
+    level = fit.variance * (1.0 + _lag_weights(phi, fit.days, fit.days)) / fit.days
+    own = fit.missed(phi, span=window_days, block_days=block_days)
+    sigma = np.sqrt(np.log1p(level) + np.log1p(own))[:, None]
+    shares = (1.0 - windows) * np.exp(sigma * rng.standard_normal((outer, inner)) - sigma**2 / 2)
     freedom = np.maximum(fit.days * (1.0 - phi) / (1.0 + phi) - 1.0, 1.0)
-    scale = np.sqrt(freedom / rng.chisquare(freedom))[:, None]
+    scale = fit.shortfall * np.sqrt(freedom / rng.chisquare(freedom))[:, None]
     centre = shares.mean(axis=1, keepdims=True)
     widened: FloatArray = 1.0 - np.clip(centre + scale * (shares - centre), 0.0, 1.0)
     return widened

@@ -49,9 +49,10 @@ Two corrections of the spread of a pseudo-history's windows around its mean, bot
   backgrounds (lognormal days, coefficient of variation 0.7) the median pseudo-history's
   balanced tier sat 0.8 standard deviations inside the truth (measured, 40 histories).
 
-Independent days give ``φ`` near zero and lags at and past the block length add nothing, and a
-symmetric background's shortfall is a few percent: the correction nearly vanishes where the
-blocks suffice (measured: the other profiles' rows moved within their seed noise).
+Independent days give ``φ`` near zero, so the blocks' spells need nothing added and what remains
+is the level's ``σ²/n``, the predictive's due; a symmetric background's shortfall is a few
+percent. Measured (``make calibrate``): the other profiles' rows moved within their seed noise,
+but steady's balanced budget under a fleet prior, 1.04 -> 1.12 times the oracle's.
 """
 
 from __future__ import annotations
@@ -124,8 +125,11 @@ class Persistence:
 
 def _lag_weights(phi: FloatArray, length: int, lags: int) -> FloatArray:
     """``2 Σ_{k<lags} (1 - k/length) φ^k`` for each ``φ``: the correlation a mean carries."""
-    k = np.arange(1, lags, dtype=np.float64)[None, :]
-    weights: FloatArray = 2.0 * ((1.0 - k / length) * phi[:, None] ** k).sum(axis=1)
+    if lags <= 1:
+        return np.zeros_like(phi)
+    k = np.arange(1, lags, dtype=np.float64)
+    powers = np.cumprod(np.broadcast_to(phi[:, None], (len(phi), lags - 1)), axis=1)
+    weights: FloatArray = 2.0 * (powers @ (1.0 - k / length))
     return weights
 
 
@@ -145,10 +149,21 @@ def widen(
     phi = np.clip(fit.phi + spread * rng.standard_normal(outer), 0.0, MAX_PHI)
     level = fit.variance * (1.0 + _lag_weights(phi, fit.days, fit.days)) / fit.days
     own = fit.missed(phi, span=window_days, block_days=block_days)
-    sigma = np.sqrt(np.log1p(level) + np.log1p(own))[:, None]
-    shares = (1.0 - windows) * np.exp(sigma * rng.standard_normal((outer, inner)) - sigma**2 / 2)
+    sigma = np.sqrt(np.log1p(level) + np.log1p(own))[:, None].astype(np.float32)
+    # Single precision: a factor known to 1e-7 moves no target at 1e-4, and draws and
+    # exponentials of 64,000 windows cost half (``make bench``).
+    factor = rng.standard_normal((outer, inner), dtype=np.float32)
+    factor *= sigma
+    factor -= sigma * sigma / 2
+    np.exp(factor, out=factor)
+    shares = np.subtract(1.0, windows)
+    shares *= factor
     freedom = np.maximum(fit.days * (1.0 - phi) / (1.0 + phi) - 1.0, 1.0)
     scale = fit.shortfall * np.sqrt(freedom / rng.chisquare(freedom))[:, None]
     centre = shares.mean(axis=1, keepdims=True)
-    widened: FloatArray = 1.0 - np.clip(centre + scale * (shares - centre), 0.0, 1.0)
+    shares -= centre
+    shares *= scale
+    shares += centre
+    np.clip(shares, 0.0, 1.0, out=shares)
+    widened: FloatArray = np.subtract(1.0, shares, out=shares)
     return widened

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import numpy as np
 
+from bench import calibrate, processes
 from sloreco.core import results
 from sloreco.core.explain import explain, wording
 
@@ -115,3 +117,26 @@ def test_the_prior_note_says_incidents_when_none_were_joined() -> None:
         "3 incidents in 90.0 days (median 40 full-outage minutes); it expects 0.93 incidents"
         in (note)
     )
+
+
+def test_the_prior_note_says_how_long_the_background_drifts() -> None:
+    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), spell_days=9.4)
+
+    note = wording.prior_note(effect)
+
+    assert "The background drifts in spells of about 9 days (replayed in 5-day blocks)" in note
+
+
+def test_day_to_day_noise_is_no_spell() -> None:
+    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), spell_days=0.6)
+
+    assert "spells" not in wording.prior_note(effect)
+
+
+def test_a_persistent_history_is_explained_as_one() -> None:
+    profile = processes.by_name("persistent")
+    total, bad = calibrate.histories(profile, count=1, seed=3)[0]
+
+    result = calibrate.engine_result(profile, total, bad, 3, None)
+
+    assert any("The background drifts in spells of about" in n for n in result.data_quality.notes)

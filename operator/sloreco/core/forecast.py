@@ -36,6 +36,8 @@ class Forecast:
     pool_days: int
     #: The prior's name ("default", "fleet:<source>, availability", ...; ``Prior.label``).
     origin: str
+    #: How the background carries over from day to day (``persistence``), when readable.
+    spells: persistence.Persistence | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -124,7 +126,9 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
     )[0]
     background = part.widened(rng, src.draws)
     windows = predictive.Predictive.of(background, lost, lowest=shape.lowest)
-    return Forecast(windows, part.evidence, part.posterior, part.pool_days, src.belief.label)
+    return Forecast(
+        windows, part.evidence, part.posterior, part.pool_days, src.belief.label, part.spells
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,5 +273,7 @@ def prior_note(
                 stats.percent(v, s.precision) for v in plain_values(plain, s.confidences)
             ),
             chosen=chosen,
+            spell_days=seen.spells.spell_days if seen.spells is not None else None,
+            block_days=s.block_days,
         )
     )

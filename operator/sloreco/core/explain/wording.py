@@ -218,6 +218,14 @@ class PriorEffect:
     #: The tiers a plain bootstrap of the history as it was gives (only the incidents it held).
     replayed: tuple[Decimal, ...]
     chosen: tuple[Decimal, ...]
+    #: How long the background's deviations last (``Persistence.spell_days``), when read.
+    spell_days: float | None = None
+    block_days: int = 5
+
+
+#: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
+#: blocks replay.
+SPELL_NOTE_DAYS = 1.0
 
 
 def prior_note(effect: PriorEffect) -> str:
@@ -240,8 +248,16 @@ def prior_note(effect: PriorEffect) -> str:
         f"{name} {pct(before)} → {pct(after)}" if after != before else f"{name} {pct(after)}"
         for name, before, after in zip(e.names, e.replayed, e.chosen, strict=True)
     )
+    spells = ""
+    if e.spell_days is not None and e.spell_days >= SPELL_NOTE_DAYS:
+        spells = (
+            f" The background drifts in spells of about {e.spell_days:.0f} "
+            f"day{'s' if round(e.spell_days) != 1 else ''} (replayed in {e.block_days}-day "
+            "blocks); the model adds what the blocks cut and the uncertainty of a level seen "
+            "over few spells."
+        )
     return (
         f"Incident model ({e.origin} prior): {seen}; it expects {e.per_window:.2f} {unit}s per "
-        f"{e.window} window, including those the history did not show. From the history "
+        f"{e.window} window, including those the history did not show.{spells} From the history "
         f"replayed alone to the model: {moves}."
     )

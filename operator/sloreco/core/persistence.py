@@ -37,7 +37,7 @@ bad share, with two variances:
   ``persistent-mild``): with only the level's missed part, drawn once per pseudo-history, the
   tolerance point covered a level 1.3 standard deviations off where the conservative tier
   needs three, and it breached 8x its promise; per window, the missed part only, 6x; the whole
-  variance, 4.7x and 3.2x, balanced 2.0x and 1.4x. Steady's balanced budget went from 1.08 to
+  variance, 4.9x and 3.1x, balanced 2.0x and 1.4x. Steady's balanced budget went from 1.08 to
   1.12 times the oracle's.
 
 Two corrections of the spread of a pseudo-history's windows around its mean, both scales:

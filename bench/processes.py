@@ -436,6 +436,15 @@ LATENCY: tuple[Profile, ...] = (
         description="'latency-incidents' at 20 requests an hour",
         requests_per_hour=20.0,
     ),
+    Profile(
+        "latency-persistent",
+        "'latency-steady' whose slow share drifts in spells (coefficient of variation 1, AR(1) "
+        "of its log 0.9, as 'persistent')",
+        kind="latency",
+        background=0.003,
+        background_shape=1.0,
+        background_persistence=0.9,
+    ),
 )
 
 PROFILES: tuple[Profile, ...] = AVAILABILITY + LATENCY

@@ -101,11 +101,10 @@ class Persistence:
         mean = float(bad.sum() / total.sum())
         deviation = bad / total / mean - 1.0
         deviation = deviation - deviation.mean()
-        noise = float(np.mean(1.0 / (mean * total)))
-        variance = float(np.mean(deviation**2)) - noise
+        observed = float(np.mean(deviation**2))
+        variance = observed - float(np.mean(1.0 / (mean * total)))  # less the Poisson noise
         if variance <= 0:
             return None
-        observed = float(np.mean(deviation**2))
         lag_one = float(np.sum(deviation[1:] * deviation[:-1])) / days
         phi = min(max(lag_one / max(variance, observed / 2), 0.0), MAX_PHI)
         return cls(days, variance, min(phi + (1 + 3 * phi) / days, MAX_PHI))

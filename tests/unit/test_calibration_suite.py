@@ -103,3 +103,17 @@ def test_a_persistent_background_keeps_its_mean_and_its_day_to_day_correlation()
     assert bad.sum() / total.sum() == pytest.approx(0.001, rel=0.1)
     # AR(1) of 0.9 on the log share; Poisson noise and a 90-day demeaning pull it down a little.
     assert 0.75 < lag_one < 0.92
+
+
+def test_rate_regimes_spread_incident_counts_beyond_poisson() -> None:
+    profile = processes.Profile(
+        "p", "", incident_rate=0.25, duration_median_hours=1.0, rate_shape=2.0
+    )
+
+    severity = processes.incident_severity(profile, np.random.default_rng(6), 4000, 24 * 28)
+    hit = np.concatenate([np.zeros((4000, 1)), severity], axis=1) > 0
+    counts = np.count_nonzero(np.diff(hit.astype(np.int8), axis=1) == 1, axis=1)
+
+    # 7 incidents a window; the rate's gamma (shape 2) adds mean² / 2 = 24.5 to Poisson's 7.
+    assert 6.5 < counts.mean() < 7.2
+    assert 25 < counts.var() < 38

@@ -100,6 +100,8 @@ def _prior_effect(*, incidents: int, bursts: int) -> wording.PriorEffect:
         names=("balanced",),
         replayed=(Decimal("99.9"),),
         chosen=(Decimal("99.5"),),
+        spell_days=None,
+        block_days=5,
     )
 
 

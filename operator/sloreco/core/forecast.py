@@ -202,9 +202,9 @@ def backtest(
         window_days=window_days,
     )
     lowest = 1.0 - min(plan.confidences)
-    spells = predictive.rng_for(seed, "backtest", "background")
+    widening = predictive.rng_for(seed, "backtest", "background")
     for (origin, part), part_lost in zip(kept, lost, strict=True):
-        background = part.widened(spells, draws)
+        background = part.widened(widening, draws)
         windows = predictive.Predictive.of(background, part_lost, lowest=lowest)
         chosen = model.choose(
             windows.values(plan.confidences, plan.tolerance),

@@ -141,12 +141,21 @@ class Persistence:
         unbiased: FloatArray = self.variance / np.maximum(1.0 - carried / self.days, MIN_KEPT)
         return unbiased
 
-    def missed(self, phi: FloatArray, *, span: int, block_days: int) -> FloatArray:
-        """Relative variance of a mean of ``span`` days that ``block_days``-day blocks miss."""
+    def missed(
+        self,
+        phi: FloatArray,
+        *,
+        span: int,
+        block_days: int,
+        variance: FloatArray | float | None = None,
+    ) -> FloatArray:
+        """Relative variance of a mean of ``span`` days that ``block_days``-day blocks miss,
+        for the fitted ``variance`` unless another (``unbiased``) is given."""
         block = min(block_days, self.days)
         full = _lag_weights(phi, span, span)
         kept = _lag_weights(phi, block, block)
-        extra: FloatArray = np.maximum(self.variance * (full - kept) / span, 0.0)
+        sigma2 = self.variance if variance is None else variance
+        extra: FloatArray = np.maximum(sigma2 * (full - kept) / span, 0.0)
         return extra
 
 
@@ -177,7 +186,7 @@ def widen(
     carried = 1.0 + _lag_weights(phi, fit.days, fit.days)
     variance = fit.unbiased(carried)
     level = variance * carried / fit.days
-    own = variance * fit.missed(phi, span=window_days, block_days=block_days) / fit.variance
+    own = fit.missed(phi, span=window_days, block_days=block_days, variance=variance)
     sigma = np.sqrt(np.log1p(level) + np.log1p(own))[:, None].astype(np.float32)
     freedom = np.maximum(fit.days * (1.0 - phi) / (1.0 + phi) - 1.0, 1.0)
     scale = fit.shortfall * np.sqrt(freedom / rng.chisquare(freedom))[:, None]

@@ -293,5 +293,6 @@ class Predictive:
 
 
 def rng_for(seed: int, *parts: str) -> np.random.Generator:
-    """The incident draws' generator: its own stream, derived from the caller's seed."""
+    """A generator of its own stream (the incident draws; ``parts`` name others, such as the
+    backtest's background widening), derived from the caller's seed."""
     return bootstrap.generator(bootstrap.seed_from(str(seed), "incidents", *parts))

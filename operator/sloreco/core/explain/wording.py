@@ -219,8 +219,9 @@ class PriorEffect:
     replayed: tuple[Decimal, ...]
     chosen: tuple[Decimal, ...]
     #: How long the background's deviations last (``Persistence.spell_days``), when read.
-    spell_days: float | None = None
-    block_days: int = 5
+    spell_days: float | None
+    #: The bootstrap's block length (``method.MethodSettings.block_days``), which the note names.
+    block_days: int
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the

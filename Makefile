@@ -59,10 +59,12 @@ test: dev prometheus-bin controlplane sloth prometheus3 victoriametrics oslo hel
 	$(PY) -m pytest tests/unit tests/integration
 
 .PHONY: calibrate
-calibrate: dev ## Calibration suite: realized breach rates per process profile; bench/results/calibration*.{json,md}.
+calibrate: dev ## Calibration suite: realized breach rates per process profile, and on random processes; bench/results/calibration*.{json,md}.
 	$(PY) -m bench.calibrate --out bench/results/calibration
 	$(PY) -m bench.calibrate --prior fleet --histories 100 --out bench/results/calibration-fleet
 	$(PY) -m bench.fleet_draws --profiles short-14d short-30d very-reliable-30d --out bench/results/fleet-draws.json
+	$(PY) -m bench.sweep --prior default --out bench/results/calibration-sweep
+	$(PY) -m bench.sweep --prior fleet --out bench/results/calibration-sweep-fleet
 
 .PHONY: bench
 bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.

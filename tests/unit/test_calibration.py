@@ -46,11 +46,11 @@ NO_INCIDENTS = priors.Prior(
 )
 
 
-def measure(name: str, *, prior: object = None) -> dict[str, Any]:
+def measure(name: str, *, prior: object = None, count: int = HISTORIES) -> dict[str, Any]:
     return calibrate.run_profile(
         processes.by_name(name),
         calibrate.current_engine,
-        count=HISTORIES,
+        count=count,
         windows=WINDOWS,
         seed=SEED,
         prior_for=None if prior is None else (lambda profile, pasts, i: prior),
@@ -81,13 +81,22 @@ def test_tiers_keep_their_promise_on_a_steady_service(steady: dict[str, Any], ti
     assert low <= GOALS[tier]
 
 
-def test_aggressive_is_not_bought_with_useless_targets(incidents: dict[str, Any]) -> None:
-    # "Never breached" must not pass for calibration: the loosest tier breaches at the
-    # promised order, and its budget is within a factor of two of the oracle's.
-    aggressive = incidents["aggressive"]
+def test_aggressive_is_not_bought_with_useless_targets() -> None:
+    # "Never breached" must not pass for calibration: under a fleet prior (the default's
+    # caution is paid in budget, by design: make calibrate) the loosest tier breaches at the
+    # promised order, and the balanced budget is within issue 8's range of the oracle's.
+    tiers = calibrate.run_profile(
+        processes.by_name("incidents"),
+        calibrate.current_engine,
+        count=HISTORIES,
+        windows=WINDOWS,
+        seed=SEED,
+        prior_for=calibrate.fleet_prior,
+    )["tiers"]
 
-    assert aggressive["breach"] >= 0.2 * 0.05
-    assert 0.5 <= aggressive["budgetRatioMedian"] <= 2.0
+    assert tiers["aggressive"]["breach"] >= 0.2 * 0.05
+    low, high = calibrate.BUDGET_RANGE
+    assert low <= tiers["balanced"]["budgetRatioMedian"] <= high
 
 
 def test_a_fleet_that_has_seen_rare_large_incidents_covers_a_history_that_has_not() -> None:
@@ -152,6 +161,29 @@ def test_the_check_catches_spells_read_as_independent_days() -> None:
     # The method before ``core.persistence``: 5-day blocks alone (balanced 2.9% here).
     with mock.patch.object(persistence.Persistence, "of", return_value=None):
         tiers = measure_spells()
+
+    low, _ = tiers["balanced"]["breachInterval95"]
+    assert low > GOALS["balanced"]
+
+
+#: The default as first assumed: a median incident of 15 full-outage minutes.
+SMALL_INCIDENTS = dataclasses.replace(priors.DEFAULT, size_log_mean=math.log(15.0))
+#: Which of a few dozen histories happened to hold an outage moves the breach more than
+#: elsewhere: with 24, the 15-minute default's interval reached down to the goal on one seed of
+#: three (balanced 1.8x); with 40 it stays above it on all three (3.2-4.2x).
+OUTAGE_HISTORIES = 40
+
+
+def test_a_clean_quarter_that_hides_a_four_hour_outage_keeps_its_balanced_promise() -> None:
+    # A full outage of about four hours every 90 days: 37% of histories hold none.
+    tiers = measure("quarterly-outage", count=OUTAGE_HISTORIES)
+
+    low, _ = tiers["balanced"]["breachInterval95"]
+    assert low <= GOALS["balanced"]
+
+
+def test_the_check_catches_a_default_that_expects_small_incidents() -> None:
+    tiers = measure("quarterly-outage", prior=SMALL_INCIDENTS, count=OUTAGE_HISTORIES)
 
     low, _ = tiers["balanced"]["breachInterval95"]
     assert low > GOALS["balanced"]

@@ -17,7 +17,17 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import bootstrap, evidence, history, method, persistence, predictive, prior, stats
+from sloreco.core import (
+    bootstrap,
+    evidence,
+    history,
+    method,
+    persistence,
+    predictive,
+    prior,
+    stats,
+    unseen,
+)
 from sloreco.core.explain import wording
 from sloreco.core.models import availability as model
 
@@ -80,18 +90,24 @@ class _Background:
     posterior: predictive.Posterior
     windows: FloatArray
     pool_days: int
+    #: Each window's requests, and the history's (``unseen``).
+    totals: FloatArray
+    requests: float
     #: How far the background persists beyond the blocks (``persistence``), when readable.
     spells: persistence.Persistence | None = None
 
     def widened(self, rng: np.random.Generator, draws: bootstrap.Draws) -> FloatArray:
-        """The background windows with the spells the blocks missed (``persistence.widen``)."""
-        return persistence.widen(
+        """The background windows with what the bootstrap cannot replay: the spells the blocks
+        missed (``persistence.widen``) and the events a quiet history did not show
+        (``unseen.add``)."""
+        spread = persistence.widen(
             self.windows,
             self.spells,
             window_days=draws.window_days,
             block_days=draws.block_days,
             rng=rng,
         )
+        return unseen.add(spread, self.totals, self.requests, rng)
 
 
 def _background(series: Series, *, src: Source, inner: int, outer: int | None) -> _Background:
@@ -102,7 +118,8 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
     pool = np.stack([seen.calm_daily[keep], daily_total[keep]], axis=1)
     post = predictive.Posterior.of(src.belief, seen)
     if len(pool) == 0:
-        return _Background(seen, post, np.ones((outer or draws.outer.shape[1], inner)), 0)
+        empty = np.ones((outer or draws.outer.shape[1], inner))
+        return _Background(seen, post, empty, 0, empty, 0.0)
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
     shares = sums[..., 0] / sums[..., 1]
     fit = persistence.Persistence.of(pool)
@@ -114,7 +131,8 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
             block_days=draws.block_days,
         )
         fit = fit.corrected(plain[:, 0] / plain[:, 1], shares)
-    return _Background(seen, post, 1.0 - shares, len(pool), fit)
+    requests = float(pool[:, 1].sum())
+    return _Background(seen, post, 1.0 - shares, len(pool), sums[..., 1], requests, fit)
 
 
 def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Shape) -> Forecast:

@@ -384,21 +384,32 @@ def main(argv: list[str] | None = None) -> None:
         prior_for=fleet_prior if args.prior == "fleet" else None,
     )
     document = {
+        **header(args),
+        "profiles": rows,
+        "meanOfProfiles": averages(rows),
+        "wallSeconds": round(time.perf_counter() - began, 1),
+    }
+    write(Path(args.out), document, markdown(rows))
+
+
+def header(args: argparse.Namespace) -> dict[str, Any]:
+    """What a results document says about its run (``calibrate`` and ``sweep``)."""
+    return {
         "generatedAt": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "method": f"{results.METHOD_NAME} v{results.METHOD_VERSION}",
         "prior": args.prior,
         "histories": args.histories,
         "futureWindows": args.windows,
         "seed": args.seed,
-        "profiles": rows,
-        "meanOfProfiles": averages(rows),
-        "wallSeconds": round(time.perf_counter() - began, 1),
     }
-    out = Path(args.out)
+
+
+def write(out: Path, document: dict[str, Any], table: str) -> None:
+    """``out``.json and ``out``.md, and the table on stdout."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n")
-    out.with_suffix(".md").write_text(markdown(rows))
-    print(markdown(rows))
+    out.with_suffix(".md").write_text(table)
+    print(table)
     print(f"wall {document['wallSeconds']} s")
 
 

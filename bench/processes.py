@@ -282,18 +282,32 @@ _VERY_RELIABLE = Profile(
     severity_mean=1.0,
 )
 
+_RARE_LARGE = Profile(
+    "rare-large",
+    "one large incident per 180 days (3 h, half failing): most 90-day histories hold none",
+    background=0.0005,
+    incident_rate=1 / 180,
+    duration_median_hours=3.0,
+    duration_sigma=0.7,
+    severity_mean=0.5,
+)
+
+#: Full outages of hours that a clean quarter often hides: 61% of 90-day histories hold none
+#: (37% of 'quarterly-outage''s). Added when random processes (``bench.sweep``) found the
+#: default prior breaching on them where 'rare-large' (90 full-outage minutes) did not.
+_RARE_OUTAGE = _RARE_LARGE.with_(
+    name="rare-outage",
+    description="a full outage (4 h median, lognormal sigma 0.5) every 180 days on a 0.05% "
+    "background",
+    duration_median_hours=4.0,
+    duration_sigma=0.5,
+    severity_mean=1.0,
+)
+
 AVAILABILITY: tuple[Profile, ...] = (
     Profile("steady", "0.1% background, mild day-to-day variation, no incidents"),
     _INCIDENTS,
-    Profile(
-        "rare-large",
-        "one large incident per 180 days (3 h, half failing): most 90-day histories hold none",
-        background=0.0005,
-        incident_rate=1 / 180,
-        duration_median_hours=3.0,
-        duration_sigma=0.7,
-        severity_mean=0.5,
-    ),
+    _RARE_LARGE,
     Profile(
         "frequent-small",
         "an incident every 3 days (1 h median, 10% failing)",
@@ -399,26 +413,11 @@ AVAILABILITY: tuple[Profile, ...] = (
         background_shape=2.0,
         background_persistence=0.7,
     ),
-    # Full outages of hours that a clean quarter often hides: 61% of 90-day histories of the
-    # first hold none, 37% of the second's. Added when random processes (``bench.sweep``) found
-    # the default prior breaching on them where 'rare-large' (90 full-outage minutes) did not.
-    Profile(
-        "rare-outage",
-        "a full outage (4 h median, lognormal sigma 0.5) every 180 days on a 0.05% background",
-        background=0.0005,
-        incident_rate=1 / 180,
-        duration_median_hours=4.0,
-        duration_sigma=0.5,
-        severity_mean=1.0,
-    ),
-    Profile(
-        "quarterly-outage",
-        "'rare-outage' every 90 days",
-        background=0.0005,
+    _RARE_OUTAGE,
+    _RARE_OUTAGE.with_(
+        name="quarterly-outage",
+        description="'rare-outage' every 90 days",
         incident_rate=1 / 90,
-        duration_median_hours=4.0,
-        duration_sigma=0.5,
-        severity_mean=1.0,
     ),
 )
 

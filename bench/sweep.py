@@ -25,7 +25,6 @@ The space, per process (every draw from one seeded generator, so the same proces
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import time
@@ -173,19 +172,12 @@ def main(argv: list[str] | None = None) -> None:
             }
         )
     document = {
-        "prior": args.prior,
-        "histories": args.histories,
-        "futureWindows": args.windows,
-        "seed": args.seed,
+        **calibrate.header(args),
         "summary": summary(rows),
         "processes": rows,
         "wallSeconds": round(time.perf_counter() - began, 1),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n")
-    out.with_suffix(".md").write_text(markdown(document))
-    print(markdown(document))
+    calibrate.write(Path(args.out), document, markdown(document))
 
 
 if __name__ == "__main__":

@@ -46,14 +46,19 @@ NO_INCIDENTS = priors.Prior(
 )
 
 
-def measure(name: str, *, prior: object = None, count: int = HISTORIES) -> dict[str, Any]:
+def measure(
+    name: str, *, prior: object = None, count: int = HISTORIES, fleet: bool = False
+) -> dict[str, Any]:
+    """One profile's tiers judged; ``fleet``: each history's prior pooled from the profile's
+    other histories (``calibrate.fleet_prior``), else ``prior`` (None: the default)."""
+    fixed = None if prior is None else (lambda profile, pasts, i: prior)
     return calibrate.run_profile(
         processes.by_name(name),
         calibrate.current_engine,
         count=count,
         windows=WINDOWS,
         seed=SEED,
-        prior_for=None if prior is None else (lambda profile, pasts, i: prior),
+        prior_for=calibrate.fleet_prior if fleet else fixed,
     )["tiers"]
 
 
@@ -85,14 +90,7 @@ def test_aggressive_is_not_bought_with_useless_targets() -> None:
     # "Never breached" must not pass for calibration: under a fleet prior (the default's
     # caution is paid in budget, by design: make calibrate) the loosest tier breaches at the
     # promised order, and the balanced budget is within issue 8's range of the oracle's.
-    tiers = calibrate.run_profile(
-        processes.by_name("incidents"),
-        calibrate.current_engine,
-        count=HISTORIES,
-        windows=WINDOWS,
-        seed=SEED,
-        prior_for=calibrate.fleet_prior,
-    )["tiers"]
+    tiers = measure("incidents", fleet=True)
 
     assert tiers["aggressive"]["breach"] >= 0.2 * 0.05
     low, high = calibrate.BUDGET_RANGE
@@ -126,14 +124,7 @@ def test_the_check_catches_the_method_without_an_incident_model() -> None:
 def test_latency_slis_with_their_bounds_fleet_prior_keep_their_promise_at_a_fair_price() -> None:
     # Each history's prior is pooled from the others judged at its bound (``fleet_prior``); with
     # the default prior instead, balanced budgets were four times the oracle's (make calibrate).
-    tiers = calibrate.run_profile(
-        processes.by_name("latency-incidents"),
-        calibrate.current_engine,
-        count=HISTORIES,
-        windows=WINDOWS,
-        seed=SEED,
-        prior_for=calibrate.fleet_prior,
-    )["tiers"]
+    tiers = measure("latency-incidents", fleet=True)
 
     assert all(tiers[t]["breachInterval95"][0] <= GOALS[t] for t in GOALS)
     assert 0.67 <= tiers["balanced"]["budgetRatioMedian"] <= 1.5

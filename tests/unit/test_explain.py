@@ -102,6 +102,8 @@ def _prior_effect(*, incidents: int, bursts: int) -> wording.PriorEffect:
         chosen=(Decimal("99.5"),),
         spell_days=None,
         block_days=5,
+        background_events=250.0,
+        unseen_per_window=0.16,
     )
 
 
@@ -142,3 +144,20 @@ def test_a_persistent_history_is_explained_as_one() -> None:
     result = calibrate.engine_result(profile, total, bad, 3, None)
 
     assert any("The background drifts in spells of about" in n for n in result.data_quality.notes)
+
+
+def test_the_prior_note_says_when_the_background_is_too_quiet_to_measure() -> None:
+    effect = dataclasses.replace(
+        _prior_effect(incidents=0, bursts=0), background_events=0.0, unseen_per_window=0.31
+    )
+
+    note = wording.prior_note(effect)
+
+    assert (
+        "The history holds no bad events outside incidents, too few to measure their rate; the "
+        "model allows for about 0.31 a 28d window that it did not show."
+    ) in note
+
+
+def test_a_measurable_background_needs_no_such_sentence() -> None:
+    assert "too few to measure" not in wording.prior_note(_prior_effect(incidents=0, bursts=0))

@@ -81,3 +81,13 @@ def test_the_check_catches_the_bootstrap_alone_promising_perfection() -> None:
         tiers = recommend_without_errors()
 
     assert [t.target for t in tiers if t.name != "conservative"] == [1.0, 1.0]
+
+
+def test_the_explanation_says_the_history_was_too_quiet() -> None:
+    total = np.full(30 * 24, 96.0)
+    result = calibrate.engine_result(QUIET, total, np.zeros_like(total), 0, QUIET_FLEET)
+
+    note = next(n for n in result.data_quality.notes if n.startswith("Incident model"))
+    # 28 of 30 days: half an event times 28/30.
+    assert "holds no bad events outside incidents" in note
+    assert "about 0.47 a 28d window that it did not show" in note

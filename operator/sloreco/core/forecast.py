@@ -48,6 +48,8 @@ class Forecast:
     origin: str
     #: How the background carries over from day to day (``persistence``), when readable.
     spells: persistence.Persistence | None = None
+    #: Bad events outside incidents in the days the background is drawn from (``unseen``).
+    background_events: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -90,9 +92,11 @@ class _Background:
     posterior: predictive.Posterior
     windows: FloatArray
     pool_days: int
-    #: Each window's requests, and the history's (``unseen``).
+    #: Each window's requests, and the history's and its bad events outside incidents
+    #: (``unseen``).
     totals: FloatArray
     requests: float
+    events: float
     #: How far the background persists beyond the blocks (``persistence``), when readable.
     spells: persistence.Persistence | None = None
 
@@ -119,7 +123,7 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
     post = predictive.Posterior.of(src.belief, seen)
     if len(pool) == 0:
         empty = np.ones((outer or draws.outer.shape[1], inner))
-        return _Background(seen, post, empty, 0, empty, 0.0)
+        return _Background(seen, post, empty, 0, empty, 0.0, 0.0)
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
     shares = sums[..., 0] / sums[..., 1]
     fit = persistence.Persistence.of(pool)
@@ -131,8 +135,8 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
             block_days=draws.block_days,
         )
         fit = fit.corrected(plain[:, 0] / plain[:, 1], shares)
-    requests = float(pool[:, 1].sum())
-    return _Background(seen, post, 1.0 - shares, len(pool), sums[..., 1], requests, fit)
+    requests, events = float(pool[:, 1].sum()), float(pool[:, 0].sum())
+    return _Background(seen, post, 1.0 - shares, len(pool), sums[..., 1], requests, events, fit)
 
 
 def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Shape) -> Forecast:
@@ -145,7 +149,13 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
     background = part.widened(rng, src.draws)
     windows = predictive.Predictive.of(background, lost, lowest=shape.lowest)
     return Forecast(
-        windows, part.evidence, part.posterior, part.pool_days, src.belief.label, part.spells
+        windows,
+        part.evidence,
+        part.posterior,
+        part.pool_days,
+        src.belief.label,
+        part.spells,
+        part.events,
     )
 
 
@@ -293,5 +303,9 @@ def prior_note(
             chosen=chosen,
             spell_days=seen.spells.spell_days if seen.spells is not None else None,
             block_days=s.block_days,
+            background_events=seen.background_events,
+            unseen_per_window=unseen.per_window(
+                window_seconds / history.SECONDS_PER_DAY, max(seen.pool_days, 1)
+            ),
         )
     )

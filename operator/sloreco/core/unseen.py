@@ -36,6 +36,12 @@ FloatArray = history.FloatArray
 HALF_EVENT = 0.5
 
 
+def per_window(window_days: float, history_days: float) -> float:
+    """The unseen events a window gets on average: half an event times its share of the
+    history's days (the traffic's share, for traffic that does not trend)."""
+    return HALF_EVENT * window_days / history_days
+
+
 def add(
     windows: FloatArray, totals: FloatArray, requests: float, rng: np.random.Generator
 ) -> FloatArray:

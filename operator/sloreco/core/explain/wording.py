@@ -222,11 +222,19 @@ class PriorEffect:
     spell_days: float | None
     #: The bootstrap's block length (``method.MethodSettings.block_days``), which the note names.
     block_days: int
+    #: Bad events outside incidents the history holds, and the unseen ones a window gets
+    #: (``core.unseen``).
+    background_events: float
+    unseen_per_window: float
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
 #: blocks replay.
 SPELL_NOTE_DAYS = 1.0
+#: Fewer background events than this are worth a sentence: a count below ten is uncertain by
+#: a third or more (Poisson, ``1/sqrt(10)``), and the half event ``core.unseen`` adds is then a
+#: twentieth of it or more.
+QUIET_NOTE_EVENTS = 10
 
 
 def prior_note(effect: PriorEffect) -> str:
@@ -257,8 +265,17 @@ def prior_note(effect: PriorEffect) -> str:
             "blocks); the model adds what the blocks cut and the uncertainty of a level seen "
             "over few spells."
         )
+    quiet = ""
+    if e.background_events < QUIET_NOTE_EVENTS:
+        count = f"{e.background_events:.0f}"
+        quiet = (
+            f" The history holds {'no' if count == '0' else 'only ' + count} bad "
+            f"event{'' if count == '1' else 's'} outside incidents, too few to measure their "
+            f"rate; the model allows for about {e.unseen_per_window:.2f} a {e.window} window "
+            "that it did not show."
+        )
     return (
         f"Incident model ({e.origin} prior): {seen}; it expects {e.per_window:.2f} {unit}s per "
-        f"{e.window} window, including those the history did not show.{spells} From the history "
-        f"replayed alone to the model: {moves}."
+        f"{e.window} window, including those the history did not show.{spells}{quiet} From the "
+        f"history replayed alone to the model: {moves}."
     )

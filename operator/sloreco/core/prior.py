@@ -283,17 +283,17 @@ DEFAULT_RATE_SHAPE = 0.5
 DEFAULT_RATE_DAYS = 1.0
 #: Assumed median incident cost: 40 full-outage minutes (e.g. a third of requests failing for
 #: two hours), with a log standard deviation of 1.2 (a 90% range of about 6 minutes to 5
-#: hours): durations in Davidovič (2021) span two orders of magnitude around an hour, and most
-#: incidents are partial. 1.2 rather than 1.5: at 1.5 the lognormal's tail put conservative
-#: tiers of ordinary services near 80% (measured), beyond anything they see. 40 rather than
-#: the 15 minutes first assumed: a service whose clean quarter hides a four-hour full outage
-#: every 90 to 180 days (the calibration suite's ``rare-outage`` and ``quarterly-outage``) is
-#: the case the default exists for, and at 15 minutes its balanced tier breached 3.5x and
-#: 4.6x the promise (80 histories each), as did 11 of 40 processes drawn at random
-#: (``bench.sweep``), at 25 minutes 1.3x and 1.8x, at 40 minutes 0.3x and 0.45x, and 3 of 40.
-#: The price is paid by services that truly have no incidents: a steady service's balanced
-#: budget went from 7.5x to 18.6x the oracle's. One history cannot tell them apart; a fleet
-#: prior can.
+#: hours): durations in Davidovič (2021) span two orders of magnitude around tens of minutes,
+#: and most incidents are partial. 1.2 rather than 1.5: at 1.5 the lognormal's tail put
+#: conservative tiers of ordinary services near 80% (measured), beyond anything they see. 40
+#: rather than the 15 minutes first assumed: a service whose clean quarter hides a four-hour
+#: full outage every 90 to 180 days (the calibration suite's ``rare-outage`` and
+#: ``quarterly-outage``) is the case the default exists for; at 15 minutes its balanced tier
+#: breached 3.5x and 4.6x the promise (80 histories each), and 11 of 40 processes drawn at
+#: random (``bench.sweep``) missed a promise; at 25 minutes 1.3x and 1.8x; at 40 minutes 0.3x
+#: and 0.45x, and 3 of 40. The price is paid by services that truly have no incidents: a
+#: steady service's balanced budget went from 7.5x to 18.6x the oracle's. One history cannot
+#: tell them apart; a fleet prior can.
 DEFAULT_MEDIAN_MINUTES = 40.0
 DEFAULT_LOG_SD = 1.2
 #: One pseudo-incident behind the median, and an inverse-gamma shape of 3 for the variance (the

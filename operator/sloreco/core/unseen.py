@@ -11,10 +11,10 @@ So each pseudo-history draws a rate from Jeffreys' prior for a Poisson rate give
 ``Gamma(1/2)`` over the history's requests — the half event that Jeffreys' posterior
 ``Gamma(k + 1/2)`` adds to the ``k`` the bootstrap replays (Brown, Cai & DasGupta 2003: close to
 nominal coverage for small counts), the background's counterpart of ``prior.DEFAULT``'s rate
-— and each window a Poisson count at that rate over its own requests. On average a window gets
-half an event times its share of the history's requests (0.16 for 28 of 90 days), whatever the
-traffic: nothing against the thousands of events a busy service's background holds, the whole
-difference for a service that showed none.
+— and its windows together a Poisson count at that rate over their requests. On average a
+window gets half an event times its share of the history's requests (0.16 for 28 of 90 days),
+whatever the traffic: nothing against the thousands of events a busy service's background holds,
+the whole difference for a service that showed none.
 
 The counts use common random numbers, as the bootstrap's windows do: a pseudo-history draws its
 Poisson total of unseen events over all its windows, and places them, in order, on one shared

@@ -166,13 +166,13 @@ class Tally:
 
 def summarize(tally: Tally, *, windows: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, promise, allowed in TIERS:
+    for name, promise, _ in TIERS:
         rates = np.asarray(tally.breaches[name])
         ratios = np.asarray(tally.ratios[name])
         rate = float(rates.mean())
         se = math.sqrt(float(rates.var(ddof=1)) / len(rates) + rate * (1 - rate) / windows)
         median = float(np.median(ratios))
-        budget_ok = name != "balanced" or BUDGET_RANGE[0] <= median <= BUDGET_RANGE[1]
+        budget_ok = name != "balanced" or budget_in_range(median)
         out[name] = {
             "promise": promise,
             "breach": round(rate, 5),
@@ -183,9 +183,21 @@ def summarize(tally: Tally, *, windows: int) -> dict[str, Any]:
                 round(float(np.quantile(ratios, 0.1)), 3),
                 round(float(np.quantile(ratios, 0.9)), 3),
             ],
-            "met": bool(rate <= allowed * promise and budget_ok),
+            "met": bool(keeps(name, rate) and budget_ok),
         }
     return out
+
+
+def keeps(name: str, breach: float) -> bool:
+    """Issue 8's goal for a tier's realized breach rate: at most its allowed multiple of the
+    promise (``TIERS``)."""
+    promise, allowed = {n: (p, a) for n, p, a in TIERS}[name]
+    return breach <= allowed * promise
+
+
+def budget_in_range(ratio: float) -> bool:
+    """Issue 8's goal for the balanced tier's budget over the oracle's (``BUDGET_RANGE``)."""
+    return BUDGET_RANGE[0] <= ratio <= BUDGET_RANGE[1]
 
 
 def run_profile(

@@ -36,9 +36,6 @@ import numpy as np
 from bench import calibrate
 from bench.processes import Profile
 
-#: The tiers' breach goals (issue 8): multiple of the promise allowed.
-ALLOWED = {name: allowed for name, _, allowed in calibrate.TIERS}
-
 
 def draw(rng: np.random.Generator, index: int) -> Profile:
     """One process from the space in the module docstring."""
@@ -93,13 +90,9 @@ def describe(p: Profile) -> str:
 
 def verdict(tiers: dict[str, Any]) -> dict[str, bool]:
     """Which goals a process meets: each tier's breach, balanced's budget."""
-    low, high = calibrate.BUDGET_RANGE
-    kept = {
-        name: tiers[name]["breachOverPromise"] <= ALLOWED[name] for name, _, _ in calibrate.TIERS
-    }
     return {
-        "promises": all(kept.values()),
-        "budget": low <= tiers["balanced"]["budgetRatioMedian"] <= high,
+        "promises": all(calibrate.keeps(n, tiers[n]["breach"]) for n, _, _ in calibrate.TIERS),
+        "budget": calibrate.budget_in_range(tiers["balanced"]["budgetRatioMedian"]),
     }
 
 

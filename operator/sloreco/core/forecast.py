@@ -46,10 +46,10 @@ class Forecast:
     pool_days: int
     #: The prior's name ("default", "fleet:<source>, availability", ...; ``Prior.label``).
     origin: str
+    #: Bad events outside incidents in the days the background is drawn from (``unseen``).
+    background_events: float
     #: How the background carries over from day to day (``persistence``), when readable.
     spells: persistence.Persistence | None = None
-    #: Bad events outside incidents in the days the background is drawn from (``unseen``).
-    background_events: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -154,8 +154,8 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
         part.posterior,
         part.pool_days,
         src.belief.label,
-        part.spells,
-        part.events,
+        background_events=part.events,
+        spells=part.spells,
     )
 
 

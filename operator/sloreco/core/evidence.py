@@ -16,7 +16,7 @@ import functools
 
 import numpy as np
 
-from sloreco.core import history, prior
+from sloreco.core import history, persistence, prior
 from sloreco.core.explain import incidents
 
 FloatArray = history.FloatArray
@@ -57,6 +57,16 @@ class Evidence:
     #: Incidents seen, before those less than ``BURST_GAP_SECONDS`` apart were joined into
     #: bursts (what the explanation counts).
     incidents: int
+    #: Per day: all events (the same grid as ``calm_daily``).
+    daily_total: FloatArray
+
+    @functools.cached_property
+    def pool(self) -> FloatArray:
+        """The background's days with traffic, ``(days, [bad, total])``: what the bootstrap
+        resamples and ``persistence`` reads."""
+        keep = self.daily_total > 0
+        pool: FloatArray = np.stack([self.calm_daily[keep], self.daily_total[keep]], axis=1)
+        return pool
 
     @property
     def count(self) -> int:
@@ -65,7 +75,8 @@ class Evidence:
 
     def stats(self) -> prior.ServiceStats:
         """What a fleet prior pools from this service (``fleetpool.pool``)."""
-        if not self.count:
+        background = persistence.Persistence.read(self.pool)
+        if not self.count and background is None:
             return _quiet(self.exposure_days)
         return prior.ServiceStats(
             incidents=self.count,
@@ -73,13 +84,15 @@ class Evidence:
             log_sum=float(self.log_sizes.sum()),
             log_square_sum=float((self.log_sizes**2).sum()),
             log_sizes=tuple(float(v) for v in self.log_sizes),
+            background=background,
         )
 
 
 @functools.lru_cache(maxsize=64)
 def _quiet(exposure_days: float) -> prior.ServiceStats:
-    """No incident in this many days: one shared value, since the operator's fleet keeps a
-    latency SLI's statistics at every bound, and most bounds of most SLIs saw none."""
+    """No incident and no bad event in this many days: one shared value, since the operator's
+    fleet keeps a latency SLI's statistics at every bound, and most high bounds of most SLIs
+    saw no slow request at all."""
     return prior.ServiceStats(incidents=0, exposure_days=exposure_days)
 
 
@@ -114,6 +127,7 @@ def of(bad: FloatArray, total: FloatArray, present: BoolArray, *, bucket_seconds
         exposure_days=exposure,
         baseline=baseline,
         incidents=seen,
+        daily_total=daily_total,
     )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from sloreco.core import (
     bootstrap,
     evidence,
+    fleetspells,
     history,
     method,
     persistence,
@@ -117,9 +118,7 @@ class _Background:
 def _background(series: Series, *, src: Source, inner: int, outer: int | None) -> _Background:
     bucket_seconds, draws = src.bucket_seconds, src.draws
     seen = evidence.of(series.bad, series.total, series.present, bucket_seconds=bucket_seconds)
-    daily_total = history.daily_sums(series.total, bucket_seconds=bucket_seconds)
-    keep = daily_total > 0
-    pool = np.stack([seen.calm_daily[keep], daily_total[keep]], axis=1)
+    pool = seen.pool
     post = predictive.Posterior.of(src.belief, seen)
     if len(pool) == 0:
         empty = np.ones((outer or draws.outer.shape[1], inner))
@@ -127,6 +126,8 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
     shares = sums[..., 0] / sums[..., 1]
     fit = persistence.Persistence.of(pool)
+    if fit is not None and src.belief.background is not None:
+        fit = fleetspells.shrink(fit, src.belief.background)
     if fit is not None:
         plain = bootstrap.window_sums(
             pool,

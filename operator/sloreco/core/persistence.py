@@ -95,10 +95,21 @@ class Persistence:
     phi: float
     #: The spread's bias correction (``corrected``): 1 until measured, never below.
     shortfall: float = 1.0
+    #: Degrees of freedom of the variance borrowed from a fleet (``fleetspells.shrink``).
+    borrowed: float = 0.0
 
     @classmethod
     def of(cls, pool: FloatArray) -> Persistence | None:
-        """From a pool of days ``(days, [bad, total])``; None when nothing can be read."""
+        """From a pool of days ``(days, [bad, total])``; None when nothing can be read, or
+        the days vary no more than their Poisson noise."""
+        fit = cls.read(pool)
+        return fit if fit is not None and fit.variance > 0 else None
+
+    @classmethod
+    def read(cls, pool: FloatArray) -> Persistence | None:
+        """What the days say, a variance within the Poisson noise read as none: the reading a
+        service gives its fleet (``fleetspells.pool``), which counts the quiet ones too. None
+        with too few days or no bad event."""
         bad, total = pool[:, 0], pool[:, 1]
         days = len(bad)
         if days < MIN_DAYS or float(bad.sum()) <= 0:
@@ -108,11 +119,11 @@ class Persistence:
         deviation = deviation - deviation.mean()
         observed = float(np.mean(deviation**2))
         variance = observed - float(np.mean(1.0 / (mean * total)))  # less the Poisson noise
-        if variance <= 0:
-            return None
         lag_one = float(np.sum(deviation[1:] * deviation[:-1])) / days
+        if observed <= 0:  # every day the same share: nothing drifts
+            return cls(days, 0.0, 0.0)
         phi = min(max(lag_one / max(variance, observed / 2), 0.0), MAX_PHI)
-        return cls(days, variance, min(phi + (1 + 3 * phi) / days, MAX_PHI))
+        return cls(days, max(variance, 0.0), min(phi + (1 + 3 * phi) / days, MAX_PHI))
 
     @property
     def spell_days(self) -> float:
@@ -159,6 +170,14 @@ class Persistence:
         return extra
 
 
+def own_freedom(days: FloatArray | int, phi: FloatArray) -> FloatArray:
+    """Degrees of freedom of one history's variance, per ``φ``: its effective number of
+    independent days less one (``n (1 - φ) / (1 + φ) - 1``, Bayley & Hammersley 1946), at
+    least one."""
+    freedom: FloatArray = np.maximum(days * (1.0 - phi) / (1.0 + phi) - 1.0, 1.0)
+    return freedom
+
+
 def _lag_weights(phi: FloatArray, length: int, lags: int) -> FloatArray:
     """``2 Σ_{k<lags} (1 - k/length) φ^k`` for each ``φ``: the correlation a mean carries."""
     if lags <= 1:
@@ -188,7 +207,7 @@ def widen(
     level = variance * carried / fit.days
     own = fit.missed(phi, span=window_days, block_days=block_days, variance=variance)
     sigma = np.sqrt(np.log1p(level) + np.log1p(own))[:, None].astype(np.float32)
-    freedom = np.maximum(fit.days * (1.0 - phi) / (1.0 + phi) - 1.0, 1.0)
+    freedom = own_freedom(fit.days, phi) + fit.borrowed
     scale = fit.shortfall * np.sqrt(freedom / rng.chisquare(freedom))[:, None]
     # One standard normal per window, common to every pseudo-history, as the bootstrap's own
     # window draws are (``bootstrap.replicate_window_sums``): pseudo-histories differ by what

@@ -47,6 +47,8 @@ import re
 from typing import Any
 
 from sloreco import errors
+from sloreco.core.fleetspells import FleetSpells
+from sloreco.core.persistence import Persistence
 from sloreco.core.sizeshape import (
     DEFAULT_QUANTILES,
     DEFAULT_TAIL,
@@ -96,6 +98,8 @@ class Prior:
     #: (``sizeshape.draw_shape``).
     size_quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     size_tail: tuple[float, float] = DEFAULT_TAIL
+    #: How the fleet's backgrounds drift (``fleetspells``); None: each service's own reading.
+    background: FleetSpells | None = None
 
     def __post_init__(self) -> None:
         q = self.size_quantiles
@@ -199,6 +203,7 @@ class Prior:
                 "quantiles": [rounded(v) for v in self.size_quantiles],
                 "tail": {"scale": rounded(self.size_tail[0]), "shape": rounded(self.size_tail[1])},
             },
+            **({} if self.background is None else {"background": _background(self.background)}),
         }
 
     def to_json(self) -> str:
@@ -257,6 +262,53 @@ def from_document(document: object) -> Prior:
             number(tail, "scale", "size.tail.scale"),
             number(tail, "shape", "size.tail.shape"),
         ),
+        background=_read_background(document.get("background")),
+    )
+
+
+def _background(fleet: FleetSpells) -> dict[str, Any]:
+    """The document's ``background``: the fleet's drift (``fleetspells``)."""
+    return {
+        "unit": "relative variance of the daily bad share; lag-one autocorrelation",
+        "variance": rounded(fleet.variance),
+        "freedom": rounded(fleet.freedom),
+        "phi": rounded(fleet.phi),
+        "phiWeight": rounded(fleet.phi_weight),
+        "services": fleet.services,
+    }
+
+
+def _read_background(part: object) -> FleetSpells | None:
+    """``background`` of a document; absent (older documents, the default's): None."""
+    if part is None:
+        return None
+    if not isinstance(part, dict):
+        raise errors.InputError("must be an object", field="prior.background")
+    values = {}
+    for key, low, high in (
+        ("variance", 0.0, math.inf),
+        ("freedom", 1.0, math.inf),
+        ("phi", 0.0, 1.0),
+        ("phiWeight", 0.0, math.inf),
+    ):
+        value = part.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise errors.InputError("missing or not a number", field=f"prior.background.{key}")
+        if not (math.isfinite(value) and low <= value <= high):
+            raise errors.InputError(
+                f"must be a finite number in [{low:g}, {high:g}], got {value}",
+                field=f"prior.background.{key}",
+            )
+        values[key] = float(value)
+    services = part.get("services", 0)
+    if isinstance(services, bool) or not isinstance(services, int) or services < 0:
+        raise errors.InputError("must be a non-negative integer", field="prior.background.services")
+    return FleetSpells(
+        variance=values["variance"],
+        freedom=values["freedom"],
+        phi=values["phi"],
+        phi_weight=values["phiWeight"],
+        services=services,
     )
 
 
@@ -325,6 +377,9 @@ class ServiceStats:
     log_square_sum: float = 0.0
     #: The log sizes themselves, for the fleet's size shape (empty: only the sums are known).
     log_sizes: tuple[float, ...] = ()
+    #: How its background drifts from day to day (``persistence.Persistence.read``), for the
+    #: fleet's (``fleetspells``); None when too short or without a bad event to read.
+    background: Persistence | None = None
 
 
 #: Fewer pooled incidents than this leave the size prior at the default's.

@@ -278,11 +278,11 @@ def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i:
     the promise, latency-pareto 6.3x; pooled from all, 0.66x and 1.36x). Fewer than
     ``MIN_FLEET_SERVICES`` such histories keep the default prior, as the operator does.
     """
-    key = id(pasts)
-    if key not in _SEEN:
-        _SEEN.clear()
-        _SEEN[key] = [engine_result(profile, t, b, seed, None) for seed, (t, b) in enumerate(pasts)]
-    seen = _SEEN[key]
+    if not _SEEN or _SEEN[0][0] is not pasts:  # held, so no other list can take its place
+        _SEEN[:] = [
+            (pasts, [engine_result(profile, t, b, s, None) for s, (t, b) in enumerate(pasts)])
+        ]
+    seen = _SEEN[0][1]
     scope = seen[i].scope
     fleet = [
         dict(r.incidents)[scope]
@@ -306,7 +306,9 @@ def incident_stats(
     return dict(result.incidents)[result.scope]
 
 
-_SEEN: dict[int, list[results.SliResult]] = {}
+#: The histories ``fleet_prior`` last saw, and the engine's results on them. Keyed by the list
+#: itself, not its ``id``: once freed, another profile's histories can take the same address.
+_SEEN: list[tuple[list[tuple[FloatArray, FloatArray]], list[results.SliResult]]] = []
 
 
 def suite(

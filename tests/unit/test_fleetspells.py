@@ -1,0 +1,169 @@
+"""How a fleet's backgrounds drift, and a service's reading shrunk toward it (``fleetspells``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sloreco import errors
+from sloreco.core import evidence, fleetpool, fleetspells, persistence
+from sloreco.core import prior as priors
+from tests import factories
+
+Reading = persistence.Persistence
+#: What a uniform fleet of ``persistent`` services reads (``bench.processes``; measured).
+DRIFTING = fleetspells.FleetSpells(
+    variance=0.57, freedom=20.0, phi=0.83, phi_weight=1.3, services=99
+)
+WINDOW = 28 * 86400
+
+
+def test_a_uniform_fleet_lends_the_most_freedom() -> None:
+    # Variances that differ by less than one history's sampling error (about 4 degrees of
+    # freedom at phi 0.8 over 90 days).
+    readings = [Reading(90, v, 0.8) for v in (0.50, 0.55, 0.60, 0.52, 0.58, 0.57)]
+
+    fleet = fleetspells.pool(readings)
+
+    assert fleet is not None
+    assert fleet.freedom == fleetspells.MAX_FREEDOM
+    assert fleet.variance == pytest.approx(np.mean([0.50, 0.55, 0.60, 0.52, 0.58, 0.57]))
+
+
+def test_a_diverse_fleet_lends_little() -> None:
+    readings = [Reading(90, v, 0.8) for v in (0.01, 0.05, 0.5, 2.0, 8.0)]
+
+    fleet = fleetspells.pool(readings)
+
+    assert fleet is not None
+    assert fleet.freedom < 2.0
+
+
+def test_fewer_than_five_readings_make_no_fleet_reading() -> None:
+    assert fleetspells.pool([Reading(90, 0.5, 0.8)] * 4) is None
+
+
+def test_a_calm_history_borrows_its_fleets_variance() -> None:
+    calm = Reading(90, 0.1, 0.85)  # about 6 degrees of freedom of its own
+
+    shrunk = fleetspells.shrink(calm, DRIFTING)
+
+    assert shrunk.variance == pytest.approx((6.3 * 0.1 + 20 * 0.57) / 26.3, rel=0.02)
+    assert shrunk.borrowed == DRIFTING.freedom
+
+
+def test_a_history_of_independent_days_keeps_most_of_its_own_variance() -> None:
+    independent = Reading(90, 0.1, 0.0)  # 89 degrees of freedom
+
+    shrunk = fleetspells.shrink(independent, DRIFTING)
+
+    assert shrunk.variance < 0.2
+
+
+@given(
+    variance=st.floats(0.0, 5.0),
+    phi=st.floats(0.0, persistence.MAX_PHI),
+    days=st.integers(persistence.MIN_DAYS, 400),
+)
+def test_a_shrunk_reading_lies_between_its_own_and_its_fleets(
+    variance: float, phi: float, days: int
+) -> None:
+    own = Reading(days, variance, phi)
+
+    shrunk = fleetspells.shrink(own, DRIFTING)
+
+    low, high = sorted((variance, DRIFTING.variance))
+    assert low - 1e-12 <= shrunk.variance <= high + 1e-12
+    low, high = sorted((phi, DRIFTING.phi))
+    assert low - 1e-12 <= shrunk.phi <= high + 1e-12
+
+
+def test_borrowed_freedom_narrows_how_far_pseudo_histories_spread() -> None:
+    rng = np.random.default_rng(3)
+    windows = 1.0 - 0.001 * rng.gamma(4.0, 0.25, (400, 200))
+    own = Reading(90, 0.5, 0.85)
+
+    def spreads(fit: Reading) -> np.ndarray:
+        widened = persistence.widen(
+            windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(9)
+        )
+        return np.asarray(widened.std(axis=1))
+
+    alone, borrowing = spreads(own), spreads(dataclasses.replace(own, borrowed=20.0))
+
+    assert np.quantile(borrowing, 0.9) < np.quantile(alone, 0.9)
+
+
+def test_a_service_gives_its_fleet_its_backgrounds_reading() -> None:
+    data = factories.steady_availability(90, bucket_seconds=3600, seed=4)
+    seen = evidence.of(data.bad, data.total, ~data.excluded, bucket_seconds=3600)
+
+    reading = seen.stats().background
+
+    assert reading is not None
+    assert reading.days == 90
+
+
+def test_a_fleet_prior_carries_its_services_drift() -> None:
+    stats = [
+        priors.ServiceStats(0, 90.0, background=Reading(90, 0.4 + 0.02 * i, 0.8)) for i in range(6)
+    ]
+
+    pooled = fleetpool.pool(stats, origin="fleet:x")
+
+    assert pooled.background is not None
+    assert pooled.background.services == 6
+
+
+def test_the_fleets_drift_survives_the_prior_document() -> None:
+    fleet = dataclasses.replace(
+        fleetpool.pool([priors.ServiceStats(1, 90.0, 3.0, 9.0)] * 5, origin="fleet:x"),
+        background=DRIFTING,
+    )
+
+    again = priors.loads(fleet.to_json())
+
+    assert again.background == DRIFTING
+    assert again.to_document() == fleet.to_document()
+
+
+@pytest.mark.parametrize(
+    ("part", "field"),
+    [
+        ("calm", "prior.background"),
+        ({"variance": 0.5, "freedom": 20, "phiWeight": 1}, "prior.background.phi"),
+        ({"variance": 0.5, "freedom": 20, "phi": 1.5, "phiWeight": 1}, "prior.background.phi"),
+        ({"variance": -1, "freedom": 20, "phi": 0.5, "phiWeight": 1}, "prior.background.variance"),
+    ],
+)
+def test_a_bad_background_names_its_field(part: object, field: str) -> None:
+    document = priors.DEFAULT.to_document() | {"background": part}
+
+    with pytest.raises(errors.InputError) as caught:
+        priors.from_document(document)
+
+    assert caught.value.field == field
+
+
+def test_a_calm_stretch_of_a_drifting_fleet_is_recommended_with_its_fleets_caution() -> None:
+    # Ninety days whose share drifts little (coefficient of variation 0.2, in spells): alone it
+    # reads a small variance; its fleet has seen backgrounds vary a lot more.
+    rng = np.random.default_rng(5)
+    level = np.empty(90)
+    level[0] = 0.0
+    for day in range(1, 90):
+        level[day] = 0.85 * level[day - 1] + np.sqrt(1 - 0.85**2) * rng.standard_normal()
+    total = np.full(90, 2_000_000.0)
+    data = factories.daily_availability(total, np.round(total * 0.001 * np.exp(0.2 * level)))
+    # A fleet that has seen no incident in 125 years: its tiers are the background's.
+    fleet = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet:x")
+
+    def balanced(belief: priors.Prior) -> float:
+        result = factories.recommend_availability(data, window_seconds=WINDOW, seed=1, prior=belief)
+        return float(result.tiers[1].target)
+
+    assert balanced(dataclasses.replace(fleet, background=DRIFTING)) < balanced(fleet)

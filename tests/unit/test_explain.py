@@ -101,6 +101,7 @@ def _prior_effect(*, incidents: int, bursts: int) -> wording.PriorEffect:
         replayed=(Decimal("99.9"),),
         chosen=(Decimal("99.5"),),
         spell_days=None,
+        spells_with_fleet=False,
         block_days=5,
         background_events=250.0,
         unseen_per_window=0.16,
@@ -129,6 +130,16 @@ def test_the_prior_note_says_how_long_the_background_drifts() -> None:
     note = wording.prior_note(effect)
 
     assert "The background drifts in spells of about 9 days (replayed in 5-day blocks)" in note
+
+
+def test_the_prior_note_says_when_the_spells_were_read_with_the_fleets() -> None:
+    effect = dataclasses.replace(
+        _prior_effect(incidents=0, bursts=0), spell_days=9.4, spells_with_fleet=True
+    )
+
+    note = wording.prior_note(effect)
+
+    assert "spells of about 9 days (read with its fleet's, replayed in 5-day blocks)" in note
 
 
 def test_day_to_day_noise_is_no_spell() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sloreco import errors
-from sloreco.core import evidence, fleetpool, fleetspells, persistence
+from sloreco.core import evidence, fleetpool, fleetspells, history, persistence
 from sloreco.core import prior as priors
 from tests import factories
 
@@ -149,21 +149,36 @@ def test_a_bad_background_names_its_field(part: object, field: str) -> None:
     assert caught.value.field == field
 
 
-def test_a_calm_stretch_of_a_drifting_fleet_is_recommended_with_its_fleets_caution() -> None:
-    # Ninety days whose share drifts little (coefficient of variation 0.2, in spells): alone it
-    # reads a small variance; its fleet has seen backgrounds vary a lot more.
+def calm_stretch() -> history.AvailabilityHistory:
+    """Ninety days whose share drifts little (coefficient of variation 0.2, in spells): alone
+    they read a small variance, where ``DRIFTING``'s fleet has seen backgrounds vary more."""
     rng = np.random.default_rng(5)
-    level = np.empty(90)
-    level[0] = 0.0
+    level = np.zeros(90)
     for day in range(1, 90):
         level[day] = 0.85 * level[day - 1] + np.sqrt(1 - 0.85**2) * rng.standard_normal()
     total = np.full(90, 2_000_000.0)
-    data = factories.daily_availability(total, np.round(total * 0.001 * np.exp(0.2 * level)))
-    # A fleet that has seen no incident in 125 years: its tiers are the background's.
-    fleet = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet:x")
+    return factories.daily_availability(total, np.round(total * 0.001 * np.exp(0.2 * level)))
 
+
+#: A fleet that has seen no incident in 125 years: its tiers are the background's.
+QUIET_FLEET = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet:x")
+
+
+def test_a_calm_stretch_of_a_drifting_fleet_is_recommended_with_its_fleets_caution() -> None:
     def balanced(belief: priors.Prior) -> float:
-        result = factories.recommend_availability(data, window_seconds=WINDOW, seed=1, prior=belief)
+        result = factories.recommend_availability(
+            calm_stretch(), window_seconds=WINDOW, seed=1, prior=belief
+        )
         return float(result.tiers[1].target)
 
-    assert balanced(dataclasses.replace(fleet, background=DRIFTING)) < balanced(fleet)
+    assert balanced(dataclasses.replace(QUIET_FLEET, background=DRIFTING)) < balanced(QUIET_FLEET)
+
+
+def test_the_explanation_says_the_spells_were_read_with_the_fleets() -> None:
+    belief = dataclasses.replace(QUIET_FLEET, background=DRIFTING)
+
+    result = factories.recommend_availability(
+        calm_stretch(), window_seconds=WINDOW, seed=1, prior=belief
+    )
+
+    assert any("(read with its fleet's, replayed in" in n for n in result.data_quality.notes)

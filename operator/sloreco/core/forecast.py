@@ -303,6 +303,7 @@ def prior_note(
             ),
             chosen=chosen,
             spell_days=seen.spells.spell_days if seen.spells is not None else None,
+            spells_with_fleet=seen.spells is not None and seen.spells.borrowed > 0,
             block_days=s.block_days,
             background_events=seen.background_events,
             unseen_per_window=unseen.per_window(

@@ -218,8 +218,10 @@ class PriorEffect:
     #: The tiers a plain bootstrap of the history as it was gives (only the incidents it held).
     replayed: tuple[Decimal, ...]
     chosen: tuple[Decimal, ...]
-    #: How long the background's deviations last (``Persistence.spell_days``), when read.
+    #: How long the background's deviations last (``Persistence.spell_days``), when read, and
+    #: whether that reading was shrunk toward a fleet's (``fleetspells``).
     spell_days: float | None
+    spells_with_fleet: bool
     #: The bootstrap's block length (``method.MethodSettings.block_days``), which the note names.
     block_days: int
     #: Bad events outside incidents the history holds, and the unseen ones a window gets
@@ -259,11 +261,12 @@ def prior_note(effect: PriorEffect) -> str:
     )
     spells = ""
     if e.spell_days is not None and e.spell_days >= SPELL_NOTE_DAYS:
+        fleet = "read with its fleet's, " if e.spells_with_fleet else ""
         spells = (
             f" The background drifts in spells of about {e.spell_days:.0f} "
-            f"day{'s' if round(e.spell_days) != 1 else ''} (replayed in {e.block_days}-day "
-            "blocks); the model adds what the blocks cut and the uncertainty of a level seen "
-            "over few spells."
+            f"day{'s' if round(e.spell_days) != 1 else ''} ({fleet}replayed in "
+            f"{e.block_days}-day blocks); the model adds what the blocks cut and the "
+            "uncertainty of a level seen over few spells."
         )
     quiet = ""
     if e.background_events < QUIET_NOTE_EVENTS:

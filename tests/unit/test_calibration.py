@@ -150,7 +150,7 @@ def test_a_background_that_drifts_in_spells_keeps_its_balanced_promise() -> None
 
 def test_the_check_catches_spells_read_as_independent_days() -> None:
     # The method before ``core.persistence``: 5-day blocks alone (balanced 2.9% here).
-    with mock.patch.object(persistence.Persistence, "of", return_value=None):
+    with mock.patch.object(persistence, "widening", return_value=None):
         tiers = measure_spells()
 
     low, _ = tiers["balanced"]["breachInterval95"]

@@ -95,7 +95,7 @@ def test_a_worse_day_that_is_no_incident_never_raises_a_target(
     worse_hist = dataclasses.replace(hist, bad=bad)
     assume(_incidents(worse_hist) == _incidents(hist))
 
-    with mock.patch.object(persistence.Persistence, "of", return_value=None):
+    with mock.patch.object(persistence, "widening", return_value=None):
         before = targets(recommend(hist, seed))
         after = targets(recommend(worse_hist, seed))
 

@@ -68,6 +68,12 @@ class Evidence:
         pool: FloatArray = np.stack([self.calm_daily[keep], self.daily_total[keep]], axis=1)
         return pool
 
+    @functools.cached_property
+    def spells(self) -> persistence.Persistence | None:
+        """How the background drifts from day to day (``persistence.Persistence.read``): the
+        reading the forecast widens with and the fleet pools, read once."""
+        return persistence.Persistence.read(self.pool)
+
     @property
     def count(self) -> int:
         """Bursts: the arrivals the rate counts and the sizes the posterior fits."""
@@ -75,7 +81,7 @@ class Evidence:
 
     def stats(self) -> prior.ServiceStats:
         """What a fleet prior pools from this service (``fleetpool.pool``)."""
-        background = persistence.Persistence.read(self.pool)
+        background = self.spells
         if not self.count and background is None:
             return _quiet(self.exposure_days)
         return prior.ServiceStats(

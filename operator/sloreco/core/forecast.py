@@ -125,7 +125,7 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
         return _Background(seen, post, empty, 0, empty, 0.0, 0.0)
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
     shares = sums[..., 0] / sums[..., 1]
-    fit = persistence.Persistence.of(pool)
+    fit = persistence.widening(seen.spells)
     if fit is not None and src.belief.background is not None:
         fit = fleetspells.shrink(fit, src.belief.background)
     if fit is not None:

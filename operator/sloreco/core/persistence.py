@@ -102,8 +102,7 @@ class Persistence:
     def of(cls, pool: FloatArray) -> Persistence | None:
         """From a pool of days ``(days, [bad, total])``; None when nothing can be read, or
         the days vary no more than their Poisson noise."""
-        fit = cls.read(pool)
-        return fit if fit is not None and fit.variance > 0 else None
+        return widening(cls.read(pool))
 
     @classmethod
     def read(cls, pool: FloatArray) -> Persistence | None:
@@ -168,6 +167,12 @@ class Persistence:
         sigma2 = self.variance if variance is None else variance
         extra: FloatArray = np.maximum(sigma2 * (full - kept) / span, 0.0)
         return extra
+
+
+def widening(reading: Persistence | None) -> Persistence | None:
+    """A reading if it has anything to add to the bootstrap's windows: a variance beyond the
+    Poisson noise (``widen``)."""
+    return reading if reading is not None and reading.variance > 0 else None
 
 
 def own_freedom(days: FloatArray | int, phi: FloatArray) -> FloatArray:

@@ -24,7 +24,7 @@ from typing import Any
 
 from sloreco.controller import fleet as fleets
 from sloreco.controller import graph as graphs
-from sloreco.core import prior
+from sloreco.core import persistence, prior
 from sloreco.runtime import scheduler
 
 #: Sources the fleet is spread over: priors are pooled per source.
@@ -54,8 +54,14 @@ def fleet(n: int, replans: int) -> fleets.Fleet:
     f = fleets.Fleet()
     for _ in range(replans):
         for i in range(n):
+            # As the engine reports them: a reading of the background's drift each
+            # (``evidence.Evidence.stats``), its own object per service.
             stats = prior.ServiceStats(
-                incidents=i % 4, exposure_days=90.0, log_sum=1.5 * (i % 4), log_square_sum=3.0
+                incidents=i % 4,
+                exposure_days=90.0,
+                log_sum=1.5 * (i % 4),
+                log_square_sum=3.0,
+                background=persistence.Persistence(90, 0.1 + (i % 7) / 10, (i % 9) / 10),
             )
             f.observe(SOURCES[i % len(SOURCES)], f"team-{i % 500}/sl-{i}", SLI, ((SLI, stats),))
     f.learn()

@@ -67,7 +67,7 @@ MAX_PHI_WEIGHT = 5.0
 MIN_SERVICES = 5
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class FleetSpells:
     """A fleet's pooled background persistence: relative ``variance`` worth ``freedom`` degrees
     of freedom, lag-one ``phi`` worth ``phi_weight`` histories, from ``services`` services."""

@@ -85,7 +85,7 @@ MAX_PHI = 0.97
 MIN_KEPT = 0.2
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Persistence:
     """An AR(1) reading of a background's daily share: ``days`` days, relative ``variance``
     net of Poisson noise, lag-one coefficient ``phi`` (bias-corrected)."""

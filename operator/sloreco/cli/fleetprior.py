@@ -3,8 +3,9 @@
 Each ``--input`` is a history file as ``recommend --input`` reads it (one service); its
 availability history's incidents — or with ``--latency-bound``, its requests slower than that
 bound — are found exactly as the engine finds them (``core.evidence.of``), and the incident
-statistics of all of them are pooled into one ``SlorecoPrior`` document (``core.fleetpool.pool``:
-empirical Bayes, partial pooling) printed on stdout, scoped to what it pooled
+statistics and background readings (``core.fleetspells``) of all of them are pooled into one
+``SlorecoPrior`` document (``core.fleetpool.pool``: empirical Bayes, partial pooling) printed on
+stdout, scoped to what it pooled
 (``availability``, ``latency-0.5s``). A service of that fleet then gets ``sloreco recommend
 --prior FILE``: where its own history holds no outage, the fleet's outages say what one would
 cost. A latency prior serves the latency SLIs judged at its bound only: the same slowdown is
@@ -36,7 +37,7 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
     """The ``prior`` subcommand's flags."""
     cmd = commands.add_parser(
         "prior",
-        help="pool several services' incident histories into a fleet prior (JSON)",
+        help="pool several services' incidents and background drift into a fleet prior (JSON)",
         description="Print the fleet prior of the given histories as a SlorecoPrior document.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -93,13 +93,20 @@ class _Background:
     posterior: predictive.Posterior
     windows: FloatArray
     pool_days: int
-    #: Each window's requests, and the history's and its bad events outside incidents
-    #: (``unseen``).
+    #: Each window's requests (``unseen``).
     totals: FloatArray
-    requests: float
-    events: float
     #: How far the background persists beyond the blocks (``persistence``), when readable.
     spells: persistence.Persistence | None = None
+
+    @property
+    def requests(self) -> float:
+        """The requests of the days the background is drawn from (``unseen``)."""
+        return float(self.evidence.pool[:, 1].sum())
+
+    @property
+    def events(self) -> float:
+        """Their bad events outside incidents (``unseen``)."""
+        return float(self.evidence.pool[:, 0].sum())
 
     def widened(self, rng: np.random.Generator, draws: bootstrap.Draws) -> FloatArray:
         """The background windows with what the bootstrap cannot replay: the spells the blocks
@@ -122,7 +129,7 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
     post = predictive.Posterior.of(src.belief, seen)
     if len(pool) == 0:
         empty = np.ones((outer or draws.outer.shape[1], inner))
-        return _Background(seen, post, empty, 0, empty, 0.0, 0.0)
+        return _Background(seen, post, empty, 0, empty)
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
     shares = sums[..., 0] / sums[..., 1]
     fit = persistence.widening(seen.spells)
@@ -136,8 +143,7 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
             block_days=draws.block_days,
         )
         fit = fit.corrected(plain[:, 0] / plain[:, 1], shares)
-    requests, events = float(pool[:, 1].sum()), float(pool[:, 0].sum())
-    return _Background(seen, post, 1.0 - shares, len(pool), sums[..., 1], requests, events, fit)
+    return _Background(seen, post, 1.0 - shares, len(pool), sums[..., 1], fit)
 
 
 def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Shape) -> Forecast:

@@ -220,22 +220,12 @@ def from_document(document: object) -> Prior:
     if not isinstance(size, dict):
         raise errors.InputError("missing or not an object", field="prior.size")
 
-    def number(part: dict[str, Any], key: str, field: str) -> float:
-        value = part.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise errors.InputError("missing or not a number", field=f"prior.{field}")
-        return float(value)
-
-    def count(key: str) -> int:
-        value = document.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise errors.InputError("must be a non-negative integer", field=f"prior.{key}")
-        return value
-
     origin = document.get("origin", "file")
     # Before scopes, a document learned from a fleet was an availability fleet's, and one
     # written by hand applied to every SLI.
-    scope = document.get("scope", "availability" if count("services") else ANY)
+    scope = document.get(
+        "scope", "availability" if _count(document, "services", "services") else ANY
+    )
     if not isinstance(scope, str):
         raise errors.InputError("must be a string", field="prior.scope")
     quantiles = size.get("quantiles", list(DEFAULT_QUANTILES))
@@ -247,20 +237,20 @@ def from_document(document: object) -> Prior:
     if not isinstance(tail, dict):
         raise errors.InputError("must be an object", field="prior.size.tail")
     return Prior(
-        rate_shape=number(rate, "shape", "rate.shape"),
-        rate_days=number(rate, "days", "rate.days"),
-        size_log_mean=number(size, "logMean", "size.logMean"),
-        size_strength=number(size, "strength", "size.strength"),
-        size_shape=number(size, "shape", "size.shape"),
-        size_scale=number(size, "scale", "size.scale"),
+        rate_shape=_number(rate, "shape", "rate.shape"),
+        rate_days=_number(rate, "days", "rate.days"),
+        size_log_mean=_number(size, "logMean", "size.logMean"),
+        size_strength=_number(size, "strength", "size.strength"),
+        size_shape=_number(size, "shape", "size.shape"),
+        size_scale=_number(size, "scale", "size.scale"),
         origin=origin if isinstance(origin, str) else "file",
         scope=scope,
-        services=count("services"),
-        incidents=count("incidents"),
+        services=_count(document, "services", "services"),
+        incidents=_count(document, "incidents", "incidents"),
         size_quantiles=tuple(float(v) for v in quantiles),
         size_tail=(
-            number(tail, "scale", "size.tail.scale"),
-            number(tail, "shape", "size.tail.shape"),
+            _number(tail, "scale", "size.tail.scale"),
+            _number(tail, "shape", "size.tail.shape"),
         ),
         background=_read_background(document.get("background")),
     )
@@ -291,25 +281,36 @@ def _read_background(part: object) -> FleetSpells | None:
         ("phi", 0.0, 1.0),
         ("phiWeight", 0.0, math.inf),
     ):
-        value = part.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise errors.InputError("missing or not a number", field=f"prior.background.{key}")
+        value = _number(part, key, f"background.{key}")
         if not (math.isfinite(value) and low <= value <= high):
             raise errors.InputError(
                 f"must be a finite number in [{low:g}, {high:g}], got {value}",
                 field=f"prior.background.{key}",
             )
-        values[key] = float(value)
-    services = part.get("services", 0)
-    if isinstance(services, bool) or not isinstance(services, int) or services < 0:
-        raise errors.InputError("must be a non-negative integer", field="prior.background.services")
+        values[key] = value
     return FleetSpells(
         variance=values["variance"],
         freedom=values["freedom"],
         phi=values["phi"],
         phi_weight=values["phiWeight"],
-        services=services,
+        services=_count(part, "services", "background.services"),
     )
+
+
+def _number(part: dict[str, Any], key: str, field: str) -> float:
+    """``part[key]`` as a number; an error naming ``prior.<field>`` otherwise."""
+    value = part.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise errors.InputError("missing or not a number", field=f"prior.{field}")
+    return float(value)
+
+
+def _count(part: dict[str, Any], key: str, field: str) -> int:
+    """``part[key]`` (0 when absent) as a non-negative integer; an error naming it otherwise."""
+    value = part.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise errors.InputError("must be a non-negative integer", field=f"prior.{field}")
+    return value
 
 
 def loads(text: str) -> Prior:

@@ -33,8 +33,11 @@ pytestmark = pytest.mark.integration
 SAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "samples"
 #: What only the operator writes into a child's tiers (the kubectl column text).
 OPERATOR_ONLY = ("summary",)
-#: An external hard dependency added to checkout so that its ceiling certainly binds.
-EDGE = {"external": "edge-proxy", "availability": "95", "type": "hard"}
+#: An external hard dependency added to checkout so that its ceiling certainly binds: 90 %, under
+#: any balanced tier checkout's steady history gets. At 95 % the ceiling (times payments') sat
+#: near 94.9 %, within reach of the uid-seeded simulation under the 40-minute default prior, and
+#: one CI run in six saw neither cappable tier capped.
+EDGE = {"external": "edge-proxy", "availability": "90", "type": "hard"}
 
 
 @pytest.fixture
@@ -111,7 +114,7 @@ def test_cli_and_operator_give_identical_tiers_for_the_demo_services(
 ) -> None:
     create(client, namespace, sample("payments"))
     checkout = sample("checkout")
-    # An external hard dependency at 95 % makes the ceiling bind (with payments alone, whether a
+    # An external hard dependency at 90 % makes the ceiling bind (with payments alone, whether a
     # tier reaches it depends on the uid-seeded simulation, and the ceiling path went uncovered).
     checkout["spec"]["dependencies"].append(EDGE)
     create(client, namespace, checkout)

@@ -199,6 +199,21 @@ def daily_availability(
     )
 
 
+def drifting_shares(
+    phi: float, days: int, *, series: int = 1, cv: float = 1.0, seed: int = 0
+) -> np.ndarray:
+    """Daily bad shares ``(series, days)`` around 0.1% that drift in spells: the lognormal of a
+    stationary AR(1) of ``phi``, coefficient of variation ``cv`` (``bench.processes``' way)."""
+    rng = np.random.default_rng(seed)
+    level = np.empty((series, days))
+    level[:, 0] = rng.standard_normal(series)
+    for day in range(1, days):
+        level[:, day] = phi * level[:, day - 1] + np.sqrt(1 - phi**2) * rng.standard_normal(series)
+    sigma = np.sqrt(np.log1p(cv * cv))
+    shares: np.ndarray = 0.001 * np.exp(sigma * level - sigma**2 / 2)
+    return shares
+
+
 def steady_availability(
     days: int,
     *,

@@ -43,6 +43,26 @@ def test_a_diverse_fleet_lends_little() -> None:
     assert fleet.freedom < 2.0
 
 
+def test_a_uniform_fleet_of_drifting_services_lends_phi_the_weight_of_several_histories() -> None:
+    # Forty services of one process (``persistent``: spells of ten days), 90 days each at 2,000
+    # requests an hour. Their readings of phi spread about twice as far as Bartlett's variance
+    # says; counted at Bartlett's, they looked diverse and lent the weight of one history.
+    days = 90
+    total = np.full(days, 48_000.0)
+    rng = np.random.default_rng(3)
+    readings = [
+        persistence.Persistence.read(
+            np.stack([rng.poisson(total * shares).astype(np.float64), total], axis=1)
+        )
+        for shares in factories.drifting_shares(0.9, days, series=40, seed=3)
+    ]
+
+    fleet = fleetspells.pool([r for r in readings if r is not None])
+
+    assert fleet is not None
+    assert fleet.phi_weight > 2.0
+
+
 def test_fewer_than_five_readings_make_no_fleet_reading() -> None:
     assert fleetspells.pool([Reading(90, 0.5, 0.8)] * 4) is None
 
@@ -165,13 +185,18 @@ QUIET_FLEET = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet
 
 
 def test_a_calm_stretch_of_a_drifting_fleet_is_recommended_with_its_fleets_caution() -> None:
-    def balanced(belief: priors.Prior) -> float:
+    # The same spells, so that only how far the fleet's backgrounds vary differs: one fleet as
+    # calm as this history (coefficient of variation 0.2), one that has seen them vary more.
+    calm = dataclasses.replace(DRIFTING, variance=0.04)
+
+    def balanced(spells: fleetspells.FleetSpells) -> float:
+        belief = dataclasses.replace(QUIET_FLEET, background=spells)
         result = factories.recommend_availability(
             calm_stretch(), window_seconds=WINDOW, seed=1, prior=belief
         )
         return float(result.tiers[1].target)
 
-    assert balanced(dataclasses.replace(QUIET_FLEET, background=DRIFTING)) < balanced(QUIET_FLEET)
+    assert balanced(DRIFTING) < balanced(calm)
 
 
 def test_the_explanation_says_the_spells_were_read_with_the_fleets() -> None:

@@ -37,6 +37,31 @@ def test_the_fit_reads_the_day_to_day_persistence(phi: float) -> None:
     assert phi - 0.15 < read < phi + 0.05
 
 
+def test_long_spells_are_read_without_the_sample_autocorrelations_bias() -> None:
+    # Gaussian AR(1) shares (coefficient of variation 0.1) at a billion requests a day, so that
+    # neither skew nor Poisson noise moves the reading: what is left is the lag-one sample
+    # autocorrelation's bias, -(1 + 4 phi) / n (Marriott & Pope 1954). Corrected by Kendall's
+    # -(1 + 3 phi) / n instead, 400 histories of 90 days read 0.885 for 0.9; by this, 0.895
+    # (standard error 0.003).
+    phi, histories = 0.9, 400
+    rng = np.random.default_rng(9)
+    level = np.empty((histories, DAYS))
+    level[:, 0] = rng.standard_normal(histories)
+    for day in range(1, DAYS):
+        level[:, day] = phi * level[:, day - 1] + np.sqrt(1 - phi**2) * rng.standard_normal(
+            histories
+        )
+    total = np.full(DAYS, 1e9)
+    reads = [
+        persistence.Persistence.read(
+            np.stack([rng.poisson(total * 0.001 * (1 + 0.1 * row)).astype(np.float64), total], 1)
+        )
+        for row in level
+    ]
+
+    assert abs(np.mean([r.phi for r in reads if r is not None]) - phi) < 0.01
+
+
 def test_independent_days_read_as_little_persistence() -> None:
     rng = np.random.default_rng(3)
     fit = persistence.Persistence.of(pool_of(0.001 * rng.gamma(2.0, 0.5, DAYS)))

@@ -11,7 +11,7 @@ import pytest
 
 from sloreco import errors
 from sloreco.cli import main as cli
-from sloreco.core import fleetpool, history
+from sloreco.core import fleetpool, history, priordoc
 from sloreco.core import prior as priors
 from tests import factories
 
@@ -61,7 +61,7 @@ def test_sloreco_prior_pools_latency_incidents_as_the_engine_finds_them(
     code = cli.main(["prior", "--latency-bound", "1", *(f"--input={p}" for p in paths)])
 
     assert code == 0
-    assert priors.loads(capsys.readouterr().out).to_document() == expected.to_document()
+    assert priordoc.loads(capsys.readouterr().out).to_document() == expected.to_document()
 
 
 def test_a_latency_bound_the_histogram_lacks_is_an_error_naming_the_flag(
@@ -121,14 +121,14 @@ def test_a_fleet_document_written_before_scopes_is_an_availability_prior() -> No
     document = json.loads(_fleet("availability", "fleet:old"))
     del document["scope"]
 
-    assert priors.from_document(document).scope == "availability"
+    assert priordoc.from_document(document).scope == "availability"
 
 
 def test_a_hand_written_prior_without_a_scope_applies_to_every_sli() -> None:
     document = factories.QUIET_PRIOR.to_document()
     del document["scope"]
 
-    assert priors.from_document(document).scope == priors.ANY
+    assert priordoc.from_document(document).scope == priors.ANY
 
 
 def test_an_unknown_scope_is_an_error_naming_the_field() -> None:
@@ -136,4 +136,4 @@ def test_an_unknown_scope_is_an_error_naming_the_field() -> None:
     document["scope"] = "freshness"
 
     with pytest.raises(errors.InputError, match=r"prior\.scope: must be"):
-        priors.from_document(document)
+        priordoc.from_document(document)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sloreco import errors
-from sloreco.core import evidence, fleetpool, fleetspells, history, persistence
+from sloreco.core import evidence, fleetpool, fleetspells, history, persistence, priordoc
 from sloreco.core import prior as priors
 from tests import factories
 
@@ -145,7 +145,7 @@ def test_the_fleets_drift_survives_the_prior_document() -> None:
         background=DRIFTING,
     )
 
-    again = priors.loads(fleet.to_json())
+    again = priordoc.loads(fleet.to_json())
 
     assert again.background == DRIFTING
     assert again.to_document() == fleet.to_document()
@@ -164,7 +164,7 @@ def test_a_bad_background_names_its_field(part: object, field: str) -> None:
     document = priors.DEFAULT.to_document() | {"background": part}
 
     with pytest.raises(errors.InputError) as caught:
-        priors.from_document(document)
+        priordoc.from_document(document)
 
     assert caught.value.field == field
 

@@ -12,7 +12,7 @@ import pytest
 
 from sloreco import errors
 from sloreco.cli import main as cli
-from sloreco.core import evidence, fleetpool, history, predictive, sizeshape
+from sloreco.core import evidence, fleetpool, history, predictive, priordoc, sizeshape
 from sloreco.core import prior as priors
 from sloreco.core.models import latency as latency_model
 from tests import factories
@@ -26,7 +26,7 @@ def test_a_prior_survives_its_json_document() -> None:
         origin="fleet:default",
     )
 
-    again = priors.loads(fleet.to_json())
+    again = priordoc.loads(fleet.to_json())
 
     assert again.to_document() == fleet.to_document()
     assert (again.origin, again.services, again.incidents) == ("fleet:default", 2, 4)
@@ -53,7 +53,7 @@ def test_a_prior_survives_its_json_document() -> None:
 )
 def test_a_bad_prior_document_names_the_field(document: object, field: str) -> None:
     with pytest.raises(errors.InputError) as caught:
-        priors.from_document(document)
+        priordoc.from_document(document)
 
     assert caught.value.field == field
 
@@ -203,7 +203,7 @@ def test_sloreco_prior_pools_the_incidents_of_several_histories(
         paths += ["--input", str(path)]
 
     assert cli.main(["prior", *paths, "--origin", "fleet:test"]) == 0
-    fleet = priors.loads(capsys.readouterr().out)
+    fleet = priordoc.loads(capsys.readouterr().out)
 
     assert (fleet.origin, fleet.services, fleet.incidents) == ("fleet:test", 3, 3)
     assert fleet.median_minutes == pytest.approx(60.0, rel=0.1)  # two hours at half the traffic
@@ -238,7 +238,7 @@ def test_a_fleet_learns_the_tail_of_its_incident_sizes() -> None:
     assert 0.8 < float(drawn.std()) < 1.25
     assert float(bounded_drawn.max()) < 3.5
     assert float(drawn.max()) > 4.0
-    assert priors.loads(pareto.to_json()).to_document() == pareto.to_document()
+    assert priordoc.loads(pareto.to_json()).to_document() == pareto.to_document()
 
 
 def test_a_normal_fleet_never_gets_a_tail_thinner_than_the_normals() -> None:

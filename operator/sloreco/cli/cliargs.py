@@ -19,8 +19,7 @@ from typing import Literal
 import sloreco
 from sloreco import api, errors
 from sloreco.cli import export, fleetprior, pictures
-from sloreco.core import durations, history, inputs, results
-from sloreco.core import prior as prior_lib
+from sloreco.core import durations, history, inputs, priordoc, results
 from sloreco.core.prior import Prior
 from sloreco.core.slis import base
 from sloreco.sources import inputfile
@@ -142,7 +141,7 @@ def read_prior(path: str) -> Prior:
     except (OSError, UnicodeDecodeError) as exc:
         raise errors.InputError(f"cannot read {path!r}: {exc}", field="--prior") from exc
     try:
-        return prior_lib.loads(text)
+        return priordoc.loads(text)
     except errors.InputError as exc:
         raise errors.InputError(f"{path}: {exc}", field="--prior") from exc
 

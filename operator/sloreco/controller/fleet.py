@@ -28,7 +28,7 @@ from collections import defaultdict
 from typing import Any
 
 from sloreco import errors
-from sloreco.core import fleetpool
+from sloreco.core import fleetpool, priordoc
 from sloreco.core import prior as beliefs
 from sloreco.kube import client as kube
 
@@ -113,7 +113,7 @@ class Fleet:
             if not key.endswith(".json"):
                 continue
             try:
-                prior = beliefs.loads(text)
+                prior = priordoc.loads(text)
             except errors.InputError as exc:
                 log.warning("fleet prior %s in ConfigMap %s ignored: %s", key, CONFIGMAP, exc)
                 continue

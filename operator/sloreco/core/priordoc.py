@@ -1,0 +1,118 @@
+"""A prior's JSON document read back into a ``prior.Prior``: parsed at the boundary.
+
+``sloreco recommend --prior FILE`` and the operator's fleet-prior ConfigMap
+(``controller.fleet``) hold what ``Prior.to_document`` wrote, or what a user wrote by hand. Every
+field is checked here, once, and an error names it (``prior.size.tail.shape``), so that nothing
+past this module sees an unchecked number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from sloreco import errors
+from sloreco.core.fleetspells import FleetSpells
+from sloreco.core.prior import ANY, Prior
+from sloreco.core.sizeshape import DEFAULT_QUANTILES, DEFAULT_TAIL
+
+
+def loads(text: str) -> Prior:
+    """A ``Prior`` from its JSON text; a clear error naming what is wrong otherwise."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise errors.InputError(f"not JSON: {exc.msg} at line {exc.lineno}", field="prior") from exc
+    return from_document(document)
+
+
+def from_document(document: object) -> Prior:
+    """A ``Prior`` from its JSON document; a clear error naming the field otherwise."""
+    if not isinstance(document, dict) or document.get("kind") != "SlorecoPrior":
+        raise errors.InputError("not a SlorecoPrior document", field="prior.kind")
+    rate, size = document.get("rate"), document.get("size")
+    if not isinstance(rate, dict):
+        raise errors.InputError("missing or not an object", field="prior.rate")
+    if not isinstance(size, dict):
+        raise errors.InputError("missing or not an object", field="prior.size")
+
+    origin = document.get("origin", "file")
+    # Before scopes, a document learned from a fleet was an availability fleet's, and one
+    # written by hand applied to every SLI.
+    scope = document.get(
+        "scope", "availability" if _count(document, "services", "services") else ANY
+    )
+    if not isinstance(scope, str):
+        raise errors.InputError("must be a string", field="prior.scope")
+    quantiles = size.get("quantiles", list(DEFAULT_QUANTILES))
+    if not isinstance(quantiles, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in quantiles
+    ):
+        raise errors.InputError("must be a list of numbers", field="prior.size.quantiles")
+    tail = size.get("tail", {"scale": DEFAULT_TAIL[0], "shape": DEFAULT_TAIL[1]})
+    if not isinstance(tail, dict):
+        raise errors.InputError("must be an object", field="prior.size.tail")
+    return Prior(
+        rate_shape=_number(rate, "shape", "rate.shape"),
+        rate_days=_number(rate, "days", "rate.days"),
+        size_log_mean=_number(size, "logMean", "size.logMean"),
+        size_strength=_number(size, "strength", "size.strength"),
+        size_shape=_number(size, "shape", "size.shape"),
+        size_scale=_number(size, "scale", "size.scale"),
+        origin=origin if isinstance(origin, str) else "file",
+        scope=scope,
+        services=_count(document, "services", "services"),
+        incidents=_count(document, "incidents", "incidents"),
+        size_quantiles=tuple(float(v) for v in quantiles),
+        size_tail=(
+            _number(tail, "scale", "size.tail.scale"),
+            _number(tail, "shape", "size.tail.shape"),
+        ),
+        background=_read_background(document.get("background")),
+    )
+
+
+def _read_background(part: object) -> FleetSpells | None:
+    """``background`` of a document; absent (older documents, the default's): None."""
+    if part is None:
+        return None
+    if not isinstance(part, dict):
+        raise errors.InputError("must be an object", field="prior.background")
+    values = {}
+    for key, low, high in (
+        ("variance", 0.0, math.inf),
+        ("freedom", 1.0, math.inf),
+        ("phi", 0.0, 1.0),
+        ("phiWeight", 0.0, math.inf),
+    ):
+        value = _number(part, key, f"background.{key}")
+        if not (math.isfinite(value) and low <= value <= high):
+            raise errors.InputError(
+                f"must be a finite number in [{low:g}, {high:g}], got {value}",
+                field=f"prior.background.{key}",
+            )
+        values[key] = value
+    return FleetSpells(
+        variance=values["variance"],
+        freedom=values["freedom"],
+        phi=values["phi"],
+        phi_weight=values["phiWeight"],
+        services=_count(part, "services", "background.services"),
+    )
+
+
+def _number(part: dict[str, Any], key: str, field: str) -> float:
+    """``part[key]`` as a number; an error naming ``prior.<field>`` otherwise."""
+    value = part.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise errors.InputError("missing or not a number", field=f"prior.{field}")
+    return float(value)
+
+
+def _count(part: dict[str, Any], key: str, field: str) -> int:
+    """``part[key]`` (0 when absent) as a non-negative integer; an error naming it otherwise."""
+    value = part.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise errors.InputError("must be a non-negative integer", field=f"prior.{field}")
+    return value

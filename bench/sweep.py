@@ -11,7 +11,7 @@ The space, per process (every draw from one seeded generator, so the same proces
 * history: 14, 30, 60 or 90 days (90 three times as likely); 20 to 50,000 requests an hour
   (log-uniform), day-to-day traffic sigma 0.05-0.4;
 * background: 0.001% to 2% bad (log-uniform), gamma shape 0.3-8 (log-uniform); in a quarter
-  of processes it drifts in spells (AR(1) of its log 0.3-0.85);
+  of processes it drifts in spells (AR(1) of its log 0.3-0.98, spells of about 1 to 50 days);
 * incidents in four processes of five: a rate from once in 400 days to once in two (log-
   uniform); in a quarter of them a rate that changes from stretch to stretch (gamma shape
   2-10); durations lognormal around 0.5-8 hours (sigma 0.3-1.4) or, in a quarter, Pareto
@@ -56,7 +56,7 @@ def draw(rng: np.random.Generator, index: int) -> Profile:
         traffic_sigma=float(rng.uniform(0.05, 0.4)),
         background=log_uniform(0.00001, 0.02),
         background_shape=log_uniform(0.3, 8),
-        background_persistence=sometimes(0.25, float(rng.uniform(0.3, 0.85))),
+        background_persistence=sometimes(0.25, float(rng.uniform(0.3, 0.98))),
         incident_rate=sometimes(0.8, log_uniform(1 / 400, 1 / 2)),
         rate_shape=sometimes(0.25, log_uniform(2, 10)),
         duration_median_hours=log_uniform(0.5, 8),

@@ -44,7 +44,6 @@ from sloreco.core import fleetpool, history, method, results, slis
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
 
-WINDOW_DAYS = 28
 DAY = 86400
 START = 1_700_000_000 // DAY * DAY
 #: (tier, promised share of windows that miss, allowed multiple of the promise) — issue 8.
@@ -86,7 +85,7 @@ def engine_result(
     buckets = len(total)
     belief = (prior,) if isinstance(prior, priors.Prior) else ()
     request = base.Request(
-        window_seconds=WINDOW_DAYS * DAY,
+        window_seconds=profile.window_days * DAY,
         seed=seed,
         settings=SETTINGS,
         percentile=Decimal(99),
@@ -127,7 +126,7 @@ def truth(profile: Profile, *, windows: int, seed: int) -> Truth:
     rng = np.random.default_rng([seed, 1])
     parts = []
     for total, bad in processes.future_windows(
-        profile, rng, windows=windows, window_days=WINDOW_DAYS
+        profile, rng, windows=windows, window_days=profile.window_days
     ):
         if profile.kind == "availability":
             parts.append(1.0 - bad / total)
@@ -239,11 +238,12 @@ def run_fleet(
     windows: int,
     seed: int,
     prior_for: PriorFor | None = None,
+    window_days: int = 28,
 ) -> dict[str, Any]:
     """A mixed fleet: every member its own process, one history each, its own future windows."""
     began = time.process_time()
     rng = np.random.default_rng([seed, 3])
-    fleet = [processes.fleet_member(rng, i) for i in range(members)]
+    fleet = [processes.fleet_member(rng, i).with_(window_days=window_days) for i in range(members)]
     pasts = [histories(p, count=1, seed=seed + i)[0] for i, p in enumerate(fleet)]
     tally = Tally.empty()
     for i, profile in enumerate(fleet):
@@ -320,9 +320,17 @@ def suite(
     members: int,
     seed: int,
     prior_for: PriorFor | None = None,
+    window_days: int = 28,
 ) -> list[dict[str, Any]]:
     rows = [
-        run_profile(p, run, count=count, windows=windows, seed=seed, prior_for=prior_for)
+        run_profile(
+            p.with_(window_days=window_days),
+            run,
+            count=count,
+            windows=windows,
+            seed=seed,
+            prior_for=prior_for,
+        )
         for p in processes.PROFILES
         if names is None or p.name in names
     ]
@@ -334,6 +342,7 @@ def suite(
                 windows=max(windows // 5, 10_000),
                 seed=seed,
                 prior_for=prior_for,
+                window_days=window_days,
             )
         )
     return rows
@@ -380,6 +389,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fleet", type=int, default=60, help="members of the mixed fleet")
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--profiles", nargs="*", help="only these profiles")
+    parser.add_argument("--window-days", type=int, default=28, help="the compliance window")
     parser.add_argument(
         "--prior",
         choices=("default", "fleet"),
@@ -396,6 +406,7 @@ def main(argv: list[str] | None = None) -> None:
         members=args.fleet,
         seed=args.seed,
         prior_for=fleet_prior if args.prior == "fleet" else None,
+        window_days=args.window_days,
     )
     document = {
         **header(args),
@@ -415,6 +426,7 @@ def header(args: argparse.Namespace) -> dict[str, Any]:
         "histories": args.histories,
         "futureWindows": args.windows,
         "seed": args.seed,
+        "windowDays": getattr(args, "window_days", 28),
     }
 
 

@@ -89,6 +89,8 @@ class Profile:
     fast_sigma: float = 0.6
     slow_median: float = 2.0
     slow_sigma: float = 0.5
+    #: The compliance window its tiers are judged on, in days (``bench.calibrate --window-days``).
+    window_days: int = 28
 
     def with_(self, **changes: object) -> Profile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -117,3 +117,13 @@ def test_rate_regimes_spread_incident_counts_beyond_poisson() -> None:
     # 7 incidents a window; the rate's gamma (shape 2) adds mean² / 2 = 24.5 to Poisson's 7.
     assert 6.5 < counts.mean() < 7.2
     assert 25 < counts.var() < 38
+
+
+def test_a_profile_is_judged_on_the_window_it_names() -> None:
+    # Seven-day windows of 'incidents' (one incident every two weeks) hold none half the time
+    # and a whole one otherwise; 28-day windows average two: the shorter windows spread wider.
+    incidents = processes.by_name("incidents")
+    week = calibrate.truth(incidents.with_(window_days=7), windows=4_000, seed=2)
+    month = calibrate.truth(incidents, windows=4_000, seed=2)
+
+    assert np.std(week.values) > 1.5 * np.std(month.values)

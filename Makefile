@@ -58,11 +58,17 @@ test-unit: dev ## Unit tests only (pure core, no servers).
 test: dev prometheus-bin controlplane sloth prometheus3 victoriametrics oslo helm peer-crds lint ## The whole suite: lint, unit and integration (real Prometheus 2 and 3, VictoriaMetrics, real kube-apiserver, the peers' validators).
 	$(PY) -m pytest tests/unit tests/integration
 
+# Profiles judged on 7-day windows too (make calibrate).
+WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable short-30d
+
 .PHONY: calibrate
 calibrate: dev ## Calibration suite: realized breach rates per process profile, and on random processes; bench/results/calibration*.{json,md}.
 	$(PY) -m bench.calibrate --out bench/results/calibration
 	$(PY) -m bench.calibrate --prior fleet --histories 100 --out bench/results/calibration-fleet
 	$(PY) -m bench.fleet_draws --profiles short-14d short-30d very-reliable-30d --out bench/results/fleet-draws.json
+	$(PY) -m bench.fleet_draws --profiles drifting wandering persistent --out bench/results/fleet-draws-spells.json
+	$(PY) -m bench.calibrate --window-days 7 --profiles $(WEEK_PROFILES) --out bench/results/calibration-7d
+	$(PY) -m bench.calibrate --window-days 7 --prior fleet --histories 100 --profiles $(WEEK_PROFILES) --out bench/results/calibration-fleet-7d
 	$(PY) -m bench.sweep --prior default --out bench/results/calibration-sweep
 	$(PY) -m bench.sweep --prior fleet --out bench/results/calibration-sweep-fleet
 

@@ -71,7 +71,8 @@ MIN_SERVICES = 5
 #: (400 histories each, ``φ`` 0.4-0.97), and the engine's readings of the suite's ``drifting``
 #: 2.6 times. Counted at Bartlett's, a uniform fleet's readings looked diverse and lent ``φ``
 #: the weight of half a history where it has five: ``drifting``'s fleet-prior conservative
-#: tier breached 5.3x its promise, 1.8x at twice Bartlett's.
+#: tier breached 5.3x its promise (100 histories), 1.8x at twice Bartlett's together with the
+#: reading's own corrections (``persistence.MAX_PHI``, Marriott & Pope's bias).
 READING_SPREAD = 2.0
 
 

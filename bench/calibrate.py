@@ -238,7 +238,7 @@ def run_fleet(
     windows: int,
     seed: int,
     prior_for: PriorFor | None = None,
-    window_days: int = 28,
+    window_days: int = processes.WINDOW_DAYS,
 ) -> dict[str, Any]:
     """A mixed fleet: every member its own process, one history each, its own future windows."""
     began = time.process_time()
@@ -320,7 +320,7 @@ def suite(
     members: int,
     seed: int,
     prior_for: PriorFor | None = None,
-    window_days: int = 28,
+    window_days: int = processes.WINDOW_DAYS,
 ) -> list[dict[str, Any]]:
     rows = [
         run_profile(
@@ -389,7 +389,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fleet", type=int, default=60, help="members of the mixed fleet")
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--profiles", nargs="*", help="only these profiles")
-    parser.add_argument("--window-days", type=int, default=28, help="the compliance window")
+    parser.add_argument(
+        "--window-days", type=int, default=processes.WINDOW_DAYS, help="the compliance window"
+    )
     parser.add_argument(
         "--prior",
         choices=("default", "fleet"),
@@ -426,7 +428,7 @@ def header(args: argparse.Namespace) -> dict[str, Any]:
         "histories": args.histories,
         "futureWindows": args.windows,
         "seed": args.seed,
-        "windowDays": getattr(args, "window_days", 28),
+        "windowDays": getattr(args, "window_days", processes.WINDOW_DAYS),
     }
 
 

@@ -38,6 +38,9 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 HOURS = 24
+#: The compliance window a profile is judged on unless asked otherwise: 28 days, the
+#: ServiceLevel default.
+WINDOW_DAYS = 28
 #: client_golang's DefBuckets plus +Inf (the same bounds ``synth`` writes).
 BOUNDS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf,
@@ -90,7 +93,7 @@ class Profile:
     slow_median: float = 2.0
     slow_sigma: float = 0.5
     #: The compliance window its tiers are judged on, in days (``bench.calibrate --window-days``).
-    window_days: int = 28
+    window_days: int = WINDOW_DAYS
 
     def with_(self, **changes: object) -> Profile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

@@ -18,6 +18,11 @@ def pool_of(shares: np.ndarray, seed: int = 1) -> np.ndarray:
     return np.stack([bad, total], axis=1)
 
 
+def fit_of(pool: np.ndarray) -> persistence.Persistence | None:
+    """What the forecast widens with: the days' reading, when it has a variance to add."""
+    return persistence.widening(persistence.Persistence.read(pool))
+
+
 def ar_shares(phi: float, days: int, seed: int, *, mean: float = 0.001) -> np.ndarray:
     rng = np.random.default_rng(seed)
     level = np.empty(days)
@@ -30,7 +35,7 @@ def ar_shares(phi: float, days: int, seed: int, *, mean: float = 0.001) -> np.nd
 
 @pytest.mark.parametrize("phi", [0.5, 0.8])
 def test_the_fit_reads_the_day_to_day_persistence(phi: float) -> None:
-    fits = [persistence.Persistence.of(pool_of(ar_shares(phi, 400, s), s)) for s in range(8)]
+    fits = [fit_of(pool_of(ar_shares(phi, 400, s), s)) for s in range(8)]
 
     read = np.mean([f.phi for f in fits if f is not None])
     # The lognormal of an AR(1) of ``phi`` correlates a little less than ``phi`` from day to day.
@@ -64,20 +69,20 @@ def test_long_spells_are_read_without_the_sample_autocorrelations_bias() -> None
 
 def test_independent_days_read_as_little_persistence() -> None:
     rng = np.random.default_rng(3)
-    fit = persistence.Persistence.of(pool_of(0.001 * rng.gamma(2.0, 0.5, DAYS)))
+    fit = fit_of(pool_of(0.001 * rng.gamma(2.0, 0.5, DAYS)))
 
     assert fit is not None
     assert fit.phi < 0.25
 
 
 def test_poisson_noise_alone_is_not_read_as_persistence() -> None:
-    fits = [persistence.Persistence.of(pool_of(np.full(DAYS, 0.001), s)) for s in range(8)]
+    fits = [fit_of(pool_of(np.full(DAYS, 0.001), s)) for s in range(8)]
 
     assert all(f is None or f.variance < 0.01 for f in fits)
 
 
 def test_too_few_days_fit_nothing() -> None:
-    assert persistence.Persistence.of(pool_of(ar_shares(0.9, 10, 1))) is None
+    assert fit_of(pool_of(ar_shares(0.9, 10, 1))) is None
 
 
 def test_blocks_that_outlast_the_correlation_miss_nothing() -> None:

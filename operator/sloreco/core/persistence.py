@@ -104,12 +104,6 @@ class Persistence:
     borrowed: float = 0.0
 
     @classmethod
-    def of(cls, pool: FloatArray) -> Persistence | None:
-        """From a pool of days ``(days, [bad, total])``; None when nothing can be read, or
-        the days vary no more than their Poisson noise."""
-        return widening(cls.read(pool))
-
-    @classmethod
     def read(cls, pool: FloatArray) -> Persistence | None:
         """What the days say, a variance within the Poisson noise read as none: the reading a
         service gives its fleet (``fleetspells.pool``), which counts the quiet ones too. None

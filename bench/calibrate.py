@@ -140,7 +140,7 @@ def truth(profile: Profile, *, windows: int, seed: int) -> Truth:
 
 def histories(profile: Profile, *, count: int, seed: int) -> list[tuple[FloatArray, FloatArray]]:
     rng = np.random.default_rng([seed, 2])
-    total, bad = processes.simulate(profile, rng, count, profile.history_days)
+    total, bad = processes.history(profile, rng, count)
     return [(total[i], bad[i]) for i in range(count)]
 
 

@@ -94,6 +94,11 @@ class Profile:
     slow_sigma: float = 0.5
     #: The compliance window its tiers are judged on, in days (``bench.calibrate --window-days``).
     window_days: int = WINDOW_DAYS
+    #: A regression that stayed: the background rose this many times ``rise_days`` days
+    #: before the history ended. ``background`` is the level since, which the future keeps;
+    #: the history's earlier days ran at ``background / rise_factor``.
+    rise_days: int = 0
+    rise_factor: float = 1.0
 
     def with_(self, **changes: object) -> Profile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -128,6 +133,20 @@ def simulate(
         share = np.maximum(severity[hit], per_hour[hit])
         bad[hit] = rng.binomial(total[hit].astype(np.int64), share).astype(np.float64)
     return total, bad
+
+
+def history(
+    profile: Profile, rng: np.random.Generator, series: int
+) -> tuple[FloatArray, FloatArray]:
+    """``(total, bad)`` per hour for ``series`` histories of ``history_days`` days: with a
+    rise, its earlier days at the level before it."""
+    p = profile
+    if p.rise_days <= 0:
+        return simulate(p, rng, series, p.history_days)
+    before = p.with_(background=p.background / p.rise_factor, rise_days=0)
+    old_total, old_bad = simulate(before, rng, series, p.history_days - p.rise_days)
+    total, bad = simulate(p, rng, series, p.rise_days)
+    return np.concatenate([old_total, total], axis=1), np.concatenate([old_bad, bad], axis=1)
 
 
 def daily_background(
@@ -443,6 +462,18 @@ AVAILABILITY: tuple[Profile, ...] = (
         description="'rare-outage' every 90 days",
         incident_rate=1 / 90,
     ),
+    # A regression that was never rolled back: the last two weeks run at three times the
+    # background before them, and so does the future. Added when a probe found a fleet prior
+    # breaching balanced 19x and aggressive 13x its promise on it (60 histories); on
+    # 'incidents', whose incidents' uncertainty covers the rise, it kept them (0.5x, 0.8x).
+    Profile(
+        "regression",
+        "'steady' whose background tripled 14 days before the history ended (0.1% -> 0.3%) "
+        "and stayed",
+        background=0.003,
+        rise_days=14,
+        rise_factor=3.0,
+    ),
 )
 
 #: Slowdowns every 10 days, 2 h, 40% of requests slow.
@@ -505,6 +536,15 @@ LATENCY: tuple[Profile, ...] = (
         background=0.003,
         background_shape=1.0,
         background_persistence=0.9,
+    ),
+    Profile(
+        "latency-regression",
+        "'latency-steady' whose slow share tripled 30 days before the history ended "
+        "(0.1% -> 0.3%) and stayed",
+        kind="latency",
+        background=0.003,
+        rise_days=30,
+        rise_factor=3.0,
     ),
 )
 

@@ -214,6 +214,27 @@ def drifting_shares(
     return shares
 
 
+def risen_shares(
+    days: int, *, rise_days: int, factor: float, seed: int = 0, series: int = 1
+) -> np.ndarray:
+    """Daily bad shares ``(series, days)`` around 0.1% (gamma, coefficient of variation 0.5,
+    ``bench.processes``' 'steady'), the last ``rise_days`` of them ``factor`` times higher."""
+    rng = np.random.default_rng(seed)
+    shares: np.ndarray = rng.gamma(4.0, 0.001 / 4.0, (series, days))
+    shares[:, days - rise_days :] *= factor
+    return shares
+
+
+def daily_pool(
+    shares: np.ndarray, *, requests_per_day: float = 48_000, seed: int = 1
+) -> np.ndarray:
+    """Background days ``(bad, total)`` with these daily bad shares, bad events Poisson: what
+    ``evidence.Evidence.pool`` holds (48,000 requests a day: 2,000 an hour)."""
+    total = np.full(len(shares), float(requests_per_day))
+    bad = np.random.default_rng(seed).poisson(total * shares).astype(np.float64)
+    return np.stack([bad, total], axis=1)
+
+
 def steady_availability(
     days: int,
     *,

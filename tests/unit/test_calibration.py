@@ -25,7 +25,7 @@ from unittest import mock
 import pytest
 
 from bench import calibrate, processes
-from sloreco.core import fleetpool, persistence
+from sloreco.core import fleetpool, persistence, shift
 from sloreco.core import prior as priors
 
 HISTORIES = 24
@@ -178,3 +178,24 @@ def test_the_check_catches_a_default_that_expects_small_incidents() -> None:
 
     low, _ = tiers["balanced"]["breachInterval95"]
     assert low > GOALS["balanced"]
+
+
+def measure_regression() -> dict[str, Any]:
+    # A background that tripled two weeks before the history ended and stayed (``regression``).
+    return measure("regression", prior=QUIET_FLEET)
+
+
+def test_a_background_that_rose_and_stayed_keeps_its_aggressive_promise() -> None:
+    tiers = measure_regression()
+
+    low, _ = tiers["aggressive"]["breachInterval95"]
+    assert low <= GOALS["aggressive"]
+
+
+def test_the_check_catches_a_rise_replayed_as_the_history_average() -> None:
+    # The method before ``core.shift``: the history's two levels bootstrapped as one.
+    with mock.patch.object(shift, "find", return_value=None):
+        tiers = measure_regression()
+
+    low, _ = tiers["aggressive"]["breachInterval95"]
+    assert low > GOALS["aggressive"]

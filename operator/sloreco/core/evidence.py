@@ -16,7 +16,7 @@ import functools
 
 import numpy as np
 
-from sloreco.core import history, persistence, prior
+from sloreco.core import history, persistence, prior, shift
 from sloreco.core.explain import incidents
 
 FloatArray = history.FloatArray
@@ -61,18 +61,29 @@ class Evidence:
     daily_total: FloatArray
 
     @functools.cached_property
-    def pool(self) -> FloatArray:
-        """The background's days with traffic, ``(days, [bad, total])``: what the bootstrap
-        resamples and ``persistence`` reads."""
+    def days(self) -> FloatArray:
+        """The background's days with traffic as they were, ``(days, [bad, total])``."""
         keep = self.daily_total > 0
-        pool: FloatArray = np.stack([self.calm_daily[keep], self.daily_total[keep]], axis=1)
-        return pool
+        days: FloatArray = np.stack([self.calm_daily[keep], self.daily_total[keep]], axis=1)
+        return days
+
+    @functools.cached_property
+    def rise(self) -> shift.Rise | None:
+        """A rise of the background in its last days that its drift does not explain."""
+        return shift.find(self.days)
+
+    @functools.cached_property
+    def pool(self) -> FloatArray:
+        """What the bootstrap resamples and ``persistence`` reads: the days, those before a
+        ``rise`` at its level (``shift.rebase``)."""
+        return self.days if self.rise is None else shift.rebase(self.days, self.rise)
 
     @functools.cached_property
     def spells(self) -> persistence.Persistence | None:
         """How the background drifts from day to day (``persistence.Persistence.read``): the
-        reading the forecast widens with and the fleet pools, read once."""
-        return persistence.Persistence.read(self.pool)
+        reading the forecast widens with and the fleet pools, read once, of the days as they
+        were (a ``rise`` moves the level, not the spells around it)."""
+        return persistence.Persistence.read(self.days)
 
     @property
     def count(self) -> int:

@@ -315,5 +315,6 @@ def prior_note(
             unseen_per_window=unseen.per_window(
                 window_seconds / history.SECONDS_PER_DAY, max(seen.pool_days, 1)
             ),
+            rise=(found.rise.days, found.rise.factor) if found.rise is not None else None,
         )
     )

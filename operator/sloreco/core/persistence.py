@@ -120,8 +120,8 @@ class Persistence:
         lag_one = float(np.sum(deviation[1:] * deviation[:-1])) / days
         if observed <= 0:  # every day the same share: nothing drifts
             return cls(days, 0.0, 0.0)
-        phi = min(max(lag_one / max(variance, observed / 2), 0.0), MAX_PHI)
-        return cls(days, max(variance, 0.0), min(phi + (1 + 4 * phi) / days, MAX_PHI))
+        phi = float(corrected_phi(lag_one, variance, observed, days))
+        return cls(days, max(variance, 0.0), phi)
 
     @property
     def spell_days(self) -> float:
@@ -166,6 +166,21 @@ class Persistence:
         sigma2 = self.variance if variance is None else variance
         extra: FloatArray = np.maximum(sigma2 * (full - kept) / span, 0.0)
         return extra
+
+
+def corrected_phi(
+    lag_one: FloatArray | float,
+    variance: FloatArray | float,
+    observed: FloatArray | float,
+    days: FloatArray | int,
+) -> FloatArray:
+    """``φ`` from a lag-one autocovariance: over the variance net of noise (but no less than
+    half the ``observed``, which must be positive), within ``[0, MAX_PHI]``, plus Marriott &
+    Pope's bias (module docstring). Element-wise, so that ``shift`` reads every split of a
+    history at once."""
+    phi = np.clip(np.divide(lag_one, np.maximum(variance, np.divide(observed, 2))), 0.0, MAX_PHI)
+    corrected: FloatArray = np.minimum(phi + (1 + 4 * phi) / days, MAX_PHI)
+    return corrected
 
 
 def widening(reading: Persistence | None) -> Persistence | None:

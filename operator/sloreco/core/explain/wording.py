@@ -228,6 +228,9 @@ class PriorEffect:
     #: (``core.unseen``).
     background_events: float
     unseen_per_window: float
+    #: A rise of the background in its last days (``core.shift``): days since, and how many
+    #: times the level before.
+    rise: tuple[int, float] | None = None
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
@@ -267,6 +270,12 @@ def prior_note(effect: PriorEffect) -> str:
             f"day{'s' if round(e.spell_days) != 1 else ''} ({fleet}replayed in "
             f"{e.block_days}-day blocks); the model adds what the blocks cut and the "
             "uncertainty of a level seen over few spells."
+        )
+    if e.rise is not None:
+        days, factor = e.rise
+        spells += (
+            f" The background ran {factor:.1f} times its earlier level over the last {days} "
+            "days, more than its drift explains; the model forecasts from that level."
         )
     quiet = ""
     if e.background_events < QUIET_NOTE_EVENTS:

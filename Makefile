@@ -59,7 +59,7 @@ test: dev prometheus-bin controlplane sloth prometheus3 victoriametrics oslo hel
 	$(PY) -m pytest tests/unit tests/integration
 
 # Profiles judged on 7-day windows too (make calibrate).
-WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable short-30d
+WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable short-30d regression
 
 .PHONY: calibrate
 calibrate: dev ## Calibration suite: realized breach rates per process profile, and on random processes; bench/results/calibration*.{json,md}.

@@ -131,8 +131,12 @@ def _running(values: FloatArray) -> FloatArray:
 
 def _carried(phi: FloatArray, spans: npt.NDArray[np.int64]) -> FloatArray:
     """``1 + 2 Σ_{k<m} (1 - k/m) φ^k`` per ``φ`` and its span ``m``: the correlation a mean of
-    ``m`` days of an AR(1) carries (``persistence``'s, one span per row)."""
-    k = np.arange(1, int(spans.max()), dtype=np.float64)
-    weights = np.maximum(1.0 - k[None, :] / spans[:, None], 0.0)
-    carried: FloatArray = 1.0 + 2.0 * np.sum(weights * phi[:, None] ** k[None, :], axis=1)
+    ``m`` days of an AR(1) carries (``persistence``'s), in closed form (the sums of ``φ^k`` and
+    ``k φ^k``), since every split has its own span; ``φ ≤ persistence.MAX_PHI`` keeps
+    ``1 - φ`` away from zero."""
+    m = spans.astype(np.float64)
+    last = phi ** (m - 1)
+    geometric = phi * (1.0 - last) / (1.0 - phi)
+    weighted = phi * (1.0 - m * last + (m - 1) * last * phi) / (1.0 - phi) ** 2
+    carried: FloatArray = 1.0 + 2.0 * (geometric - weighted / m)
     return carried

@@ -235,6 +235,22 @@ def daily_pool(
     return np.stack([bad, total], axis=1)
 
 
+def hourly_availability(
+    daily_shares: np.ndarray, *, requests_per_hour: float = 2000, seed: int = 1
+) -> history.AvailabilityHistory:
+    """Hourly buckets, ``requests_per_hour`` each, bad events Poisson at each day's share."""
+    total = np.full(len(daily_shares) * 24, float(requests_per_hour))
+    rng = np.random.default_rng(seed)
+    bad = rng.poisson(total * np.repeat(daily_shares, 24)).astype(np.float64)
+    return history.AvailabilityHistory(
+        bucket_seconds=3600,
+        start=EPOCH_2024_05_01,
+        total=total,
+        bad=bad,
+        excluded=np.zeros(len(total), dtype=np.bool_),
+    )
+
+
 def steady_availability(
     days: int,
     *,

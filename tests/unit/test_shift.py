@@ -117,3 +117,15 @@ def test_a_history_that_rose_gets_tiers_for_the_level_it_rose_to() -> None:
 
     balanced = next(t for t in result.tiers if t.name == "balanced")
     assert 100 - float(balanced.target) >= 100 * days[-14:, 0].sum() / days[-14:, 1].sum()
+
+
+def test_a_tenfold_rise_is_read_as_a_level_not_as_incidents() -> None:
+    # At 2,000 requests an hour a tenfold background passes the incident detector's floor (ten
+    # times normal) in about half its hours; judged against the risen level, in none.
+    data = factories.hourly_availability(factories.risen_shares(DAYS, rise_days=14, factor=10.0)[0])
+
+    seen = evidence.of(data.bad, data.total, ~data.excluded, bucket_seconds=3600)
+
+    assert seen.rise is not None
+    assert seen.rise.factor > 6.0
+    assert seen.incidents <= 1

@@ -46,8 +46,9 @@ def baseline_ratio(bad: FloatArray, total: FloatArray) -> float:
     return float(ratios[order][middle])
 
 
-def incident_mask(bad: FloatArray, total: FloatArray, baseline: float) -> BoolArray:
-    """Buckets whose bad events stand well above ``baseline`` (see the constants above)."""
+def incident_mask(bad: FloatArray, total: FloatArray, baseline: float | FloatArray) -> BoolArray:
+    """Buckets whose bad events stand well above ``baseline`` (see the constants above): one
+    normal ratio, or one per bucket (``core.evidence`` after a rise)."""
     expected = baseline * total
     floor = np.maximum(
         np.maximum(INCIDENT_FACTOR * expected, expected + INCIDENT_SIGMAS * np.sqrt(expected)),

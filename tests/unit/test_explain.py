@@ -157,6 +157,26 @@ def test_a_persistent_history_is_explained_as_one() -> None:
     assert any("The background drifts in spells of about" in n for n in result.data_quality.notes)
 
 
+def test_the_prior_note_says_when_the_background_rose_and_stayed() -> None:
+    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), rise=(14, 3.04))
+
+    note = wording.prior_note(effect)
+
+    assert (
+        "The background ran 3.0 times its earlier level over the last 14 days, more than its "
+        "drift explains; the model forecasts from that level."
+    ) in note
+
+
+def test_a_regression_that_stayed_is_explained_as_one() -> None:
+    profile = processes.by_name("regression")
+    total, bad = calibrate.histories(profile, count=1, seed=3)[0]
+
+    result = calibrate.engine_result(profile, total, bad, 3, None)
+
+    assert any("times its earlier level over the last" in n for n in result.data_quality.notes)
+
+
 def test_the_prior_note_says_when_the_background_is_too_quiet_to_measure() -> None:
     effect = dataclasses.replace(
         _prior_effect(incidents=0, bursts=0), background_events=0.0, unseen_per_window=0.31

@@ -78,16 +78,21 @@ class Rise:
 
 def find(pool: FloatArray) -> Rise | None:
     """The strongest rise at the end of ``pool`` (``(days, [bad, total])``), if significant."""
-    recent, factor, z = scan(pool)
+    recent, factor, z = scan(pool, prune=True)
     if len(z) == 0 or float(z.max()) <= THRESHOLD:
         return None
     best = int(np.argmax(z))
     return Rise(int(recent[best]), float(factor[best]), float(z[best]))
 
 
-def scan(pool: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
+def scan(
+    pool: FloatArray, *, prune: bool = False
+) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
     """Per split with traffic and bad events on both sides: the recent days, the recent level
-    over the earlier one, and its statistic (0 where the level fell).
+    over the earlier one, and its statistic (0 where the level fell). ``prune``: none at all
+    when even the Poisson noise alone keeps every statistic under ``THRESHOLD`` (the drift's
+    variance only adds to the error), which spares the persistence reading: the latency SLI
+    scans its background at every bound, most with few slow requests.
 
     Every split at once, from running sums: the earlier stretch's mean, variance and lag-one
     autocovariance, as ``persistence.Persistence.read`` reads one stretch.
@@ -95,35 +100,48 @@ def scan(pool: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArra
     bad, total = pool[:, 0], pool[:, 1]
     days = len(bad)
     splits = np.arange(MIN_EARLIER_DAYS, days - MIN_RECENT_DAYS + 1)
-    cum_bad, cum_total = _running(bad), _running(total)
-    usable = (cum_bad[splits] > 0) & (cum_bad[-1] - cum_bad[splits] > 0)
-    splits = splits[usable]
+    if len(splits) == 0 or float(bad.sum()) <= 0:
+        return splits, np.zeros(0), np.zeros(0)
+    share = bad / total
+    lagged = np.zeros(days)
+    lagged[1:] = share[1:] * share[:-1]
+    # One pass of running sums: bad, total, x, x², 1/total, x_i x_{i-1} (x the daily share).
+    sums = np.zeros((6, days + 1))
+    np.cumsum(
+        np.stack([bad, total, share, share * share, 1.0 / total, lagged]), axis=1, out=sums[:, 1:]
+    )
+    at = sums[:, splits]
+    earlier_bad, recent_bad = at[0], sums[0, -1] - at[0]
+    usable = (earlier_bad > 0) & (recent_bad > 0)
+    splits, at = splits[usable], at[:, usable]
     if len(splits) == 0:
         return splits, np.zeros(0), np.zeros(0)
-    earlier_bad, recent_bad = cum_bad[splits], cum_bad[-1] - cum_bad[splits]
-    mean = earlier_bad / cum_total[splits]
-    factor = recent_bad / (cum_total[-1] - cum_total[splits]) / mean
+    earlier_bad, recent_bad = at[0], sums[0, -1] - at[0]
+    mean = earlier_bad / at[1]
+    factor = recent_bad / (sums[1, -1] - at[1]) / mean
     # The earlier stretch's moments relative to its mean, as ``Persistence.read`` takes them.
-    share = bad / total
-    running = _running(share)
-    centre = running[splits] / splits
-    observed = np.maximum(_running(share * share)[splits] / splits - centre**2, 0.0) / mean**2
-    noise = _running(1.0 / total)[splits] / splits / mean
+    centre = at[2] / splits
+    observed = np.maximum(at[3] / splits - centre**2, 0.0) / mean**2
+    noise = at[4] / splits / mean
+    recent = days - splits
+    if prune:
+        poisson = np.sqrt(noise / recent + noise / splits + 1.0 / recent_bad)
+        if float((np.log(np.maximum(factor, 1.0)) / poisson).max()) <= THRESHOLD:
+            return splits[:0], np.zeros(0), np.zeros(0)
     variance = np.maximum(observed - noise, 0.0)
-    products = _running(np.concatenate([[0.0], share[1:] * share[:-1]]))[splits]
     # Σ (x_i - c)(x_{i-1} - c) over the stretch's lag-one pairs, expanded into running sums.
-    before, after = running[splits - 1], running[splits] - share[0]
-    lag_one = (products - centre * (before + after) + (splits - 1) * centre**2) / splits / mean**2
+    before, after = sums[2, splits - 1], at[2] - share[0]
+    lag_one = (at[5] - centre * (before + after) + (splits - 1) * centre**2) / splits / mean**2
     read = observed > 0
     phi = np.where(
         read,
         persistence.corrected_phi(lag_one, variance, np.where(read, observed, 1.0), splits),
         0.0,
     )
-    recent = days - splits
+    carried = _carried(np.concatenate([phi, phi]), np.concatenate([recent, splits]))
     error = np.sqrt(
-        (variance * _carried(phi, recent) + noise) / recent
-        + (variance * _carried(phi, splits) + noise) / splits
+        (variance * carried[: len(splits)] + noise) / recent
+        + (variance * carried[len(splits) :] + noise) / splits
         + 1.0 / recent_bad
     )
     z: FloatArray = np.log(np.maximum(factor, 1.0)) / error
@@ -135,12 +153,6 @@ def rebase(pool: FloatArray, rise: Rise) -> FloatArray:
     rebased = pool.copy()
     rebased[: len(pool) - rise.days, 0] *= rise.factor
     return rebased
-
-
-def _running(values: FloatArray) -> FloatArray:
-    """``out[i]``: the sum of the first ``i`` values (``out[0] = 0``)."""
-    out: FloatArray = np.concatenate([[0.0], np.cumsum(values)])
-    return out
 
 
 def _carried(phi: FloatArray, spans: npt.NDArray[np.int64]) -> FloatArray:

@@ -90,9 +90,9 @@ def scan(
 ) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
     """Per split with traffic and bad events on both sides: the recent days, the recent level
     over the earlier one, and its statistic (0 where the level fell). ``prune``: none at all
-    when even the Poisson noise alone keeps every statistic under ``THRESHOLD`` (the drift's
-    variance only adds to the error), which spares the persistence reading: the latency SLI
-    scans its background at every bound, most with few slow requests.
+    when every statistic stays under ``THRESHOLD`` even with no persistence (which only adds to
+    the error), sparing the persistence reading: most histories, and most of the bounds at
+    which the latency SLI scans its background.
 
     Every split at once, from running sums: the earlier stretch's mean, variance and lag-one
     autocovariance, as ``persistence.Persistence.read`` reads one stretch.
@@ -124,11 +124,14 @@ def scan(
     observed = np.maximum(at[3] / splits - centre**2, 0.0) / mean**2
     noise = at[4] / splits / mean
     recent = days - splits
-    if prune:
-        poisson = np.sqrt(noise / recent + noise / splits + 1.0 / recent_bad)
-        if float((np.log(np.maximum(factor, 1.0)) / poisson).max()) <= THRESHOLD:
-            return splits[:0], np.zeros(0), np.zeros(0)
     variance = np.maximum(observed - noise, 0.0)
+    rise = np.log(np.maximum(factor, 1.0))
+    if prune:  # the error at no persistence (φ ≥ 0 only adds), a hair under for rounding
+        least = np.sqrt(
+            (variance + noise) / recent + (variance + noise) / splits + 1.0 / recent_bad
+        )
+        if float((rise / (least * (1 - 1e-9))).max()) <= THRESHOLD:
+            return splits[:0], np.zeros(0), np.zeros(0)
     # Σ (x_i - c)(x_{i-1} - c) over the stretch's lag-one pairs, expanded into running sums.
     before, after = sums[2, splits - 1], at[2] - share[0]
     lag_one = (at[5] - centre * (before + after) + (splits - 1) * centre**2) / splits / mean**2
@@ -144,7 +147,7 @@ def scan(
         + (variance * carried[len(splits) :] + noise) / splits
         + 1.0 / recent_bad
     )
-    z: FloatArray = np.log(np.maximum(factor, 1.0)) / error
+    z: FloatArray = rise / error
     return recent, factor, z
 
 

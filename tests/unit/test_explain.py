@@ -10,6 +10,7 @@ import numpy as np
 from bench import calibrate, processes
 from sloreco.core import results
 from sloreco.core.explain import explain, wording
+from tests import factories
 
 
 def test_baseline_is_the_traffic_weighted_median_day() -> None:
@@ -192,3 +193,15 @@ def test_the_prior_note_says_when_the_background_is_too_quiet_to_measure() -> No
 
 def test_a_measurable_background_needs_no_such_sentence() -> None:
     assert "too few to measure" not in wording.prior_note(_prior_effect(incidents=0, bursts=0))
+
+
+def test_the_explanation_lists_the_incidents_the_model_read_after_a_rise() -> None:
+    # A tenfold background since 14 days passes the detector's floor (ten times the history's
+    # normal) in about half its hours; the model reads a level there, not incidents, and the
+    # explanation's list must not say otherwise.
+    data = factories.hourly_availability(factories.risen_shares(90, rise_days=14, factor=10.0)[0])
+
+    result = factories.recommend_availability(data, window_seconds=28 * 86400, seed=1)
+
+    assert "No incident stood out" in result.explanation.summary
+    assert "no incident in 90.0 days" in result.explanation.summary

@@ -147,7 +147,12 @@ def test_the_size_spread_has_one_degree_of_freedom_fewer_than_incidents() -> Non
     # The spread is measured around the incidents' own mean: one incident says nothing of it.
     def seen(count: int) -> evidence.Evidence:
         return evidence.Evidence(
-            np.zeros(30), np.log(np.arange(1.0, count + 1)) + 3, 30.0, count, np.ones(30)
+            np.zeros(30),
+            np.log(np.arange(1.0, count + 1)) + 3,
+            30.0,
+            count,
+            np.ones(30),
+            np.zeros(30),
         )
 
     one, three = (predictive.Posterior.of(priors.DEFAULT, seen(n)) for n in (1, 3))

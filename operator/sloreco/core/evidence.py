@@ -58,6 +58,9 @@ class Evidence:
     incidents: int
     #: Per day: all events (the same grid as ``calm_daily``).
     daily_total: FloatArray
+    #: Per bucket: the normal bad ratio the incidents stood out against (the history's, or
+    #: after a ``rise`` the risen level since it), which the explanation's incidents share.
+    normal: FloatArray
 
     @functools.cached_property
     def days(self) -> FloatArray:
@@ -196,6 +199,7 @@ def _split(
         exposure_days=exposure,
         incidents=seen,
         daily_total=history.daily_sums(total, bucket_seconds=bucket_seconds),
+        normal=normal,
     )
 
 

@@ -210,7 +210,7 @@ def without_incidents(
     total: FloatArray,
     mask: history.BoolArray,
     *,
-    baseline: float,
+    baseline: float | FloatArray,
     days: Days,
     draws: bootstrap.Draws,
     bucket_seconds: int,

@@ -121,13 +121,14 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         plan=forecast.plan(s, cap, cappable),
         objective=None if objective is None else (stats.fraction(objective), bad),
     )
-    baseline = incidents.baseline_ratio(days.bad, days.total)
-    mask = incidents.incident_mask(bad, total, baseline)
+    # The incidents the explanation lists are those the model read (``evidence.Evidence.normal``).
+    normal = seen.evidence.normal
+    mask = incidents.incident_mask(bad, total, normal)
     without = model.without_incidents(
         bad,
         total,
         mask,
-        baseline=baseline,
+        baseline=normal,
         days=days,
         draws=draws,
         bucket_seconds=data.bucket_seconds,

@@ -152,10 +152,8 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         plan=forecast.plan(s, None, uncappable),
         objective=objective_slow,
     )
-    day_slow = history.daily_sums(slow, bucket_seconds=data.bucket_seconds)
-    mask = incidents.incident_mask(
-        slow, per_bucket_total, incidents.baseline_ratio(day_slow, days.total)
-    )
+    # The slowdowns the explanation lists are those the model read (``Evidence.normal``).
+    mask = incidents.incident_mask(slow, per_bucket_total, seen.evidence.normal)
     simulated, in_inf = model.quantile(sims, bounds, q)
     rolling = model.rolling(days, days_in_window)
     full = float(days.data_days.sum()) >= days_in_window and rolling.shape[1] > 0

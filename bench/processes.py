@@ -14,6 +14,9 @@ A profile is a generative process at hourly resolution, the resolution sloreco r
   may itself be followed — a Poisson cluster process whose clusters hold ``1 / (1 - p)``
   incidents on average (the engine counts such a burst as one arrival:
   ``evidence.BURST_GAP_SECONDS``).
+* a rise (optional): the background's level changed ``rise_days`` days before the history
+  ended and stayed, a regression nobody rolled back (``history``); the future windows run at
+  the new level.
 
 For latency the same process decides which requests are *slow*; fast requests follow a
 lognormal latency, slow ones a slower lognormal, both binned into client_golang's default
@@ -22,7 +25,8 @@ windows are split into buckets once per window (a sum of multinomials with the s
 probabilities is multinomial), which is exact and cheap.
 
 Histories and future windows come from the same function with independent generators, so the
-"truth" a tier is judged against is this process, never the history it was computed from.
+"truth" a tier is judged against is this process (after a rise, the process it rose to), never
+the history it was computed from.
 Everything is seeded: the same profile and seed give the same arrays.
 """
 

@@ -127,3 +127,19 @@ def test_a_profile_is_judged_on_the_window_it_names() -> None:
     month = calibrate.truth(incidents, windows=4_000, seed=2)
 
     assert np.std(week.values) > 1.5 * np.std(month.values)
+
+
+def test_a_regressions_history_rises_where_its_profile_says_and_its_future_keeps_the_level() -> (
+    None
+):
+    profile = processes.by_name("regression")
+    total, bad = processes.history(profile, np.random.default_rng(6), 40)
+    split = (profile.history_days - profile.rise_days) * processes.HOURS
+
+    before = bad[:, :split].sum() / total[:, :split].sum()
+    after = bad[:, split:].sum() / total[:, split:].sum()
+    future = calibrate.truth(profile, windows=2_000, seed=6)
+
+    assert 2.7 < after / before < 3.3
+    assert abs(after / profile.background - 1) < 0.05
+    assert abs((1 - float(np.mean(future.values))) / profile.background - 1) < 0.05

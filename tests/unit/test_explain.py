@@ -164,8 +164,8 @@ def test_the_prior_note_says_when_the_background_rose_and_stayed() -> None:
     note = wording.prior_note(effect)
 
     assert (
-        "The background ran 3.0 times its earlier level over the last 14 days, more than its "
-        "drift explains; the model forecasts from that level."
+        "The background ran 3.0 times its earlier level over the last 14 days, more than the "
+        "drift of its earlier days explains; the model forecasts from that level."
     ) in note
 
 

@@ -275,7 +275,8 @@ def prior_note(effect: PriorEffect) -> str:
         days, factor = e.rise
         spells += (
             f" The background ran {factor:.1f} times its earlier level over the last {days} "
-            "days, more than its drift explains; the model forecasts from that level."
+            "days, more than the drift of its earlier days explains; the model forecasts from "
+            "that level."
         )
     quiet = ""
     if e.background_events < QUIET_NOTE_EVENTS:

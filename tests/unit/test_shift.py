@@ -129,3 +129,15 @@ def test_a_tenfold_rise_is_read_as_a_level_not_as_incidents() -> None:
     assert seen.rise is not None
     assert seen.rise.factor > 6.0
     assert seen.incidents <= 1
+
+
+def test_a_burst_still_under_way_for_two_weeks_is_read_as_the_level_now() -> None:
+    # Thirtyfold passes the incident detector's floor in nearly every hour, so the first split
+    # sees one incident that has not ended and no rise; read against its own level, a rise.
+    data = factories.hourly_availability(factories.risen_shares(DAYS, rise_days=14, factor=30.0)[0])
+
+    seen = evidence.of(data.bad, data.total, ~data.excluded, bucket_seconds=3600)
+
+    assert seen.rise is not None
+    assert seen.rise.factor > 10.0
+    assert seen.incidents <= 1

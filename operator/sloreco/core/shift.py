@@ -15,8 +15,9 @@ recent level over the earlier one, against its standard error under the null tha
 stretches of one stationary AR(1) background (the earlier stretch's own day-to-day variance
 and lag-one persistence, as ``persistence`` reads them: a mean of ``m`` days has relative
 variance ``(σ² (1 + 2 Σ (1 - k/m) φ^k) + noise) / m``). The largest statistic over the splits
-decides (a CUSUM-like scan: Page 1954; Csörgő & Horváth 1997 for its maximum). Above
-``THRESHOLD``, the earlier days are scaled to the recent level (``rebase``), so that the
+decides whether (a CUSUM-like scan: Page 1954; Csörgő & Horváth 1997 for its maximum); of the
+splits above ``THRESHOLD``, the one that fits two levels best decides where (``_located``).
+The earlier days are then scaled to the recent level (``rebase``), so that the
 bootstrap replays the history's day-to-day shape at the level the service now runs at; its
 incidents are found against that level too (``evidence.RISE_PASSES``).
 
@@ -81,8 +82,27 @@ def find(pool: FloatArray) -> Rise | None:
     recent, factor, z = scan(pool, prune=True)
     if len(z) == 0 or float(z.max()) <= THRESHOLD:
         return None
-    best = int(np.argmax(z))
+    best = _located(pool, recent, z > THRESHOLD)
     return Rise(int(recent[best]), float(factor[best]), float(z[best]))
+
+
+def _located(
+    pool: FloatArray, recent: npt.NDArray[np.int64], passing: npt.NDArray[np.bool_]
+) -> int:
+    """Where the level changed: of the splits that pass, the one whose two levels fit the daily
+    shares best (least squares, Bai 1994), not the largest statistic. A split a few days before
+    a large step still passes by far, and its recent stretch, averaged over the days before the
+    step, has the smaller error: the largest statistic put a thirtyfold step 14 days before the
+    end at 37 days and read it as 13x."""
+    share = pool[:, 0] / pool[:, 1]
+    days = len(share)
+    first = np.concatenate([[0.0], np.cumsum(share)])
+    second = np.concatenate([[0.0], np.cumsum(share * share)])
+    split = days - recent
+    earlier = second[split] - first[split] ** 2 / split
+    later = (second[-1] - second[split]) - (first[-1] - first[split]) ** 2 / recent
+    misfit = np.where(passing, earlier + later, np.inf)
+    return int(np.argmin(misfit))
 
 
 def scan(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from sloreco.core import evidence, history, persistence, shift
 from tests import factories
@@ -119,25 +120,25 @@ def test_a_history_that_rose_gets_tiers_for_the_level_it_rose_to() -> None:
     assert 100 - float(balanced.target) >= 100 * days[-14:, 0].sum() / days[-14:, 1].sum()
 
 
-def test_a_tenfold_rise_is_read_as_a_level_not_as_incidents() -> None:
-    # At 2,000 requests an hour a tenfold background passes the incident detector's floor (ten
-    # times normal) in about half its hours; judged against the risen level, in none.
-    data = factories.hourly_availability(factories.risen_shares(DAYS, rise_days=14, factor=10.0)[0])
+@pytest.mark.parametrize(
+    "factor",
+    [
+        # At 2,000 requests an hour a tenfold background passes the incident detector's floor
+        # (ten times normal) in about half its hours; judged against the risen level, in none.
+        10.0,
+        # Thirtyfold passes it in nearly every hour, so the first split sees one incident that
+        # has not ended and no rise; judged against its own level, a rise.
+        30.0,
+    ],
+)
+def test_a_large_rise_is_read_as_a_level_not_as_incidents(factor: float) -> None:
+    data = factories.hourly_availability(
+        factories.risen_shares(DAYS, rise_days=14, factor=factor)[0]
+    )
 
     seen = evidence.of(data.bad, data.total, ~data.excluded, bucket_seconds=3600)
 
     assert seen.rise is not None
-    assert seen.rise.factor > 6.0
-    assert seen.incidents <= 1
-
-
-def test_a_burst_still_under_way_for_two_weeks_is_read_as_the_level_now() -> None:
-    # Thirtyfold passes the incident detector's floor in nearly every hour, so the first split
-    # sees one incident that has not ended and no rise; read against its own level, a rise.
-    data = factories.hourly_availability(factories.risen_shares(DAYS, rise_days=14, factor=30.0)[0])
-
-    seen = evidence.of(data.bad, data.total, ~data.excluded, bucket_seconds=3600)
-
-    assert seen.rise is not None
-    assert seen.rise.factor > 10.0
+    assert seen.rise.days == 14
+    assert factor * 0.7 < seen.rise.factor < factor * 1.3
     assert seen.incidents <= 1

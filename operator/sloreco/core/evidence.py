@@ -135,18 +135,18 @@ def of(bad: FloatArray, total: FloatArray, present: BoolArray, *, bucket_seconds
     After a ``rise`` the split is made again with the days since judged against their own
     normal level (``RISE_PASSES``).
     """
-    daily_bad = history.daily_sums(bad, bucket_seconds=bucket_seconds)
-    daily_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
-    baseline = incidents.baseline_ratio(daily_bad, daily_total)
-    normal = np.full(len(total), baseline)
-    found = _split(bad, total, present, normal, bucket_seconds=bucket_seconds)
+    hours = _Hours.of(bad, total, present, bucket_seconds=bucket_seconds)
+    baseline = incidents.baseline_ratio(
+        history.daily_sums(bad, bucket_seconds=bucket_seconds), hours.daily_total
+    )
+    found = _split(hours, np.full(len(total), baseline))
     for _ in range(RISE_PASSES - 1):
-        level = _risen(found, bad, total, daily_total, bucket_seconds=bucket_seconds)
+        level = _risen(found, hours)
         if level is None:
             break
         normal = np.full(len(total), baseline)
         normal[level[0] :] *= level[1]
-        again = _split(bad, total, present, normal, bucket_seconds=bucket_seconds)
+        again = _split(hours, normal)
         if again.rise is None:
             break
         settled = again.rise == found.rise
@@ -166,28 +166,47 @@ def of(bad: FloatArray, total: FloatArray, present: BoolArray, *, bucket_seconds
 OPEN_BURST_DAYS = shift.MIN_RECENT_DAYS
 
 
-def _risen(
-    found: Evidence,
-    bad: FloatArray,
-    total: FloatArray,
-    daily_total: FloatArray,
-    *,
-    bucket_seconds: int,
-) -> tuple[int, float] | None:
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Hours:
+    """A cleaned history and what every split of it shares, computed once."""
+
+    bad: FloatArray
+    total: FloatArray
+    bucket_seconds: int
+    daily_total: FloatArray
+    exposure_days: float
+    #: Requests a minute while data was present (an incident's size in full-outage minutes).
+    per_minute: float
+
+    @classmethod
+    def of(
+        cls, bad: FloatArray, total: FloatArray, present: BoolArray, *, bucket_seconds: int
+    ) -> _Hours:
+        present_buckets = int(np.count_nonzero(present))
+        exposure = present_buckets * bucket_seconds / history.SECONDS_PER_DAY
+        per_minute = (
+            float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
+        )
+        daily_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
+        return cls(bad, total, bucket_seconds, daily_total, exposure, per_minute)
+
+
+def _risen(found: Evidence, hours: _Hours) -> tuple[int, float] | None:
     """Where the next split's normal level rises, and by how much: from the rise ``found``
     read, or else from a burst under way for ``OPEN_BURST_DAYS`` (its own ratio over the
     normal one)."""
+    total = hours.total
     if found.rise is not None:
-        first = _first_bucket(daily_total, found.rise.days, len(total), bucket_seconds)
+        first = _first_bucket(hours.daily_total, found.rise.days, len(total), hours.bucket_seconds)
         return first, found.rise.factor
     start = found.open_from
     if (
         start is None
-        or (len(total) - start) * bucket_seconds < OPEN_BURST_DAYS * history.SECONDS_PER_DAY
+        or (len(total) - start) * hours.bucket_seconds < OPEN_BURST_DAYS * history.SECONDS_PER_DAY
     ):
         return None
     normal = float(found.normal[start])
-    since = float(bad[start:].sum()) / float(total[start:].sum())
+    since = float(hours.bad[start:].sum()) / float(total[start:].sum())
     if normal <= 0 or since <= normal:
         return None
     return start, since / normal
@@ -202,20 +221,12 @@ def _first_bucket(daily_total: FloatArray, days: int, buckets: int, bucket_secon
     return max(first_day * per_day - pad, 0)
 
 
-def _split(
-    bad: FloatArray,
-    total: FloatArray,
-    present: BoolArray,
-    normal: FloatArray,
-    *,
-    bucket_seconds: int,
-) -> Evidence:
+def _split(hours: _Hours, normal: FloatArray) -> Evidence:
     """Incidents: buckets that stand out against their ``normal`` ratio; the rest background."""
+    bad, total, bucket_seconds = hours.bad, hours.total, hours.bucket_seconds
+    per_minute = hours.per_minute
     mask = incidents.incident_mask(bad, total, normal)
     expected = normal * total
-    present_buckets = int(np.count_nonzero(present))
-    exposure = present_buckets * bucket_seconds / history.SECONDS_PER_DAY
-    per_minute = float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
     excess = np.maximum(bad - expected, 0.0)
     sizes: list[float] = []
     seen, kept_mask, last_end, burst = 0, np.zeros_like(mask), None, 0
@@ -235,9 +246,9 @@ def _split(
     return Evidence(
         calm_daily=history.daily_sums(calm, bucket_seconds=bucket_seconds),
         log_sizes=np.log(kept),
-        exposure_days=exposure,
+        exposure_days=hours.exposure_days,
         incidents=seen,
-        daily_total=history.daily_sums(total, bucket_seconds=bucket_seconds),
+        daily_total=hours.daily_total,
         normal=normal,
         open_from=burst
         if last_end is not None and last_end >= len(total) - MERGE_GAP_BUCKETS

@@ -37,7 +37,7 @@ demeaned on its own mean holds less of its slowest drift (measured, 100 historie
 ``persistent``'s, 19% of ``drifting``'s and 25% of ``wandering``'s). Such a rise moves a
 history's level up to its last spell's, which costs budget, not promises (fleet prior,
 ``make calibrate``: those rows moved within their noise but ``wandering``'s conservative
-tier, 0.37x -> 1.98x its promise, inside the goal's 3x).
+tier, 0.37x -> 1.97x its promise, inside the goal's 3x).
 """
 
 from __future__ import annotations

@@ -143,3 +143,18 @@ def test_a_regressions_history_rises_where_its_profile_says_and_its_future_keeps
     assert 2.7 < after / before < 3.3
     assert abs(after / profile.background - 1) < 0.05
     assert abs((1 - float(np.mean(future.values))) / profile.background - 1) < 0.05
+
+
+def test_a_creeps_background_doubles_on_schedule_through_its_history_and_future() -> None:
+    profile = processes.by_name("creep")
+    total, bad = processes.history(profile, np.random.default_rng(7), 40)
+    month = 30 * processes.HOURS
+
+    first = bad[:, :month].sum() / total[:, :month].sum()
+    last = bad[:, -month:].sum() / total[:, -month:].sum()
+    future = calibrate.truth(profile, windows=2_000, seed=7)
+
+    # the first month of 90 days ran two months, one doubling, before the last
+    assert 1.8 < last / first < 2.2
+    # the next 28 days run 2^(14/60) = 1.18 times the level where the history ends
+    assert abs((1 - float(np.mean(future.values))) / profile.background - 1.18) < 0.06

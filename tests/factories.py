@@ -225,6 +225,16 @@ def risen_shares(
     return shares
 
 
+def creeping_shares(
+    days: int, *, doubling_days: float, seed: int = 0, series: int = 1
+) -> np.ndarray:
+    """Daily bad shares ``(series, days)`` as ``risen_shares``', around a level that doubles
+    every ``doubling_days`` days (halves, when negative) and is 0.1% on the last day."""
+    rng = np.random.default_rng(seed)
+    shares: np.ndarray = rng.gamma(4.0, 0.001 / 4.0, (series, days))
+    return shares * np.exp2((np.arange(days) - (days - 1)) / doubling_days)
+
+
 def daily_pool(
     shares: np.ndarray, *, requests_per_day: float = 48_000, seed: int = 1
 ) -> np.ndarray:

@@ -178,6 +178,28 @@ def test_a_regression_that_stayed_is_explained_as_one() -> None:
     assert any("times its earlier level over the last" in n for n in result.data_quality.notes)
 
 
+def test_the_prior_note_says_when_the_background_creeps() -> None:
+    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep_doubling_days=57.4)
+
+    note = wording.prior_note(effect)
+
+    assert (
+        "The background crept up through the history, doubling about every 57 days, more than "
+        "its drift around that growth explains; the model forecasts from the level it reaches "
+        "by the middle of the next window."
+    ) in note
+
+
+def test_a_creep_is_explained_as_one_and_not_as_the_step_it_also_reads() -> None:
+    profile = processes.by_name("creep")
+    total, bad = calibrate.histories(profile, count=1, seed=3)[0]
+
+    notes = calibrate.engine_result(profile, total, bad, 3, None).data_quality.notes
+
+    assert any("The background crept up through the history" in n for n in notes)
+    assert not any("times its earlier level" in n for n in notes)
+
+
 def test_the_prior_note_says_when_the_background_is_too_quiet_to_measure() -> None:
     effect = dataclasses.replace(
         _prior_effect(incidents=0, bursts=0), background_events=0.0, unseen_per_window=0.31

@@ -17,6 +17,7 @@ import functools
 import numpy as np
 
 from sloreco.core import history, persistence, prior, shift
+from sloreco.core import trend as trend_
 from sloreco.core.explain import incidents
 
 FloatArray = history.FloatArray
@@ -63,6 +64,9 @@ class Evidence:
     normal: FloatArray
     #: The first bucket of a burst still under way when the history ends, if one is.
     open_from: int | None = None
+    #: How far past the history's end the forecast's window runs on average: half its length
+    #: (``trend.rebase``); 0 where no window is forecast (a fleet's statistics).
+    ahead_days: float = 0.0
 
     @functools.cached_property
     def days(self) -> FloatArray:
@@ -77,9 +81,23 @@ class Evidence:
         return shift.find(self.days)
 
     @functools.cached_property
+    def trend(self) -> trend_.Trend | None:
+        """A creep of the background through the history (``trend``), where its line fits the
+        days better than a ``rise``'s two levels."""
+        found = trend_.find(self.days)
+        if found is None or (
+            self.rise is not None and not trend_.prefers(found, shift.misfit(self.days, self.rise))
+        ):
+            return None
+        return found
+
+    @functools.cached_property
     def pool(self) -> FloatArray:
-        """What the bootstrap resamples and ``persistence`` reads: the days, those before a
-        ``rise`` at its level (``shift.rebase``)."""
+        """What the bootstrap resamples: the days, scaled to where a ``trend`` leads halfway
+        through the window ahead (``trend.rebase``), or those before a ``rise`` to its level
+        (``shift.rebase``)."""
+        if self.trend is not None:
+            return trend_.rebase(self.days, self.trend, self.ahead_days)
         return self.days if self.rise is None else shift.rebase(self.days, self.rise)
 
     @functools.cached_property
@@ -129,13 +147,21 @@ def _quiet(exposure_days: float) -> prior.ServiceStats:
 RISE_PASSES = 3
 
 
-def of(bad: FloatArray, total: FloatArray, present: BoolArray, *, bucket_seconds: int) -> Evidence:
-    """Split a cleaned history (``history.clean_availability``'s arrays) into its two parts.
+def of(
+    bad: FloatArray,
+    total: FloatArray,
+    present: BoolArray,
+    *,
+    bucket_seconds: int,
+    ahead_days: float = 0.0,
+) -> Evidence:
+    """Split a cleaned history (``history.clean_availability``'s arrays) into its two parts;
+    ``ahead_days``: ``Evidence.ahead_days``.
 
     After a ``rise`` the split is made again with the days since judged against their own
     normal level (``RISE_PASSES``).
     """
-    hours = _Hours.of(bad, total, present, bucket_seconds=bucket_seconds)
+    hours = _Hours.of(bad, total, present, bucket_seconds=bucket_seconds, ahead_days=ahead_days)
     baseline = incidents.baseline_ratio(
         history.daily_sums(bad, bucket_seconds=bucket_seconds), hours.daily_total
     )
@@ -177,10 +203,17 @@ class _Hours:
     exposure_days: float
     #: Requests a minute while data was present (an incident's size in full-outage minutes).
     per_minute: float
+    ahead_days: float
 
     @classmethod
     def of(
-        cls, bad: FloatArray, total: FloatArray, present: BoolArray, *, bucket_seconds: int
+        cls,
+        bad: FloatArray,
+        total: FloatArray,
+        present: BoolArray,
+        *,
+        bucket_seconds: int,
+        ahead_days: float,
     ) -> _Hours:
         present_buckets = int(np.count_nonzero(present))
         exposure = present_buckets * bucket_seconds / history.SECONDS_PER_DAY
@@ -188,7 +221,7 @@ class _Hours:
             float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
         )
         daily_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
-        return cls(bad, total, bucket_seconds, daily_total, exposure, per_minute)
+        return cls(bad, total, bucket_seconds, daily_total, exposure, per_minute, ahead_days)
 
 
 def _risen(found: Evidence, hours: _Hours) -> tuple[int, float] | None:
@@ -253,6 +286,7 @@ def _split(hours: _Hours, normal: FloatArray) -> Evidence:
         open_from=burst
         if last_end is not None and last_end >= len(total) - MERGE_GAP_BUCKETS
         else None,
+        ahead_days=hours.ahead_days,
     )
 
 

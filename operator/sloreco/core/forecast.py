@@ -124,7 +124,13 @@ class _Background:
 
 def _background(series: Series, *, src: Source, inner: int, outer: int | None) -> _Background:
     bucket_seconds, draws = src.bucket_seconds, src.draws
-    seen = evidence.of(series.bad, series.total, series.present, bucket_seconds=bucket_seconds)
+    seen = evidence.of(
+        series.bad,
+        series.total,
+        series.present,
+        bucket_seconds=bucket_seconds,
+        ahead_days=draws.window_days / 2,
+    )
     pool = seen.pool
     post = predictive.Posterior.of(src.belief, seen)
     if len(pool) == 0:
@@ -315,6 +321,9 @@ def prior_note(
             unseen_per_window=unseen.per_window(
                 window_seconds / history.SECONDS_PER_DAY, max(seen.pool_days, 1)
             ),
-            rise=(found.rise.days, found.rise.factor) if found.rise is not None else None,
+            rise=(found.rise.days, found.rise.factor)
+            if found.rise is not None and found.trend is None
+            else None,
+            creep_doubling_days=found.trend.doubling_days if found.trend is not None else None,
         )
     )

@@ -231,6 +231,9 @@ class PriorEffect:
     #: A rise of the background in its last days (``core.shift``): days since, and how many
     #: times the level before.
     rise: tuple[int, float] | None = None
+    #: A creep of the background through the history (``core.trend``): the days it takes to
+    #: double.
+    creep_doubling_days: float | None = None
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
@@ -277,6 +280,13 @@ def prior_note(effect: PriorEffect) -> str:
             f" The background ran {factor:.1f} times its earlier level over the last {days} "
             "days, more than the drift of its earlier days explains; the model forecasts from "
             "that level."
+        )
+    if e.creep_doubling_days is not None:
+        spells += (
+            " The background crept up through the history, doubling about every "
+            f"{e.creep_doubling_days:.0f} days, more than its drift around that growth "
+            "explains; the model forecasts from the level it reaches by the middle of the "
+            "next window."
         )
     quiet = ""
     if e.background_events < QUIET_NOTE_EVENTS:

@@ -1,0 +1,111 @@
+"""A background that creeps up through its history and on (``core.trend``)."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+import pytest
+
+from sloreco.core import evidence, persistence, shift, trend
+from tests import factories
+
+DAYS = 90
+
+
+def test_a_doubling_every_60_days_is_read_near_its_rate() -> None:
+    shares = factories.creeping_shares(DAYS, doubling_days=60, series=20, seed=2)
+
+    found = [trend.find(factories.daily_pool(row, seed=i)) for i, row in enumerate(shares)]
+    read = [t.doubling_days for t in found if t is not None]
+
+    # measured 80% of 100 histories in the calibration harness (``creep``)
+    assert len(read) >= 13
+    assert 45 < statistics.median(read) < 80
+
+
+def test_a_falling_background_is_not_a_creep() -> None:
+    pool = factories.daily_pool(factories.creeping_shares(DAYS, doubling_days=-30)[0])
+
+    assert trend.find(pool) is None
+
+
+def test_independent_days_are_rarely_read_as_a_creep() -> None:
+    # 200 histories of 'steady''s days: none measured; 3 would mean the null is too narrow.
+    shares = factories.creeping_shares(DAYS, doubling_days=np.inf, series=200, seed=3)
+
+    found = sum(
+        trend.find(factories.daily_pool(row, seed=i)) is not None for i, row in enumerate(shares)
+    )
+
+    assert found <= 2
+
+
+def test_the_statistic_is_the_slope_over_its_ar1_error_around_the_curve() -> None:
+    pool = factories.daily_pool(factories.creeping_shares(DAYS, doubling_days=30, seed=5)[0])
+
+    found = trend.find(pool)
+
+    assert found is not None
+    # written out: the days divided by the curve, read as ``persistence`` reads a background,
+    # and the least-squares slope's variance as the double sum of its weights' covariances
+    around = pool.copy()
+    around[:, 0] = pool[:, 0] / found.level * (pool[:, 0].sum() / pool[:, 1].sum())
+    spells = persistence.Persistence.read(around)
+    assert spells is not None
+    mean = pool[:, 0].sum() / pool[:, 1].sum()
+    t = np.arange(DAYS) - (DAYS - 1) / 2
+    w = t / (t @ t)
+    lag = np.abs(np.subtract.outer(np.arange(DAYS), np.arange(DAYS)))
+    gamma = spells.variance * spells.phi**lag + np.eye(DAYS) * np.mean(1 / (mean * pool[:, 1]))
+    assert found.z == pytest.approx(found.growth / np.sqrt(w @ gamma @ w), rel=1e-9)
+
+
+def test_the_growth_is_the_poisson_regressions() -> None:
+    pool = factories.daily_pool(factories.creeping_shares(DAYS, doubling_days=30, seed=5)[0])
+
+    found = trend.find(pool)
+
+    assert found is not None
+    # at the maximum of the likelihood the residuals are orthogonal to both regressors
+    fitted = pool[:, 1] * found.level
+    t = np.arange(DAYS) - (DAYS - 1) / 2
+    assert abs(float((pool[:, 0] - fitted).sum())) < 1e-6 * pool[:, 0].sum()
+    assert abs(float(t @ (pool[:, 0] - fitted))) < 1e-6 * float(np.abs(t) @ pool[:, 0])
+
+
+def test_rebase_puts_every_day_at_the_level_the_curve_reaches_ahead() -> None:
+    pool = factories.daily_pool(factories.creeping_shares(DAYS, doubling_days=30, seed=5)[0])
+    found = trend.find(pool)
+    assert found is not None
+
+    rebased = trend.rebase(pool, found, 14.0)
+
+    relative = rebased[:, 0] / rebased[:, 1] / found.ahead(14.0)
+    assert float(relative.mean()) == pytest.approx(1.0, abs=0.05)
+    assert found.ahead(14.0) == pytest.approx(found.level[-1] * 2 ** (14 / found.doubling_days))
+
+
+def _evidence(shares: np.ndarray) -> evidence.Evidence:
+    data = factories.hourly_availability(shares)
+    return evidence.of(
+        data.bad, data.total, ~data.excluded, bucket_seconds=data.bucket_seconds, ahead_days=14.0
+    )
+
+
+def test_a_step_stays_a_step() -> None:
+    seen = _evidence(factories.risen_shares(DAYS, rise_days=14, factor=3.0, seed=4)[0])
+
+    assert seen.rise is not None
+    assert seen.trend is None
+    assert np.array_equal(seen.pool, shift.rebase(seen.days, seen.rise))
+
+
+def test_a_creep_read_as_a_step_too_is_forecast_as_a_creep() -> None:
+    seen = _evidence(factories.creeping_shares(DAYS, doubling_days=30, seed=5)[0])
+
+    assert seen.rise is not None  # the scan reads the creep as a step as well
+    assert seen.trend is not None
+    level = float(seen.pool[:, 0].sum() / seen.pool[:, 1].sum())
+    assert level == pytest.approx(seen.trend.ahead(14.0), rel=0.05)
+    assert level > 0.001  # above where the history ended (0.1%)

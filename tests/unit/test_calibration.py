@@ -25,7 +25,7 @@ from unittest import mock
 import pytest
 
 from bench import calibrate, processes
-from sloreco.core import fleetpool, persistence, shift
+from sloreco.core import fleetpool, persistence, shift, trend
 from sloreco.core import prior as priors
 
 HISTORIES = 24
@@ -193,8 +193,12 @@ def test_a_background_that_rose_and_stayed_keeps_its_aggressive_promise() -> Non
 
 
 def test_the_check_catches_a_rise_replayed_as_the_history_average() -> None:
-    # The method before ``core.shift``: the history's two levels bootstrapped as one.
-    with mock.patch.object(shift, "find", return_value=None):
+    # The method before ``core.shift`` and ``core.trend`` (which reads a step as a creep too):
+    # the history's two levels bootstrapped as one.
+    with (
+        mock.patch.object(shift, "find", return_value=None),
+        mock.patch.object(trend, "find", return_value=None),
+    ):
         tiers = measure_regression()
 
     low, _ = tiers["aggressive"]["breachInterval95"]

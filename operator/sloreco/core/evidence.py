@@ -82,14 +82,15 @@ class Evidence:
 
     @functools.cached_property
     def trend(self) -> trend_.Trend | None:
-        """A creep of the background through the history (``trend``), where its line fits the
-        days better than a ``rise``'s two levels."""
+        """A creep of the background through the history (``trend``), where it leads higher
+        than a ``rise`` read as well: a creep reads as a step too, at the level of its last
+        weeks, and a step as a creep now and then, whose curve then mostly ends below it."""
         found = trend_.find(self.days)
-        if found is None or (
-            self.rise is not None and not trend_.prefers(found, shift.misfit(self.days, self.rise))
-        ):
-            return None
-        return found
+        if found is None or self.rise is None:
+            return found
+        step = shift.rebase(self.days, self.rise)
+        curve = trend_.rebase(self.days, found, self.ahead_days)
+        return found if float(curve[:, 0].sum()) > float(step[:, 0].sum()) else None
 
     @functools.cached_property
     def pool(self) -> FloatArray:

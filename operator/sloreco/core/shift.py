@@ -171,15 +171,6 @@ def scan(
     return recent, factor, z
 
 
-def misfit(pool: FloatArray, rise: Rise) -> float:
-    """The least-squares misfit of the rise's two levels to the daily shares (``_located``'s,
-    at its split): what ``trend.prefers`` weighs a line against."""
-    share = pool[:, 0] / pool[:, 1]
-    split = len(share) - rise.days
-    earlier, later = share[:split], share[split:]
-    return float(((earlier - earlier.mean()) ** 2).sum() + ((later - later.mean()) ** 2).sum())
-
-
 def rebase(pool: FloatArray, rise: Rise) -> FloatArray:
     """``pool`` with the days before the rise at its level: their bad events times its factor."""
     rebased = pool.copy()

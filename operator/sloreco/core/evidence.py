@@ -82,12 +82,14 @@ class Evidence:
 
     @functools.cached_property
     def trend(self) -> trend_.Trend | None:
-        """A creep of the background through the history (``trend``), where it leads higher
-        than a ``rise`` read as well: a creep reads as a step too, at the level of its last
-        weeks, and a step as a creep now and then, whose curve then mostly ends below it."""
+        """A creep of the background through the history (``trend``). Where a ``rise`` is read
+        as well, the step where it fits clearly better (``trend.step_fits_better``), else
+        whichever leads higher: a creep reads as a step too, at the level of its last weeks."""
         found = trend_.find(self.days)
         if found is None or self.rise is None:
             return found
+        if trend_.step_fits_better(self.days, found, self.rise.days):
+            return None
         step = shift.rebase(self.days, self.rise)
         curve = trend_.rebase(self.days, found, self.ahead_days)
         return found if float(curve[:, 0].sum()) > float(step[:, 0].sum()) else None

@@ -25,9 +25,13 @@ A creep read, every day is scaled to the level the curve reaches halfway through
 ahead (``rebase``): about the window's mean level, had the creep gone on at its pace. A line
 fitted to a doubling every 60 days ends 5% below it and extrapolates its mean slope, not its
 last; a growth rate fits a constant growth, and a constant slope from above. Where ``shift``
-reads a rise as well, the forecast takes whichever leads higher (``evidence.Evidence.trend``):
-a creep reads as a step at the level of its last weeks, and a step as a creep whose curve
-mostly ends below the step. Only creeps up, as only rises: a tier that counts on an
+reads a rise as well (``evidence.Evidence.trend``), a step that fits the days clearly better
+than the curve is a step (``step_fits_better``); otherwise the data cannot tell the two
+apart, and the forecast takes whichever leads higher. A creep reads as a step at the level of
+its last weeks; a step a month old reads as a creep whose curve, fitted through it, runs on
+above it (measured, fleet prior: taking the higher level wherever both were read put
+``latency-regression``'s balanced budget at 1.69x the oracle's, 1.27x before; ``creep``'s
+balanced breach 43x -> 4.0x). Only creeps up, as only rises: a tier that counts on an
 improvement that does not last breaches.
 
 Measured at ``THRESHOLD`` (100 histories each): a creep read in all of ``creep``'s histories and
@@ -153,6 +157,30 @@ def _growth(bad: FloatArray, total: FloatArray, centred: FloatArray, mean: float
         a += (s2 * u0 - s1 * u1) / det
         g = min(max(g + (s0 * u1 - s1 * u0) / det, -bound), bound)
     return g
+
+
+#: Vuong's statistic beyond which a step fits the days better than the curve, not by chance:
+#: one-sided 5%. Measured (60 histories each, where both are read): ``creep``'s statistics
+#: -1.3 to 1.5 (doubling every 30 days: -2.5 to 0.9), never past it; a tripling 14, 30 and 45
+#: days before the end past it in 86%, 77% and 62%.
+DISTINCT_STEP_Z = 1.645
+
+
+def step_fits_better(pool: FloatArray, trend: Trend, step_days: int) -> bool:
+    """Whether two levels, the last ``step_days`` days' and the earlier ones', fit the days'
+    shares better than the curve does, beyond chance: Vuong's test for non-nested models
+    (Vuong 1989), each day's squared residual under the one against the other's, their mean
+    over its standard error. A creep also reads as a step, and the two then fit about
+    equally; a step read as a creep fits its days clearly better than the curve through it."""
+    share = pool[:, 0] / pool[:, 1]
+    split = len(share) - step_days
+    earlier, later = share[:split], share[split:]
+    step = np.concatenate([earlier - earlier.mean(), later - later.mean()])
+    gain = (share - trend.level) ** 2 - step**2
+    spread = float(gain.std())
+    if spread <= 0:
+        return False
+    return bool(float(gain.sum()) / (np.sqrt(len(gain)) * spread) > DISTINCT_STEP_Z)
 
 
 def rebase(pool: FloatArray, trend: Trend, ahead_days: float) -> FloatArray:

@@ -239,9 +239,10 @@ def test_too_little_history_reports_days_found_and_no_recommendation(
 def test_hard_dependency_caps_targets_and_names_the_bottleneck(
     client: httpx.Client, namespace: str, operator: OperatorProcess
 ) -> None:
-    # payments' observed availability enters the ceiling; an external dependency at 95 % makes
-    # the cap certain (checkout's own tiers sit near payments' median, and with Jeffreys' rate
-    # prior its balanced tier sits below 99 % x payments on its own, so 99 % no longer binds).
+    # payments' observed availability enters the ceiling; an external dependency at 85 % makes
+    # the cap certain. Checkout's 45 days hold no incident, so the default prior's outages set
+    # its tiers: conservative near 89 %, balanced anywhere in 91-98 % with the seed (which the
+    # object's uid picks). At 95 % a CI run met a uid whose balanced tier sat under the cap.
     create(client, namespace, factories.service_level("payments", service="payments"))
     wait_for(lambda: active(kids(client, namespace, "payments"), "availability"), what="payments")
     manifest = factories.service_level(
@@ -249,7 +250,7 @@ def test_hard_dependency_caps_targets_and_names_the_bottleneck(
         service="checkout",
         dependencies=[
             {"serviceLevel": "payments", "type": "hard"},
-            {"external": "card-network", "availability": "95", "type": "hard"},
+            {"external": "card-network", "availability": "85", "type": "hard"},
         ],
     )
     create(client, namespace, manifest)
@@ -265,10 +266,10 @@ def test_hard_dependency_caps_targets_and_names_the_bottleneck(
     ceiling = float(parent(client, namespace, "checkout")["status"]["ceiling"])
     observed = parent(client, namespace, "payments")["status"]["observed"]
     median = float(next(o["median"] for o in observed if o["sli"] == "availability"))
-    assert abs(ceiling - median * 0.95) < 0.001  # the product of the two availabilities
+    assert abs(ceiling - median * 0.85) < 0.001  # the product of the two availabilities
     assert float(tiers["balanced"]["target"]) <= ceiling
     summary = capped[0]["spec"]["explanation"]["summary"]
-    bottleneck = "card-network" if median > 95 else "payments"
+    bottleneck = "card-network" if median > 85 else "payments"
     assert f"bottleneck {bottleneck}" in summary or f"/{bottleneck} at" in summary, summary
 
 

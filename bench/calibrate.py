@@ -40,6 +40,7 @@ import numpy as np
 
 from bench import processes
 from bench.processes import FloatArray, Profile
+from sloreco import allocator
 from sloreco.core import fleetpool, history, method, results, slis
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
@@ -399,6 +400,7 @@ def main(argv: list[str] | None = None) -> None:
         help="the default prior, or one pooled from the profile's other histories",
     )
     args = parser.parse_args(argv)
+    allocator.tune()  # as the operator and the CLI run: the same targets, faster
     began = time.perf_counter()
     rows = suite(
         current_engine,

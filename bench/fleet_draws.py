@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from bench import calibrate, processes
+from sloreco import allocator
 from sloreco.core import fleetpool
 from sloreco.core import prior as priors
 
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--windows", type=int, default=100_000)
     parser.add_argument("--out", default="bench/results/fleet-draws.json")
     args = parser.parse_args(argv)
+    allocator.tune()  # as the operator and the CLI run: the same numbers, faster
     profiles = {p.name: p for p in processes.PROFILES}
     document = []
     for name in args.profiles:

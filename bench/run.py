@@ -22,6 +22,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import statistics
 import tempfile
 import time
@@ -32,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from sloreco.core import alerting, history
+from sloreco import allocator
+from sloreco.core import alerting, history, results
 from sloreco.sources import prometheus as promclient
 from sloreco.sources import synth
 from sloreco.testing import prometheus as promtest
@@ -111,7 +113,8 @@ def _median_cpu_ms(call: Callable[[], object], repeats: int) -> tuple[float, lis
 
 
 def recommendation_cpu(*, repeats: int) -> dict[str, Any]:
-    """CPU per recommendation from the generator's own 90-day hourly history."""
+    """CPU per recommendation from the generator's own 90-day hourly history: first with glibc's
+    own allocator thresholds, then as the operator and the CLI run (``sloreco.allocator``)."""
     end = 1_714_521_600 + 90 * DAY  # fixed: the same history on every run
     timeline = synth.Timeline(end=end, days=90, step=HOUR)
     data = synth.generate(synth.Service("bench", "incidents"), timeline)
@@ -119,36 +122,62 @@ def recommendation_cpu(*, repeats: int) -> dict[str, Any]:
     avail = synth.availability_history(data, **grid)
     latency = synth.latency_history(data, **grid)
     window = 28 * DAY
-    avail_ms, avail_runs = _median_cpu_ms(
-        lambda: factories.recommend_availability(avail, window_seconds=window, seed=1), repeats
-    )
-    latency_ms, latency_runs = _median_cpu_ms(
-        lambda: factories.recommend_latency(
+
+    def recommend_availability() -> results.SliResult:
+        return factories.recommend_availability(avail, window_seconds=window, seed=1)
+
+    def recommend_latency() -> results.SliResult:
+        return factories.recommend_latency(
             latency, percentile=Decimal("99"), window_seconds=window, seed=1
-        ),
-        repeats,
-    )
+        )
+
+    untuned = {
+        sli: _cpu_and_faults(run, repeats)
+        for sli, run in (("availability", recommend_availability), ("latency", recommend_latency))
+    }
+    tuned = allocator.tune()
+    avail_ms, avail_runs = _median_cpu_ms(recommend_availability, repeats)
+    latency_ms, latency_runs = _median_cpu_ms(recommend_latency, repeats)
+    faults = {
+        sli: _cpu_and_faults(run, repeats)[1]
+        for sli, run in (("availability", recommend_availability), ("latency", recommend_latency))
+    }
     # The pager cost (core.alerting): the three tiers' alerts replayed over the same history,
     # which the operator and the CLI add to every recommendation.
-    avail_result = factories.recommend_availability(avail, window_seconds=window, seed=1)
-    latency_result = factories.recommend_latency(
-        latency, percentile=Decimal("99"), window_seconds=window, seed=1
-    )
+    avail_result = recommend_availability()
+    latency_result = recommend_latency()
     avail_cost_ms, _ = _median_cpu_ms(lambda: alerting.with_alerting(avail_result, avail), repeats)
     latency_cost_ms, _ = _median_cpu_ms(
         lambda: alerting.with_alerting(latency_result, latency), repeats
     )
     return {
         "history": "90 days, hourly buckets, profile 'incidents'",
+        "allocatorTuned": tuned,
         "availabilityPagerCostMedianMs": round(avail_cost_ms, 2),
         "latencyPagerCostMedianMs": round(latency_cost_ms, 2),
         "availabilityMedianMs": round(avail_ms, 2),
         "availabilityRunsMs": [round(r, 2) for r in avail_runs],
         "latencyMedianMs": round(latency_ms, 2),
         "latencyRunsMs": [round(r, 2) for r in latency_runs],
+        "minorFaultsPerRecommendation": faults,
+        "defaultAllocator": {
+            "availabilityMedianMs": round(untuned["availability"][0], 2),
+            "latencyMedianMs": round(untuned["latency"][0], 2),
+            "minorFaultsPerRecommendation": {sli: f for sli, (_, f) in untuned.items()},
+        },
         "barMs": CPU_BAR_MS,
         "met": avail_ms <= CPU_BAR_MS["availability"] and latency_ms <= CPU_BAR_MS["latency"],
     }
+
+
+def _cpu_and_faults(run: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median CPU ms of ``run``, and the minor page faults it takes per call (``getrusage``)."""
+    median, _ = _median_cpu_ms(run, repeats)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(repeats):
+        run()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    return median, round((after - before) / repeats, 1)
 
 
 def batch_read(args: argparse.Namespace) -> dict[str, Any]:
@@ -269,7 +298,9 @@ def summary(results: dict[str, Any]) -> str:
     lines.append(
         f"recommendation CPU (median): availability {rec['availabilityMedianMs']} ms, "
         f"latency {rec['latencyMedianMs']} ms (bars {rec['barMs']} ms: "
-        f"{'met' if rec['met'] else 'NOT met'})"
+        f"{'met' if rec['met'] else 'NOT met'}); with glibc's own allocator thresholds "
+        f"{rec['defaultAllocator']['availabilityMedianMs']} ms and "
+        f"{rec['defaultAllocator']['latencyMedianMs']} ms"
     )
     setup = read["setup"]
     lines += [

@@ -35,6 +35,7 @@ import numpy as np
 
 from bench import calibrate
 from bench.processes import Profile
+from sloreco import allocator
 
 
 def draw(rng: np.random.Generator, index: int) -> Profile:
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--out", default="bench/results/calibration-sweep")
     args = parser.parse_args(argv)
+    allocator.tune()  # as the operator and the CLI run: the same numbers, faster
     began = time.perf_counter()
     rng = np.random.default_rng(args.seed)
     rows = []

@@ -2,6 +2,8 @@
 
 import hypothesis
 
+from sloreco import allocator
+
 pytest_plugins = [
     "tests.fixtures.prometheus",
     "tests.fixtures.controlplane",
@@ -15,3 +17,6 @@ pytest_plugins = [
 hypothesis.settings.register_profile("gate", derandomize=True, deadline=None)
 hypothesis.settings.register_profile("explore", deadline=None)
 hypothesis.settings.load_profile("gate")
+
+# The engine runs here as in the operator and the CLI: numpy's temporaries stay mapped.
+allocator.tune()

@@ -30,7 +30,7 @@ from typing import TextIO
 
 import yaml
 
-from sloreco import errors
+from sloreco import allocator, errors
 from sloreco.cli import cliargs, clisources, export, fleetprior, pictures
 from sloreco.core import alerting, bootstrap, history, slis
 from sloreco.render import crd, plot, report
@@ -46,6 +46,7 @@ EXIT_SOURCE = 4
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     args = cliargs.parser().parse_args(argv)
+    allocator.tune()
     try:
         if args.command == "export":
             return export.run(args, out=sys.stdout)

@@ -28,7 +28,7 @@ from typing import Any
 import kopf
 import prometheus_client
 
-from sloreco import api, errors
+from sloreco import allocator, api, errors
 from sloreco import settings as config
 from sloreco.controller import context
 from sloreco.controller import fleet as fleets
@@ -54,6 +54,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     settings.posting.level = logging.WARNING  # our own events say what happened; skip kopf's
     # kopf says "Handler 'observed' succeeded" for every watch event; its warnings stay.
     logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+    allocator.tune()  # before the first recommendation: its temporaries stay mapped
     conf = config.load(os.environ)
     memo.ensemble = place = ensemble.load(os.environ)
     if place.peering:

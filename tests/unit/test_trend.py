@@ -86,6 +86,28 @@ def test_rebase_puts_every_day_at_the_level_the_curve_reaches_ahead() -> None:
     assert found.ahead(14.0) == pytest.approx(found.level[-1] * 2 ** (14 / found.doubling_days))
 
 
+def test_widen_scales_each_pseudo_history_by_the_growths_error_to_the_point_rebased_to() -> None:
+    pool = factories.daily_pool(factories.creeping_shares(DAYS, doubling_days=30, seed=5)[0])
+    found = trend.find(pool)
+    assert found is not None
+    windows = np.full((4000, 3), 0.999)
+
+    widened = trend.widen(windows, found, ahead_days=14.0, rng=np.random.default_rng(1))
+
+    log_ratio = np.log((1.0 - widened) / (1.0 - windows))
+    # one factor per pseudo-history, its log normal with sd growth / z x (14 + 44.5 days)
+    assert np.ptp(log_ratio, axis=1).max() < 1e-9
+    expected = found.growth / found.z * (14.0 + (DAYS - 1) / 2)
+    assert float(log_ratio[:, 0].std()) == pytest.approx(expected, rel=0.05)
+    assert abs(float(log_ratio[:, 0].mean())) < 3 * expected / np.sqrt(4000)
+
+
+def test_widen_leaves_a_background_without_a_creep_as_it_was() -> None:
+    windows = np.full((8, 3), 0.999)
+
+    assert trend.widen(windows, None, ahead_days=14.0, rng=np.random.default_rng(1)) is windows
+
+
 def _evidence(shares: np.ndarray) -> evidence.Evidence:
     data = factories.hourly_availability(shares)
     return evidence.of(

@@ -27,6 +27,7 @@ from sloreco.core import (
     predictive,
     prior,
     stats,
+    trend,
     unseen,
 )
 from sloreco.core.explain import wording
@@ -110,8 +111,8 @@ class _Background:
 
     def widened(self, rng: np.random.Generator, draws: bootstrap.Draws) -> FloatArray:
         """The background windows with what the bootstrap cannot replay: the spells the blocks
-        missed (``persistence.widen``) and the events a quiet history did not show
-        (``unseen.add``)."""
+        missed (``persistence.widen``), the error of a creep's growth (``trend.widen``) and the
+        events a quiet history did not show (``unseen.add``)."""
         spread = persistence.widen(
             self.windows,
             self.spells,
@@ -119,6 +120,8 @@ class _Background:
             block_days=draws.block_days,
             rng=rng,
         )
+        seen = self.evidence
+        spread = trend.widen(spread, seen.trend, ahead_days=seen.ahead_days, rng=rng)
         return unseen.add(spread, self.totals, self.requests, rng)
 
 

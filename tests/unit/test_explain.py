@@ -190,6 +190,19 @@ def test_the_prior_note_says_when_the_background_creeps() -> None:
     ) in note
 
 
+def test_the_prior_note_says_when_the_creep_was_read_with_the_fleets() -> None:
+    effect = dataclasses.replace(
+        _prior_effect(incidents=0, bursts=0), creep_doubling_days=61.0, creep_with_fleet=True
+    )
+
+    note = wording.prior_note(effect)
+
+    assert (
+        "The background crept up through the history, doubling about every 61 days, read with "
+        "its fleet's, whose backgrounds creep too; the model forecasts"
+    ) in note
+
+
 def test_a_creep_is_explained_as_one_and_not_as_the_step_it_also_reads() -> None:
     profile = processes.by_name("creep")
     total, bad = calibrate.histories(profile, count=1, seed=3)[0]

@@ -111,7 +111,11 @@ def test_widen_leaves_a_background_without_a_creep_as_it_was() -> None:
 def _evidence(shares: np.ndarray) -> evidence.Evidence:
     data = factories.hourly_availability(shares)
     return evidence.of(
-        data.bad, data.total, ~data.excluded, bucket_seconds=data.bucket_seconds, ahead_days=14.0
+        data.bad,
+        data.total,
+        ~data.excluded,
+        bucket_seconds=data.bucket_seconds,
+        outlook=evidence.Outlook(14.0),
     )
 
 

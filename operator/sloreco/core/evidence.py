@@ -19,6 +19,7 @@ import numpy as np
 from sloreco.core import history, persistence, prior, shift
 from sloreco.core import trend as trend_
 from sloreco.core.explain import incidents
+from sloreco.core.fleettrend import FleetGrowth
 
 FloatArray = history.FloatArray
 BoolArray = history.BoolArray
@@ -45,6 +46,19 @@ MIN_SIZE_MINUTES = 1.0
 BURST_GAP_SECONDS = 86400
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outlook:
+    """What a forecast reads a history with. The default: no window ahead and no fleet (a
+    fleet's own statistics)."""
+
+    #: How far past the history's end the forecast's window runs on average: half its length
+    #: (``trend.rebase``).
+    ahead_days: float = 0.0
+    #: How the service's fleet creeps (``fleettrend``), which a creep is read with; None: the
+    #: history alone.
+    fleet_growth: FleetGrowth | None = None
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Evidence:
     """What a history says about its incidents, and its background without them."""
@@ -64,9 +78,12 @@ class Evidence:
     normal: FloatArray
     #: The first bucket of a burst still under way when the history ends, if one is.
     open_from: int | None = None
-    #: How far past the history's end the forecast's window runs on average: half its length
-    #: (``trend.rebase``); 0 where no window is forecast (a fleet's statistics).
-    ahead_days: float = 0.0
+    #: What the forecast reads the history with (``Outlook``).
+    outlook: Outlook = Outlook()
+
+    @property
+    def ahead_days(self) -> float:
+        return self.outlook.ahead_days
 
     @functools.cached_property
     def days(self) -> FloatArray:
@@ -85,7 +102,7 @@ class Evidence:
         """A creep of the background through the history (``trend``). Where a ``rise`` is read
         as well, the step where it fits clearly better (``trend.step_fits_better``), else
         whichever leads higher: a creep reads as a step too, at the level of its last weeks."""
-        found = trend_.find(self.days)
+        found = trend_.find(self.days, self.outlook.fleet_growth)
         if found is None or self.rise is None:
             return found
         if trend_.step_fits_better(self.days, found, self.rise.days):
@@ -127,6 +144,7 @@ class Evidence:
             log_square_sum=float((self.log_sizes**2).sum()),
             log_sizes=tuple(float(v) for v in self.log_sizes),
             background=background,
+            growth=trend_.read(self.days, None if self.rise is None else self.rise.days),
         )
 
 
@@ -156,15 +174,17 @@ def of(
     present: BoolArray,
     *,
     bucket_seconds: int,
-    ahead_days: float = 0.0,
+    outlook: Outlook | None = None,
 ) -> Evidence:
-    """Split a cleaned history (``history.clean_availability``'s arrays) into its two parts;
-    ``ahead_days``: ``Evidence.ahead_days``.
+    """Split a cleaned history (``history.clean_availability``'s arrays) into its two parts,
+    read with ``outlook`` (``Outlook``; the default's without).
 
     After a ``rise`` the split is made again with the days since judged against their own
     normal level (``RISE_PASSES``).
     """
-    hours = _Hours.of(bad, total, present, bucket_seconds=bucket_seconds, ahead_days=ahead_days)
+    hours = _Hours.of(
+        bad, total, present, bucket_seconds=bucket_seconds, outlook=outlook or Outlook()
+    )
     baseline = incidents.baseline_ratio(
         history.daily_sums(bad, bucket_seconds=bucket_seconds), hours.daily_total
     )
@@ -206,7 +226,7 @@ class _Hours:
     exposure_days: float
     #: Requests a minute while data was present (an incident's size in full-outage minutes).
     per_minute: float
-    ahead_days: float
+    outlook: Outlook
 
     @classmethod
     def of(
@@ -216,7 +236,7 @@ class _Hours:
         present: BoolArray,
         *,
         bucket_seconds: int,
-        ahead_days: float,
+        outlook: Outlook,
     ) -> _Hours:
         present_buckets = int(np.count_nonzero(present))
         exposure = present_buckets * bucket_seconds / history.SECONDS_PER_DAY
@@ -224,7 +244,7 @@ class _Hours:
             float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
         )
         daily_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
-        return cls(bad, total, bucket_seconds, daily_total, exposure, per_minute, ahead_days)
+        return cls(bad, total, bucket_seconds, daily_total, exposure, per_minute, outlook)
 
 
 def _risen(found: Evidence, hours: _Hours) -> tuple[int, float] | None:
@@ -289,7 +309,7 @@ def _split(hours: _Hours, normal: FloatArray) -> Evidence:
         open_from=burst
         if last_end is not None and last_end >= len(total) - MERGE_GAP_BUCKETS
         else None,
-        ahead_days=hours.ahead_days,
+        outlook=hours.outlook,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sloreco.core import fleetspells
+from sloreco.core import fleetspells, fleettrend
 from sloreco.core.prior import DEFAULT, MIN_POOLED_INCIDENTS, Prior, ServiceStats, rounded
 from sloreco.core.sizeshape import MAX_TAIL_SHAPE, MIN_TAIL_SHAPE, SHAPE_PROBABILITIES
 
@@ -53,7 +53,8 @@ def pool(
     within-service variance, and whose strength is within over between-service variance (the
     normal hierarchical model's shrinkage; BDA §5.4).
 
-    Background: how the services' backgrounds drift from day to day (``fleetspells.pool``).
+    Background: how the services' backgrounds drift from day to day (``fleetspells.pool``), and
+    how they creep (``fleettrend.pool``).
     """
     services = [s for s in stats if s.exposure_days > 0]
     exposure = sum(s.exposure_days for s in services)
@@ -77,6 +78,7 @@ def pool(
         size_quantiles=quantiles,
         size_tail=tail,
         background=fleetspells.pool([s.background for s in services if s.background is not None]),
+        growth=fleettrend.pool([s.growth for s in services if s.growth is not None]),
     )
 
 

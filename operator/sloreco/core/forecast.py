@@ -132,7 +132,7 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
         series.total,
         series.present,
         bucket_seconds=bucket_seconds,
-        ahead_days=draws.window_days / 2,
+        outlook=evidence.Outlook(draws.window_days / 2, src.belief.growth),
     )
     pool = seen.pool
     post = predictive.Posterior.of(src.belief, seen)
@@ -328,5 +328,6 @@ def prior_note(
             if found.rise is not None and found.trend is None
             else None,
             creep_doubling_days=found.trend.doubling_days if found.trend is not None else None,
+            creep_with_fleet=found.trend is not None and found.trend.pooled,
         )
     )

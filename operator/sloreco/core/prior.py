@@ -48,6 +48,7 @@ from typing import Any
 
 from sloreco import errors
 from sloreco.core.fleetspells import FleetSpells
+from sloreco.core.fleettrend import FleetGrowth, Reading
 from sloreco.core.persistence import Persistence
 from sloreco.core.sizeshape import (
     DEFAULT_QUANTILES,
@@ -100,6 +101,8 @@ class Prior:
     size_tail: tuple[float, float] = DEFAULT_TAIL
     #: How the fleet's backgrounds drift (``fleetspells``); None: each service's own reading.
     background: FleetSpells | None = None
+    #: How the fleet's backgrounds creep (``fleettrend``); None: each service's own reading.
+    growth: FleetGrowth | None = None
 
     def __post_init__(self) -> None:
         q = self.size_quantiles
@@ -204,6 +207,7 @@ class Prior:
                 "tail": {"scale": rounded(self.size_tail[0]), "shape": rounded(self.size_tail[1])},
             },
             **({} if self.background is None else {"background": _background(self.background)}),
+            **({} if self.growth is None else {"growth": _growth(self.growth)}),
         }
 
     def to_json(self) -> str:
@@ -218,6 +222,16 @@ def _background(fleet: FleetSpells) -> dict[str, Any]:
         "freedom": rounded(fleet.freedom),
         "phi": rounded(fleet.phi),
         "phiWeight": rounded(fleet.phi_weight),
+        "services": fleet.services,
+    }
+
+
+def _growth(fleet: FleetGrowth) -> dict[str, Any]:
+    """The document's ``growth``: how the fleet's backgrounds creep (``fleettrend``)."""
+    return {
+        "unit": "log of the background's level per day",
+        "mean": rounded(fleet.mean),
+        "spread": rounded(fleet.spread),
         "services": fleet.services,
     }
 
@@ -282,6 +296,9 @@ class ServiceStats:
     #: How its background drifts from day to day (``persistence.Persistence.read``), for the
     #: fleet's (``fleetspells``); None when too short or without a bad event to read.
     background: Persistence | None = None
+    #: Its background's growth rate and error (``trend.read``), for the fleet's
+    #: (``fleettrend``); None when unreadable or when its rise reads as a step.
+    growth: Reading | None = None
 
 
 #: Fewer pooled incidents than this leave the size prior at the default's.

@@ -14,6 +14,7 @@ from typing import Any
 
 from sloreco import errors
 from sloreco.core.fleetspells import FleetSpells
+from sloreco.core.fleettrend import FleetGrowth
 from sloreco.core.prior import ANY, Prior
 from sloreco.core.sizeshape import DEFAULT_QUANTILES, DEFAULT_TAIL
 
@@ -70,6 +71,7 @@ def from_document(document: object) -> Prior:
             _number(tail, "shape", "size.tail.shape"),
         ),
         background=_read_background(document.get("background")),
+        growth=_read_growth(document.get("growth")),
     )
 
 
@@ -100,6 +102,23 @@ def _read_background(part: object) -> FleetSpells | None:
         phi_weight=values["phiWeight"],
         services=_count(part, "services", "background.services"),
     )
+
+
+def _read_growth(part: object) -> FleetGrowth | None:
+    """``growth`` of a document; absent (older documents, the default's): None."""
+    if part is None:
+        return None
+    if not isinstance(part, dict):
+        raise errors.InputError("must be an object", field="prior.growth")
+    mean = _number(part, "mean", "growth.mean")
+    if not math.isfinite(mean):
+        raise errors.InputError(f"must be a finite number, got {mean}", field="prior.growth.mean")
+    spread = _number(part, "spread", "growth.spread")
+    if not (math.isfinite(spread) and spread > 0):
+        raise errors.InputError(
+            f"must be a positive number, got {spread}", field="prior.growth.spread"
+        )
+    return FleetGrowth(mean, spread, _count(part, "services", "growth.services"))
 
 
 def _number(part: dict[str, Any], key: str, field: str) -> float:

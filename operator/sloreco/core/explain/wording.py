@@ -232,8 +232,9 @@ class PriorEffect:
     #: times the level before.
     rise: tuple[int, float] | None = None
     #: A creep of the background through the history (``core.trend``): the days it takes to
-    #: double.
+    #: double; and whether its growth was read with its fleet's (``core.fleettrend``).
     creep_doubling_days: float | None = None
+    creep_with_fleet: bool = False
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
@@ -282,11 +283,15 @@ def prior_note(effect: PriorEffect) -> str:
             "that level."
         )
     if e.creep_doubling_days is not None:
+        read = (
+            "read with its fleet's, whose backgrounds creep too"
+            if e.creep_with_fleet
+            else "more than its drift around that growth explains"
+        )
         spells += (
             " The background crept up through the history, doubling about every "
-            f"{e.creep_doubling_days:.0f} days, more than its drift around that growth "
-            "explains; the model forecasts from the level it reaches by the middle of the "
-            "next window."
+            f"{e.creep_doubling_days:.0f} days, {read}; the model forecasts from the level it "
+            "reaches by the middle of the next window."
         )
     quiet = ""
     if e.background_events < QUIET_NOTE_EVENTS:

@@ -58,6 +58,9 @@ test-unit: dev ## Unit tests only (pure core, no servers).
 test: dev prometheus-bin controlplane sloth prometheus3 victoriametrics oslo helm peer-crds lint ## The whole suite: lint, unit and integration (real Prometheus 2 and 3, VictoriaMetrics, real kube-apiserver, the peers' validators).
 	$(PY) -m pytest tests/unit tests/integration
 
+# A second draw of random processes (bench/sweep.py), first run under method v17 and never
+# tuned against: the calibration's out-of-sample check.
+HOLDOUT_SEED := 20261205
 # Profiles judged on 7-day windows too (make calibrate).
 WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable short-30d regression
 
@@ -71,6 +74,8 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile, 
 	$(PY) -m bench.calibrate --window-days 7 --prior fleet --histories 100 --profiles $(WEEK_PROFILES) --out bench/results/calibration-fleet-7d
 	$(PY) -m bench.sweep --prior default --out bench/results/calibration-sweep
 	$(PY) -m bench.sweep --prior fleet --out bench/results/calibration-sweep-fleet
+	$(PY) -m bench.sweep --prior default --seed $(HOLDOUT_SEED) --out bench/results/calibration-holdout
+	$(PY) -m bench.sweep --prior fleet --seed $(HOLDOUT_SEED) --out bench/results/calibration-holdout-fleet
 
 .PHONY: bench
 bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.

@@ -135,7 +135,7 @@ def test_a_step_that_fits_clearly_better_is_a_step_else_the_higher_level_is_fore
         step = _level(shift.rebase(seen.days, seen.rise))
         curve = _level(trend.rebase(seen.days, found, 14.0))
         assert curve > step
-        distinct.append(trend.step_fits_better(seen.days, found, seen.rise.days))
+        distinct.append(trend.step_fits_better(seen.days, found.level, seen.rise.days))
 
         assert _level(seen.pool) == pytest.approx(step if distinct[-1] else curve, rel=1e-12)
     assert distinct == [False, True, True, True]
@@ -147,7 +147,7 @@ def test_a_creep_fits_no_step_clearly_better() -> None:
     both = [(s, t) for s, t in both if t is not None and s.rise is not None]
 
     assert len(both) >= 10  # a creep reads as a step too
-    assert not any(trend.step_fits_better(s.days, t, s.rise.days) for s, t in both if s.rise)
+    assert not any(trend.step_fits_better(s.days, t.level, s.rise.days) for s, t in both if s.rise)
 
 
 def test_a_step_is_mostly_forecast_as_a_step() -> None:

@@ -105,7 +105,7 @@ class Evidence:
         found = trend_.find(self.days, self.outlook.fleet_growth)
         if found is None or self.rise is None:
             return found
-        if trend_.step_fits_better(self.days, found, self.rise.days):
+        if trend_.step_fits_better(self.days, found.level, self.rise.days):
             return None
         step = shift.rebase(self.days, self.rise)
         curve = trend_.rebase(self.days, found, self.ahead_days)
@@ -174,7 +174,7 @@ def of(
     present: BoolArray,
     *,
     bucket_seconds: int,
-    outlook: Outlook | None = None,
+    outlook: Outlook = Outlook(),
 ) -> Evidence:
     """Split a cleaned history (``history.clean_availability``'s arrays) into its two parts,
     read with ``outlook`` (``Outlook``; the default's without).
@@ -182,9 +182,7 @@ def of(
     After a ``rise`` the split is made again with the days since judged against their own
     normal level (``RISE_PASSES``).
     """
-    hours = _Hours.of(
-        bad, total, present, bucket_seconds=bucket_seconds, outlook=outlook or Outlook()
-    )
+    hours = _Hours.of(bad, total, present, bucket_seconds=bucket_seconds, outlook=outlook)
     baseline = incidents.baseline_ratio(
         history.daily_sums(bad, bucket_seconds=bucket_seconds), hours.daily_total
     )

@@ -140,7 +140,7 @@ def read(pool: FloatArray, step_days: int | None = None) -> Reading | None:
     fit = _fit(pool)
     if fit is None or step_days is None:
         return fit
-    curve = Trend(_curve(pool[:, 0], pool[:, 1], fit.growth), fit.growth, 0.0)
+    curve = _curve(pool[:, 0], pool[:, 1], fit.growth)
     return None if step_fits_better(pool, curve, step_days) else fit
 
 
@@ -256,7 +256,7 @@ def _growth(bad: FloatArray, total: FloatArray, centred: FloatArray, mean: float
 DISTINCT_STEP_Z = 1.645
 
 
-def step_fits_better(pool: FloatArray, trend: Trend, step_days: int) -> bool:
+def step_fits_better(pool: FloatArray, curve: FloatArray, step_days: int) -> bool:
     """Whether two levels, the last ``step_days`` days' and the earlier ones', fit the days'
     shares better than the curve does, beyond chance: Vuong's test for non-nested models
     (Vuong 1989), each day's squared residual under the one against the other's, their mean
@@ -266,7 +266,7 @@ def step_fits_better(pool: FloatArray, trend: Trend, step_days: int) -> bool:
     split = len(share) - step_days
     earlier, later = share[:split], share[split:]
     step = np.concatenate([earlier - earlier.mean(), later - later.mean()])
-    gain = (share - trend.level) ** 2 - step**2
+    gain = (share - curve) ** 2 - step**2
     spread = float(gain.std())
     if spread <= 0:
         return False

@@ -110,6 +110,11 @@ class Profile:
     #: history and the future windows. ``background`` is its level where the history ends.
     doubling_days: float = 0.0
 
+    #: Further incident processes on the same service (their incident fields only: rate,
+    #: durations, follow-ups, severity), each independent of this one; where two overlap, the
+    #: higher severity holds. Blips that a history shows many of, and outages it rarely does.
+    also: tuple[Profile, ...] = ()
+
     def with_(self, **changes: object) -> Profile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
@@ -139,6 +144,8 @@ def simulate(
     per_hour = np.repeat(ratio, HOURS, axis=1)
     bad = np.minimum(rng.poisson(total * per_hour).astype(np.float64), total)
     severity = incident_severity(p, rng, series, hours)
+    for other in p.also:
+        severity = np.maximum(severity, incident_severity(other, rng, series, hours))
     hit = severity > 0
     if hit.any():
         share = np.maximum(severity[hit], per_hour[hit])
@@ -483,6 +490,26 @@ AVAILABILITY: tuple[Profile, ...] = (
         name="quarterly-outage",
         description="'rare-outage' every 90 days",
         incident_rate=1 / 90,
+    ),
+    # Blips a history holds dozens of, and the outage it usually does not: a service whose
+    # own small incidents say its incidents are small. The worst incident is not one of its
+    # kind. Added when random processes showed histories whose few tiny incidents earned a
+    # tier above a clean history's (a lognormal fitted to blips says nothing of outages).
+    _RARE_OUTAGE.with_(
+        name="blips-and-outage",
+        description="'rare-outage' (every 180 days) under blips every 8 days (an hour or two, "
+        "5% failing: a few full-outage minutes each)",
+        background=0.0002,
+        also=(
+            Profile(
+                "blips",
+                "",
+                incident_rate=1 / 8,
+                duration_median_hours=1.0,
+                duration_sigma=0.5,
+                severity_mean=0.05,
+            ),
+        ),
     ),
     # A regression that was never rolled back: the last two weeks run at three times the
     # background before them, and so does the future. Added when a probe found a fleet prior

@@ -125,6 +125,15 @@ def test_the_prior_note_says_incidents_when_none_were_joined() -> None:
     )
 
 
+def test_the_prior_note_says_its_incidents_do_not_rule_out_larger_ones() -> None:
+    effect = dataclasses.replace(_prior_effect(incidents=3, bursts=3), clean_floor_minutes=24.6)
+
+    assert (
+        "Its incidents do not rule out larger ones: the model allows for incidents over 25 "
+        "full-outage minutes at least as often as after 90.0 days with none."
+    ) in wording.prior_note(effect)
+
+
 def test_the_prior_note_says_how_long_the_background_drifts() -> None:
     effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), spell_days=9.4)
 

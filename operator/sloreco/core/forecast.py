@@ -329,5 +329,10 @@ def prior_note(
             else None,
             creep_doubling_days=found.trend.doubling_days if found.trend is not None else None,
             creep_with_fleet=found.trend is not None and found.trend.pooled,
+            clean_floor_minutes=(
+                math.exp(seen.posterior.clean_from)
+                if math.isfinite(seen.posterior.clean_from)
+                else None
+            ),
         )
     )

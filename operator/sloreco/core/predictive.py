@@ -43,7 +43,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sloreco.core import bootstrap, evidence, history, prior, sizeshape
+from sloreco.core import bootstrap, cleantail, evidence, history, prior, sizeshape
 
 FloatArray = history.FloatArray
 
@@ -89,19 +89,29 @@ class Posterior:
     #: Under a fleet prior, the standard deviation of the log of the factor by which the
     #: fleet's own estimation error scales this service's incident losses (``estimation_error``).
     fleet_error: float = 0.0
+    #: Under the default prior, when the history holds incidents: the posterior a clean history
+    #: of the same length would have, and the log size from which its tail is the heavier
+    #: (``cleantail``; ``inf``: nowhere). Its incidents above that size join the own.
+    clean: Posterior | None = None
+    clean_from: float = math.inf
 
     @classmethod
     def of(cls, belief: prior.Prior, seen: evidence.Evidence) -> Posterior:
-        n, x = seen.count, seen.log_sizes
+        return cls._given(belief, seen.log_sizes, seen.exposure_days)
+
+    @classmethod
+    def _given(cls, belief: prior.Prior, x: FloatArray, exposure_days: float) -> Posterior:
+        n = len(x)
         mean = float(x.mean()) if n else 0.0
         shape = belief.size_shape + max(n - 1, 0) / 2
         scale = belief.size_scale + (float(((x - mean) ** 2).sum()) / 2 if n else 0.0)
         prior_variance = belief.size_scale / max(belief.size_shape - 1.0, 0.5)
         variance = scale / max(shape - 1.0, 0.5)
         precision = belief.size_strength / prior_variance + n / variance
-        return cls(
+        clean = None if belief.population or n == 0 else cls._given(belief, x[:0], exposure_days)
+        own = cls(
             rate_shape=belief.rate_shape + n,
-            rate_days=belief.rate_days + seen.exposure_days,
+            rate_days=belief.rate_days + exposure_days,
             size_quantiles=belief.size_quantiles,
             size_tail=belief.size_tail,
             population=belief.population,
@@ -115,13 +125,28 @@ class Posterior:
             fleet_error=estimation_error(
                 belief,
                 location_weight=belief.size_strength / prior_variance / precision,
-                exposure_days=seen.exposure_days,
+                exposure_days=exposure_days,
             ),
+            clean=clean,
         )
+        if clean is None:
+            return own
+        above = cleantail.threshold(own.mean_tail(), clean.mean_tail())
+        return dataclasses.replace(own, clean_from=float(above[0]))
 
     @property
     def rate_per_day(self) -> float:
         return self.rate_shape / self.rate_days
+
+    def mean_tail(self) -> cleantail.Tail:
+        """The incident tail at the posterior means of the rate, the location and the variance."""
+        spread = math.sqrt(self.scale / max(self.shape - 1.0, 0.5))
+        return cleantail.Tail(
+            np.array([self.rate_per_day]),
+            np.array([self.log_mean]),
+            np.array([spread]),
+            (self.size_quantiles, self.size_tail),
+        )
 
 
 def estimation_error(belief: prior.Prior, *, location_weight: float, exposure_days: float) -> float:
@@ -178,28 +203,53 @@ def losses(
     if shape.population:
         return _pooled_losses(posteriors, rng, outer=outer, inner=inner, window_days=window_days)
 
-    def each(name: str) -> FloatArray:
-        return np.repeat(np.array([getattr(p, name) for p in posteriors]), outer)
-
-    rate = rng.gamma(each("rate_shape")) / each("rate_days")
-    variance = each("scale") / rng.gamma(each("shape"))
-    location = each("log_mean") + np.sqrt(each("log_mean_variance")) * rng.standard_normal(rows)
+    own = _tail(posteriors, rng, outer)
     # A row's windows are independent Poisson counts with one mean; the same in law, and far
     # cheaper: the row's total is Poisson, and each of its incidents falls in a uniformly drawn
     # window (Poisson splitting). One draw per incident instead of one per window.
-    per_row = rng.poisson(rate * window_days * inner)
+    per_row = rng.poisson(own.rate * window_days * inner)
     count = int(per_row.sum())
     # Each incident's row once, then gathers: one repeat instead of three (measured on numpy 2:
     # 3.4 -> 2.7 ms for the incidents of 64,000 windows).
     row = np.repeat(np.arange(rows), per_row)
     window = row * inner + rng.integers(0, inner, count)
-    logs = location[row] + np.sqrt(variance)[row] * (
-        sizeshape.draw_shape(shape.size_quantiles, shape.size_tail, rng, count)
-    )
+    logs = own.draw(rng, row)
     minutes = np.exp(np.minimum(logs, largest))
+    extra = _clean_floor(posteriors, rng, outer, window_days * inner)
+    if extra is not None:
+        window = np.concatenate(
+            [window, extra.row * inner + rng.integers(0, inner, len(extra.row))]
+        )
+        minutes = np.concatenate([minutes, np.exp(np.minimum(extra.logs, largest))])
     lost = np.bincount(window, weights=minutes, minlength=rows * inner) / window_minutes
     shaped: FloatArray = np.minimum(lost, 1.0).reshape(len(posteriors), outer, inner)
     return shaped
+
+
+def _clean_floor(
+    posteriors: Sequence[Posterior], rng: np.random.Generator, outer: int, exposure: float
+) -> cleantail.Incidents | None:
+    """A clean history's incidents above each posterior's ``clean_from`` (None: none has one)."""
+    if all(math.isinf(p.clean_from) for p in posteriors):
+        return None
+    clean = _tail([p.clean or p for p in posteriors], rng, outer)
+    above = np.repeat([p.clean_from for p in posteriors], outer)
+    return cleantail.joined(clean, above, rng, exposure=exposure)
+
+
+def _tail(posteriors: Sequence[Posterior], rng: np.random.Generator, outer: int) -> cleantail.Tail:
+    """Per pseudo-history (``outer`` per posterior), a draw of the rate and size parameters."""
+
+    def each(name: str) -> FloatArray:
+        return np.repeat(np.array([getattr(p, name) for p in posteriors]), outer)
+
+    rate = rng.gamma(each("rate_shape")) / each("rate_days")
+    spread = np.sqrt(each("scale") / rng.gamma(each("shape")))
+    location = each("log_mean") + np.sqrt(each("log_mean_variance")) * rng.standard_normal(
+        len(rate)
+    )
+    first = posteriors[0]
+    return cleantail.Tail(rate, location, spread, (first.size_quantiles, first.size_tail))
 
 
 def _pooled_losses(

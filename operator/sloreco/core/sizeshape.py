@@ -92,3 +92,30 @@ def _quantile_function(
     excess = -scale * log_beyond if exponential else scale / xi * np.expm1(-xi * log_beyond)
     exact: npt.NDArray[np.float64] = np.where(uniforms > TAIL_FROM, quantiles[-1] + excess, body)
     return exact
+
+
+def survival(
+    quantiles: tuple[float, ...], tail: tuple[float, float], z: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """The share of ``draw_shape``'s draws above ``z``: the inverse of its quantile function
+    (the body's piecewise-linear table, the generalized Pareto tail above it)."""
+    body = 1.0 - np.interp(z, quantiles, SHAPE_PROBABILITIES, left=0.0)
+    scale, xi = tail
+    beyond = np.maximum(z - quantiles[-1], 0.0) / scale
+    exponential = abs(xi) < 1e-9  # the shape's limit at zero
+    far = np.exp(-beyond) if exponential else np.maximum(1.0 + xi * beyond, 0.0) ** (-1.0 / xi)
+    exceeded: npt.NDArray[np.float64] = np.where(z > quantiles[-1], (1 - TAIL_FROM) * far, body)
+    return exceeded
+
+
+def draw_above(
+    quantiles: tuple[float, ...],
+    tail: tuple[float, float],
+    rng: np.random.Generator,
+    exceeded: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """One standardized log size per entry of ``exceeded``, drawn above the point that share of
+    draws exceeds (``survival``): the quantile function at a uniform over its top share."""
+    uniforms = 1.0 - exceeded * rng.random(len(exceeded))
+    drawn: npt.NDArray[np.float64] = _quantile_function(quantiles, tail, uniforms)
+    return drawn

@@ -235,6 +235,9 @@ class PriorEffect:
     #: double; and whether its growth was read with its fleet's (``core.fleettrend``).
     creep_doubling_days: float | None = None
     creep_with_fleet: bool = False
+    #: The size (full-outage minutes) above which incidents are drawn at least as often as
+    #: after a clean history of the same length (``core.cleantail``); None: nowhere.
+    clean_floor_minutes: float | None = None
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
@@ -302,8 +305,15 @@ def prior_note(effect: PriorEffect) -> str:
             f"rate; the model allows for about {e.unseen_per_window:.2f} a {e.window} window "
             "that it did not show."
         )
+    floor = (
+        " Its incidents do not rule out larger ones: the model allows for incidents over "
+        f"{e.clean_floor_minutes:.0f} full-outage minutes at least as often as after "
+        f"{days_text(e.days)} with none."
+        if e.clean_floor_minutes is not None
+        else ""
+    )
     return (
         f"Incident model ({e.origin} prior): {seen}; it expects {e.per_window:.2f} {unit}s per "
-        f"{e.window} window, including those the history did not show.{spells}{quiet} From the "
-        f"history replayed alone to the model: {moves}."
+        f"{e.window} window, including those the history did not show.{floor}{spells}{quiet} "
+        f"From the history replayed alone to the model: {moves}."
     )

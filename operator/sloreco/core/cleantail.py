@@ -5,7 +5,7 @@ of a few minutes says the next incident costs a few minutes too. That is right a
 says nothing of a rarer, larger kind that the history did not hold; and the fit then claimed
 less of that kind than a history with no incident at all, whose sizes are the prior's. Measured
 on random processes (``bench.sweep``, default prior): histories that held one or two incidents
-of two minutes got balanced tiers above a clean history's, and breached them in 9-34% of
+of two minutes got balanced tiers above a clean history's, and breached them in 27-34% of
 windows; a profile of blips over a rare outage (``blips-and-outage``) breached balanced 2.2x.
 
 So the service's own incidents are joined by a clean history's (the prior's rate over the same

@@ -18,7 +18,9 @@ bound) are split in two, and each part is predicted the way it can be:
   (``prior``) around a *shape* — the normal's body with a Pareto tail by default, the fleet's
   own standardized sizes (body and generalized Pareto tail) under a fleet prior — capped at
   three days of full outage. Under the default prior each pseudo-history draws its own rate
-  and size parameters (a tier must hold at the ``tolerance`` point of their uncertainty);
+  and size parameters (a tier must hold at the ``tolerance`` point of their uncertainty), and
+  a history's own incidents are joined by a clean history's of the sizes at which its tail is
+  the heavier, so that no history reads as safer than one without incidents (``cleantail``);
   under a fleet prior, a population, each window draws them: the posterior predictive of
   window availability (BDA §1.3), calibrated across the fleet it was learned from, which
   every pseudo-history shares, scaled by its own draw of the fleet's estimation error.
@@ -105,8 +107,8 @@ class Posterior:
         mean = float(x.mean()) if n else 0.0
         shape = belief.size_shape + max(n - 1, 0) / 2
         scale = belief.size_scale + (float(((x - mean) ** 2).sum()) / 2 if n else 0.0)
-        prior_variance = belief.size_scale / max(belief.size_shape - 1.0, 0.5)
-        variance = scale / max(shape - 1.0, 0.5)
+        prior_variance = _variance_mean(belief.size_scale, belief.size_shape)
+        variance = _variance_mean(scale, shape)
         precision = belief.size_strength / prior_variance + n / variance
         clean = None if belief.population or n == 0 else cls._given(belief, x[:0], exposure_days)
         own = cls(
@@ -140,13 +142,19 @@ class Posterior:
 
     def mean_tail(self) -> cleantail.Tail:
         """The incident tail at the posterior means of the rate, the location and the variance."""
-        spread = math.sqrt(self.scale / max(self.shape - 1.0, 0.5))
+        spread = math.sqrt(_variance_mean(self.scale, self.shape))
         return cleantail.Tail(
             np.array([self.rate_per_day]),
             np.array([self.log_mean]),
             np.array([spread]),
             (self.size_quantiles, self.size_tail),
         )
+
+
+def _variance_mean(scale: float, shape: float) -> float:
+    """The inverse-gamma's mean, ``scale / (shape - 1)``, its shape floored at 1.5 where the
+    mean would not exist."""
+    return scale / max(shape - 1.0, 0.5)
 
 
 def estimation_error(belief: prior.Prior, *, location_weight: float, exposure_days: float) -> float:

@@ -98,7 +98,7 @@ def test_a_chance_creep_in_a_fleet_that_does_not_creep_is_not_forecast() -> None
     assert [trend.find(pool, flat) for pool in chance] == [None] * len(chance)
 
 
-def test_a_service_gives_its_fleet_its_growth_and_a_step_gives_none() -> None:
+def test_a_service_gives_its_fleet_its_growth_and_a_step_is_marked() -> None:
     creep = factories.hourly_availability(factories.creeping_shares(DAYS, doubling_days=60)[0])
     step = factories.hourly_availability(factories.risen_shares(DAYS, rise_days=14, factor=5.0)[0])
 
@@ -107,10 +107,60 @@ def test_a_service_gives_its_fleet_its_growth_and_a_step_gives_none() -> None:
         seen = evidence.of(data.bad, data.total, ~data.excluded, bucket_seconds=3600)
         return seen.stats().growth
 
-    read = growth(creep)
+    read, stepped = growth(creep), growth(step)
     assert read is not None
     assert read.growth == pytest.approx(DOUBLING_60, rel=0.5)
-    assert growth(step) is None
+    assert not read.stepped
+    assert stepped is not None
+    assert stepped.stepped
+
+
+def test_a_fleet_counts_its_steps_without_pooling_their_growth() -> None:
+    creeps = [Reading(DOUBLING_60, DOUBLING_60 / 4)] * 5
+    steps = [Reading(10 * DOUBLING_60, DOUBLING_60 / 4, stepped=True)] * 3
+
+    fleet = fleettrend.pool(creeps + steps)
+
+    assert fleet is not None
+    assert (fleet.services, fleet.steps) == (5, 3)
+    assert fleet.mean == pytest.approx(DOUBLING_60)
+
+
+@pytest.mark.parametrize(
+    ("fleet", "creeps"),
+    [
+        (FleetGrowth(0.0115, 0.0008, 98, 2), True),  # 'creep' (measured)
+        (FleetGrowth(0.0132, 0.0007, 17, 83), False),  # 'regression': most rises are steps
+        (FleetGrowth(0.0115, 0.0050, 98, 2), False),  # a diverse fleet: within 3 spreads of 0
+        (None, False),
+    ],
+)
+def test_a_fleet_creeps_when_its_growth_is_clear_and_its_rises_are_curves(
+    fleet: FleetGrowth | None, creeps: bool
+) -> None:
+    assert trend.creeps(fleet) is creeps
+
+
+def test_a_creeping_fleet_forecasts_a_history_whose_last_weeks_fit_a_step_with_its_curve() -> None:
+    # Sixty-day doublings whose last four weeks ran a fifth high: a step fits them clearly
+    # better, and where the fleet's rises are mostly steps the forecast stays at its level; in
+    # a fleet that creeps, the creep leads on, past the step's level.
+    shares = factories.creeping_shares(DAYS, doubling_days=60, seed=6)[0]
+    shares[-28:] *= 1.2
+    data = factories.hourly_availability(shares)
+    creeping = FleetGrowth(DOUBLING_60, DOUBLING_60 / 20, 98, 2)
+    regressing = dataclasses.replace(creeping, services=17, steps=83)
+
+    def trend_with(fleet: FleetGrowth) -> object:
+        outlook = evidence.Outlook(14.0, fleet)
+        seen = evidence.of(
+            data.bad, data.total, ~data.excluded, bucket_seconds=3600, outlook=outlook
+        )
+        assert seen.rise is not None
+        return seen.trend
+
+    assert trend_with(regressing) is None
+    assert trend_with(creeping) is not None
 
 
 def test_a_fleet_prior_carries_its_services_growth() -> None:
@@ -133,6 +183,7 @@ def test_the_fleets_growth_survives_the_prior_document() -> None:
     again = priordoc.loads(fleet.to_json())
 
     assert again.growth == FleetGrowth(0.0115, 0.0008, 40)
+    assert again.to_document()["growth"]["steps"] == 0
     assert again.to_document() == fleet.to_document()
 
 

@@ -100,12 +100,14 @@ class Evidence:
     @functools.cached_property
     def trend(self) -> trend_.Trend | None:
         """A creep of the background through the history (``trend``). Where a ``rise`` is read
-        as well, the step where it fits clearly better (``trend.step_fits_better``), else
-        whichever leads higher: a creep reads as a step too, at the level of its last weeks."""
+        as well, the step where it fits clearly better (``trend.step_fits_better``) unless the
+        fleet creeps (``trend.creeps``), else whichever leads higher: a creep reads as a step
+        too, at the level of its last weeks."""
         found = trend_.find(self.days, self.outlook.fleet_growth)
         if found is None or self.rise is None:
             return found
-        if trend_.step_fits_better(self.days, found.level, self.rise.days):
+        fleet_creeps = trend_.creeps(self.outlook.fleet_growth)
+        if not fleet_creeps and trend_.step_fits_better(self.days, found.level, self.rise.days):
             return None
         step = shift.rebase(self.days, self.rise)
         curve = trend_.rebase(self.days, found, self.ahead_days)

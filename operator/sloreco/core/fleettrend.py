@@ -44,21 +44,26 @@ class Reading:
 
     growth: float
     error: float
+    #: Its last days fit a step clearly better than the curve (``trend.step_fits_better``): a
+    #: regression, which its fleet counts (``FleetGrowth.steps``) but does not pool.
+    stepped: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FleetGrowth:
     """A fleet's pooled growth: a service's prior mean and standard deviation of its growth,
-    from ``services`` services."""
+    from ``services`` services; ``steps`` more read a step instead."""
 
     mean: float
     spread: float
     services: int
+    steps: int = 0
 
 
 def pool(readings: Sequence[Reading]) -> FleetGrowth | None:
     """The fleet's reading from its services' own (``trend.read``)."""
-    usable = [r for r in readings if r.error > 0 and math.isfinite(r.growth)]
+    usable = [r for r in readings if r.error > 0 and math.isfinite(r.growth) and not r.stepped]
+    steps = sum(r.stepped for r in readings)
     if len(usable) < MIN_SERVICES:
         return None
     weights = [1.0 / r.error**2 for r in usable]
@@ -72,7 +77,7 @@ def pool(readings: Sequence[Reading]) -> FleetGrowth | None:
     # A new service's growth varies around the estimated mean by the spread of the services'
     # growths and by the mean's own error.
     spread = math.sqrt(between + 1.0 / sum(random))
-    return FleetGrowth(mean, spread, len(usable))
+    return FleetGrowth(mean, spread, len(usable), steps)
 
 
 def posterior(own: Reading, fleet: FleetGrowth) -> Reading:

@@ -233,6 +233,7 @@ def _growth(fleet: FleetGrowth) -> dict[str, Any]:
         "mean": rounded(fleet.mean),
         "spread": rounded(fleet.spread),
         "services": fleet.services,
+        "steps": fleet.steps,
     }
 
 
@@ -297,7 +298,7 @@ class ServiceStats:
     #: fleet's (``fleetspells``); None when too short or without a bad event to read.
     background: Persistence | None = None
     #: Its background's growth rate and error (``trend.read``), for the fleet's
-    #: (``fleettrend``); None when unreadable or when its rise reads as a step.
+    #: (``fleettrend``); None when unreadable, marked ``stepped`` when its rise reads as a step.
     growth: Reading | None = None
 
 

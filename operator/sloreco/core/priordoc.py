@@ -118,7 +118,12 @@ def _read_growth(part: object) -> FleetGrowth | None:
         raise errors.InputError(
             f"must be a positive number, got {spread}", field="prior.growth.spread"
         )
-    return FleetGrowth(mean, spread, _count(part, "services", "growth.services"))
+    return FleetGrowth(
+        mean,
+        spread,
+        _count(part, "services", "growth.services"),
+        _count(part, "steps", "growth.steps"),  # absent from older documents: 0
+    )
 
 
 def _number(part: dict[str, Any], key: str, field: str) -> float:

@@ -12,7 +12,7 @@ import pytest
 
 from sloreco import errors
 from sloreco.cli import main as cli
-from sloreco.core import evidence, fleetpool, history, predictive, priordoc, sizeshape
+from sloreco.core import evidence, fleetpool, history, incidentloss, predictive, priordoc, sizeshape
 from sloreco.core import prior as priors
 from sloreco.core.models import latency as latency_model
 from tests import factories
@@ -295,7 +295,9 @@ def test_under_a_fleet_prior_every_pseudo_history_shares_the_predictive_windows(
         np.zeros(24 * 90), np.full(24 * 90, 100.0), np.ones(24 * 90, bool), bucket_seconds=3600
     )
     post = predictive.Posterior.of(fleet, quiet)
-    lost = predictive.losses([post], np.random.default_rng(2), outer=64, inner=500, window_days=28)
+    lost = incidentloss.losses(
+        [post], np.random.default_rng(2), outer=64, inner=500, window_days=28
+    )
 
     rows = np.sort(lost[0], axis=1)
     ratio = rows[:, -1] / rows[0, -1]

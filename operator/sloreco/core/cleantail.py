@@ -23,7 +23,7 @@ is read as no safer than one that none reached.
 
 It is a floor, not evidence: a clean history is the least the default assumes of any service,
 so no history is read as safer than seeing nothing at all. Under a fleet prior the fleet's
-sizes carry the larger kind (``predictive._pooled_losses``), and nothing is added.
+sizes carry the larger kind (``incidentloss._pooled_losses``), and nothing is added.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 #: Log full-outage minutes at which the two tails are compared: from 6 seconds to the
-#: three-day cap of one incident (``predictive.MAX_INCIDENT_MINUTES``), every 20% of size:
+#: three-day cap of one incident (``incidentloss.MAX_INCIDENT_MINUTES``), every 20% of size:
 #: finer than a handful of incidents place a size, and the comparison costs ``rows x 54`` tail
 #: evaluations.
 STEP = 0.2

@@ -22,6 +22,7 @@ from sloreco.core import (
     evidence,
     fleetspells,
     history,
+    incidentloss,
     method,
     persistence,
     predictive,
@@ -159,7 +160,7 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
     """Predictive window values ``1 - bad/total`` (see ``predictive``)."""
     part = _background(series, src=src, inner=shape.inner, outer=shape.outer)
     rows, _ = part.windows.shape
-    lost = predictive.losses(
+    lost = incidentloss.losses(
         [part.posterior], rng, outer=rows, inner=shape.inner, window_days=src.draws.window_days
     )[0]
     background = part.widened(rng, src.draws)
@@ -238,7 +239,7 @@ def backtest(
     breaches = [0] * len(plan.confidences)
     if not kept:
         return stats.BacktestCounts(0, tuple(breaches), 0)
-    lost = predictive.losses(
+    lost = incidentloss.losses(
         [part.posterior for _, part in kept],
         predictive.rng_for(seed, "backtest"),
         outer=plan.outer,

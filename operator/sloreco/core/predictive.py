@@ -28,7 +28,8 @@ bound) are split in two, and each part is predicted the way it can be:
 A window's availability is its background availability minus the share of the window that its
 incidents cost. Tiers are quantiles of the pooled predictive windows; a tier's interval is the
 spread of that quantile across pseudo-histories; its breach probability is the predictive share
-of windows below it. All draws come from generators seeded from the caller's seed.
+of windows below it. All draws come from generators seeded from the caller's seed; the
+incidents' are ``incidentloss``'s.
 
 Assumptions, stated: bursts of incidents (``evidence.BURST_GAP_SECONDS``) arrive independently
 of each other and of the background (Poisson); sizes are independent of the rate; the future
@@ -41,19 +42,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
-from sloreco.core import bootstrap, cleantail, evidence, history, prior, sizeshape
+from sloreco.core import bootstrap, cleantail, evidence, history, prior
 
 FloatArray = history.FloatArray
-
-#: The most one incident can cost: three days of full outage. A stated assumption: the
-#: lognormal's tail is an extrapolation, and beyond a few days an outage is a disaster-recovery
-#: event that no SLO tier plans for (the longest public cloud outages lasted hours to a few
-#: days). Without a bound the 0.1% tier of a service with one large incident sat near 0%.
-MAX_INCIDENT_MINUTES = 3 * 1440.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,148 +171,6 @@ def estimation_error(belief: prior.Prior, *, location_weight: float, exposure_da
     mean, rate = belief.estimate_variances()
     rate_weight = belief.rate_days / (belief.rate_days + exposure_days)
     return math.sqrt(location_weight**2 * mean + rate_weight**2 * rate)
-
-
-def losses(
-    posteriors: Sequence[Posterior],
-    rng: np.random.Generator,
-    *,
-    outer: int,
-    inner: int,
-    window_days: int,
-) -> FloatArray:
-    """Share of each simulated window lost to incidents, ``(posteriors, outer, inner)``.
-
-    Row ``o`` (a pseudo-history) draws its own rate and size parameters from the posterior, then
-    each of its windows a Poisson count of incidents and their lognormal sizes. A size is capped
-    at the whole window (an outage cannot cost more than all of it). Several posteriors at once
-    (the backtest's origins): one set of calls, not one per origin.
-
-    Under the default prior, one parameter draw per pseudo-history, not per window: tiers are
-    read at the ``tolerance`` point across pseudo-histories (``Predictive.values``), a tier
-    that still holds had the parameters been less kind; the default is an assumption, not the
-    population the service comes from, and the pooled predictive under it put conservative
-    tiers of incident-free services at 45 times the oracle's budget while breaching no less
-    elsewhere (measured). Under a fleet prior (``prior.Prior.population``) the parameters are
-    drawn per window (``_pooled_losses``): there the tolerance point on top of the fleet's
-    parameter spread put balanced budgets at 1.5-2.9x the oracle's (measured; 1.0-1.5x
-    pooled), and the pseudo-histories share the predictive's windows.
-    """
-    rows = len(posteriors) * outer
-    window_minutes = window_days * 1440.0
-    largest = math.log(min(window_minutes, MAX_INCIDENT_MINUTES))
-    shape = posteriors[0]  # one prior per call: every posterior shares its kind and size shape
-    if shape.population:
-        return _pooled_losses(posteriors, rng, outer=outer, inner=inner, window_days=window_days)
-
-    own = _tail(posteriors, rng, outer)
-    # A row's windows are independent Poisson counts with one mean; the same in law, and far
-    # cheaper: the row's total is Poisson, and each of its incidents falls in a uniformly drawn
-    # window (Poisson splitting). One draw per incident instead of one per window.
-    per_row = rng.poisson(own.rate * window_days * inner)
-    count = int(per_row.sum())
-    # Each incident's row once, then gathers: one repeat instead of three (measured on numpy 2:
-    # 3.4 -> 2.7 ms for the incidents of 64,000 windows).
-    row = np.repeat(np.arange(rows), per_row)
-    window = row * inner + rng.integers(0, inner, count)
-    logs = own.draw(rng, row)
-    minutes = np.exp(np.minimum(logs, largest))
-    extra = _clean_floor(posteriors, rng, outer, window_days * inner)
-    if extra is not None:
-        window = np.concatenate(
-            [window, extra.row * inner + rng.integers(0, inner, len(extra.row))]
-        )
-        minutes = np.concatenate([minutes, np.exp(np.minimum(extra.logs, largest))])
-    lost = np.bincount(window, weights=minutes, minlength=rows * inner) / window_minutes
-    shaped: FloatArray = np.minimum(lost, 1.0).reshape(len(posteriors), outer, inner)
-    return shaped
-
-
-def _clean_floor(
-    posteriors: Sequence[Posterior], rng: np.random.Generator, outer: int, exposure: float
-) -> cleantail.Incidents | None:
-    """A clean history's incidents above each posterior's ``clean_from`` (None: none has one)."""
-    if all(math.isinf(p.clean_from) for p in posteriors):
-        return None
-    clean = _tail([p.clean or p for p in posteriors], rng, outer)
-    above = np.repeat([p.clean_from for p in posteriors], outer)
-    return cleantail.joined(clean, above, rng, exposure=exposure)
-
-
-def _tail(posteriors: Sequence[Posterior], rng: np.random.Generator, outer: int) -> cleantail.Tail:
-    """Per pseudo-history (``outer`` per posterior), a draw of the rate and size parameters."""
-
-    def each(name: str) -> FloatArray:
-        return np.repeat(np.array([getattr(p, name) for p in posteriors]), outer)
-
-    rate = rng.gamma(each("rate_shape")) / each("rate_days")
-    spread = np.sqrt(each("scale") / rng.gamma(each("shape")))
-    location = each("log_mean") + np.sqrt(each("log_mean_variance")) * rng.standard_normal(
-        len(rate)
-    )
-    first = posteriors[0]
-    return cleantail.Tail(rate, location, spread, (first.size_quantiles, first.size_tail))
-
-
-def _pooled_losses(
-    posteriors: Sequence[Posterior],
-    rng: np.random.Generator,
-    *,
-    outer: int,
-    inner: int,
-    window_days: int,
-) -> FloatArray:
-    """``losses`` under a population prior: the posterior predictive, shared by every row.
-
-    ``outer * inner`` windows draw their rate and size parameters (one draw per column of
-    ``outer`` windows) and their incidents; sorted, their ``inner`` stratum midpoints (the
-    predictive's quantiles at ``(j + 1/2) / inner``) are every pseudo-history's incident
-    losses, in one random order, so that a tier's order statistic reads the predictive at the
-    tier's own level. Each pseudo-history scales them by its own draw of the fleet's
-    estimation error (``Posterior.fleet_error``): the ``tolerance`` point across pseudo-
-    histories is then the caution of having seen only this history's background and only
-    this fleet's incidents — a tier that still holds had either been luckier than the truth.
-
-    Not independent windows per row: a row's 99% point is then the sixth worst of its 500
-    windows, and the ``tolerance`` point across rows was a tenth of the way down the
-    Monte-Carlo spread of that order statistic, which puts the balanced tier near the
-    predictive's 99.5% point and the conservative near its 99.98% (binomial order
-    statistics), the further the heavier the tail. Measured on the calibration suite, fleet
-    prior: balanced budgets 1.62x and 1.95x the oracle's at that point, 1.20x and 1.17x at the
-    median row (rare-large, pareto); a caution set by the number of simulated windows, not by
-    what the service's or the fleet's history left uncertain.
-    """
-    posts = len(posteriors)
-    window_minutes = window_days * 1440.0
-    largest = math.log(min(window_minutes, MAX_INCIDENT_MINUTES))
-
-    def each(name: str) -> FloatArray:
-        return np.repeat(np.array([getattr(p, name) for p in posteriors]), inner)
-
-    rate = rng.gamma(each("rate_shape")) / each("rate_days")
-    spread = np.sqrt(each("scale") / rng.gamma(each("shape")))
-    location = each("log_mean") + np.sqrt(each("log_mean_variance")) * rng.standard_normal(
-        posts * inner
-    )
-    # Column j's windows share one rate: their total is Poisson, and each of its incidents
-    # falls in a uniformly drawn one of them (Poisson splitting, as in ``losses``).
-    per_column = rng.poisson(rate * window_days * outer)
-    count = int(per_column.sum())
-    first = (np.arange(posts * inner) // inner) * outer * inner + np.arange(posts * inner) % inner
-    column = np.repeat(np.arange(posts * inner), per_column)  # one repeat, then gathers
-    window = first[column] + rng.integers(0, outer, count) * inner
-    shape = posteriors[0]
-    logs = location[column] + spread[column] * sizeshape.draw_shape(
-        shape.size_quantiles, shape.size_tail, rng, count
-    )
-    minutes = np.exp(np.minimum(logs, largest))
-    lost = np.bincount(window, weights=minutes, minlength=posts * outer * inner) / window_minutes
-    ordered = np.sort(lost.reshape(posts, outer * inner), axis=1)
-    strata = ordered[:, np.arange(inner) * outer + outer // 2][:, rng.permutation(inner)]
-    error = np.array([p.fleet_error for p in posteriors])
-    factor = np.exp(error[:, None] * rng.standard_normal((posts, outer)))
-    shaped: FloatArray = np.minimum(factor[:, :, None] * strata[:, None, :], 1.0)
-    return shaped
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

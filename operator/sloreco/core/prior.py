@@ -150,7 +150,7 @@ class Prior:
         Then the posterior predictive, parameters drawn per window, is calibrated across the
         fleet (empirical Bayes; BDA §5), and tiers take no further caution over the incident
         parameters. The default is an assumption, not a population: under it a tier must hold
-        at the ``tolerance`` point of the parameters' uncertainty (``predictive.losses``).
+        at the ``tolerance`` point of the parameters' uncertainty (``incidentloss.losses``).
         """
         return self.services > 0
 

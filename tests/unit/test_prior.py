@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from decimal import Decimal
@@ -294,7 +295,8 @@ def test_under_a_fleet_prior_every_pseudo_history_shares_the_predictive_windows(
     quiet = evidence.of(
         np.zeros(24 * 90), np.full(24 * 90, 100.0), np.ones(24 * 90, bool), bucket_seconds=3600
     )
-    post = predictive.Posterior.of(fleet, quiet)
+    # The rate's error alone moves how often windows hold an incident (the next tests).
+    post = dataclasses.replace(predictive.Posterior.of(fleet, quiet), fleet_rate_error=0.0)
     lost = incidentloss.losses(
         [post], np.random.default_rng(2), outer=64, inner=500, window_days=28
     )
@@ -304,6 +306,54 @@ def test_under_a_fleet_prior_every_pseudo_history_shares_the_predictive_windows(
     assert lost.shape == (1, 64, 500)
     np.testing.assert_allclose(rows, ratio[:, None] * rows[0][None, :], rtol=1e-9)
     assert np.std(np.log(ratio)) == pytest.approx(post.fleet_error, rel=0.3)
+
+
+def _rare_outages_fleet() -> priors.Prior:
+    """Forty services, 30 days each, that saw 3 outages of about 100 full-outage minutes
+    between them: a window holds one about 7% of the time, and the fleet is unsure of that."""
+    stats = [priors.ServiceStats(0, 30.0)] * 37 + [
+        priors.ServiceStats(1, 30.0, math.log(m), math.log(m) ** 2, (math.log(m),))
+        for m in (80.0, 100.0, 125.0)
+    ]
+    return fleetpool.pool(stats, origin="rare")
+
+
+def _windows_with_an_incident(post: predictive.Posterior) -> np.ndarray:
+    lost = incidentloss.losses(
+        [post], np.random.default_rng(2), outer=64, inner=500, window_days=28
+    )
+    return np.asarray(np.count_nonzero(lost[0] > 0, axis=1))
+
+
+def _quiet_posterior(fleet: priors.Prior) -> predictive.Posterior:
+    quiet = evidence.of(
+        np.zeros(24 * 30), np.full(24 * 30, 100.0), np.ones(24 * 30, bool), bucket_seconds=3600
+    )
+    return predictive.Posterior.of(fleet, quiet)
+
+
+def test_a_fleet_unsure_of_its_rate_puts_incidents_into_more_windows_of_its_unlucky_rows() -> None:
+    # A pseudo-history whose draw of the fleet's rate error runs high holds an incident in
+    # more windows, not only larger losses in the windows that had one.
+    counts = _windows_with_an_incident(_quiet_posterior(_rare_outages_fleet()))
+
+    assert counts.max() > 1.5 * np.median(counts)
+
+
+def test_the_check_catches_a_rate_error_that_only_scales_losses() -> None:
+    post = dataclasses.replace(_quiet_posterior(_rare_outages_fleet()), fleet_rate_error=0.0)
+
+    counts = _windows_with_an_incident(post)
+
+    assert counts.max() == counts.min()
+
+
+def test_a_fleet_that_saw_no_incident_adds_no_rate_error_to_its_windows() -> None:
+    # Its rate is an assumption of half an incident over its exposure, whose uncertainty the
+    # Gamma's own shape already draws per window.
+    fleet = fleetpool.pool([priors.ServiceStats(0, 90.0)] * 40, origin="quiet")
+
+    assert _quiet_posterior(fleet).fleet_rate_error == 0.0
 
 
 def test_a_fleet_keeps_a_between_service_spread_larger_than_the_within_one() -> None:

@@ -162,8 +162,54 @@ def _pooled_losses(
     minutes = np.exp(np.minimum(logs, largest))
     lost = np.bincount(window, weights=minutes, minlength=posts * outer * inner) / window_minutes
     ordered = np.sort(lost.reshape(posts, outer * inner), axis=1)
-    strata = ordered[:, np.arange(inner) * outer + outer // 2][:, rng.permutation(inner)]
+    order = rng.permutation(inner)
+    strata = ordered[:, np.arange(inner) * outer + outer // 2][:, order]
     error = np.array([p.fleet_error for p in posteriors])
-    factor = np.exp(error[:, None] * rng.standard_normal((posts, outer)))
+    z = rng.standard_normal((posts, outer))
+    factor = np.exp(error[:, None] * z)
     shaped: FloatArray = np.minimum(factor[:, :, None] * strata[:, None, :], 1.0)
+    rate_error = np.array([p.fleet_rate_error for p in posteriors])
+    if rate_error.any():
+        gain = np.maximum(np.exp(rate_error[:, None] * z), 1.0)
+        _more_often(shaped, ordered, strata, (order + 0.5) / inner, gain)
     return shaped
+
+
+def _more_often(
+    shaped: FloatArray,
+    ordered: FloatArray,
+    strata: FloatArray,
+    levels: FloatArray,
+    gain: FloatArray,
+) -> None:
+    """Into ``shaped``, rows whose draw of the fleet's rate error runs high (``gain``, per
+    posterior and row, at least 1): their windows without an incident, at the pooled losses
+    (``ordered``, per posterior) of the levels that rate moves them to (``strata`` are the
+    pooled quantiles at ``levels``). At ``gain`` times the fleet's rate a window's chance of an
+    incident is ``gain`` times as large, so a row's loss at level ``q`` is the pooled one at
+    ``1 - (1 - q) / gain`` (Poisson superposition; exact where a window holds one incident at
+    most). Windows that hold one keep the row's loss factor, which counts the rate's error on
+    the cautious side there (``predictive.estimation_error``).
+
+    The factor cannot put an incident into a window that has none: where a tier hinges on
+    whether a window holds one at all (an aggressive tier of a service with an outage every
+    year or so), a fleet whose draw saw fewer outages than its process has left them out of
+    it. Measured: ``very-reliable-30d`` (fleet prior, 100 histories x 20,000 windows; its fleet
+    saw 3 outages where 8.2 were expected) aggressive 1.78x the promise -> 1.45x, its budget
+    0.03x the oracle's -> 0.48x; a held-out random process, slowdowns once a year whose fleet
+    saw 4 in 3,600 days, aggressive 1.62x -> 1.31x; every other suite row and random process
+    within 0.02 of its breach and budget.
+    """
+    total = ordered.shape[1]
+    for p in range(len(strata)):
+        # The strata without an incident that the largest gain moves past the last window
+        # without one.
+        clean = np.searchsorted(ordered[p], 0.0, side="right") / total
+        reach = 1.0 - (1.0 - clean) * float(gain[p].max())
+        empty = np.flatnonzero((strata[p] == 0.0) & (levels >= reach))
+        if not empty.size:
+            continue
+        moved = 1.0 - (1.0 - levels[empty][None, :]) / gain[p][:, None]
+        index = np.minimum((moved * total).astype(np.int64), total - 1)
+        rows = shaped[p]
+        rows[:, empty] = ordered[p][index]

@@ -123,9 +123,11 @@ def _pooled_losses(
     predictive's quantiles at ``(j + 1/2) / inner``) are every pseudo-history's incident
     losses, in one random order, so that a tier's order statistic reads the predictive at the
     tier's own level. Each pseudo-history scales them by its own draw of the fleet's
-    estimation error (``Posterior.fleet_error``): the ``tolerance`` point across pseudo-
-    histories is then the caution of having seen only this history's background and only
-    this fleet's incidents — a tier that still holds had either been luckier than the truth.
+    estimation error (``Posterior.fleet_error``), and where that draw's rate runs high, holds
+    an incident in more of its windows (``_more_often``): the ``tolerance`` point across
+    pseudo-histories is then the caution of having seen only this history's background and
+    only this fleet's incidents — a tier that still holds had either been luckier than the
+    truth.
 
     Not independent windows per row: a row's 99% point is then the sixth worst of its 500
     windows, and the ``tolerance`` point across rows was a tenth of the way down the

@@ -23,7 +23,8 @@ bound) are split in two, and each part is predicted the way it can be:
   the heavier, so that no history reads as safer than one without incidents (``cleantail``);
   under a fleet prior, a population, each window draws them: the posterior predictive of
   window availability (BDA §1.3), calibrated across the fleet it was learned from, which
-  every pseudo-history shares, scaled by its own draw of the fleet's estimation error.
+  every pseudo-history shares, scaled by its own draw of the fleet's estimation error (whose
+  rate part also moves how many windows hold an incident).
 
 A window's availability is its background availability minus the share of the window that its
 incidents cost. Tiers are quantiles of the pooled predictive windows; a tier's interval is the

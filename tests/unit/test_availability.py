@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import bootstrap, stats
+from sloreco.core import orderstats, stats
 from sloreco.core.models import availability
 from tests import factories
 
@@ -49,7 +49,7 @@ def test_ceiling_is_the_product_of_dependencies() -> None:
 def test_targets_above_the_cap_are_capped_where_allowed() -> None:
     nested = np.full((10, 100), 0.9999)
     chosen = availability.targets(
-        bootstrap.Replicates.of(nested),
+        orderstats.Replicates.of(nested),
         confidences=(0.999, 0.99, 0.95),
         tolerance=0.1,
         precision=Decimal("0.01"),
@@ -66,7 +66,7 @@ def test_targets_above_the_cap_are_capped_where_allowed() -> None:
 def test_a_target_under_the_cap_is_left_alone() -> None:
     nested = np.full((10, 100), 0.99)
     chosen = availability.targets(
-        bootstrap.Replicates.of(nested),
+        orderstats.Replicates.of(nested),
         confidences=(0.99,),
         tolerance=0.1,
         precision=Decimal("0.01"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sloreco.core import bootstrap
+from sloreco.core import bootstrap, orderstats
 
 
 def test_seed_is_stable_and_64_bit() -> None:
@@ -50,19 +50,19 @@ def test_window_sums_of_many_columns_match_a_direct_sum() -> None:
 
 
 def test_tail_count_is_not_fooled_by_binary_floating_point() -> None:
-    assert [bootstrap.tail_count(c, 10_000) for c in (0.999, 0.99, 0.95)] == [10, 100, 500]
+    assert [orderstats.tail_count(c, 10_000) for c in (0.999, 0.99, 0.95)] == [10, 100, 500]
 
 
 def test_lower_value_leaves_at_most_the_tail_below_it() -> None:
     values = np.arange(100, dtype=np.float64)[::-1].copy()
 
-    assert bootstrap.lower_values(values, (0.99, 0.95)).tolist() == [1.0, 5.0]
+    assert orderstats.lower_values(values, (0.99, 0.95)).tolist() == [1.0, 5.0]
 
 
 def test_upper_value_leaves_at_most_the_tail_above_it() -> None:
     values = np.arange(100, dtype=np.float64)
 
-    assert bootstrap.upper_values(values, (0.99, 0.95)).tolist() == [98.0, 94.0]
+    assert orderstats.upper_values(values, (0.99, 0.95)).tolist() == [98.0, 94.0]
 
 
 def test_pseudo_histories_are_whole_blocks_of_consecutive_days() -> None:
@@ -95,7 +95,7 @@ def test_no_origin_without_enough_history_before_it() -> None:
 
 def test_lower_bound_is_the_cautious_point_across_pseudo_histories() -> None:
     nested = np.array([np.arange(100.0) + shift for shift in range(11)])
-    reps = bootstrap.Replicates.of(nested)
+    reps = orderstats.Replicates.of(nested)
 
     # Each pseudo-history's 95% value is its 6th lowest (5 + shift); 10% point of 5..15 is 6.
     assert reps.lower_bound(0.95, 0.10) == 6.0
@@ -103,7 +103,7 @@ def test_lower_bound_is_the_cautious_point_across_pseudo_histories() -> None:
 
 def test_breach_of_a_value_below_every_window_is_zero() -> None:
     rng = np.random.default_rng(1)
-    reps = bootstrap.Replicates.of(rng.random((20, 200)) + 1.0, rng.random(2000) + 1.0)
+    reps = orderstats.Replicates.of(rng.random((20, 200)) + 1.0, rng.random(2000) + 1.0)
 
     assert reps.breach(0.0) == 0.0
 
@@ -114,7 +114,7 @@ def test_breach_estimate_exceeds_the_plain_share_in_the_tail() -> None:
     # Pseudo-histories whose tails are sometimes lighter than the reference's: a target set
     # from one of them would be missed more often than its own windows suggest.
     nested = rng.standard_normal((50, 1000)) * rng.uniform(0.6, 1.4, size=(50, 1))
-    reps = bootstrap.Replicates.of(nested, reference)
+    reps = orderstats.Replicates.of(nested, reference)
     value = float(np.quantile(reference, 0.01))
 
     assert reps.breach(value) > 0.01

@@ -24,6 +24,7 @@ from sloreco.core import (
     history,
     incidentloss,
     method,
+    orderstats,
     persistence,
     predictive,
     prior,
@@ -271,7 +272,7 @@ def backtest(
 
 def plain_values(sims: FloatArray, confidences: tuple[float, ...]) -> tuple[float, ...]:
     """What the history alone replays: quantiles of windows bootstrapped from it as it was."""
-    picked = bootstrap.lower_values(sims, confidences)
+    picked = orderstats.lower_values(sims, confidences)
     return tuple(float(v) if math.isfinite(float(v)) else 0.0 for v in picked)
 
 

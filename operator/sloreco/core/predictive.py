@@ -46,7 +46,7 @@ import math
 
 import numpy as np
 
-from sloreco.core import bootstrap, cleantail, evidence, history, prior
+from sloreco.core import bootstrap, cleantail, evidence, history, orderstats, prior
 
 FloatArray = history.FloatArray
 
@@ -194,13 +194,13 @@ def estimation_error(belief: prior.Prior, *, location_weight: float, exposure_da
 class Predictive:
     """Predictive window values (higher is better), per pseudo-history (``Replicates``)."""
 
-    reps: bootstrap.Replicates
+    reps: orderstats.Replicates
 
     @classmethod
     def of(cls, background: FloatArray, lost: FloatArray, *, lowest: float) -> Predictive:
         """``lowest``: the loosest tier's ``1 - confidence`` (the tail ordered up front)."""
         nested: FloatArray = np.maximum(background - lost, 0.0)
-        return cls(bootstrap.Replicates.of(nested, lowest=lowest))
+        return cls(orderstats.Replicates.of(nested, lowest=lowest))
 
     def values(self, confidences: tuple[float, ...], tolerance: float) -> tuple[float, ...]:
         """Per confidence, the value met by that share of a pseudo-history's windows, at the

@@ -13,7 +13,7 @@ import dataclasses
 import decimal
 from decimal import Decimal
 
-from sloreco.core import bootstrap, history, results
+from sloreco.core import history, orderstats, results
 
 FloatArray = history.FloatArray
 
@@ -35,7 +35,7 @@ def fraction(value: Decimal) -> float:
     return float(value / 100)
 
 
-def breach_probability(reps: bootstrap.Replicates, target: Decimal) -> float:
+def breach_probability(reps: orderstats.Replicates, target: Decimal) -> float:
     """Estimated chance that a future window's availability is below ``target`` (percent)."""
     return reps.breach(fraction(target))
 
@@ -75,7 +75,7 @@ def budget(target: Decimal, traffic: float, window_seconds: int) -> results.Erro
 
 
 def interval(
-    reps: bootstrap.Replicates,
+    reps: orderstats.Replicates,
     confidence: float,
     level: float,
     precision: Decimal,

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import bootstrap, history, stats
+from sloreco.core import bootstrap, history, orderstats, stats
 
 FloatArray = history.FloatArray
 
@@ -94,14 +94,14 @@ def replicates(
     outer: int | None = None,
     reference: FloatArray | None = None,
     lowest: float = 0.05,
-) -> bootstrap.Replicates:
+) -> orderstats.Replicates:
     """Window availability simulated from pseudo-histories of ``pool`` (nested bootstrap).
 
     ``lowest``: the share of each pseudo-history's windows the tiers read (the loosest tier's
     ``1 - confidence``), ordered up front.
     """
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
-    return bootstrap.Replicates.of(
+    return orderstats.Replicates.of(
         1.0 - sums[..., BAD] / sums[..., TOTAL], reference, lowest=lowest
     )
 
@@ -118,7 +118,7 @@ class Targets:
 
 
 def targets(
-    reps: bootstrap.Replicates,
+    reps: orderstats.Replicates,
     *,
     confidences: tuple[float, ...],
     tolerance: float,
@@ -234,7 +234,7 @@ def without_incidents(
     calm_sims = simulate(
         calm_days.pool(), draws.windows, window_days=draws.window_days, block_days=draws.block_days
     )
-    shift = bootstrap.lower_values(calm_sims, confidences) - bootstrap.lower_values(
+    shift = orderstats.lower_values(calm_sims, confidences) - orderstats.lower_values(
         sims, confidences
     )
     return tuple(

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import bootstrap, evidence, history, prior, results, stats
+from sloreco.core import bootstrap, evidence, history, orderstats, prior, results, stats
 
 FloatArray = history.FloatArray
 BoolArray = history.BoolArray
@@ -156,7 +156,7 @@ def tier_bound(
 
 
 def upper_values(values: FloatArray, confidences: tuple[float, ...]) -> FloatArray:
-    return bootstrap.upper_values(values, confidences)
+    return orderstats.upper_values(values, confidences)
 
 
 def slow_within(counts: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
@@ -184,7 +184,7 @@ def share_replicates(
     inner: int,
     outer: int | None = None,
     sims: FloatArray | None = None,
-) -> dict[float, bootstrap.Replicates]:
+) -> dict[float, orderstats.Replicates]:
     """Per latency in ``seconds``: share of requests within it, over nested simulated windows.
 
     Only the counts within each latency and the total matter, so the nested bootstrap carries
@@ -196,7 +196,7 @@ def share_replicates(
     narrow = np.stack([*(count_within(pool.T, bounds, x) for x in distinct), pool[:, -1]], axis=1)
     sums = bootstrap.replicate_window_sums(narrow, draws, inner=inner, outer=outer)
     return {
-        x: bootstrap.Replicates.of(
+        x: orderstats.Replicates.of(
             sums[..., c] / sums[..., -1],
             None if sims is None else fraction_within(sims, bounds, x),
             lowest=lowest if x in tails else 0.0,
@@ -228,7 +228,7 @@ def targets(
     outer: int | None = None,
     also: tuple[float, ...] = (),
     reference: bool = False,
-) -> tuple[Targets, dict[float, bootstrap.Replicates]]:
+) -> tuple[Targets, dict[float, orderstats.Replicates]]:
     """Tiers from simulated cumulative window histograms ``sims`` (bounds × windows).
 
     The threshold is what the window's P-quantile stays under with the tier's confidence; the
@@ -237,7 +237,7 @@ def targets(
     share replicates per bound and per latency in ``also`` (with reference windows if asked).
     """
     latencies, _ = quantile(sims, bounds, q)
-    raw = bootstrap.upper_values(latencies, confidences)
+    raw = orderstats.upper_values(latencies, confidences)
     chosen = tuple(bound_at_or_above(bounds, float(value)) for value in raw)
     # Rounded up (the loose side), but never past the bound it is checked at.
     thresholds = tuple(

@@ -3,7 +3,8 @@
 A latency SLO "P% of requests within T" is judged on a whole window, so the window's latency is
 the P-quantile of the window's *pooled* histogram — counts summed over the window, never an
 average of per-day quantiles (SPEC §3.2). The quantile is interpolated inside its bucket exactly
-as Prometheus's ``histogram_quantile`` does, so the numbers match what users see in Grafana.
+as Prometheus's ``histogram_quantile`` does (``histogram``), so the numbers match what users see in
+Grafana.
 
 Only histogram bounds can be checked exactly by a Prometheus SLO rule, so each tier ends as the
 pair Pyrra and Sloth need: a bound, and the share of requests under it that windows achieve.
@@ -17,20 +18,20 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
-import math
 from decimal import Decimal
 
 import numpy as np
 
 from sloreco.core import bootstrap, evidence, history, orderstats, prior, results, stats
+from sloreco.core.models.histogram import (
+    bound_at_or_above,
+    count_within,
+    fraction_within,
+    quantile,
+)
 
 FloatArray = history.FloatArray
 BoolArray = history.BoolArray
-
-#: Relative slack when matching a threshold to a bound: interpolation that lands exactly on a
-#: bound (rank equal to a cumulative count, common with whole counts) can come out one ulp
-#: above it, and must still select that bound.
-_BOUND_SLACK = 1e-9
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -66,73 +67,6 @@ class Days:
         return kept
 
 
-def quantile(cumulative: FloatArray, bounds: FloatArray, q: float) -> tuple[FloatArray, BoolArray]:
-    """``histogram_quantile(q)`` of cumulative histograms laid out ``(bounds, ...)``.
-
-    Returns the values and whether each fell in the ``+Inf`` bucket (then the value is the
-    highest finite bound, as Prometheus returns). Histograms must hold requests.
-    """
-    shape = cumulative.shape[1:]
-    cum = cumulative.reshape(len(bounds), -1)
-    rank = q * cum[-1]
-    finite = len(bounds) - 1
-    # First finite bucket whose cumulative count reaches the rank; ``finite`` means +Inf.
-    index = np.count_nonzero(cum[:finite] < rank, axis=0)
-    in_inf = index == finite
-    safe = np.minimum(index, finite - 1)
-    at = np.take_along_axis(cum, safe[None], 0)[0]
-    below = np.where(safe > 0, np.take_along_axis(cum, np.maximum(safe - 1, 0)[None], 0)[0], 0.0)
-    upper = bounds[safe]
-    lower = np.where(safe > 0, bounds[np.maximum(safe - 1, 0)], 0.0)
-    inside = at - below
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(inside > 0, (rank - below) / inside, 1.0)
-    values = lower + (upper - lower) * share
-    if bounds[0] <= 0:  # Prometheus: a first bucket ending at or below zero is returned as is
-        values = np.where(safe == 0, bounds[0], values)
-    values = np.where(in_inf, bounds[finite - 1], values)
-    out: FloatArray = values.reshape(shape)
-    return out, in_inf.reshape(shape)
-
-
-def count_within(cumulative: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
-    """Requests at or under ``seconds`` per cumulative histogram laid out ``(bounds, ...)``.
-
-    Exact at a bound; between bounds it assumes requests spread evenly inside the bucket, the
-    assumption ``histogram_quantile`` makes. Beyond the highest finite bound nothing more can
-    be known, so the count stops there. Linear in the histogram, so it can be summed.
-    """
-    last = len(bounds) - 1
-    j = min(int(np.searchsorted(bounds, seconds * (1 - _BOUND_SLACK), side="left")), last)
-    if j == last:
-        at_highest: FloatArray = cumulative[last - 1]
-        return at_highest
-    if seconds >= bounds[j] * (1 - _BOUND_SLACK):
-        at_bound: FloatArray = cumulative[j]
-        return at_bound
-    lower = bounds[j - 1] if j > 0 else 0.0
-    below = cumulative[j - 1] if j > 0 else np.zeros_like(cumulative[j])
-    within: FloatArray = below + (cumulative[j] - below) * (seconds - lower) / (bounds[j] - lower)
-    return within
-
-
-def fraction_within(cumulative: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
-    """Share of requests at or under ``seconds`` (``count_within``); NaN without requests."""
-    total = cumulative[-1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share: FloatArray = np.where(
-            total > 0, count_within(cumulative, bounds, seconds) / total, math.nan
-        )
-    return share
-
-
-def bound_at_or_above(bounds: FloatArray, seconds: float) -> float:
-    """The smallest finite histogram bound at or above ``seconds`` (the highest if none is)."""
-    finite = bounds[:-1]
-    j = int(np.searchsorted(finite, seconds * (1 - _BOUND_SLACK), side="left"))
-    return float(finite[min(j, len(finite) - 1)])
-
-
 def tier_bound(
     sims: FloatArray,
     bounds: FloatArray,
@@ -157,13 +91,6 @@ def tier_bound(
 
 def upper_values(values: FloatArray, confidences: tuple[float, ...]) -> FloatArray:
     return orderstats.upper_values(values, confidences)
-
-
-def slow_within(counts: FloatArray, bounds: FloatArray, seconds: float) -> FloatArray:
-    """Per history bucket (rows of non-cumulative ``counts``): requests over ``seconds``."""
-    cumulative = np.cumsum(counts, axis=1).T
-    slow: FloatArray = np.maximum(cumulative[-1] - count_within(cumulative, bounds, seconds), 0.0)
-    return slow
 
 
 def simulate(

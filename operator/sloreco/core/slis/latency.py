@@ -17,6 +17,7 @@ from sloreco.core import objective as objectives
 from sloreco.core import prior as priors
 from sloreco.core.explain import evidence, explain, incidents, wording
 from sloreco.core.models import availability as model_availability
+from sloreco.core.models import histogram
 from sloreco.core.models import latency as model
 from sloreco.core.slis import base
 
@@ -120,7 +121,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     reps = seen.windows.reps
     note = forecast.prior_note(
         seen,
-        model.fraction_within(sims, bounds, bound),
+        histogram.fraction_within(sims, bounds, bound),
         chosen.uncapped,
         s=s,
         window_seconds=window_seconds,
@@ -143,7 +144,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     if objective is not None:
         objective_slow = (
             stats.fraction(objective.target),
-            model.slow_within(counts_by_bucket, bounds, float(objective.threshold)),
+            histogram.slow_within(counts_by_bucket, bounds, float(objective.threshold)),
         )
     counts = forecast.backtest(
         series,
@@ -154,7 +155,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     )
     # The slowdowns the explanation lists are those the model read (``Evidence.normal``).
     mask = incidents.incident_mask(slow, per_bucket_total, seen.evidence.normal)
-    simulated, in_inf = model.quantile(sims, bounds, q)
+    simulated, in_inf = histogram.quantile(sims, bounds, q)
     rolling = model.rolling(days, days_in_window)
     full = float(days.data_days.sum()) >= days_in_window and rolling.shape[1] > 0
     report = None
@@ -182,7 +183,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         tiers=tiers,
         evaluations=counts.evaluations,
         breaches=counts.breaches,
-        windows=model.quantile(rolling, bounds, q)[0] if full else simulated,
+        windows=histogram.quantile(rolling, bounds, q)[0] if full else simulated,
         from_history=full,
         present=present,
         excluded=np.asarray(data.excluded, dtype=np.bool_),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sloreco.core import cleantail, history, sizeshape
+from sloreco.core import cleantail, history
 from sloreco.core.predictive import Posterior
 
 FloatArray = history.FloatArray
@@ -52,12 +52,12 @@ def losses(
     parameter spread put balanced budgets at 1.5-2.9x the oracle's (measured; 1.0-1.5x
     pooled), and the pseudo-histories share the predictive's windows.
     """
+    # One prior per call: every posterior shares its kind and size shape.
+    if posteriors[0].population:
+        return _pooled_losses(posteriors, rng, outer=outer, inner=inner, window_days=window_days)
     rows = len(posteriors) * outer
     window_minutes = window_days * 1440.0
     largest = math.log(min(window_minutes, MAX_INCIDENT_MINUTES))
-    shape = posteriors[0]  # one prior per call: every posterior shares its kind and size shape
-    if shape.population:
-        return _pooled_losses(posteriors, rng, outer=outer, inner=inner, window_days=window_days)
 
     own = _tail(posteriors, rng, outer)
     # A row's windows are independent Poisson counts with one mean; the same in law, and far
@@ -94,7 +94,8 @@ def _clean_floor(
 
 
 def _tail(posteriors: Sequence[Posterior], rng: np.random.Generator, outer: int) -> cleantail.Tail:
-    """Per pseudo-history (``outer`` per posterior), a draw of the rate and size parameters."""
+    """Per pseudo-history (``outer`` per posterior; under a fleet prior, per column of
+    windows), a draw of the rate and size parameters."""
 
     def each(name: str) -> FloatArray:
         return np.repeat(np.array([getattr(p, name) for p in posteriors]), outer)
@@ -141,26 +142,15 @@ def _pooled_losses(
     posts = len(posteriors)
     window_minutes = window_days * 1440.0
     largest = math.log(min(window_minutes, MAX_INCIDENT_MINUTES))
-
-    def each(name: str) -> FloatArray:
-        return np.repeat(np.array([getattr(p, name) for p in posteriors]), inner)
-
-    rate = rng.gamma(each("rate_shape")) / each("rate_days")
-    spread = np.sqrt(each("scale") / rng.gamma(each("shape")))
-    location = each("log_mean") + np.sqrt(each("log_mean_variance")) * rng.standard_normal(
-        posts * inner
-    )
+    columns = _tail(posteriors, rng, inner)  # one parameter draw per column of windows
     # Column j's windows share one rate: their total is Poisson, and each of its incidents
     # falls in a uniformly drawn one of them (Poisson splitting, as in ``losses``).
-    per_column = rng.poisson(rate * window_days * outer)
+    per_column = rng.poisson(columns.rate * window_days * outer)
     count = int(per_column.sum())
     first = (np.arange(posts * inner) // inner) * outer * inner + np.arange(posts * inner) % inner
     column = np.repeat(np.arange(posts * inner), per_column)  # one repeat, then gathers
     window = first[column] + rng.integers(0, outer, count) * inner
-    shape = posteriors[0]
-    logs = location[column] + spread[column] * sizeshape.draw_shape(
-        shape.size_quantiles, shape.size_tail, rng, count
-    )
+    logs = columns.draw(rng, column)
     minutes = np.exp(np.minimum(logs, largest))
     lost = np.bincount(window, weights=minutes, minlength=posts * outer * inner) / window_minutes
     ordered = np.sort(lost.reshape(posts, outer * inner), axis=1)

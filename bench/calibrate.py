@@ -80,9 +80,16 @@ def current_engine(
 
 
 def engine_result(
-    profile: Profile, total: FloatArray, bad: FloatArray, seed: int, prior: object
+    profile: Profile,
+    total: FloatArray,
+    bad: FloatArray,
+    seed: int,
+    prior: object,
+    *,
+    observe: bool = False,
 ) -> results.SliResult:
-    """The engine's whole result for one history, as ``current_engine`` computes it."""
+    """The engine's whole result for one history, as ``current_engine`` computes it; with
+    ``observe``, what it reports to its fleet too (``SliResult.incidents``)."""
     buckets = len(total)
     belief = (prior,) if isinstance(prior, priors.Prior) else ()
     request = base.Request(
@@ -91,6 +98,7 @@ def engine_result(
         settings=SETTINGS,
         percentile=Decimal(99),
         priors=belief,
+        observe=observe,
     )
     if profile.kind == "availability":
         past = history.AvailabilityHistory(3600, START, total, bad, np.zeros(buckets, bool))
@@ -281,7 +289,13 @@ def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i:
     """
     if not _SEEN or _SEEN[0][0] is not pasts:  # held, so no other list can take its place
         _SEEN[:] = [
-            (pasts, [engine_result(profile, t, b, s, None) for s, (t, b) in enumerate(pasts)])
+            (
+                pasts,
+                [
+                    engine_result(profile, t, b, s, None, observe=True)
+                    for s, (t, b) in enumerate(pasts)
+                ],
+            )
         ]
     seen = _SEEN[0][1]
     scope = seen[i].scope
@@ -303,7 +317,7 @@ def incident_stats(
     profile: Profile, total: FloatArray, bad: FloatArray, seed: int
 ) -> priors.ServiceStats:
     """One history's incident statistics at the scope the engine judges it at."""
-    result = engine_result(profile, total, bad, seed, None)
+    result = engine_result(profile, total, bad, seed, None, observe=True)
     return dict(result.incidents)[result.scope]
 
 

@@ -351,6 +351,7 @@ def recommend_availability(
     dependencies: Sequence[inputs.Dependency] = (),
     current_objective: Decimal | None = None,
     prior: priors.Prior = priors.DEFAULT,
+    observe: bool = False,
 ) -> results.SliResult:
     """The availability kind's recommendation, with the request spelled as keywords."""
     request = base.Request(
@@ -360,6 +361,7 @@ def recommend_availability(
         dependencies=tuple(dependencies),
         objective_availability=current_objective,
         priors=(prior,),
+        observe=observe,
     )
     return slis.get("availability").recommend(data, request)
 
@@ -373,6 +375,7 @@ def recommend_latency(
     settings: method.MethodSettings = base.DEFAULT_SETTINGS,
     current_objective: results.LatencyObjective | None = None,
     prior: priors.Prior = priors.DEFAULT,
+    observe: bool = False,
 ) -> results.SliResult:
     """The latency kind's recommendation, with the request spelled as keywords."""
     request = base.Request(
@@ -382,5 +385,6 @@ def recommend_latency(
         percentile=percentile,
         objective_latency=current_objective,
         priors=(prior,),
+        observe=observe,
     )
     return slis.get("latency").recommend(data, request)

@@ -89,7 +89,7 @@ def _balanced(hist: history.AvailabilityHistory) -> float:
 def test_two_blips_are_not_read_as_safer_than_a_clean_history() -> None:
     clean, blipped = _blipped()
 
-    result = factories.recommend_availability(blipped, window_seconds=WINDOW, seed=1)
+    result = factories.recommend_availability(blipped, window_seconds=WINDOW, seed=1, observe=True)
 
     assert dict(result.incidents)["availability"].incidents == 2
     assert _balanced(blipped) <= _balanced(clean)

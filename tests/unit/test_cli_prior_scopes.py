@@ -49,6 +49,7 @@ def test_sloreco_prior_pools_latency_incidents_as_the_engine_finds_them(
             percentile=Decimal(99),
             window_seconds=WINDOW,
             seed=1,
+            observe=True,
         )
         for seed in (3, 4)
     ]

@@ -13,7 +13,16 @@ import pytest
 
 from sloreco import errors
 from sloreco.cli import main as cli
-from sloreco.core import evidence, fleetpool, history, incidentloss, predictive, priordoc, sizeshape
+from sloreco.core import (
+    evidence,
+    fleetpool,
+    history,
+    incidentloss,
+    predictive,
+    priordoc,
+    results,
+    sizeshape,
+)
 from sloreco.core import prior as priors
 from sloreco.core.models import latency as latency_model
 from tests import factories
@@ -122,11 +131,31 @@ def test_an_availability_result_carries_the_incidents_its_fleet_prior_pools() ->
     data = factories.with_incident(hourly, first=500, buckets=3, error_ratio=0.5)
     total, bad, present = history.clean_availability(data)
 
-    result = factories.recommend_availability(data, window_seconds=WINDOW, seed=1)
+    result = factories.recommend_availability(data, window_seconds=WINDOW, seed=1, observe=True)
 
     found = evidence.of(bad, total, present, bucket_seconds=3600).stats()
     assert result.incidents == (("availability", found),)
     assert found.incidents == 1
+
+
+@pytest.mark.parametrize("kind", ["availability", "latency"])
+def test_a_result_not_asked_to_observe_carries_no_incidents_and_the_same_tiers(kind: str) -> None:
+    # The CLI's recommendation skips what only a fleet reads; the tiers do not depend on it.
+    def run(observe: bool) -> results.SliResult:
+        if kind == "availability":
+            data = factories.steady_availability(60 * 24, requests_per_day=600, bucket_seconds=3600)
+            return factories.recommend_availability(
+                data, window_seconds=WINDOW, seed=1, observe=observe
+            )
+        latency = factories.steady_latency(60 * 24, bucket_seconds=3600, seed=3)
+        return factories.recommend_latency(
+            latency, percentile=Decimal(99), window_seconds=WINDOW, seed=1, observe=observe
+        )
+
+    plain, observed = run(False), run(True)
+
+    assert (plain.incidents, len(observed.incidents) > 0) == ((), True)
+    assert dataclasses.replace(observed, incidents=()) == plain
 
 
 def test_incidents_within_a_day_of_each_other_are_one_burst() -> None:
@@ -415,7 +444,7 @@ def test_a_latency_result_carries_its_incidents_at_every_bound() -> None:
     # Its fleet at each bound pools every SLI, not only those judged there (models.latency).
     data = factories.steady_latency(60 * 24, bucket_seconds=3600, seed=3)
     result = factories.recommend_latency(
-        data, percentile=Decimal(99), window_seconds=WINDOW, seed=1
+        data, percentile=Decimal(99), window_seconds=WINDOW, seed=1, observe=True
     )
     counts, present = history.clean_latency(data)
 

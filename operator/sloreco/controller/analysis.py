@@ -66,7 +66,9 @@ async def recommend(
     role = "total" if "total" in selectors else "histogram"  # the selector that must match
     matched.require(data, selector=selectors[role], role=role)
     request = dataclasses.replace(
-        spec.request(seed=seed, settings=settings, dependencies=deps), priors=job.priors
+        spec.request(seed=seed, settings=settings, dependencies=deps),
+        priors=job.priors,
+        observe=job.observe is not None,
     )
     # The engine is pure CPU (10–20 ms), run by ``executor`` (``settings.analysis_threads``):
     # on the loop itself by default, which is cheaper than handing the GIL to a thread.

@@ -179,7 +179,9 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         notes=(note,),
     )
     return dataclasses.replace(
-        explain.assemble(facts, s), incidents=((scope, seen.evidence.stats()),), scope=scope
+        explain.assemble(facts, s),
+        incidents=((scope, seen.evidence.stats()),) if request.observe else (),
+        scope=scope,
     )
 
 

@@ -42,6 +42,11 @@ class Request:
     #: priors, one per scope, or one the user gives (``sloreco recommend --prior``); none: the
     #: documented default.
     priors: tuple[Prior, ...] = ()
+    #: Also report what the history gives its fleet (``SliResult.incidents``): the operator's
+    #: fleet prior pools them (``controller.fleet``). The tiers do not need them, and a latency
+    #: SLI's, read at every bound of its histogram (``models.latency.incidents_at_every_bound``),
+    #: cost about a third of its recommendation (``bench.run``), which the CLI need not pay.
+    observe: bool = False
 
     def prior_for(self, scope: str) -> Prior:
         """The prior of a kind's incidents (``prior.scope_of``): the one given for that scope,

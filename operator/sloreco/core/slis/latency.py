@@ -203,7 +203,9 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
             for b, found in model.incidents_at_every_bound(
                 counts_by_bucket, bounds, present, bucket_seconds=data.bucket_seconds
             )
-        ),
+        )
+        if request.observe
+        else (),
         scope=scope,
     )
 

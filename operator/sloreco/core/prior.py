@@ -53,6 +53,7 @@ from sloreco.core.persistence import Persistence
 from sloreco.core.sizeshape import (
     DEFAULT_QUANTILES,
     DEFAULT_TAIL,
+    LADDER,
     MAX_TAIL_SHAPE,
     SHAPE_PROBABILITIES,
 )
@@ -106,9 +107,10 @@ class Prior:
 
     def __post_init__(self) -> None:
         q = self.size_quantiles
-        if len(q) != len(SHAPE_PROBABILITIES) or not all(map(math.isfinite, q)):
+        if not len(SHAPE_PROBABILITIES) <= len(q) <= len(LADDER) or not all(map(math.isfinite, q)):
             raise errors.InputError(
-                f"needs {len(SHAPE_PROBABILITIES)} finite numbers", field="prior.size.quantiles"
+                f"needs {len(SHAPE_PROBABILITIES)} to {len(LADDER)} finite numbers",
+                field="prior.size.quantiles",
             )
         if any(b < a for a, b in itertools.pairwise(q)):
             raise errors.InputError("must not decrease", field="prior.size.quantiles")

@@ -16,13 +16,23 @@ import numpy as np
 import numpy.typing as npt
 
 #: The standardized log size's quantile function is tabulated at these probabilities (5% to
-#: 80%); above ``TAIL_FROM`` its excess is generalized Pareto — peaks over a threshold (Coles
-#: 2001, ch. 4), on the log scale: a shape of zero is an exponential excess, a Pareto tail of
-#: the size itself; a negative shape a bounded tail (severities cannot pass 100%); a positive
-#: one a tail heavier still. 80% leaves a fifth of the incidents in the tail: with the 40 pooled
-#: incidents a fleet needs (``fleetpool.MIN_SHAPE_INCIDENTS``), eight exceedances.
+#: 80%; a large fleet's further, ``LADDER``); above ``TAIL_FROM`` its excess is generalized
+#: Pareto — peaks over a threshold (Coles 2001, ch. 4), on the log scale: a shape of zero is
+#: an exponential excess, a Pareto tail of the size itself; a negative shape a bounded tail
+#: (severities cannot pass 100%); a positive one a tail heavier still. 80% leaves a fifth of
+#: the incidents in the tail: with the 40 pooled incidents a fleet needs
+#: (``fleetpool.MIN_SHAPE_INCIDENTS``), eight exceedances.
 SHAPE_PROBABILITIES: tuple[float, ...] = tuple(k / 20 for k in range(1, 17))
 TAIL_FROM = SHAPE_PROBABILITIES[-1]
+#: Where a fleet pooled enough incidents, its table goes on up this ladder past the body
+#: (``fleetpool.MIN_TAIL_EXCEEDANCES``) and its tail starts at the last point tabulated: a
+#: table of ``n`` quantiles covers ``LADDER[:n]``; the default's and a small fleet's, the
+#: body's 16. Peaks over a threshold as high as the incidents allow: a tail fitted above the
+#: 80% point of a fleet of blips with a rare outage among them read the climb from blips to
+#: outages as a tail that runs on past the outages (calibration suite, fleet prior,
+#: ``blips-and-outage``: balanced budget 2.7x the oracle's; 1.7x tabulated to the 95% point).
+UPPER_PROBABILITIES: tuple[float, ...] = (0.85, 0.9, 0.95)
+LADDER: tuple[float, ...] = SHAPE_PROBABILITIES + UPPER_PROBABILITIES
 _NORMAL = statistics.NormalDist()
 #: The default shape: the normal's body (the lognormal of ``prior.DEFAULT_LOG_SD``), and above
 #: its 80% point a Pareto tail as heavy as the normal is there (its mean excess beyond the 80%
@@ -82,15 +92,21 @@ def _table(quantiles: tuple[float, ...], tail: tuple[float, float]) -> npt.NDArr
     return table
 
 
+def probabilities(quantiles: tuple[float, ...]) -> tuple[float, ...]:
+    """The probabilities a quantile table is tabulated at; its tail starts at the last."""
+    return LADDER[: len(quantiles)]
+
+
 def _quantile_function(
     quantiles: tuple[float, ...], tail: tuple[float, float], uniforms: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
-    body = np.interp(uniforms, SHAPE_PROBABILITIES, quantiles)
-    log_beyond = np.log(np.maximum(1.0 - uniforms, 1e-300) / (1.0 - TAIL_FROM))
+    at = probabilities(quantiles)
+    body = np.interp(uniforms, at, quantiles)
+    log_beyond = np.log(np.maximum(1.0 - uniforms, 1e-300) / (1.0 - at[-1]))
     scale, xi = tail
     exponential = abs(xi) < 1e-9  # the shape's limit at zero
     excess = -scale * log_beyond if exponential else scale / xi * np.expm1(-xi * log_beyond)
-    exact: npt.NDArray[np.float64] = np.where(uniforms > TAIL_FROM, quantiles[-1] + excess, body)
+    exact: npt.NDArray[np.float64] = np.where(uniforms > at[-1], quantiles[-1] + excess, body)
     return exact
 
 
@@ -99,12 +115,13 @@ def survival(
 ) -> npt.NDArray[np.float64]:
     """The share of ``draw_shape``'s draws above ``z``: the inverse of its quantile function
     (the body's piecewise-linear table, the generalized Pareto tail above it)."""
-    body = 1.0 - np.interp(z, quantiles, SHAPE_PROBABILITIES, left=0.0)
+    at = probabilities(quantiles)
+    body = 1.0 - np.interp(z, quantiles, at, left=0.0)
     scale, xi = tail
     beyond = np.maximum(z - quantiles[-1], 0.0) / scale
     exponential = abs(xi) < 1e-9  # the shape's limit at zero
     far = np.exp(-beyond) if exponential else np.maximum(1.0 + xi * beyond, 0.0) ** (-1.0 / xi)
-    exceeded: npt.NDArray[np.float64] = np.where(z > quantiles[-1], (1 - TAIL_FROM) * far, body)
+    exceeded: npt.NDArray[np.float64] = np.where(z > quantiles[-1], (1 - at[-1]) * far, body)
     return exceeded
 
 

@@ -1,12 +1,11 @@
-"""Forecast one SLI's windows from hourly bad/total counts, and backtest the forecast.
+"""Forecast one SLI's windows from hourly bad/total counts.
 
 The pipeline both SLIs share (``predictive`` is the model): split the history into background
 and incidents, bootstrap the background over resampled histories, add incidents drawn from the
 posterior, pool. Availability passes its errors; latency passes its requests slower than the
 tiers' bound, so "share of requests within the bound" is predicted exactly like availability.
 
-The backtest recomputes the whole forecast — incident detection included — from the hours
-before each past origin, and checks the window that followed: nothing after the origin is read.
+``background_of`` is also what the backtest (``core.backtest``) recomputes at each past origin.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from sloreco.core import (
     unseen,
 )
 from sloreco.core.explain import wording
-from sloreco.core.models import availability as model
 
 FloatArray = history.FloatArray
 BoolArray = history.BoolArray
@@ -89,7 +87,7 @@ class Source:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class _Background:
+class Background:
     """A history's evidence and posterior, and its background windows ``(outer, inner)``."""
 
     evidence: evidence.Evidence
@@ -127,7 +125,7 @@ class _Background:
         return unseen.add(spread, self.totals, self.requests, rng)
 
 
-def _background(series: Series, *, src: Source, inner: int, outer: int | None) -> _Background:
+def background_of(series: Series, *, src: Source, inner: int, outer: int | None) -> Background:
     bucket_seconds, draws = src.bucket_seconds, src.draws
     seen = evidence.of(
         series.bad,
@@ -140,7 +138,7 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
     post = predictive.Posterior.of(src.belief, seen)
     if len(pool) == 0:
         empty = np.ones((outer or draws.outer.shape[1], inner))
-        return _Background(seen, post, empty, 0, empty)
+        return Background(seen, post, empty, 0, empty)
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
     shares = sums[..., 0] / sums[..., 1]
     fit = persistence.widening(seen.spells)
@@ -154,12 +152,12 @@ def _background(series: Series, *, src: Source, inner: int, outer: int | None) -
             block_days=draws.block_days,
         )
         fit = fit.corrected(plain[:, 0] / plain[:, 1], shares)
-    return _Background(seen, post, 1.0 - shares, len(pool), sums[..., 1], fit)
+    return Background(seen, post, 1.0 - shares, len(pool), sums[..., 1], fit)
 
 
 def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Shape) -> Forecast:
     """Predictive window values ``1 - bad/total`` (see ``predictive``)."""
-    part = _background(series, src=src, inner=shape.inner, outer=shape.outer)
+    part = background_of(series, src=src, inner=shape.inner, outer=shape.outer)
     rows, _ = part.windows.shape
     lost = incidentloss.losses(
         [part.posterior], rng, outer=rows, inner=shape.inner, window_days=src.draws.window_days
@@ -177,119 +175,10 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class Backtest:
-    """Per-origin inputs shared by both SLIs."""
-
-    confidences: tuple[float, ...]
-    tolerance: float
-    precision: Decimal
-    cap: Decimal | None
-    cappable: tuple[bool, ...]
-    step_days: int
-    min_history_days: float
-    inner: int
-    outer: int
-    min_window_coverage: float
-
-
-def backtest(
-    series: Series,
-    *,
-    src: Source,
-    seed: int,
-    plan: Backtest,
-    objective: tuple[float, FloatArray] | None = None,
-) -> stats.BacktestCounts:
-    """For each past origin, tiers forecast from the hours before it, against what followed.
-
-    ``objective``: a target fraction and the bad events it is judged on (``series.bad`` for
-    availability; the requests over the objective's threshold for latency).
-    """
-    bad, total, present = series.bad, series.total, series.present
-    bucket_seconds, draws = src.bucket_seconds, src.draws
-    window_days = draws.window_days
-    per_day = history.buckets_per_day(bucket_seconds)
-    days = -(-len(total) // per_day)
-    pad = days * per_day - len(total)
-    day_bad = history.daily_sums(bad, bucket_seconds=bucket_seconds)
-    day_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
-    day_objective = history.daily_sums(
-        bad if objective is None else objective[1], bucket_seconds=bucket_seconds
-    )
-    data_days = history.daily_sums(present.astype(np.float64), bucket_seconds=bucket_seconds)
-    before = np.concatenate([[0.0], np.cumsum(data_days / per_day)])
-    kept: list[tuple[int, _Background]] = []
-    for origin in bootstrap.origins(
-        days=days,
-        window_days=window_days,
-        step_days=plan.step_days,
-        history_days=before,
-        min_history=plan.min_history_days,
-    ):
-        covered = before[origin + window_days] - before[origin]
-        cut = origin * per_day - pad
-        if covered < plan.min_window_coverage * window_days or cut <= 0:
-            continue
-        if float(day_total[origin : origin + window_days].sum()) <= 0:
-            continue
-        part = _background(series.before(cut), src=src, inner=plan.inner, outer=plan.outer)
-        if part.pool_days >= draws.min_pool_days:  # else too few days for the blocks drawn
-            kept.append((origin, part))
-    evaluations, objective_breaches = 0, 0
-    breaches = [0] * len(plan.confidences)
-    if not kept:
-        return stats.BacktestCounts(0, tuple(breaches), 0)
-    lost = incidentloss.losses(
-        [part.posterior for _, part in kept],
-        predictive.rng_for(seed, "backtest"),
-        outer=plan.outer,
-        inner=plan.inner,
-        window_days=window_days,
-    )
-    lowest = 1.0 - min(plan.confidences)
-    widening = predictive.rng_for(seed, "backtest", "background")
-    for (origin, part), part_lost in zip(kept, lost, strict=True):
-        background = part.widened(widening, draws)
-        windows = predictive.Predictive.of(background, part_lost, lowest=lowest)
-        chosen = model.choose(
-            windows.values(plan.confidences, plan.tolerance),
-            precision=plan.precision,
-            cap=plan.cap,
-            cappable=plan.cappable,
-        )
-        span = slice(origin, origin + window_days)
-        window_total = float(day_total[span].sum())
-        actual = 1.0 - float(day_bad[span].sum()) / window_total
-        evaluations += 1
-        for i, target in enumerate(chosen.values):
-            breaches[i] += actual < stats.fraction(target)
-        if objective is not None:
-            share = 1.0 - float(day_objective[span].sum()) / window_total
-            objective_breaches += share < objective[0]
-    return stats.BacktestCounts(evaluations, tuple(breaches), objective_breaches)
-
-
 def plain_values(sims: FloatArray, confidences: tuple[float, ...]) -> tuple[float, ...]:
     """What the history alone replays: quantiles of windows bootstrapped from it as it was."""
     picked = orderstats.lower_values(sims, confidences)
     return tuple(float(v) if math.isfinite(float(v)) else 0.0 for v in picked)
-
-
-def plan(s: method.MethodSettings, cap: Decimal | None, cappable: tuple[bool, ...]) -> Backtest:
-    """The backtest's settings, from the method's."""
-    return Backtest(
-        confidences=s.confidences,
-        tolerance=s.tolerance,
-        precision=s.precision,
-        cap=cap,
-        cappable=cappable,
-        step_days=s.backtest_step_days,
-        min_history_days=s.min_history_days,
-        inner=s.backtest_resamples,
-        outer=s.backtest_outer_resamples,
-        min_window_coverage=s.backtest_min_window_coverage,
-    )
 
 
 def prior_note(

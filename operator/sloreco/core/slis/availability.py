@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sloreco.core import forecast, history, inputs, predictive, results, stats
+from sloreco.core import backtest, forecast, history, inputs, predictive, results, stats
 from sloreco.core import objective as objectives
 from sloreco.core import prior as priors
 from sloreco.core.explain import evidence, explain, incidents
@@ -114,11 +114,11 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
             zip(s.names, s.confidences, chosen.values, strict=True)
         )
     )
-    counts = forecast.backtest(
+    counts = backtest.run(
         series,
         src=src,
         seed=seed,
-        plan=forecast.plan(s, cap, cappable),
+        plan=backtest.plan(s, cap, cappable),
         objective=None if objective is None else (stats.fraction(objective), bad),
     )
     # The incidents the explanation lists are those the model read (``evidence.Evidence.normal``).

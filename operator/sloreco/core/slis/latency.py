@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from sloreco import errors
-from sloreco.core import forecast, history, inputs, method, predictive, results, stats
+from sloreco.core import backtest, forecast, history, inputs, method, predictive, results, stats
 from sloreco.core import objective as objectives
 from sloreco.core import prior as priors
 from sloreco.core.explain import evidence, explain, incidents, wording
@@ -146,11 +146,11 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
             stats.fraction(objective.target),
             histogram.slow_within(counts_by_bucket, bounds, float(objective.threshold)),
         )
-    counts = forecast.backtest(
+    counts = backtest.run(
         series,
         src=src,
         seed=seed,
-        plan=forecast.plan(s, None, uncappable),
+        plan=backtest.plan(s, None, uncappable),
         objective=objective_slow,
     )
     # The slowdowns the explanation lists are those the model read (``Evidence.normal``).

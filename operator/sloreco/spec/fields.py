@@ -2,7 +2,7 @@
 
 They live apart from the models in ``spec`` because they are the part the CRD must agree with:
 ``tests/unit/test_crd_drift.py`` reads the patterns, length limits and constraint objects here
-and compares them with ``crds/servicelevels.yaml``, and ``cliargs`` reuses the patterns and the
+and compares them with ``crds/servicelevels.yaml``, and ``clivalues`` reuses the patterns and the
 percentile range so the CLI accepts exactly what admission accepts. Each constraint is a small
 callable used as a pydantic ``BeforeValidator``; its ``ValueError`` wording is what the user
 reads after the field path (``spec`` adds the path). The selector fields, which PromQL's grammar

@@ -11,7 +11,7 @@ on a free loopback port, with no scrape jobs. A server keeps its port and data d
 :meth:`~PrometheusServer.stop` and :meth:`~PrometheusServer.start`, so a test can take the source
 away and bring it back.
 
-Lifecycle as in :mod:`sloreco.testing.controlplane`: its own process group, SIGTERM then SIGKILL
+Lifecycle as in :mod:`sloreco.testing.cplaunch`: its own process group, SIGTERM then SIGKILL
 on stop, ``atexit`` as a fallback, and ``PR_SET_PDEATHSIG`` (via ``setpriv``) so that even
 ``kill -9`` of the caller leaves no orphan. Two releases are served: Debian's 2.42 (``prometheus``
 and ``promtool`` on PATH, ``make prometheus-bin``) and 3.x built into ``bin/`` as ``prometheus3``

@@ -35,7 +35,7 @@ import httpx
 
 from sloreco.sources import synth
 from sloreco.testing import controlplane as cplane
-from sloreco.testing import processes
+from sloreco.testing import cplaunch, processes
 from sloreco.testing import prometheus as promtest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ def hostile() -> list[dict[str, Any]]:
 
 
 def run(code_root: Path, root: Path) -> dict[str, Any]:
-    with cplane.start(REPO_ROOT / "bin", root / "cp") as cp:
+    with cplaunch.start(REPO_ROOT / "bin", root / "cp") as cp:
         cplane.apply_crds(cp, sorted((code_root / "crds").glob("*.yaml")))
         end = int(time.time()) // 3600 * 3600
         promtest.build_tsdb(

@@ -40,7 +40,7 @@ import httpx
 from bench import readiness
 from sloreco.sources import synth
 from sloreco.testing import controlplane as cplane
-from sloreco.testing import processes, waiting
+from sloreco.testing import cplaunch, processes, waiting
 from sloreco.testing import prometheus as promtest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +124,7 @@ class Shape:
 def run(shape: Shape, root: Path) -> dict[str, Any]:
     count = shape.service_levels
     load_before = _loadavg()
-    with cplane.start(REPO_ROOT / "bin", root / "cp") as cp:
+    with cplaunch.start(REPO_ROOT / "bin", root / "cp") as cp:
         cplane.apply_crds(cp, sorted((REPO_ROOT / "crds").glob("*.yaml")))
         end = int(time.time()) // 3600 * 3600
         timeline = synth.Timeline(end=end, days=shape.history_days, step=shape.sample_seconds)

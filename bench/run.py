@@ -39,7 +39,7 @@ import numpy as np
 from sloreco import allocator
 from sloreco.core import alerting, history, results
 from sloreco.sources import prometheus as promclient
-from sloreco.sources import synth
+from sloreco.sources import synth, synthseries
 from sloreco.testing import prometheus as promtest
 from tests import factories
 
@@ -122,8 +122,8 @@ def recommendation_cpu(*, repeats: int) -> dict[str, Any]:
     timeline = synth.Timeline(end=end, days=90, step=HOUR)
     data = synth.generate(synth.Service("bench", "incidents"), timeline)
     grid = {"start": timeline.start, "end": end, "bucket_seconds": HOUR}
-    avail = synth.availability_history(data, **grid)
-    latency = synth.latency_history(data, **grid)
+    avail = synthseries.availability_history(data, **grid)
+    latency = synthseries.latency_history(data, **grid)
     window = 28 * DAY
 
     def recommend_availability(observe: bool = False) -> results.SliResult:
@@ -282,8 +282,8 @@ def _exact(
 ) -> bool:
     for service in services:
         data = synth.generate(service, timeline)
-        truth_a = synth.availability_history(data, **grid)
-        truth_l = synth.latency_history(data, **grid)
+        truth_a = synthseries.availability_history(data, **grid)
+        truth_l = synthseries.latency_history(data, **grid)
         got_a, got_l = avail[service.name], latency[service.name]
         if not (
             np.array_equal(truth_a.total, got_a.total, equal_nan=True)

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from sloreco.cli import main as cli
-from sloreco.sources import synth
+from sloreco.sources import synth, synthseries
 from tests import factories
 
 FILE = Path(__file__).parent / "testdata" / "fingerprints.json"
@@ -38,8 +38,10 @@ def _input(profile: str, directory: Path) -> Path:
     data = synth.generate(service, synth.Timeline(end=END, days=DAYS))
     start = END - DAYS * 86400
     document = factories.cli_input_document(
-        availability=synth.availability_history(data, start=start, end=END, bucket_seconds=3600),
-        latency=synth.latency_history(data, start=start, end=END, bucket_seconds=3600),
+        availability=synthseries.availability_history(
+            data, start=start, end=END, bucket_seconds=3600
+        ),
+        latency=synthseries.latency_history(data, start=start, end=END, bucket_seconds=3600),
     )
     path = directory / f"{profile}.json"
     path.write_text(json.dumps(document))

@@ -15,7 +15,7 @@ import pytest
 
 from sloreco import api
 from sloreco.cli import main as cli
-from sloreco.sources import synth
+from sloreco.sources import synthseries
 from tests import factories
 from tests.fixtures.prometheus import PrometheusHistory
 
@@ -62,8 +62,8 @@ def _offline_input(prometheus: PrometheusHistory, service: str, path: pathlib.Pa
     truth = prometheus.truth(service)
     grid = {"start": prometheus.start, "end": prometheus.end, "bucket_seconds": HOUR}
     doc = factories.cli_input_document(
-        availability=synth.availability_history(truth, **grid),
-        latency=synth.latency_history(truth, **grid),
+        availability=synthseries.availability_history(truth, **grid),
+        latency=synthseries.latency_history(truth, **grid),
     )
     path.write_text(json.dumps(doc), encoding="utf-8")
     return str(path)

@@ -24,7 +24,7 @@ from sloreco import errors, retry
 from sloreco.core import history
 from sloreco.render import crd
 from sloreco.sources import prometheus as promclient
-from sloreco.sources import promql, synth
+from sloreco.sources import promql, synth, synthseries
 from sloreco.testing import prometheus as promtest
 from tests import factories
 from tests.fixtures.prometheus import PrometheusHistory
@@ -106,7 +106,7 @@ def as_lists(values: np.ndarray) -> list[object]:
 def test_availability_counts_equal_the_generators(backend: PrometheusHistory, profile: str) -> None:
     # Two days before the data starts too: those buckets must come back missing.
     start, end = backend.start - 2 * 86400, backend.end
-    expected = synth.availability_history(
+    expected = synthseries.availability_history(
         backend.truth(profile), start=start, end=end, bucket_seconds=HOUR
     )
     expected = as_served(backend, profile, expected)
@@ -120,7 +120,7 @@ def test_availability_counts_equal_the_generators(backend: PrometheusHistory, pr
 @pytest.mark.parametrize("profile", WITH_DATA)
 def test_latency_increments_equal_the_generators(backend: PrometheusHistory, profile: str) -> None:
     start, end = backend.start, backend.end
-    expected = synth.latency_history(
+    expected = synthseries.latency_history(
         backend.truth(profile), start=start, end=end, bucket_seconds=HOUR
     )
     expected = as_served(backend, profile, expected)
@@ -135,7 +135,7 @@ def test_availability_recommendation_is_the_same_from_prometheus_and_from_the_ge
     backend: PrometheusHistory,
 ) -> None:
     start, end = backend.start, backend.end
-    truth = synth.availability_history(
+    truth = synthseries.availability_history(
         backend.truth("incidents"), start=start, end=end, bucket_seconds=HOUR
     )
     read = run(read_availability(backend.url, "incidents", start=start, end=end))
@@ -149,7 +149,7 @@ def test_latency_recommendation_is_the_same_from_prometheus_and_from_the_generat
     backend: PrometheusHistory,
 ) -> None:
     start, end = backend.start, backend.end
-    truth = synth.latency_history(
+    truth = synthseries.latency_history(
         backend.truth("high-variance"), start=start, end=end, bucket_seconds=HOUR
     )
     read = run(read_latency(backend.url, "high-variance", start=start, end=end))
@@ -179,7 +179,7 @@ def test_five_minute_buckets_over_90_days_are_split_and_exact(
 ) -> None:
     # 25,920 points per series: more than Prometheus's 11,000, so three queries.
     start, end = backend.start, backend.end
-    expected = synth.availability_history(
+    expected = synthseries.availability_history(
         backend.truth("steady"), start=start, end=end, bucket_seconds=300
     )
     actual = run(read_availability(backend.url, "steady", start=start, end=end, bucket=300))
@@ -369,7 +369,7 @@ def test_anchored_is_used_exactly_where_the_server_knows_it(backend: PrometheusH
 def test_plain_increase_is_exact_except_on_prometheus3(backend: PrometheusHistory) -> None:
     # Why the reader asks: without ``anchored``, Prometheus 3's left-open ranges extrapolate.
     start, end = backend.start, backend.end
-    expected = synth.availability_history(
+    expected = synthseries.availability_history(
         backend.truth("steady"), start=start, end=end, bucket_seconds=HOUR
     )
     plain = run(read_availability(backend.url, "steady", start=start, end=end, ranges="plain"))

@@ -18,7 +18,7 @@ import yaml
 
 import sloreco
 from sloreco.cli import main as cli
-from sloreco.sources import synth
+from sloreco.sources import synth, synthseries
 from tests import factories
 
 TIERS = ["conservative", "balanced", "aggressive"]
@@ -184,8 +184,8 @@ def test_the_example_file_is_synth_history_with_a_gap() -> None:
     data = synth.generate(synth.Service("checkout", "incidents"), synth.Timeline(end=end, days=10))
     grid = {"start": end - 10 * 86400, "end": end, "bucket_seconds": 3600}
     doc = factories.cli_input_document(
-        availability=synth.availability_history(data, **grid),
-        latency=synth.latency_history(data, **grid),
+        availability=synthseries.availability_history(data, **grid),
+        latency=synthseries.latency_history(data, **grid),
     )
     del doc["availability"][50:53]
     del doc["latency"]["buckets"][50:53]

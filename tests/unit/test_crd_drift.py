@@ -24,7 +24,7 @@ from pydantic import fields as pydantic_fields
 
 from sloreco import api
 from sloreco.core import durations
-from sloreco.spec import bounds, fields
+from sloreco.spec import bounds, fields, selector
 from sloreco.spec import model as spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -205,7 +205,7 @@ def test_string_and_integer_constraints_agree(pair: Pair) -> None:
     assert pair.prop["type"] == "string"
     # A selector's pattern is a CEL rule in the CRD (a message instead of the regex dump; see
     # test_selector_rules_in_the_crd_are_the_parser_rules).
-    expected = None if isinstance(check, fields.SelectorText) else getattr(check, "pattern", None)
+    expected = None if isinstance(check, selector.SelectorText) else getattr(check, "pattern", None)
     assert pair.prop.get("pattern") == expected
     if isinstance(check, fields.Timestamp):
         assert pair.prop["format"] == "date-time"
@@ -390,9 +390,9 @@ def test_duration_comparisons_in_the_crd_are_the_parser_comparisons() -> None:
 @pytest.mark.parametrize(
     ("path", "rules"),
     [
-        (("availability", "totalQuery"), fields.SELECTOR_RULES),
-        (("availability", "errorQuery"), fields.SELECTOR_RULES),
-        (("latency", "histogram"), fields.HISTOGRAM_RULES),
+        (("availability", "totalQuery"), selector.SELECTOR_RULES),
+        (("availability", "errorQuery"), selector.SELECTOR_RULES),
+        (("latency", "histogram"), selector.HISTOGRAM_RULES),
     ],
 )
 def test_selector_rules_in_the_crd_are_the_parser_rules(
@@ -400,7 +400,7 @@ def test_selector_rules_in_the_crd_are_the_parser_rules(
 ) -> None:
     prop = spec_schema()["properties"][path[0]]["properties"][path[1]]
     assert ("pattern" in prop, rules_of(prop)) == (False, normalised(rules))
-    assert rules[0]["rule"] == f'self.matches(r"""{fields.SELECTOR_PATTERN}""")'
+    assert rules[0]["rule"] == f'self.matches(r"""{selector.SELECTOR_PATTERN}""")'
 
 
 def test_percentile_takes_a_number_only_to_say_quote_it() -> None:

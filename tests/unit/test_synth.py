@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from sloreco.sources import synth
+from sloreco.sources import synth, synthseries
 
 END = 1_714_521_600 + 30 * 86400  # hour-aligned
 TIMELINE = synth.Timeline(end=END, days=30)
@@ -22,7 +22,7 @@ def data(profile: str, name: str | None = None) -> synth.ServiceData:
 
 def openmetrics(*services: synth.Service, timeline: synth.Timeline = TIMELINE) -> list[str]:
     out, spill = io.StringIO(), io.StringIO()
-    synth.write_openmetrics(out, services, timeline, spill=spill)
+    synthseries.write_openmetrics(out, services, timeline, spill=spill)
     return out.getvalue().splitlines()
 
 
@@ -45,7 +45,7 @@ def test_unknown_profiles_are_refused() -> None:
 
 def test_truth_sums_the_steps_of_each_bucket() -> None:
     service = data("steady")
-    truth = synth.availability_history(
+    truth = synthseries.availability_history(
         service, start=TIMELINE.start, end=TIMELINE.end, bucket_seconds=HOUR
     )
     per_hour = (service.ok + service.errors).reshape(-1, HOUR // service.step).sum(axis=1)
@@ -53,7 +53,7 @@ def test_truth_sums_the_steps_of_each_bucket() -> None:
 
 
 def test_truth_is_missing_outside_the_data() -> None:
-    truth = synth.availability_history(
+    truth = synthseries.availability_history(
         data("new-service"), start=TIMELINE.start, end=TIMELINE.end, bucket_seconds=HOUR
     )
     missing_days = TIMELINE.days - synth.NEW_SERVICE_DAYS
@@ -65,10 +65,10 @@ def test_truth_is_missing_outside_the_data() -> None:
 
 def test_latency_truth_is_cumulative_and_ends_with_all_requests() -> None:
     service = data("high-variance")
-    truth = synth.latency_history(
+    truth = synthseries.latency_history(
         service, start=TIMELINE.start, end=TIMELINE.end, bucket_seconds=HOUR
     )
-    avail = synth.availability_history(
+    avail = synthseries.availability_history(
         service, start=TIMELINE.start, end=TIMELINE.end, bucket_seconds=HOUR
     )
     assert (True, avail.total.tolist()) == (
@@ -168,7 +168,7 @@ def test_openmetrics_timestamps_are_seconds_on_the_step_grid() -> None:
 
 
 def test_le_labels_are_written_as_prometheus_clients_write_them() -> None:
-    assert [synth.format_le(b) for b in (0.005, 1.0, 2.5, 10.0, math.inf)] == [
+    assert [synthseries.format_le(b) for b in (0.005, 1.0, 2.5, 10.0, math.inf)] == [
         "0.005",
         "1",
         "2.5",

@@ -17,7 +17,7 @@ import time
 import urllib.parse
 
 from sloreco import api, errors, retry
-from sloreco.cli import cliargs
+from sloreco.cli import cliargs, clivalues
 from sloreco.core import durations, history
 from sloreco.sources import inputfile, matched, prometheus, promql
 
@@ -122,7 +122,7 @@ def _span(
     bucket = data.bucket_seconds
     end = data.end
     if args.at is not None:
-        end = min(end, prometheus.align_end(cliargs.parse_at(args.at), bucket))
+        end = min(end, prometheus.align_end(clivalues.parse_at(args.at), bucket))
         if end <= data.start:
             raise errors.InputError(
                 f"{args.at} is before the file's first bucket ({_rfc3339(data.start)})",
@@ -172,13 +172,13 @@ def from_prometheus(args: argparse.Namespace) -> Histories:
         raise errors.InputError(
             f"must be a whole number of buckets ({durations.format(bucket)})", field="--lookback"
         )
-    at = cliargs.parse_at(args.at) if args.at is not None else int(time.time())
+    at = clivalues.parse_at(args.at) if args.at is not None else int(time.time())
     end = prometheus.align_end(at, bucket)
     if args.bearer_token_file is not None:
-        cliargs.readable(args.bearer_token_file, field="--bearer-token-file")
+        clivalues.readable(args.bearer_token_file, field="--bearer-token-file")
     if args.ca_file is not None:
-        cliargs.readable(args.ca_file, field="--ca-file")
-    url = cliargs.url(args.prometheus)
+        clivalues.readable(args.ca_file, field="--ca-file")
+    url = clivalues.url(args.prometheus)
     config = prometheus.SourceConfig(
         # The name appears in the reader's errors; host:port says which server a person meant.
         name=urllib.parse.urlsplit(url).netloc,

@@ -4,8 +4,9 @@
 JSON file (``--input``, see ``sources.inputfile``), runs the same engine the operator runs and
 prints the three tiers: a table for people, or JSON/YAML shaped like ``SloRecommendation.spec``
 for tools. Nothing here computes statistics; this module only hands the parsed flags
-(``sloreco.cli.cliargs``) and the history (``sloreco.cli.clisources``) to the engine, and turns its
-results or errors into output and an exit code.
+(``sloreco.cli.cliargs``, their values ``sloreco.cli.clivalues``) and the history
+(``sloreco.cli.clisources``) to the engine, and turns its results or errors into output and an
+exit code.
 
 The JSON/YAML document is ``{"service": <--service, if given>, "recommendations": [...]}`` with
 one ``render.crd.recommendation_spec`` per SLI, availability first: the same camelCase fields, in
@@ -31,7 +32,7 @@ from typing import TextIO
 import yaml
 
 from sloreco import allocator, errors
-from sloreco.cli import cliargs, clisources, export, fleetprior, pictures
+from sloreco.cli import cliargs, clisources, clivalues, export, fleetprior, pictures
 from sloreco.core import alerting, bootstrap, history, slis
 from sloreco.render import crd, plot, report
 
@@ -74,7 +75,7 @@ def _one_line(text: str) -> str:
 
 
 def _recommend(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
-    options = cliargs.options(args)
+    options = clivalues.options(args)
     pictures.check(args)
     pairs: list[plot.Pair] = []
     histories = (
@@ -121,7 +122,7 @@ def _render(
     texts: list[str],
     skipped: list[dict[str, object]],
     *,
-    options: cliargs.Options,
+    options: clivalues.Options,
 ) -> str:
     doc: dict[str, object] = {} if options.service is None else {"service": options.service}
     doc["recommendations"] = specs

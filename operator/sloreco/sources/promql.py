@@ -43,7 +43,7 @@ _LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _SPACE = re.compile(r"\s*")
 
 #: Words PromQL's lexer treats as keywords whatever the case: ``sum{job="x"}`` is not a
-#: selector of a metric named sum. The CRD carries the same list (``spec.fields.SELECTOR_RULES``).
+#: selector of a metric named sum. The CRD carries the same list (``spec.selector.SELECTOR_RULES``).
 KEYWORDS = frozenset(
     (
         *("and", "or", "unless", "atan2", "offset", "by", "without", "on", "ignoring", "bool"),

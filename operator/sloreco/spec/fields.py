@@ -2,10 +2,11 @@
 
 They live apart from the models in ``spec`` because they are the part the CRD must agree with:
 ``tests/unit/test_crd_drift.py`` reads the patterns, length limits and constraint objects here
-and compares them with ``crds/servicelevels.yaml``, and ``cliargs`` reuses the patterns and the
+and compares them with ``crds/servicelevels.yaml``, and ``clivalues`` reuses the patterns and the
 percentile range so the CLI accepts exactly what admission accepts. Each constraint is a small
 callable used as a pydantic ``BeforeValidator``; its ``ValueError`` wording is what the user
-reads after the field path (``spec`` adds the path).
+reads after the field path (``spec`` adds the path). The selector fields, which PromQL's grammar
+checks too, are :mod:`.selector`'s.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import pydantic
 
 from sloreco import errors
 from sloreco.core import durations
-from sloreco.sources import promql
 from sloreco.spec import bounds
 
 # --- patterns shared with the CRD (compared verbatim by the drift test) ------------------------
@@ -39,54 +39,6 @@ DATETIME_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
     r"(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 )
-#: One label matcher, ``code=~"5.."``: a label name, an operator and a quoted value (double or
-#: single quotes, backslash escapes).
-_MATCHER = r'[a-zA-Z_][a-zA-Z0-9_]* *(=|!=|=~|!~) *("([^"\\]|\\.)*"' + r"|'([^'\\]|\\.)*')"
-#: A PromQL instant-vector selector that starts with a metric name, with optional label matchers
-#: with quoted values. A metric name is required: ``{__name__=~".+"}`` sums every series in
-#: Prometheus and recommends nonsense. At admission this and :data:`SELECTOR_RULES` keep
-#: ``sum(...)``, ``sum{...}``, ``or`` and ranges out; the parser uses PromQL's grammar itself
-#: (``sources.promql``), so the two agree.
-SELECTOR_PATTERN = (
-    r"^ *[a-zA-Z_:][a-zA-Z0-9_:]* *"
-    r"(\{ *(" + _MATCHER + r"( *, *" + _MATCHER + r")* *,? *)?\})? *$"
-)
-#: What the user reads when a selector is refused: what to write, and what not to.
-SELECTOR_EXPECTED = (
-    'a selector that starts with a metric name, like http_requests_total{service="x"}, '
-    "not an expression (sloreco computes sum(increase(...)) itself)"
-)
-#: At admission the pattern is a CEL rule rather than the schema's ``pattern``: a failed
-#: ``pattern`` makes the API server print the whole regular expression, a rule prints
-#: ``SELECTOR_EXPECTED``. (A raw triple-quoted CEL string holds both quote characters.) The
-#: second rule says what the pattern cannot: the metric name is not a PromQL keyword (the lexer
-#: reads ``sum{job="x"}`` as an aggregation), in any case; it is skipped when the first failed,
-#: so a value gets one message.
-SELECTOR_RULES = [
-    {
-        "rule": 'self.matches(r"""' + SELECTOR_PATTERN + '""")',
-        "message": "must be " + SELECTOR_EXPECTED,
-    },
-    {
-        "rule": '!self.matches(r"""'
-        + SELECTOR_PATTERN
-        + '""") || !self.matches(\'^ *(?i)('
-        + "|".join(sorted(promql.KEYWORDS))
-        + ")([ {]|$)')",
-        "message": "must be " + SELECTOR_EXPECTED + "; the metric name is a PromQL keyword",
-    },
-]
-#: A histogram selector names the ``_bucket`` series (the ``le`` label comes from them).
-HISTOGRAM_RULES = [
-    *SELECTOR_RULES,
-    {
-        "rule": '!self.matches(r"""'
-        + SELECTOR_PATTERN
-        + '""") || self.matches(\'^ *[a-zA-Z_:][a-zA-Z0-9_:]*_bucket([ {]|$)\')',
-        "message": "must select a histogram's _bucket series, like "
-        'http_request_duration_seconds_bucket{service="x"}',
-    },
-]
 
 #: Length limits, in the CRD as ``maxLength``. Besides rejecting nonsense they bound the cost of
 #: the CEL rules, which the API server estimates from these limits.
@@ -176,25 +128,6 @@ class Duration:
 
 
 @dataclasses.dataclass(frozen=True)
-class SelectorText(Text):
-    """A selector checked with PromQL's own grammar (:func:`sources.promql.parse_selector`)
-    after the CRD's pattern, so a spec that parses here is one the reader can query."""
-
-    histogram: bool = False
-
-    def __call__(self, value: object) -> str:
-        text = super().__call__(value)
-        try:
-            if self.histogram:
-                promql.parse_histogram_selector(text, field="")
-            else:
-                promql.parse_selector(text, field="")
-        except errors.InputError as exc:
-            raise ValueError(f"must be {self.expected}: {exc.reason}") from exc
-        return text
-
-
-@dataclasses.dataclass(frozen=True)
 class DecimalText:
     """A decimal written as a string (``"99.9"``), within ``[low, high]`` or ``(low, high)``."""
 
@@ -266,23 +199,6 @@ DnsSubdomain = Annotated[
             max_length=NAME_MAX,
             pattern=DNS_SUBDOMAIN_PATTERN,
             expected="an object name (DNS subdomain) like my-service",
-        )
-    ),
-]
-Selector = Annotated[
-    str,
-    pydantic.BeforeValidator(
-        SelectorText(max_length=SELECTOR_MAX, pattern=SELECTOR_PATTERN, expected=SELECTOR_EXPECTED)
-    ),
-]
-HistogramSelector = Annotated[
-    str,
-    pydantic.BeforeValidator(
-        SelectorText(
-            max_length=SELECTOR_MAX,
-            pattern=SELECTOR_PATTERN,
-            expected=SELECTOR_EXPECTED,
-            histogram=True,
         )
     ),
 ]

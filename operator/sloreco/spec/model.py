@@ -28,7 +28,7 @@ from pydantic import alias_generators
 from sloreco import errors
 from sloreco.core import durations, history, inputs, method, results
 from sloreco.core.slis import base
-from sloreco.spec import fields, specerrors
+from sloreco.spec import fields, selector, specerrors
 from sloreco.spec.specerrors import FieldError
 
 
@@ -46,14 +46,14 @@ class _Model(pydantic.BaseModel):
 class AvailabilitySpec(_Model):
     """Counter selectors: all requests and the bad ones (``increase()`` is applied by sloreco)."""
 
-    total_query: fields.Selector
-    error_query: fields.Selector
+    total_query: selector.Selector
+    error_query: selector.Selector
 
 
 class LatencySpec(_Model):
     """A histogram's ``_bucket`` selector and the percentile the objective is about."""
 
-    histogram: fields.HistogramSelector
+    histogram: selector.HistogramSelector
     percentile: fields.Percentile = Decimal("99")
 
 

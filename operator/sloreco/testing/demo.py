@@ -30,7 +30,7 @@ import yaml
 from sloreco import api
 from sloreco.sources import inputfile, synth
 from sloreco.testing import controlplane as cplane
-from sloreco.testing import processes, waiting
+from sloreco.testing import cplaunch, processes, waiting
 from sloreco.testing import prometheus as promtest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 @contextlib.contextmanager
 def _stack(workdir: Path) -> Iterator[tuple[cplane.ControlPlane, subprocess.Popen[bytes]]]:
     began = time.monotonic()
-    with cplane.start(REPO_ROOT / "bin", workdir / "controlplane") as cp:
+    with cplaunch.start(REPO_ROOT / "bin", workdir / "controlplane") as cp:
         logger.info("Started kube-apiserver at %s (%.1fs).", cp.url, time.monotonic() - began)
         cplane.apply_crds(cp, sorted((REPO_ROOT / "crds").glob("*.yaml")))
         logger.info("Applied the CRDs from crds/.")

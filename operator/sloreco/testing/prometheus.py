@@ -4,19 +4,20 @@ Why the real server: what ``increase()`` returns — closed range windows, count
 handling, extrapolation, the 11,000-points limit, the error texts — is Prometheus's behaviour,
 and a fake would have to re-implement precisely what the reader's tests are meant to check.
 
-How: :func:`build_tsdb` writes the ``sources.synth`` services as OpenMetrics and turns them into
-TSDB blocks with ``promtool tsdb create-blocks-from openmetrics``; :class:`PrometheusServer`
-runs ``prometheus`` on those blocks on a free loopback port, with no scrape jobs. A server keeps
-its port and data directory across :meth:`~PrometheusServer.stop` and
-:meth:`~PrometheusServer.start`, so a test can take the source away and bring it back.
+How: :func:`build_tsdb` writes the ``sources.synth`` services as OpenMetrics
+(``sources.synthseries``) and turns them into TSDB blocks with ``promtool tsdb
+create-blocks-from openmetrics``; :class:`PrometheusServer` runs ``prometheus`` on those blocks
+on a free loopback port, with no scrape jobs. A server keeps its port and data directory across
+:meth:`~PrometheusServer.stop` and :meth:`~PrometheusServer.start`, so a test can take the source
+away and bring it back.
 
-Lifecycle as in :mod:`sloreco.testing.controlplane`: its own process group, SIGTERM then SIGKILL
+Lifecycle as in :mod:`sloreco.testing.cplaunch`: its own process group, SIGTERM then SIGKILL
 on stop, ``atexit`` as a fallback, and ``PR_SET_PDEATHSIG`` (via ``setpriv``) so that even
 ``kill -9`` of the caller leaves no orphan. Two releases are served: Debian's 2.42 (``prometheus``
 and ``promtool`` on PATH, ``make prometheus-bin``) and 3.x built into ``bin/`` as ``prometheus3``
 and ``promtool3`` (``make prometheus3``); :data:`PROMETHEUS2` and :data:`PROMETHEUS3` name them.
 Prometheus 3's range selectors are left-open, which is why both are tested (``sources.promql``).
-Standard library only, plus ``sloreco.sources.synth``.
+Standard library only, plus ``sloreco.sources.synth`` and ``synthseries``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sloreco.sources import synth
+from sloreco.sources import synth, synthseries
 from sloreco.testing import processes, waiting
 
 __all__ = [
@@ -168,7 +169,7 @@ def build_tsdb(
     with tempfile.TemporaryDirectory(dir=data_dir.parent, prefix="openmetrics-") as tmp:
         path = Path(tmp) / "history.om"
         began = time.perf_counter()
-        samples = synth.write_openmetrics_file(path, services, timeline, latency=latency)
+        samples = synthseries.write_openmetrics_file(path, services, timeline, latency=latency)
         generated = time.perf_counter()
         size = path.stat().st_size
         backfill(path, data_dir, span_seconds=timeline.days * 86400, release=release)

@@ -25,9 +25,7 @@ overwrite.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from decimal import Decimal
-from typing import TypeVar
 
 from sloreco import api, errors
 from sloreco.controller import (
@@ -44,9 +42,6 @@ from sloreco.controller import (
 from sloreco.kube import client as kube
 from sloreco.spec import bounds
 from sloreco.spec import model as specs
-
-logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 Obj = api.Obj
 

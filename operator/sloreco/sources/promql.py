@@ -34,7 +34,7 @@ from sloreco.core import durations
 #: Query text built by this module; the client accepts nothing else (mypy enforces it).
 Expr = NewType("Expr", str)
 
-#: The CRD allows 1,024 characters (spec.SELECTOR_MAX); anything longer is not a selector.
+#: The CRD allows 1,024 characters (spec.fields.SELECTOR_MAX); anything longer is not a selector.
 MAX_LENGTH = 1024
 
 OPERATORS = ("=~", "!~", "!=", "=")  # longest first, so "=~" is not read as "="

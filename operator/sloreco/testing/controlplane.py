@@ -15,7 +15,8 @@ URL, the admin's token, the CA, a kubeconfig, kubectl), its errors, the binaries
 kubeconfig file and :func:`apply_crds`. Starting and stopping the servers is :mod:`.cplaunch`'s
 ``start``.
 
-Only the standard library is used, so importing this module costs nothing and needs no extras.
+Besides the standard library it uses only the project's own API client (``sloreco.kube.client``),
+so importing it needs no extras.
 """
 
 from __future__ import annotations

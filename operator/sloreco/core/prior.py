@@ -96,8 +96,9 @@ class Prior:
     services: int = 0
     incidents: int = 0
     #: The shape of the log size around its mean, in standard deviations: quantiles at
-    #: ``SHAPE_PROBABILITIES``, and the scale and shape of its generalized Pareto tail
-    #: (``sizeshape.draw_shape``).
+    #: ``SHAPE_PROBABILITIES`` and, for a large fleet, further up ``sizeshape.LADDER`` (the
+    #: table's length says how far), and the scale and shape of its generalized Pareto tail
+    #: above the last (``sizeshape.draw_shape``).
     size_quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     size_tail: tuple[float, float] = DEFAULT_TAIL
     #: How the fleet's backgrounds drift (``fleetspells``); None: each service's own reading.

@@ -6,6 +6,8 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sloreco import errors
 from sloreco.core import fleetpool, priordoc, sizeshape
@@ -91,3 +93,40 @@ def test_a_table_off_the_ladder_is_rejected_by_field(length: int) -> None:
 
     with pytest.raises(errors.InputError, match=r"prior\.size\.quantiles"):
         priors.Prior(1.0, 100.0, 3.0, 1.0, 3.0, 2.0, size_quantiles=quantiles)
+
+
+@given(
+    logs=st.lists(st.floats(-3.0, 9.0), min_size=40, max_size=800).filter(
+        lambda v: len(v) % 4 == 0
+    ),
+)
+def test_any_fleet_of_sizes_pools_into_a_valid_prior_that_round_trips(logs: list[float]) -> None:
+    # Ties, clumps and outliers included: the table never decreases, stays on the ladder, and
+    # the document reads back as the same prior.
+    fleet = _fleet(np.asarray(logs))
+
+    assert len(sizeshape.SHAPE_PROBABILITIES) <= len(fleet.size_quantiles) <= len(sizeshape.LADDER)
+    assert priordoc.loads(fleet.to_json()).to_document() == fleet.to_document()
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    points=st.integers(len(sizeshape.SHAPE_PROBABILITIES), len(sizeshape.LADDER)),
+    scale=st.floats(0.05, 3.0),
+    xi=st.floats(sizeshape.MIN_TAIL_SHAPE, sizeshape.MAX_TAIL_SHAPE),
+)
+def test_survival_never_rises_and_a_draw_above_a_point_lies_above_it(
+    seed: int, points: int, scale: float, xi: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    quantiles = tuple(np.sort(rng.normal(0.0, 1.0, points)).tolist())
+    z = np.linspace(quantiles[0] - 1.0, quantiles[-1] + 10.0, 400)
+
+    exceeded = sizeshape.survival(quantiles, (scale, xi), z)
+    drawn = sizeshape.draw_above(quantiles, (scale, xi), rng, exceeded)
+
+    assert np.all(np.diff(exceeded) <= 1e-12)
+    assert np.all((exceeded >= 0.0) & (exceeded <= 1.0))
+    # Down to one draw in a billion: further out, 1 - u rounds in float64.
+    reachable = exceeded > 1e-9
+    assert np.all(drawn[reachable] >= z[reachable] - 1e-9)

@@ -8,8 +8,9 @@ from decimal import Decimal
 import numpy as np
 
 from bench import calibrate, processes
+from sloreco.core import prior as priors
 from sloreco.core import results
-from sloreco.core.explain import explain, wording
+from sloreco.core.explain import explain, priornote
 from tests import factories
 
 
@@ -89,8 +90,8 @@ def test_dependency_budget_share_and_bottleneck() -> None:
     ]
 
 
-def _prior_effect(*, incidents: int, bursts: int) -> wording.PriorEffect:
-    return wording.PriorEffect(
+def _prior_effect(*, incidents: int, bursts: int) -> priornote.PriorEffect:
+    return priornote.PriorEffect(
         origin="default",
         incidents=incidents,
         bursts=bursts,
@@ -110,7 +111,7 @@ def _prior_effect(*, incidents: int, bursts: int) -> wording.PriorEffect:
 
 
 def test_the_prior_note_counts_incidents_and_the_bursts_the_model_reads() -> None:
-    note = wording.prior_note(_prior_effect(incidents=5, bursts=3))
+    note = priornote.prior_note(_prior_effect(incidents=5, bursts=3))
     assert (
         "5 incidents in 90.0 days, 3 bursts once those less than a day apart are joined "
         "(median 40 full-outage minutes per burst); it expects 0.93 bursts per 28d window"
@@ -118,7 +119,7 @@ def test_the_prior_note_counts_incidents_and_the_bursts_the_model_reads() -> Non
 
 
 def test_the_prior_note_says_incidents_when_none_were_joined() -> None:
-    note = wording.prior_note(_prior_effect(incidents=3, bursts=3))
+    note = priornote.prior_note(_prior_effect(incidents=3, bursts=3))
     assert (
         "3 incidents in 90.0 days (median 40 full-outage minutes); it expects 0.93 incidents"
         in (note)
@@ -131,13 +132,13 @@ def test_the_prior_note_says_its_incidents_do_not_rule_out_larger_ones() -> None
     assert (
         "Its incidents do not rule out larger ones: the model allows for incidents over 25 "
         "full-outage minutes at least as often as after 90.0 days with none."
-    ) in wording.prior_note(effect)
+    ) in priornote.prior_note(effect)
 
 
 def test_the_prior_note_says_how_long_the_background_drifts() -> None:
     effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), spell_days=9.4)
 
-    note = wording.prior_note(effect)
+    note = priornote.prior_note(effect)
 
     assert "The background drifts in spells of about 9 days (replayed in 5-day blocks)" in note
 
@@ -147,7 +148,7 @@ def test_the_prior_note_says_when_the_spells_were_read_with_the_fleets() -> None
         _prior_effect(incidents=0, bursts=0), spell_days=9.4, spells_with_fleet=True
     )
 
-    note = wording.prior_note(effect)
+    note = priornote.prior_note(effect)
 
     assert "spells of about 9 days (read with its fleet's, replayed in 5-day blocks)" in note
 
@@ -155,7 +156,7 @@ def test_the_prior_note_says_when_the_spells_were_read_with_the_fleets() -> None
 def test_day_to_day_noise_is_no_spell() -> None:
     effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), spell_days=0.6)
 
-    assert "spells" not in wording.prior_note(effect)
+    assert "spells" not in priornote.prior_note(effect)
 
 
 def test_a_persistent_history_is_explained_as_one() -> None:
@@ -170,7 +171,7 @@ def test_a_persistent_history_is_explained_as_one() -> None:
 def test_the_prior_note_says_when_the_background_rose_and_stayed() -> None:
     effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), rise=(14, 3.04))
 
-    note = wording.prior_note(effect)
+    note = priornote.prior_note(effect)
 
     assert (
         "The background ran 3.0 times its earlier level over the last 14 days, more than the "
@@ -190,7 +191,7 @@ def test_a_regression_that_stayed_is_explained_as_one() -> None:
 def test_the_prior_note_says_when_the_background_creeps() -> None:
     effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep_doubling_days=57.4)
 
-    note = wording.prior_note(effect)
+    note = priornote.prior_note(effect)
 
     assert (
         "The background crept up through the history, doubling about every 57 days, more than "
@@ -204,7 +205,7 @@ def test_the_prior_note_says_when_the_creep_was_read_with_the_fleets() -> None:
         _prior_effect(incidents=0, bursts=0), creep_doubling_days=61.0, creep_with_fleet=True
     )
 
-    note = wording.prior_note(effect)
+    note = priornote.prior_note(effect)
 
     assert (
         "The background crept up through the history, doubling about every 61 days, read with "
@@ -227,7 +228,7 @@ def test_the_prior_note_says_when_the_background_is_too_quiet_to_measure() -> No
         _prior_effect(incidents=0, bursts=0), background_events=0.0, unseen_per_window=0.31
     )
 
-    note = wording.prior_note(effect)
+    note = priornote.prior_note(effect)
 
     assert (
         "The history holds no bad events outside incidents, too few to measure their rate; the "
@@ -236,7 +237,25 @@ def test_the_prior_note_says_when_the_background_is_too_quiet_to_measure() -> No
 
 
 def test_a_measurable_background_needs_no_such_sentence() -> None:
-    assert "too few to measure" not in wording.prior_note(_prior_effect(incidents=0, bursts=0))
+    assert "too few to measure" not in priornote.prior_note(_prior_effect(incidents=0, bursts=0))
+
+
+def test_with_no_incident_seen_the_prior_note_names_the_size_it_assumed() -> None:
+    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), prior_median_minutes=40.0)
+
+    note = priornote.prior_note(effect)
+
+    assert (
+        "With none seen, their size is the prior's (median 40 full-outage minutes): outages "
+        "much longer, which this history could not show, are covered only as often as that "
+        "prior expects them."
+    ) in note
+
+
+def test_a_history_with_incidents_is_sized_by_them_not_by_the_prior_alone() -> None:
+    effect = dataclasses.replace(_prior_effect(incidents=3, bursts=3), prior_median_minutes=40.0)
+
+    assert "With none seen" not in priornote.prior_note(effect)
 
 
 def test_the_explanation_lists_the_incidents_the_model_read_after_a_rise() -> None:
@@ -249,3 +268,12 @@ def test_the_explanation_lists_the_incidents_the_model_read_after_a_rise() -> No
 
     assert "No incident stood out" in result.explanation.summary
     assert "no incident in 90.0 days" in result.explanation.summary
+
+
+def test_a_clean_history_is_told_the_incident_size_its_default_prior_assumed() -> None:
+    data = factories.hourly_availability(np.full(90, 0.001))
+
+    result = factories.recommend_availability(data, window_seconds=28 * 86400, seed=1)
+
+    minutes = f"median {priors.DEFAULT_MEDIAN_MINUTES:.0f} full-outage minutes"
+    assert f"With none seen, their size is the prior's ({minutes})" in result.explanation.summary

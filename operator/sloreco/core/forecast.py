@@ -31,7 +31,7 @@ from sloreco.core import (
     trend,
     unseen,
 )
-from sloreco.core.explain import wording
+from sloreco.core.explain import priornote, wording
 
 FloatArray = history.FloatArray
 BoolArray = history.BoolArray
@@ -194,8 +194,8 @@ def prior_note(
     ``plain``: window shares simulated from the history as it was (the plain bootstrap).
     """
     found = seen.evidence
-    return wording.prior_note(
-        wording.PriorEffect(
+    return priornote.prior_note(
+        priornote.PriorEffect(
             origin=seen.origin,
             incidents=found.incidents,
             bursts=found.count,
@@ -225,5 +225,6 @@ def prior_note(
                 if math.isfinite(seen.posterior.clean_from)
                 else None
             ),
+            prior_median_minutes=None if found.count else seen.posterior.median_minutes(),
         )
     )

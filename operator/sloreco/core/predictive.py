@@ -46,7 +46,7 @@ import math
 
 import numpy as np
 
-from sloreco.core import bootstrap, cleantail, evidence, history, orderstats, prior
+from sloreco.core import bootstrap, cleantail, evidence, history, orderstats, prior, sizeshape
 
 FloatArray = history.FloatArray
 
@@ -147,6 +147,13 @@ class Posterior:
     @property
     def rate_per_day(self) -> float:
         return self.rate_shape / self.rate_days
+
+    def median_minutes(self) -> float:
+        """The median incident size (full-outage minutes) at the posterior means of the
+        location and the variance: the shape's median, placed by them."""
+        spread = math.sqrt(_variance_mean(self.scale, self.shape))
+        at = sizeshape.probabilities(self.size_quantiles)
+        return math.exp(self.log_mean + spread * float(np.interp(0.5, at, self.size_quantiles)))
 
     def mean_tail(self) -> cleantail.Tail:
         """The incident tail at the posterior means of the rate, the location and the variance."""

@@ -1,0 +1,140 @@
+"""The incident model's sentence: what it saw, and how far it and its prior moved each tier.
+
+Its own module because it is the explanation's longest sentence, with a clause per reading
+of the background (spells, a rise, a creep, a quiet history) and of the incidents (none seen,
+a clean history's floor); the numbers arrive computed (``forecast.prior_note``), and are said
+with ``wording``'s helpers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from sloreco.core.explain.wording import days_text, pct
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorEffect:
+    """What the incident model saw and did, for ``prior_note``."""
+
+    origin: str
+    incidents: int
+    #: Incidents less than a day apart joined (``evidence.BURST_GAP_SECONDS``): the arrivals.
+    bursts: int
+    days: float
+    median_minutes: float | None
+    per_window: float
+    window: str
+    names: tuple[str, ...]
+    #: The tiers a plain bootstrap of the history as it was gives (only the incidents it held).
+    replayed: tuple[Decimal, ...]
+    chosen: tuple[Decimal, ...]
+    #: How long the background's deviations last (``Persistence.spell_days``), when read, and
+    #: whether that reading was shrunk toward a fleet's (``fleetspells``).
+    spell_days: float | None
+    spells_with_fleet: bool
+    #: The bootstrap's block length (``method.MethodSettings.block_days``), which the note names.
+    block_days: int
+    #: Bad events outside incidents the history holds, and the unseen ones a window gets
+    #: (``core.unseen``).
+    background_events: float
+    unseen_per_window: float
+    #: A rise of the background in its last days (``core.shift``): days since, and how many
+    #: times the level before.
+    rise: tuple[int, float] | None = None
+    #: A creep of the background through the history (``core.trend``): the days it takes to
+    #: double; and whether its growth was read with its fleet's (``core.fleettrend``).
+    creep_doubling_days: float | None = None
+    creep_with_fleet: bool = False
+    #: The size (full-outage minutes) above which incidents are drawn at least as often as
+    #: after a clean history of the same length (``core.cleantail``); None: nowhere.
+    clean_floor_minutes: float | None = None
+    #: With no incident seen: the median size (full-outage minutes) the prior gives the next.
+    prior_median_minutes: float | None = None
+
+
+#: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
+#: blocks replay.
+SPELL_NOTE_DAYS = 1.0
+#: Fewer background events than this are worth a sentence: a count below ten is uncertain by
+#: a third or more (Poisson, ``1/sqrt(10)``), and the half event ``core.unseen`` adds is then a
+#: twentieth of it or more.
+QUIET_NOTE_EVENTS = 10
+
+
+def prior_note(effect: PriorEffect) -> str:
+    """How far the incident model (and its prior) moved each tier from the history replayed."""
+    e = effect
+    joined = e.bursts < e.incidents
+    # With incidents joined into bursts, the rate and the median size are per burst.
+    unit = "burst" if joined else "incident"
+    if not e.incidents:
+        seen = f"no incident in {days_text(e.days)}"
+    else:
+        seen = f"{e.incidents} incident{'s' if e.incidents != 1 else ''} in {days_text(e.days)}"
+        if joined:
+            seen += f", {e.bursts} burst{'s' if e.bursts != 1 else ''} once those less than a "
+            seen += "day apart are joined"
+        if e.median_minutes:
+            per = " per burst" if joined else ""
+            seen += f" (median {e.median_minutes:.0f} full-outage minutes{per})"
+    moves = ", ".join(
+        f"{name} {pct(before)} → {pct(after)}" if after != before else f"{name} {pct(after)}"
+        for name, before, after in zip(e.names, e.replayed, e.chosen, strict=True)
+    )
+    spells = ""
+    if e.spell_days is not None and e.spell_days >= SPELL_NOTE_DAYS:
+        fleet = "read with its fleet's, " if e.spells_with_fleet else ""
+        spells = (
+            f" The background drifts in spells of about {e.spell_days:.0f} "
+            f"day{'s' if round(e.spell_days) != 1 else ''} ({fleet}replayed in "
+            f"{e.block_days}-day blocks); the model adds what the blocks cut and the "
+            "uncertainty of a level seen over few spells."
+        )
+    if e.rise is not None:
+        days, factor = e.rise
+        spells += (
+            f" The background ran {factor:.1f} times its earlier level over the last {days} "
+            "days, more than the drift of its earlier days explains; the model forecasts from "
+            "that level."
+        )
+    if e.creep_doubling_days is not None:
+        read = (
+            "read with its fleet's, whose backgrounds creep too"
+            if e.creep_with_fleet
+            else "more than its drift around that growth explains"
+        )
+        spells += (
+            " The background crept up through the history, doubling about every "
+            f"{e.creep_doubling_days:.0f} days, {read}; the model forecasts from the level it "
+            "reaches by the middle of the next window."
+        )
+    quiet = ""
+    if e.background_events < QUIET_NOTE_EVENTS:
+        count = f"{e.background_events:.0f}"
+        quiet = (
+            f" The history holds {'no' if count == '0' else 'only ' + count} bad "
+            f"event{'' if count == '1' else 's'} outside incidents, too few to measure their "
+            f"rate; the model allows for about {e.unseen_per_window:.2f} a {e.window} window "
+            "that it did not show."
+        )
+    sized = (
+        f" With none seen, their size is the prior's (median {e.prior_median_minutes:.0f} "
+        "full-outage minutes): outages much longer, which this history could not show, are "
+        "covered only as often as that prior expects them."
+        if e.prior_median_minutes is not None and not e.incidents
+        else ""
+    )
+    floor = (
+        " Its incidents do not rule out larger ones: the model allows for incidents over "
+        f"{e.clean_floor_minutes:.0f} full-outage minutes at least as often as after "
+        f"{days_text(e.days)} with none."
+        if e.clean_floor_minutes is not None
+        else ""
+    )
+    return (
+        f"Incident model ({e.origin} prior): {seen}; it expects {e.per_window:.2f} {unit}s per "
+        f"{e.window} window, including those the history did not show."
+        f"{sized}{floor}{spells}{quiet} From the history replayed alone to the model: {moves}."
+    )

@@ -491,6 +491,20 @@ AVAILABILITY: tuple[Profile, ...] = (
         description="'rare-outage' every 90 days",
         incident_rate=1 / 90,
     ),
+    # Outages longer than the default prior's assumption: a clean quarter (37% of histories)
+    # cannot tell this service from 'very-reliable', and the default, sized for 40-minute
+    # incidents, breaches it; a fleet that has seen such outages keeps it. Added when a probe
+    # beyond the suite (40 histories, default prior) found balanced 2.4x and aggressive 1.8x
+    # the promise here, 2.4x / 1.8x on an 8-hour outage every 180 days and 2.6x / 1.2x on a
+    # 12-hour one a year; the fleet prior kept all three (balanced 0.65-1.24x).
+    _VERY_RELIABLE.with_(
+        name="long-outage",
+        description="a full outage of 6 h median (lognormal sigma 0.7) every 90 days on a "
+        "0.002% background: 37% of 90-day histories hold none",
+        incident_rate=1 / 90,
+        duration_median_hours=6.0,
+        duration_sigma=0.7,
+    ),
     # Blips a history holds dozens of, and the outage it usually does not: a service whose
     # own small incidents say its incidents are small. The worst incident is not one of its
     # kind. Added when random processes showed histories whose few tiny incidents earned a

@@ -243,19 +243,17 @@ def test_a_measurable_background_needs_no_such_sentence() -> None:
 def test_with_no_incident_seen_the_prior_note_names_the_size_it_assumed() -> None:
     effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), prior_median_minutes=40.0)
 
-    note = priornote.prior_note(effect)
-
-    assert (
-        "With none seen, their size is the prior's (median 40 full-outage minutes): outages "
-        "much longer, which this history could not show, are covered only as often as that "
-        "prior expects them."
-    ) in note
+    assert priornote.size_note(effect) == (
+        "With no incident seen, their size is the prior's (median 40 full-outage minutes): "
+        "outages much longer, which this history could not show, are covered only as often as "
+        "that prior expects them."
+    )
 
 
 def test_a_history_with_incidents_is_sized_by_them_not_by_the_prior_alone() -> None:
     effect = dataclasses.replace(_prior_effect(incidents=3, bursts=3), prior_median_minutes=40.0)
 
-    assert "With none seen" not in priornote.prior_note(effect)
+    assert priornote.size_note(effect) is None
 
 
 def test_the_explanation_lists_the_incidents_the_model_read_after_a_rise() -> None:
@@ -276,4 +274,6 @@ def test_a_clean_history_is_told_the_incident_size_its_default_prior_assumed() -
     result = factories.recommend_availability(data, window_seconds=28 * 86400, seed=1)
 
     minutes = f"median {priors.DEFAULT_MEDIAN_MINUTES:.0f} full-outage minutes"
-    assert f"With none seen, their size is the prior's ({minutes})" in result.explanation.summary
+    lines = result.explanation.summary.splitlines()
+    assert lines[-2].startswith("Incident model (default prior): no incident in 90.0 days")
+    assert lines[-1].startswith(f"With no incident seen, their size is the prior's ({minutes})")

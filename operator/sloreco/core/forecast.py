@@ -181,50 +181,49 @@ def plain_values(sims: FloatArray, confidences: tuple[float, ...]) -> tuple[floa
     return tuple(float(v) if math.isfinite(float(v)) else 0.0 for v in picked)
 
 
-def prior_note(
+def prior_notes(
     seen: Forecast,
     plain: FloatArray,
     chosen: tuple[Decimal, ...],
     *,
     s: method.MethodSettings,
     window_seconds: int,
-) -> str:
-    """What the incident model and its prior did to each tier, against the history replayed.
+) -> tuple[str, ...]:
+    """What the incident model and its prior did to each tier, against the history replayed;
+    with no incident seen, the size the prior gave the next one as well.
 
     ``plain``: window shares simulated from the history as it was (the plain bootstrap).
     """
     found = seen.evidence
-    return priornote.prior_note(
-        priornote.PriorEffect(
-            origin=seen.origin,
-            incidents=found.incidents,
-            bursts=found.count,
-            days=found.exposure_days,
-            median_minutes=float(np.exp(np.median(found.log_sizes))) if found.count else None,
-            per_window=seen.posterior.rate_per_day * (window_seconds // history.SECONDS_PER_DAY),
-            window=wording.window_text(window_seconds),
-            names=s.names,
-            replayed=tuple(
-                stats.percent(v, s.precision) for v in plain_values(plain, s.confidences)
-            ),
-            chosen=chosen,
-            spell_days=seen.spells.spell_days if seen.spells is not None else None,
-            spells_with_fleet=seen.spells is not None and seen.spells.borrowed > 0,
-            block_days=s.block_days,
-            background_events=seen.background_events,
-            unseen_per_window=unseen.per_window(
-                window_seconds / history.SECONDS_PER_DAY, max(seen.pool_days, 1)
-            ),
-            rise=(found.rise.days, found.rise.factor)
-            if found.rise is not None and found.trend is None
-            else None,
-            creep_doubling_days=found.trend.doubling_days if found.trend is not None else None,
-            creep_with_fleet=found.trend is not None and found.trend.pooled,
-            clean_floor_minutes=(
-                math.exp(seen.posterior.clean_from)
-                if math.isfinite(seen.posterior.clean_from)
-                else None
-            ),
-            prior_median_minutes=None if found.count else seen.posterior.median_minutes(),
-        )
+    effect = priornote.PriorEffect(
+        origin=seen.origin,
+        incidents=found.incidents,
+        bursts=found.count,
+        days=found.exposure_days,
+        median_minutes=float(np.exp(np.median(found.log_sizes))) if found.count else None,
+        per_window=seen.posterior.rate_per_day * (window_seconds // history.SECONDS_PER_DAY),
+        window=wording.window_text(window_seconds),
+        names=s.names,
+        replayed=tuple(stats.percent(v, s.precision) for v in plain_values(plain, s.confidences)),
+        chosen=chosen,
+        spell_days=seen.spells.spell_days if seen.spells is not None else None,
+        spells_with_fleet=seen.spells is not None and seen.spells.borrowed > 0,
+        block_days=s.block_days,
+        background_events=seen.background_events,
+        unseen_per_window=unseen.per_window(
+            window_seconds / history.SECONDS_PER_DAY, max(seen.pool_days, 1)
+        ),
+        rise=(found.rise.days, found.rise.factor)
+        if found.rise is not None and found.trend is None
+        else None,
+        creep_doubling_days=found.trend.doubling_days if found.trend is not None else None,
+        creep_with_fleet=found.trend is not None and found.trend.pooled,
+        clean_floor_minutes=(
+            math.exp(seen.posterior.clean_from)
+            if math.isfinite(seen.posterior.clean_from)
+            else None
+        ),
+        prior_median_minutes=None if found.count else seen.posterior.median_minutes(),
     )
+    size = priornote.size_note(effect)
+    return (priornote.prior_note(effect), *(() if size is None else (size,)))

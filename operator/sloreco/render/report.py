@@ -82,11 +82,17 @@ def render_text(result: results.SliResult) -> str:
         + ".",
     ]
     if not any(b.evaluations for b in result.backtest.tiers):
-        lines += textwrap.wrap(_no_backtest(result), WIDTH)
+        lines += _wrap(_no_backtest(result))
     lines.append("")
     for line in result.explanation.summary.splitlines():  # wrapped line by line, breaks kept
-        lines += textwrap.wrap(line, WIDTH)
+        lines += _wrap(line)
     return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str) -> list[str]:
+    """Lines of at most ``WIDTH``, broken between words only: "full-outage minutes" stays whole
+    (a break after its hyphen reads as "full- outage" once the lines are joined)."""
+    return textwrap.wrap(text, WIDTH, break_on_hyphens=False)
 
 
 def _pager_rows(result: results.SliResult) -> list[str]:

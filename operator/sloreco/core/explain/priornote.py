@@ -119,13 +119,6 @@ def prior_note(effect: PriorEffect) -> str:
             f"rate; the model allows for about {e.unseen_per_window:.2f} a {e.window} window "
             "that it did not show."
         )
-    sized = (
-        f" With none seen, their size is the prior's (median {e.prior_median_minutes:.0f} "
-        "full-outage minutes): outages much longer, which this history could not show, are "
-        "covered only as often as that prior expects them."
-        if e.prior_median_minutes is not None and not e.incidents
-        else ""
-    )
     floor = (
         " Its incidents do not rule out larger ones: the model allows for incidents over "
         f"{e.clean_floor_minutes:.0f} full-outage minutes at least as often as after "
@@ -136,5 +129,19 @@ def prior_note(effect: PriorEffect) -> str:
     return (
         f"Incident model ({e.origin} prior): {seen}; it expects {e.per_window:.2f} {unit}s per "
         f"{e.window} window, including those the history did not show."
-        f"{sized}{floor}{spells}{quiet} From the history replayed alone to the model: {moves}."
+        f"{floor}{spells}{quiet} From the history replayed alone to the model: {moves}."
+    )
+
+
+def size_note(effect: PriorEffect) -> str | None:
+    """With no incident seen, the size the prior gave the next one, and what that leaves out:
+    a line of its own (``kubectl describe`` shows the summary's lines as they are). None when
+    the history's own incidents size the next."""
+    e = effect
+    if e.incidents or e.prior_median_minutes is None:
+        return None
+    return (
+        f"With no incident seen, their size is the prior's (median {e.prior_median_minutes:.0f} "
+        "full-outage minutes): outages much longer, which this history could not show, are "
+        "covered only as often as that prior expects them."
     )

@@ -96,7 +96,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         cappable=cappable,
     )
     reps = seen.windows.reps
-    note = forecast.prior_note(seen, sims, chosen.uncapped, s=s, window_seconds=window_seconds)
+    notes = forecast.prior_notes(seen, sims, chosen.uncapped, s=s, window_seconds=window_seconds)
     traffic = stats.traffic_per_window(days.total, days.data_days, days_in_window)
     tiers = tuple(
         results.Tier(
@@ -176,7 +176,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         dependencies=tuple((d.name, d.availability) for d in deps),
         ceiling=ceiling,
         objective=report,
-        notes=(note,),
+        notes=notes,
     )
     return dataclasses.replace(
         explain.assemble(facts, s),

@@ -119,7 +119,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         cappable=uncappable,
     )
     reps = seen.windows.reps
-    note = forecast.prior_note(
+    notes = forecast.prior_notes(
         seen,
         histogram.fraction_within(sims, bounds, bound),
         chosen.uncapped,
@@ -192,7 +192,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         incident_share=share,
         uncapped=chosen.uncapped,
         objective=report,
-        notes=(*wording.tail_notes(in_inf, percentile=p, highest=float(bounds[-2])), note),
+        notes=(*wording.tail_notes(in_inf, percentile=p, highest=float(bounds[-2])), *notes),
         percentile=p,
         tail_limited=tuple(float(t) >= float(bounds[-2]) for t in thresholds),
     )

@@ -251,7 +251,7 @@ def run_fleet(
 ) -> list[dict[str, Any]]:
     """A mixed fleet: every member its own process, one history each, its own future windows.
 
-    The fleet's row, then one per kind of member (``part_of`` the fleet's, left out of the
+    The fleet's row, then one per kind of member (``partOf`` the fleet's, left out of the
     mean of profiles): Pareto durations or lognormal ones. A fleet prior is calibrated across
     its fleet, and the fleet's mean can keep a promise that one kind of member breaks
     (measured: the Pareto members breach the balanced tier about 2x, the lognormal ones 0.3x).

@@ -2,7 +2,7 @@
 
 Its own module because it is the explanation's longest sentence, with a clause per reading
 of the background (spells, a rise, a creep, a quiet history) and of the incidents (none seen,
-a clean history's floor); the numbers arrive computed (``forecast.prior_note``), and are said
+a clean history's floor); the numbers arrive computed (``forecast.prior_notes``), and are said
 with ``wording``'s helpers.
 """
 

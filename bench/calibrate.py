@@ -368,8 +368,8 @@ def suite(
             seed=seed,
             prior_for=prior_for,
         )
-        for p in processes.PROFILES
-        if names is None or p.name in names
+        for p in processes.PROFILES + processes.PROBES
+        if ((p in processes.PROFILES) if names is None else (p.name in names))
     ]
     if members and (names is None or "mixed-fleet" in names):
         rows.extend(

@@ -6,6 +6,8 @@ produced fewer incidents than its profile states would make every tier look bett
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 
@@ -71,9 +73,26 @@ def test_the_oracle_keeps_its_own_promise() -> None:
 
 
 def test_profile_names_are_unique() -> None:
-    names = [p.name for p in processes.PROFILES]
+    names = [p.name for p in processes.PROFILES + processes.PROBES]
 
     assert len(names) == len(set(names))
+
+
+def test_probes_run_when_named_and_stay_out_of_the_suites_tables() -> None:
+    # The README quotes each probe's measurement with the command that reproduces it; the
+    # tables ``make calibrate`` writes hold the suite's profiles only.
+    probe = processes.PROBES[0]
+
+    def named(names: list[str] | None) -> list[str]:
+        with mock.patch.object(calibrate, "run_profile", lambda p, *a, **k: {"profile": p.name}):
+            rows = calibrate.suite(
+                calibrate.current_engine, names=names, count=1, windows=1, members=0, seed=1
+            )
+        return [r["profile"] for r in rows]
+
+    assert named(None) == [p.name for p in processes.PROFILES]
+    assert named([probe.name]) == [probe.name]
+    assert processes.by_name(probe.name) is probe
 
 
 def test_brownouts_are_long_and_mild() -> None:

@@ -560,6 +560,19 @@ _LATENCY_INCIDENTS = Profile(
     severity_mean=0.4,
 )
 
+#: Most requests slow: at the 0.5 s bound that quiet histories pick, a slowdown costs some
+#: 125 minutes of slow requests; at 2.5 s, which a history holding one picks, a third of that.
+_LATENCY_RARE_LARGE = Profile(
+    "latency-rare-large",
+    "a slowdown every 180 days (3 h, 70% of requests slow): most 90-day histories hold none",
+    kind="latency",
+    background=0.003,
+    incident_rate=1 / 180,
+    duration_median_hours=3.0,
+    duration_sigma=0.7,
+    severity_mean=0.7,
+)
+
 LATENCY: tuple[Profile, ...] = (
     Profile(
         "latency-steady",
@@ -568,18 +581,7 @@ LATENCY: tuple[Profile, ...] = (
         background=0.003,
     ),
     _LATENCY_INCIDENTS,
-    # Most requests slow: at the 0.5 s bound that quiet histories pick, a slowdown costs some
-    # 125 minutes of slow requests; at 2.5 s, which a history holding one picks, a third of that.
-    Profile(
-        "latency-rare-large",
-        "a slowdown every 180 days (3 h, 70% of requests slow): most 90-day histories hold none",
-        kind="latency",
-        background=0.003,
-        incident_rate=1 / 180,
-        duration_median_hours=3.0,
-        duration_sigma=0.7,
-        severity_mean=0.7,
-    ),
+    _LATENCY_RARE_LARGE,
     _LATENCY_INCIDENTS.with_(
         name="latency-pareto",
         description="slowdowns every 20 days, Pareto durations (tail index 1.1, from 1 h), "
@@ -646,7 +648,7 @@ PROBES: tuple[Profile, ...] = (
         duration_median_hours=12.0,
         duration_sigma=0.5,
     ),
-    next(p for p in LATENCY if p.name == "latency-rare-large").with_(
+    _LATENCY_RARE_LARGE.with_(
         name="probe-latency-quarterly-6h",
         description="a slowdown of 6 h median, 90% of requests slow, every 90 days (default "
         "prior, 40 histories: balanced 1.60x)",

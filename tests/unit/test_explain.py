@@ -241,7 +241,7 @@ def test_a_measurable_background_needs_no_such_sentence() -> None:
 
 
 def test_with_no_incident_seen_the_prior_note_names_the_size_it_assumed() -> None:
-    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), prior_median_minutes=40.0)
+    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), median_minutes=40.0)
 
     assert priornote.size_note(effect) == (
         "With no incident seen, their size is the prior's (median 40 full-outage minutes): "
@@ -251,7 +251,7 @@ def test_with_no_incident_seen_the_prior_note_names_the_size_it_assumed() -> Non
 
 
 def test_a_history_with_incidents_is_sized_by_them_not_by_the_prior_alone() -> None:
-    effect = dataclasses.replace(_prior_effect(incidents=3, bursts=3), prior_median_minutes=40.0)
+    effect = dataclasses.replace(_prior_effect(incidents=3, bursts=3), median_minutes=40.0)
 
     assert priornote.size_note(effect) is None
 

@@ -200,7 +200,11 @@ def prior_notes(
         incidents=found.incidents,
         bursts=found.count,
         days=found.exposure_days,
-        median_minutes=float(np.exp(np.median(found.log_sizes))) if found.count else None,
+        median_minutes=(
+            float(np.exp(np.median(found.log_sizes)))
+            if found.count
+            else seen.posterior.median_minutes()
+        ),
         per_window=seen.posterior.rate_per_day * (window_seconds // history.SECONDS_PER_DAY),
         window=wording.window_text(window_seconds),
         names=s.names,
@@ -223,7 +227,6 @@ def prior_notes(
             if math.isfinite(seen.posterior.clean_from)
             else None
         ),
-        prior_median_minutes=None if found.count else seen.posterior.median_minutes(),
     )
     size = priornote.size_note(effect)
     return (priornote.prior_note(effect), *(() if size is None else (size,)))

@@ -148,20 +148,24 @@ class Posterior:
     def rate_per_day(self) -> float:
         return self.rate_shape / self.rate_days
 
+    @property
+    def spread(self) -> float:
+        """The log size's standard deviation at the posterior mean of its variance."""
+        return math.sqrt(_variance_mean(self.scale, self.shape))
+
     def median_minutes(self) -> float:
         """The median incident size (full-outage minutes) at the posterior means of the
         location and the variance: the shape's median, placed by them."""
-        spread = math.sqrt(_variance_mean(self.scale, self.shape))
         at = sizeshape.probabilities(self.size_quantiles)
-        return math.exp(self.log_mean + spread * float(np.interp(0.5, at, self.size_quantiles)))
+        middle = float(np.interp(0.5, at, self.size_quantiles))
+        return math.exp(self.log_mean + self.spread * middle)
 
     def mean_tail(self) -> cleantail.Tail:
         """The incident tail at the posterior means of the rate, the location and the variance."""
-        spread = math.sqrt(_variance_mean(self.scale, self.shape))
         return cleantail.Tail(
             np.array([self.rate_per_day]),
             np.array([self.log_mean]),
-            np.array([spread]),
+            np.array([self.spread]),
             (self.size_quantiles, self.size_tail),
         )
 

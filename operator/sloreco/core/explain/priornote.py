@@ -23,6 +23,8 @@ class PriorEffect:
     #: Incidents less than a day apart joined (``evidence.BURST_GAP_SECONDS``): the arrivals.
     bursts: int
     days: float
+    #: The median size (full-outage minutes) the note names: the incidents' own (per burst
+    #: where joined), or with none seen the one the prior gives the next; None: not known.
     median_minutes: float | None
     per_window: float
     window: str
@@ -50,8 +52,6 @@ class PriorEffect:
     #: The size (full-outage minutes) above which incidents are drawn at least as often as
     #: after a clean history of the same length (``core.cleantail``); None: nowhere.
     clean_floor_minutes: float | None = None
-    #: With no incident seen: the median size (full-outage minutes) the prior gives the next.
-    prior_median_minutes: float | None = None
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
@@ -138,10 +138,10 @@ def size_note(effect: PriorEffect) -> str | None:
     a line of its own (``kubectl describe`` shows the summary's lines as they are). None when
     the history's own incidents size the next."""
     e = effect
-    if e.incidents or e.prior_median_minutes is None:
+    if e.incidents or e.median_minutes is None:
         return None
     return (
-        f"With no incident seen, their size is the prior's (median {e.prior_median_minutes:.0f} "
+        f"With no incident seen, their size is the prior's (median {e.median_minutes:.0f} "
         "full-outage minutes): outages much longer, which this history could not show, are "
         "covered only as often as that prior expects them."
     )

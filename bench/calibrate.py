@@ -255,19 +255,22 @@ def run_fleet(
     mean of profiles): Pareto durations or lognormal ones. A fleet prior is calibrated across
     its fleet, and the fleet's mean can keep a promise that one kind of member breaks
     (measured: the Pareto members breach the balanced tier about 2x, the lognormal ones 0.3x).
+    With a prior (``prior_for``), the kinds again, each member's prior learned from its own
+    kind's members only: what a team gets by naming a fleet per kind of service.
     """
     began = time.process_time()
     rng = np.random.default_rng([seed, 3])
     fleet = [processes.fleet_member(rng, i).with_(window_days=window_days) for i in range(members)]
     pasts = [histories(p, count=1, seed=seed + i)[0] for i, p in enumerate(fleet)]
+    kind_of = ["Pareto" if p.pareto_alpha > 0 else "lognormal" for p in fleet]
+    futures = [truth(p, windows=windows, seed=seed + i) for i, p in enumerate(fleet)]
     kinds = {"Pareto": Tally.empty(), "lognormal": Tally.empty()}
     tally = Tally.empty()
     for i, profile in enumerate(fleet):
         prior = prior_for(profile, pasts, i) if prior_for is not None else None
-        future = truth(profile, windows=windows, seed=seed + i)
         tiers = run(profile, *pasts[i], i, prior)
-        tally.add(tiers, future)
-        kinds["Pareto" if profile.pareto_alpha > 0 else "lognormal"].add(tiers, future)
+        tally.add(tiers, futures[i])
+        kinds[kind_of[i]].add(tiers, futures[i])
     row = {
         "profile": "mixed-fleet",
         "description": f"{members} services, each its own process (rates 1/365-1/3 per day, "
@@ -279,10 +282,29 @@ def run_fleet(
         "tiers": summarize(tally, windows=windows),
         "cpuSeconds": round(time.process_time() - began, 1),
     }
-    parts = [
+    rows = [row, *_parts(row, kinds, "mixed-fleet", windows)]
+    if prior_for is None:
+        return rows
+    # The same members, each kind its own fleet (``spec.fleet``: the operator pools the
+    # ServiceLevels that name one fleet apart from the rest of their source).
+    apart = {"Pareto": Tally.empty(), "lognormal": Tally.empty()}
+    for name, part in apart.items():
+        ids = [i for i in range(members) if kind_of[i] == name]
+        peers = [pasts[i] for i in ids]  # one list per kind: ``fleet_prior`` keys on it
+        for k, i in enumerate(ids):
+            tiers = run(fleet[i], *pasts[i], i, prior_for(fleet[i], peers, k))
+            part.add(tiers, futures[i])
+    return [*rows, *_parts(row, apart, "mixed-fleet, a fleet per kind", windows)]
+
+
+def _parts(
+    whole: dict[str, Any], kinds: dict[str, Tally], label: str, windows: int
+) -> list[dict[str, Any]]:
+    """One row per kind of member (``partOf`` the fleet's, left out of the mean)."""
+    return [
         {
-            **row,
-            "profile": f"mixed-fleet: {name} members",
+            **whole,
+            "profile": f"{label}: {name} members",
             "description": f"the mixed fleet's members with {name} durations",
             "histories": len(part.breaches["balanced"]),
             "tiers": summarize(part, windows=windows),
@@ -291,7 +313,6 @@ def run_fleet(
         for name, part in kinds.items()
         if len(part.breaches["balanced"]) > 1  # an interval needs two histories' spread
     ]
-    return [row, *parts]
 
 
 PriorFor = Callable[[Profile, list[tuple[FloatArray, FloatArray]], int], object]

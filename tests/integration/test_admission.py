@@ -220,6 +220,15 @@ def test_unbounded_durations_are_rejected_by_the_api_server(
     assert f"{field}: {message}" in str(parsed.value)
 
 
+def test_a_fleet_that_is_not_a_dns_label_is_rejected(
+    kube_api: httpx.Client, namespace: str
+) -> None:
+    response = create(kube_api, namespace, service_level(fleet="Databases_EU"))
+    assert [field for field, _ in causes(response)] == ["spec.fleet"]
+    with pytest.raises(errors.InputError, match=r"^spec\.fleet: must be a DNS label"):
+        spec.parse_service_level_spec(service_level(fleet="Databases_EU")["spec"])
+
+
 def test_window_longer_than_lookback_is_rejected(kube_api: httpx.Client, namespace: str) -> None:
     response = create(kube_api, namespace, service_level(window="100d"))
     assert causes(response) == [

@@ -337,3 +337,34 @@ def test_each_sli_takes_its_own_scopes_fleet_prior_and_feeds_it(
     # bound's, not only to the one it is judged at
     assert services["availability"] == fleets.MIN_SERVICES + 1
     assert {services[s] for s in scopes[1:]} == {fleets.MIN_SERVICES + 1}
+
+
+def test_a_service_level_that_names_a_fleet_takes_its_fleets_prior_and_feeds_both_pools(
+    in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
+) -> None:
+    manifest = factories.service_level("db", service="checkout", fleet="databases")
+    scope = priors.scope_of("availability")
+    size = math.log(40.0)
+    fleet_stats = priors.ServiceStats(2, 90.0, 2 * size, 2 * size**2)
+
+    async def learn_then_pass(ctx: context.Context) -> tuple[list[Obj], dict[str, int]]:
+        for i in range(fleets.MIN_SERVICES):  # five other databases, five other services
+            ctx.fleet.observe(
+                "default", f"ns/db-{i}", "availability", ((scope, fleet_stats),), fleet="databases"
+            )
+            ctx.fleet.observe("default", f"ns/svc-{i}", "availability", ((scope, fleet_stats),))
+        ctx.fleet.learn()
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        await reconcile.run(namespace, "db", ctx=ctx, now=private_history.end + 60.0)
+        services = {name: p.services for (name, _), p in ctx.fleet.learn().items()}
+        return await ctx.kube.list(kube.path_for(api.RECOMMENDATIONS, namespace)), services
+
+    kids, services = in_process(learn_then_pass)
+    (child,) = kids
+    notes = " ".join(child["spec"]["dataQuality"]["notes"])
+
+    assert "Incident model (fleet:default/databases, availability prior)" in notes
+    assert services == {
+        "default": 2 * fleets.MIN_SERVICES + 1,
+        "default_databases": fleets.MIN_SERVICES + 1,
+    }

@@ -177,3 +177,29 @@ def test_a_creeps_background_doubles_on_schedule_through_its_history_and_future(
     assert 1.8 < last / first < 2.2
     # the next 28 days run 2^(14/60) = 1.18 times the level where the history ends
     assert abs((1 - float(np.mean(future.values))) / profile.background - 1.18) < 0.06
+
+
+def test_a_fleet_per_kind_pools_each_members_prior_from_its_own_kind_only() -> None:
+    kinds: dict[int, bool] = {}  # a history's id → its member's durations are Pareto
+    pooled_from: list[tuple[bool, set[bool]]] = []
+
+    def record(profile: processes.Profile, pasts: list[object], i: int) -> None:
+        pareto = profile.pareto_alpha > 0
+        kinds.setdefault(id(pasts[i]), pareto)
+        if len(pasts) < members:  # a kind's own list: every history in it known by now
+            pooled_from.append((pareto, {kinds[id(p)] for p in pasts}))
+
+    def engine(*_: object) -> list[calibrate.TierTarget]:
+        return [calibrate.TierTarget(name, 0.99) for name, _, _ in calibrate.TIERS]
+
+    members = 12
+    rows = calibrate.run_fleet(engine, members=members, windows=200, seed=3, prior_for=record)
+
+    assert len(pooled_from) == members
+    assert all(peers == {pareto} for pareto, peers in pooled_from)
+    assert {pareto for pareto, _ in pooled_from} == {True, False}  # both kinds drawn
+    apart = [r["profile"] for r in rows if r["profile"].startswith("mixed-fleet, a fleet per")]
+    assert apart == [
+        "mixed-fleet, a fleet per kind: Pareto members",
+        "mixed-fleet, a fleet per kind: lognormal members",
+    ]

@@ -109,6 +109,7 @@ def test_every_model_is_checked() -> None:
         [
             "spec.service",
             "spec.source",
+            "spec.fleet",
             "spec.availability",
             "spec.availability.totalQuery",
             "spec.availability.errorQuery",

@@ -1,4 +1,4 @@
-"""controller.fleet: the fleet priors — per source and scope, on a schedule, restorable."""
+"""controller.fleet: the fleet priors — per source, fleet and scope, on a schedule, restorable."""
 
 from __future__ import annotations
 
@@ -18,11 +18,18 @@ def stats(incidents: int, minutes: float = 40.0) -> priors.ServiceStats:
 
 
 def observed(
-    fleet: fleets.Fleet, source: str, count: int, incidents: int, scope: str = AVAILABILITY
+    fleet: fleets.Fleet,
+    source: str,
+    count: int,
+    seen: tuple[str, priors.ServiceStats],
+    *,
+    named: str | None = None,
 ) -> None:
-    sli = "availability" if scope == AVAILABILITY else "latency"
+    """``count`` services of ``source`` (in fleet ``named``), keyed by it: no two calls collide."""
+    sli = "availability" if seen[0] == AVAILABILITY else "latency"
     for i in range(count):
-        fleet.observe(source, f"ns/svc-{i}", sli, ((scope, stats(incidents)),))
+        key = f"ns/{named or 'svc'}-{i}"
+        fleet.observe(source, key, sli, (seen,), fleet=named)
 
 
 def by_scope(fleet: fleets.Fleet, source: str) -> dict[str, priors.Prior]:
@@ -35,7 +42,7 @@ def test_a_fresh_operator_gives_no_prior_so_every_sli_takes_the_default() -> Non
 
 def test_too_small_a_fleet_keeps_the_default() -> None:
     fleet = fleets.Fleet()
-    observed(fleet, "default", fleets.MIN_SERVICES - 1, 2)
+    observed(fleet, "default", fleets.MIN_SERVICES - 1, (AVAILABILITY, stats(2)))
 
     assert fleet.learn() == {}
     assert fleet.priors("default") == ()
@@ -43,7 +50,7 @@ def test_too_small_a_fleet_keeps_the_default() -> None:
 
 def test_each_source_learns_from_its_own_services_only() -> None:
     fleet = fleets.Fleet()
-    observed(fleet, "busy", fleets.MIN_SERVICES, 3)
+    observed(fleet, "busy", fleets.MIN_SERVICES, (AVAILABILITY, stats(3)))
     for i in range(fleets.MIN_SERVICES):
         fleet.observe("quiet", f"other/svc-{i}", "availability", ((AVAILABILITY, stats(0)),))
 
@@ -57,7 +64,7 @@ def test_each_source_learns_from_its_own_services_only() -> None:
 
 def test_latency_slis_pool_per_bound_apart_from_availability() -> None:
     fleet = fleets.Fleet()
-    observed(fleet, "default", fleets.MIN_SERVICES, 1)
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(1)))
     for i in range(fleets.MIN_SERVICES):
         at_both = ((HALF_SECOND, stats(2, minutes=300.0)), (FIVE_SECONDS, stats(2, minutes=3.0)))
         fleet.observe("default", f"lat/svc-{i}", "latency", at_both)
@@ -72,7 +79,7 @@ def test_latency_slis_pool_per_bound_apart_from_availability() -> None:
 
 def test_an_sli_observed_again_replaces_all_its_scopes() -> None:
     fleet = fleets.Fleet()
-    observed(fleet, "default", fleets.MIN_SERVICES, 1, scope=HALF_SECOND)
+    observed(fleet, "default", fleets.MIN_SERVICES, (HALF_SECOND, stats(1)))
     fleet.observe("default", "ns/svc-0", "latency", ((FIVE_SECONDS, stats(1)),))
 
     fleet.learn()
@@ -82,7 +89,7 @@ def test_an_sli_observed_again_replaces_all_its_scopes() -> None:
 
 def test_a_service_counts_once_with_its_latest_statistics() -> None:
     fleet = fleets.Fleet()
-    observed(fleet, "default", fleets.MIN_SERVICES, 1)
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(1)))
     fleet.observe("default", "ns/svc-0", "availability", ((AVAILABILITY, stats(4)),))
 
     assert fleet.learn()["default", AVAILABILITY].incidents == 4 + (fleets.MIN_SERVICES - 1)
@@ -90,7 +97,7 @@ def test_a_service_counts_once_with_its_latest_statistics() -> None:
 
 def test_a_forgotten_service_leaves_the_next_prior() -> None:
     fleet = fleets.Fleet()
-    observed(fleet, "default", fleets.MIN_SERVICES + 1, 1)
+    observed(fleet, "default", fleets.MIN_SERVICES + 1, (AVAILABILITY, stats(1)))
     fleet.forget("ns/svc-0")
 
     assert fleet.learn()["default", AVAILABILITY].services == fleets.MIN_SERVICES
@@ -98,8 +105,8 @@ def test_a_forgotten_service_leaves_the_next_prior() -> None:
 
 def test_the_configmap_keys_availability_by_source_and_latency_by_scope() -> None:
     fleet = fleets.Fleet()
-    observed(fleet, "default", fleets.MIN_SERVICES, 2)
-    observed(fleet, "eu", fleets.MIN_SERVICES, 2, scope=HALF_SECOND)
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2)))
+    observed(fleet, "eu", fleets.MIN_SERVICES, (HALF_SECOND, stats(2)))
     fleet.learn()
 
     keys = sorted(fleet.configmap("sloreco-system")["data"])
@@ -109,8 +116,8 @@ def test_the_configmap_keys_availability_by_source_and_latency_by_scope() -> Non
 
 def test_the_configmap_restores_the_learned_priors() -> None:
     fleet = fleets.Fleet()
-    observed(fleet, "default", fleets.MIN_SERVICES, 2)
-    observed(fleet, "default", fleets.MIN_SERVICES, 3, scope=HALF_SECOND)
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2)))
+    observed(fleet, "default", fleets.MIN_SERVICES, (HALF_SECOND, stats(3)))
     fleet.learn()
     body = fleet.configmap("sloreco-system")
 
@@ -125,7 +132,7 @@ def test_the_configmap_restores_the_learned_priors() -> None:
 
 def test_a_configmap_entry_whose_key_is_not_its_scope_is_skipped() -> None:
     fleet = fleets.Fleet()
-    observed(fleet, "default", fleets.MIN_SERVICES, 2, scope=HALF_SECOND)
+    observed(fleet, "default", fleets.MIN_SERVICES, (HALF_SECOND, stats(2)))
     fleet.learn()
     latency = fleet.priors("default")[0].to_json()
 
@@ -141,3 +148,70 @@ def test_a_damaged_configmap_entry_is_skipped() -> None:
     fleet.restore({"data": {"default.json": "{not json", "README": "x"}})
 
     assert fleet.priors("default") == ()
+
+
+def test_a_named_fleet_pools_apart_and_its_members_take_its_prior() -> None:
+    fleet = fleets.Fleet()
+    observed(
+        fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2, 600.0)), named="databases"
+    )
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2, 10.0)))
+
+    learned = fleet.learn()
+
+    databases, everyone = (
+        learned["default_databases", AVAILABILITY],
+        learned["default", AVAILABILITY],
+    )
+    assert (databases.origin, databases.services) == ("fleet:default/databases", 5)
+    assert everyone.services == 2 * fleets.MIN_SERVICES  # the source's pool holds every fleet
+    assert databases.median_minutes > 2 * everyone.median_minutes
+    assert fleet.priors("default", "databases") == (databases,)
+    assert fleet.priors("default") == (everyone,)
+
+
+def test_a_fleet_too_small_takes_its_sources_prior() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES - 1, (AVAILABILITY, stats(2)), named="databases")
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2)))
+
+    learned = fleet.learn()
+
+    assert sorted(learned) == [("default", AVAILABILITY)]
+    assert fleet.priors("default", "databases") == (learned["default", AVAILABILITY],)
+
+
+def test_a_fleet_without_a_scope_takes_its_sources_prior_of_that_scope() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2)), named="databases")
+    observed(fleet, "default", fleets.MIN_SERVICES, (HALF_SECOND, stats(2)))
+
+    fleet.learn()
+
+    given = {p.scope: p.origin for p in fleet.priors("default", "databases")}
+    assert given == {AVAILABILITY: "fleet:default/databases", HALF_SECOND: "fleet:default"}
+
+
+def test_a_service_that_leaves_its_fleet_leaves_its_pool() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2)), named="databases")
+    fleet.observe("default", "ns/databases-0", "availability", ((AVAILABILITY, stats(2)),))
+
+    learned = fleet.learn()
+
+    assert ("default_databases", AVAILABILITY) not in learned  # four left: too few
+    assert learned["default", AVAILABILITY].services == fleets.MIN_SERVICES
+
+
+def test_a_named_fleets_prior_is_saved_under_its_own_key_and_restored() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2)), named="databases")
+    fleet.learn()
+    body = fleet.configmap("sloreco-system")
+
+    restored = fleets.Fleet()
+    restored.restore(body)
+
+    assert sorted(body["data"]) == ["default.json", "default_databases.json"]
+    documents = [p.to_document() for p in restored.priors("default", "databases")]
+    assert documents == [p.to_document() for p in fleet.priors("default", "databases")]

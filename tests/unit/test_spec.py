@@ -355,6 +355,11 @@ def test_parsed_values_are_frozen() -> None:
             "spec.source: must be a DNS label like my-name",
         ),
         (
+            minimal(fleet="Databases_EU"),
+            "spec.fleet",
+            "spec.fleet: must be a DNS label like my-name",
+        ),
+        (
             minimal(historyLimit=0),
             "spec.historyLimit",
             "spec.historyLimit: must be between 1 and 100",

@@ -1,4 +1,4 @@
-"""The fleet priors the operator learns: per source and scope, pooled from its ServiceLevels.
+"""The fleet priors the operator learns: per source, fleet and scope, pooled from ServiceLevels.
 
 Every analysis records its SLI's incident statistics per scope (``Fleet.observe``: count,
 exposure, log sizes — nothing that names a request; the scope is ``availability``, or
@@ -16,9 +16,17 @@ availability, ``<source>.<scope>.json`` otherwise)::
         -o jsonpath='{.data.default\\.json}' > fleet.json
     sloreco recommend --input history.json --prior fleet.json
 
+A ServiceLevel that names a fleet (``spec.fleet``) is also pooled with the others of its source
+that name the same one, apart from the rest (keys ``<source>_<fleet>.json``; a DNS label has no
+``_``), and takes that fleet's prior of each scope it has. A fleet prior is calibrated across
+its fleet: in a fleet of two kinds of service, the kind with the heavier-tailed incidents breaks
+the promises the fleet as a whole keeps (``bench/calibrate.py``, the mixed fleet's rows), and a
+member's handful of incidents cannot say which kind it is. Its team can.
+
 ``load`` restores them at startup, so a restart does not fall back to the default prior. A
-scope with fewer than ``MIN_SERVICES`` SLIs keeps the default: a handful of services says
-little about a fleet, and a service should not be shrunk toward itself.
+pool with fewer than ``MIN_SERVICES`` SLIs keeps the prior above it — a fleet's, its source's;
+a source's, the default: a handful of services says little about a fleet, and a service should
+not be shrunk toward itself.
 """
 
 from __future__ import annotations
@@ -46,54 +54,63 @@ Scoped = tuple[tuple[str, beliefs.ServiceStats], ...]
 #: The scope whose key is the source's name alone (``<source>.json``), as it was before
 #: latency fleets were learned: exports written then still name the same key.
 _PLAIN = beliefs.scope_of("availability")
+#: Between a source and a fleet in a pool's name (``pool``).
+_FLEET = "_"
 
 
 class Fleet:
-    """Per ServiceLevel and SLI: the latest incident statistics; per source: the priors learned."""
+    """Per ServiceLevel and SLI: the latest incident statistics; per pool: the priors learned."""
 
     def __init__(self) -> None:
-        #: ``namespace/name`` → SLI → (source, statistics per scope): a ServiceLevel that moves
-        #: to another source leaves its old fleet with its next observation.
-        self._stats: dict[str, dict[str, tuple[str, Scoped]]] = {}
+        #: ``namespace/name`` → SLI → (pools, statistics per scope): a ServiceLevel that moves
+        #: to another source or fleet leaves its old pools with its next observation.
+        self._stats: dict[str, dict[str, tuple[tuple[str, ...], Scoped]]] = {}
+        #: Pool (``pool``) → scope → the prior learned, or restored, for it.
         self._priors: dict[str, dict[str, beliefs.Prior]] = {}
-        self._given: dict[str, tuple[beliefs.Prior, ...]] = {}
 
-    def priors(self, source: str) -> tuple[beliefs.Prior, ...]:
-        """The priors a ServiceLevel of ``source`` is computed with (each SLI takes its own
-        scope's, ``slis.base.Request.prior_for``); none learned: the default for all."""
-        return self._given.get(source, ())
+    def priors(self, source: str, fleet: str | None = None) -> tuple[beliefs.Prior, ...]:
+        """The priors a ServiceLevel of ``source`` (and ``fleet``) is computed with: per scope,
+        its fleet's, else its source's (each SLI takes its own scope's,
+        ``slis.base.Request.prior_for``); none learned: the default for all."""
+        by_scope = dict(self._priors.get(source, {}))
+        if fleet is not None:
+            by_scope.update(self._priors.get(pool(source, fleet), {}))
+        return tuple(by_scope[s] for s in sorted(by_scope))
 
-    def observe(self, source: str, key: str, sli: str, incidents: Scoped) -> None:
+    def observe(
+        self, source: str, key: str, sli: str, incidents: Scoped, *, fleet: str | None = None
+    ) -> None:
         """Record a ServiceLevel SLI's latest statistics (replacing its previous ones)."""
-        self._stats.setdefault(key, {})[sli] = (source, incidents)
+        pools = (source,) if fleet is None else (source, pool(source, fleet))
+        self._stats.setdefault(key, {})[sli] = (pools, incidents)
 
     def forget(self, key: str) -> None:
         """A deleted ServiceLevel's statistics leave the next fleet prior."""
         self._stats.pop(key, None)
 
     def learn(self) -> dict[tuple[str, str], beliefs.Prior]:
-        """Pool every (source, scope) with enough services; return the priors now in force."""
+        """Pool every (pool, scope) with enough services; return the priors now in force."""
         groups: dict[tuple[str, str], list[tuple[str, beliefs.ServiceStats]]] = defaultdict(list)
         for key, by_sli in self._stats.items():
-            for sli, (source, incidents) in by_sli.items():
-                for scope, seen in incidents:
-                    groups[source, scope].append((f"{key}/{sli}", seen))
-        for (source, scope), members in groups.items():
+            for sli, (pools, incidents) in by_sli.items():
+                for name in pools:
+                    for scope, seen in incidents:
+                        groups[name, scope].append((f"{key}/{sli}", seen))
+        for (name, scope), members in groups.items():
             if len(members) >= MIN_SERVICES:
                 pooled = [s for _, s in sorted(members, key=lambda m: m[0])]  # stable bytes
-                self._set(fleetpool.pool(pooled, origin=f"fleet:{source}", scope=scope), source)
-        return {(s, scope): p for s, by in self._priors.items() for scope, p in by.items()}
+                origin = "fleet:" + name.replace(_FLEET, "/")
+                self._set(fleetpool.pool(pooled, origin=origin, scope=scope), name)
+        return {(n, scope): p for n, by in self._priors.items() for scope, p in by.items()}
 
-    def _set(self, prior: beliefs.Prior, source: str) -> None:
-        by_scope = self._priors.setdefault(source, {})
-        by_scope[prior.scope] = prior
-        self._given[source] = tuple(by_scope[s] for s in sorted(by_scope))
+    def _set(self, prior: beliefs.Prior, name: str) -> None:
+        self._priors.setdefault(name, {})[prior.scope] = prior
 
     def configmap(self, namespace: str) -> dict[str, Any]:
         """The ConfigMap body holding every learned prior."""
         data = {
-            configmap_key(source, scope): prior.to_json()
-            for source, by_scope in self._priors.items()
+            configmap_key(name, scope): prior.to_json()
+            for name, by_scope in self._priors.items()
             for scope, prior in by_scope.items()
         }
         return {
@@ -136,10 +153,17 @@ def member(namespace: str, name: str) -> str:
     return f"{namespace}/{name}"
 
 
-def configmap_key(source: str, scope: str) -> str:
-    """A prior's key in the ConfigMap: ``<source>.json`` for availability, else
-    ``<source>.<scope>.json`` (``kubectl get configmap ... -o jsonpath='{.data.x\\.json}'``)."""
-    return f"{source}.json" if scope == _PLAIN else f"{source}.{scope}.json"
+def pool(source: str, fleet: str) -> str:
+    """A named fleet's pool: ``<source>_<fleet>`` (both DNS labels, so the ``_`` is unambiguous
+    and the name is a ConfigMap key's part)."""
+    return f"{source}{_FLEET}{fleet}"
+
+
+def configmap_key(name: str, scope: str) -> str:
+    """A prior's key in the ConfigMap: ``<pool>.json`` for availability, else
+    ``<pool>.<scope>.json`` (``kubectl get configmap ... -o jsonpath='{.data.x\\.json}'``); a
+    pool is a source, or a source's fleet (``pool``)."""
+    return f"{name}.json" if scope == _PLAIN else f"{name}.{scope}.json"
 
 
 def _path(namespace: str, name: str | None = None) -> str:

@@ -81,8 +81,10 @@ async def run(
             seed=seed,
             deps=deps,
             settings=ctx.settings.method,
-            priors=ctx.fleet.priors(spec.source),
-            observe=functools.partial(ctx.fleet.observe, spec.source, _key(body), sli),
+            priors=ctx.fleet.priors(spec.source, spec.fleet),
+            observe=functools.partial(
+                ctx.fleet.observe, spec.source, _key(body), sli, fleet=spec.fleet
+            ),
         )
         result = await analysis.recommend(source, job, work=work, executor=ctx.analyses)
     except errors.InconsistentDataError as exc:

@@ -145,6 +145,9 @@ class ServiceLevelSpec(_Model):
 
     service: fields.ServiceName
     source: fields.DnsLabel = "default"
+    #: The fleet whose incidents this ServiceLevel's prior is learned from, within its source
+    #: (``controller.fleet``); none: the source's whole fleet.
+    fleet: fields.DnsLabel | None = None
     availability: AvailabilitySpec | None = None
     latency: LatencySpec | None = None
     window: fields.Window = "28d"

@@ -19,6 +19,18 @@ def _stats(sizes: list[list[float]]) -> list[priors.ServiceStats]:
     ]
 
 
+def _posterior(variance: float, freedom: int) -> float:
+    """A fleet's size variance read with ``freedom`` degrees of freedom, with the default's
+    spread as its prior (``fleetpool.FALLBACK_FREEDOM``)."""
+    default = priors.DEFAULT_LOG_SD**2
+    weight = fleetpool.FALLBACK_FREEDOM
+    return (weight * default + freedom * variance) / (weight + freedom)
+
+
+def _variance(prior: priors.Prior) -> float:
+    return prior.size_scale / (prior.size_shape - 1)
+
+
 def test_a_few_services_with_two_incidents_do_not_set_every_services_spread() -> None:
     # One population (log sizes spread 1.2, as one rare incident each shows them), and two
     # services whose two incidents happened to agree: 2 degrees of freedom within services.
@@ -28,11 +40,11 @@ def test_a_few_services_with_two_incidents_do_not_set_every_services_spread() ->
     logs = np.array([x for s in fleet for x in s.log_sizes])
 
     pooled = fleetpool.pool(fleet, origin="rare")
-    variance = pooled.size_scale / (pooled.size_shape - 1)
 
-    # the fleet's total spread, not the 0.005 the two pairs show, and a service is its fleet:
-    # its mean as strong as the fleet's incidents (below ``MAX_STRENGTH``)
-    assert variance == pytest.approx(float(logs.var()))
+    # the fleet's total spread (18 incidents, 17 degrees of freedom), not the 0.005 the two
+    # pairs show, and a service is its fleet: its mean as strong as the fleet's incidents
+    # (below ``MAX_STRENGTH``)
+    assert _variance(pooled) == pytest.approx(_posterior(float(logs.var()), len(logs) - 1))
     assert pooled.size_strength == len(logs)
 
 
@@ -44,5 +56,24 @@ def test_enough_services_with_several_incidents_keep_them_apart() -> None:
 
     pooled = fleetpool.pool(fleet, origin="apart")
 
-    assert pooled.size_scale / (pooled.size_shape - 1) == pytest.approx(0.05)  # the floor
+    # the floor's within variance, from 24 incidents in 12 services
+    assert _variance(pooled) == pytest.approx(_posterior(0.05, 24 - 12))
     assert pooled.size_strength < 1.0
+
+
+def test_a_fleets_few_alike_incidents_keep_much_of_the_defaults_spread() -> None:
+    # Four incidents that happened to be alike (a quiet fleet's whole record) say little about
+    # how the next ones spread; four hundred say it.
+    rng = np.random.default_rng(5)
+    few = fleetpool.pool(_stats([[3.0], [3.1], [3.2], [3.3]]), origin="few")
+    many = fleetpool.pool(_stats([[float(x)] for x in rng.normal(3.0, 0.3, 400)]), origin="many")
+
+    assert _variance(few) > 0.5 * priors.DEFAULT_LOG_SD**2
+    assert _variance(many) == pytest.approx(0.09, rel=0.2)
+
+
+def test_a_fleets_median_is_drawn_toward_the_defaults_by_its_one_pseudo_incident() -> None:
+    fleet = fleetpool.pool(_stats([[5.0], [5.0], [5.0]]), origin="three")
+
+    default = priors.DEFAULT.size_log_mean
+    assert fleet.size_log_mean == pytest.approx((default + 3 * 5.0) / 4)

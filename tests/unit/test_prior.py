@@ -75,7 +75,9 @@ def test_a_uniform_fleet_is_a_strong_prior_at_its_pooled_rate() -> None:
 
     assert pooled.rate_per_day == pytest.approx(2 / 90)
     assert pooled.rate_shape == fleetpool.MAX_STRENGTH
-    assert pooled.median_minutes == pytest.approx(30)
+    # its 80 incidents' median, and the default's one pseudo-incident at 40 minutes
+    default = priors.DEFAULT.size_log_mean
+    assert pooled.median_minutes == pytest.approx(math.exp((default + 80 * math.log(30)) / 81))
 
 
 def test_a_diverse_fleet_is_a_weaker_prior_than_a_uniform_one() -> None:
@@ -397,9 +399,11 @@ def test_a_fleet_keeps_a_between_service_spread_larger_than_the_within_one() -> 
 
     pooled = fleetpool.pool(fleet, origin="apart")
     within = pooled.size_scale / (pooled.size_shape - 1)
+    weight = fleetpool.FALLBACK_FREEDOM
 
-    assert pooled.size_shape == 10.0
-    assert within == pytest.approx(0.5)
+    # 20 degrees of freedom, and the default's spread its weight's (``fleetpool._size``)
+    assert pooled.size_shape == (20 + weight) / 2
+    assert within == pytest.approx((weight * priors.DEFAULT_LOG_SD**2 + 20 * 0.5) / (20 + weight))
     # the ANOVA estimate of the means' spread: theirs, less the within variance they carry
     assert within / pooled.size_strength == pytest.approx(np.var(means) - 0.5 * 19 / 40)
 

@@ -197,8 +197,6 @@ def _size(
     apart = between > 0 and known
     variance = within if apart else total
     variance = max(variance, 0.05)  # log sizes known to ±25% at best
-    strength = variance / between if apart else MAX_STRENGTH
-    strength = min(strength, MAX_STRENGTH, float(count))
     freedom = count - len(groups) if apart else count - 1
     # The fleet's estimates are posteriors with the fallback as their prior (normal-inverse-χ²
     # conjugate update, BDA §3.3): its spread worth ``FALLBACK_FREEDOM`` degrees of freedom,
@@ -209,6 +207,10 @@ def _size(
         FALLBACK_FREEDOM + freedom
     )
     freedom += FALLBACK_FREEDOM
+    # The means' spread stays the fleet's own (``between``): the strength is its ratio to the
+    # posterior within variance.
+    strength = variance / between if apart else MAX_STRENGTH
+    strength = min(strength, MAX_STRENGTH, float(count))
     weight = fallback.size_strength
     mean = (weight * fallback.size_log_mean + count * mean) / (weight + count)
     shape = min(max(freedom / 2.0, 2.0), MAX_STRENGTH)

@@ -75,9 +75,7 @@ def test_a_uniform_fleet_is_a_strong_prior_at_its_pooled_rate() -> None:
 
     assert pooled.rate_per_day == pytest.approx(2 / 90)
     assert pooled.rate_shape == fleetpool.MAX_STRENGTH
-    # its 80 incidents' median, and the default's one pseudo-incident at 40 minutes
-    default = priors.DEFAULT.size_log_mean
-    assert pooled.median_minutes == pytest.approx(math.exp((default + 80 * math.log(30)) / 81))
+    assert pooled.median_minutes == pytest.approx(30)
 
 
 def test_a_diverse_fleet_is_a_weaker_prior_than_a_uniform_one() -> None:

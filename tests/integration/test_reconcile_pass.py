@@ -368,3 +368,22 @@ def test_a_service_level_that_names_a_fleet_takes_its_fleets_prior_and_feeds_bot
         "default": 2 * fleets.MIN_SERVICES + 1,
         "default_databases": fleets.MIN_SERVICES + 1,
     }
+
+
+def test_a_fleet_with_no_prior_yet_is_named_in_the_notes_with_the_prior_in_its_place(
+    in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
+) -> None:
+    manifest = factories.service_level("lone", service="checkout", fleet="databases")
+
+    async def one_pass(ctx: context.Context) -> list[Obj]:
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        await reconcile.run(namespace, "lone", ctx=ctx, now=private_history.end + 60.0)
+        return await ctx.kube.list(kube.path_for(api.RECOMMENDATIONS, namespace))
+
+    (child,) = in_process(one_pass)
+    notes = child["spec"]["dataQuality"]["notes"]
+
+    assert notes[-1] == (
+        "Fleet 'databases' has no availability prior yet (it needs 5 SLIs with history at this "
+        "scope): the default prior is used."
+    )

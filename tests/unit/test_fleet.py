@@ -215,3 +215,28 @@ def test_a_named_fleets_prior_is_saved_under_its_own_key_and_restored() -> None:
     assert sorted(body["data"]) == ["default.json", "default_databases.json"]
     documents = [p.to_document() for p in restored.priors("default", "databases")]
     assert documents == [p.to_document() for p in fleet.priors("default", "databases")]
+
+
+def test_a_fleet_not_yet_learned_says_which_prior_stands_in() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2)))
+    fleet.learn()
+
+    source = fleet.unlearned("default", "databases", AVAILABILITY)
+    default = fleet.unlearned("default", "databases", HALF_SECOND)
+
+    assert source == (
+        "Fleet 'databases' has no availability prior yet (it needs 5 SLIs with history at this "
+        "scope): the prior of source 'default' is used."
+    )
+    assert default is not None
+    assert default.endswith(": the default prior is used.")
+
+
+def test_a_learned_fleet_or_none_named_needs_no_note() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(2)), named="databases")
+    fleet.learn()
+
+    assert fleet.unlearned("default", "databases", AVAILABILITY) is None
+    assert fleet.unlearned("default", None, AVAILABILITY) is None

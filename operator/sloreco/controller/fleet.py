@@ -84,6 +84,23 @@ class Fleet:
         pools = (source,) if fleet is None else (source, pool(source, fleet))
         self._stats.setdefault(key, {})[sli] = (pools, incidents)
 
+    def unlearned(self, source: str, fleet: str | None, scope: str) -> str | None:
+        """The note a recommendation of a ServiceLevel that names ``fleet`` carries while that
+        fleet has no prior of ``scope``: which prior it got instead (none named, or the fleet's
+        learned: None). Without it the explanation names the source's prior, and nothing says
+        why the fleet the team named is not the one in force."""
+        if fleet is None or scope in self._priors.get(pool(source, fleet), {}):
+            return None
+        instead = (
+            f"the prior of source {source!r}"
+            if scope in self._priors.get(source, {})
+            else "the default prior"
+        )
+        return (
+            f"Fleet {fleet!r} has no {scope} prior yet (it needs {MIN_SERVICES} SLIs with "
+            f"history at this scope): {instead} is used."
+        )
+
     def forget(self, key: str) -> None:
         """A deleted ServiceLevel's statistics leave the next fleet prior."""
         self._stats.pop(key, None)

@@ -87,6 +87,7 @@ async def run(
             ),
         )
         result = await analysis.recommend(source, job, work=work, executor=ctx.analyses)
+        result = result.noted(ctx.fleet.unlearned(spec.source, spec.fleet, result.scope))
     except errors.InconsistentDataError as exc:
         await _data_problem(
             scope,

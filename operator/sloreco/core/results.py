@@ -268,6 +268,14 @@ class SliResult:
     def days_analysed(self) -> float:
         return self.data_quality.days_analysed
 
+    def noted(self, note: str | None) -> SliResult:
+        """The same result with one more data-quality note (None: itself), for what only its
+        caller knows (``controller.fleet.Fleet.unlearned``)."""
+        if note is None:
+            return self
+        quality = dataclasses.replace(self.data_quality, notes=(*self.data_quality.notes, note))
+        return dataclasses.replace(self, data_quality=quality)
+
 
 def rfc3339(epoch: int) -> str:
     """Epoch seconds as RFC 3339 UTC with a ``Z`` (the form Kubernetes writes)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
-from sloreco.core import fleetpool
+from sloreco.core import fleetpool, priordoc
 from sloreco.core import prior as priors
 
 
@@ -78,3 +80,13 @@ def test_a_fleets_median_is_its_own_however_few_its_incidents() -> None:
     fleet = fleetpool.pool(_stats([[6.2], [6.2], [6.2]]), origin="three")
 
     assert fleet.size_log_mean == pytest.approx(6.2)
+
+
+def test_a_fleet_records_its_largest_incident_and_its_document_keeps_it() -> None:
+    fleet = fleetpool.pool(_stats([[3.0, 9.5], [4.0]]), origin="big")
+
+    again = priordoc.loads(fleet.to_json())
+
+    assert fleet.largest_minutes == pytest.approx(math.exp(9.5))
+    assert again.largest_minutes == fleet.largest_minutes
+    assert "largest" not in priors.DEFAULT.to_document()["size"]  # none recorded: none written

@@ -87,7 +87,8 @@ def pool(
         return fallback
     shape, days = _rate(services, count, exposure)
     sizes = _size(services, count, fallback)
-    quantiles, tail = _shape([x for s in services for x in s.log_sizes], fallback)
+    logs = [x for s in services for x in s.log_sizes]
+    quantiles, tail = _shape(logs, fallback)
     return Prior(
         rate_shape=shape,
         rate_days=days,
@@ -101,6 +102,7 @@ def pool(
         incidents=count,
         size_quantiles=quantiles,
         size_tail=tail,
+        largest_minutes=rounded(math.exp(max(logs))) if logs else 0.0,
         background=fleetspells.pool([s.background for s in services if s.background is not None]),
         growth=fleettrend.pool([s.growth for s in services if s.growth is not None]),
     )

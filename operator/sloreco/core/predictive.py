@@ -99,6 +99,8 @@ class Posterior:
     #: (``cleantail``; ``inf``: nowhere). Its incidents above that size join the own.
     clean: Posterior | None = None
     clean_from: float = math.inf
+    #: The largest incident the prior's fleet saw (``prior.Prior.largest_minutes``).
+    largest_minutes: float = 0.0
 
     @classmethod
     def of(cls, belief: prior.Prior, seen: evidence.Evidence) -> Posterior:
@@ -120,6 +122,7 @@ class Posterior:
             size_quantiles=belief.size_quantiles,
             size_tail=belief.size_tail,
             population=belief.population,
+            largest_minutes=belief.largest_minutes,
             log_mean=(
                 belief.size_strength * belief.size_log_mean / prior_variance + n * mean / variance
             )

@@ -101,6 +101,9 @@ class Prior:
     #: above the last (``sizeshape.draw_shape``).
     size_quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     size_tail: tuple[float, float] = DEFAULT_TAIL
+    #: The largest incident the fleet saw, in full-outage minutes (0: none recorded): one
+    #: incident is capped at three days or at this, whichever is longer (``incidentloss``).
+    largest_minutes: float = 0.0
     #: How the fleet's backgrounds drift (``fleetspells``); None: each service's own reading.
     background: FleetSpells | None = None
     #: How the fleet's backgrounds creep (``fleettrend``); None: each service's own reading.
@@ -134,6 +137,8 @@ class Prior:
                 raise errors.InputError(
                     f"must be a positive number, got {value}", field=f"prior.{_camel(name)}"
                 )
+        if not (math.isfinite(self.largest_minutes) and self.largest_minutes >= 0):
+            raise errors.InputError("must be a number >= 0", field="prior.size.largest")
         if not math.isfinite(self.size_log_mean):
             raise errors.InputError("must be a finite number", field="prior.sizeLogMean")
         if not _SCOPE.fullmatch(self.scope):
@@ -208,6 +213,7 @@ class Prior:
                 "scale": rounded(self.size_scale),
                 "quantiles": [rounded(v) for v in self.size_quantiles],
                 "tail": {"scale": rounded(self.size_tail[0]), "shape": rounded(self.size_tail[1])},
+                **({"largest": rounded(self.largest_minutes)} if self.largest_minutes else {}),
             },
             **({} if self.background is None else {"background": _background(self.background)}),
             **({} if self.growth is None else {"growth": _growth(self.growth)}),

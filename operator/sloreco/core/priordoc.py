@@ -70,6 +70,7 @@ def from_document(document: object) -> Prior:
             _number(tail, "scale", "size.tail.scale"),
             _number(tail, "shape", "size.tail.shape"),
         ),
+        largest_minutes=_number(size, "largest", "size.largest") if "largest" in size else 0.0,
         background=_read_background(document.get("background")),
         growth=_read_growth(document.get("growth")),
     )

@@ -59,6 +59,14 @@ def test_a_prior_survives_its_json_document() -> None:
             },
             "prior.rateShape",
         ),
+        (
+            {
+                "kind": "SlorecoPrior",
+                "rate": {"shape": 1, "days": 9},
+                "size": {"logMean": 1, "strength": 1, "shape": 3, "scale": 1, "largest": -5},
+            },
+            "prior.size.largest",
+        ),
     ],
 )
 def test_a_bad_prior_document_names_the_field(document: object, field: str) -> None:

@@ -209,8 +209,7 @@ def _size(
     # pseudo-incident, a fleet of eight-hour outages read them 11% smaller (measured,
     # ``probe-semiannual-8h``, fleet prior: aggressive breach 1.25x -> 1.61x the promise with
     # it, 1.28x without).
-    fallback_variance = fallback.size_scale / (fallback.size_shape - 1.0)
-    variance = (FALLBACK_FREEDOM * fallback_variance + freedom * variance) / (
+    variance = (FALLBACK_FREEDOM * fallback.size_variance + freedom * variance) / (
         FALLBACK_FREEDOM + freedom
     )
     # The means' spread stays the fleet's own (``between``): the strength is its ratio to the

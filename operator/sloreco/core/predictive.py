@@ -112,7 +112,7 @@ class Posterior:
         mean = float(x.mean()) if n else 0.0
         shape = belief.size_shape + max(n - 1, 0) / 2
         scale = belief.size_scale + (float(((x - mean) ** 2).sum()) / 2 if n else 0.0)
-        prior_variance = _variance_mean(belief.size_scale, belief.size_shape)
+        prior_variance = belief.size_variance
         variance = _variance_mean(scale, shape)
         precision = belief.size_strength / prior_variance + n / variance
         clean = None if belief.population or n == 0 else cls._given(belief, x[:0], exposure_days)

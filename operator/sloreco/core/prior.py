@@ -152,6 +152,12 @@ class Prior:
         return self.rate_shape / self.rate_days
 
     @property
+    def size_variance(self) -> float:
+        """The log size's variance: its inverse-gamma's mean, the shape floored at 1.5 where
+        the mean would not exist (as ``predictive.Posterior`` reads its own)."""
+        return self.size_scale / max(self.size_shape - 1.0, 0.5)
+
+    @property
     def population(self) -> bool:
         """Learned from services (a fleet prior): the distribution its services are drawn from.
 
@@ -191,7 +197,7 @@ class Prior:
         rate = 1.0 / max(self.incidents, self.rate_shape) + 1.0 / (self.rate_shape * self.services)
         if self.incidents < MIN_POOLED_INCIDENTS:
             return 0.0, rate
-        within = self.size_scale / max(self.size_shape - 1.0, 0.5)
+        within = self.size_variance
         mean = within / self.incidents + within / self.size_strength / self.services
         return mean, rate
 

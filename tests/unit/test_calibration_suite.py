@@ -11,7 +11,8 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from bench import calibrate, processes
+from bench import calibrate, processes, strangers
+from sloreco.core import prior as priors
 
 
 def test_incidents_arrive_at_the_profile_rate() -> None:
@@ -203,3 +204,18 @@ def test_a_fleet_per_kind_pools_each_members_prior_from_its_own_kind_only() -> N
         "mixed-fleet, a fleet per kind: Pareto members",
         "mixed-fleet, a fleet per kind: lognormal members",
     ]
+
+
+def test_a_stranger_is_pooled_from_the_other_services_of_its_scope_never_from_itself() -> None:
+    def seen(scope: str, incidents: int) -> object:
+        stats = priors.ServiceStats(incidents=incidents, exposure_days=90.0)
+        return mock.Mock(scope=scope, incidents=((scope, stats),))
+
+    fleet = [seen("availability", k) for k in range(6)] + [seen("latency-0.5s", 9)]
+
+    pooled = strangers.fleet_prior(fleet, 0)
+    alone = strangers.fleet_prior(fleet, 6)
+
+    assert pooled is not None
+    assert (pooled.scope, pooled.services, pooled.incidents) == ("availability", 5, 15)
+    assert alone is None  # no latency peers: the default prior, as the operator keeps it

@@ -6,6 +6,7 @@ import dataclasses
 from decimal import Decimal
 
 import numpy as np
+import pytest
 
 from bench import calibrate, processes
 from sloreco.core import prior as priors
@@ -254,6 +255,26 @@ def test_a_history_with_incidents_is_sized_by_them_not_by_the_prior_alone() -> N
     effect = dataclasses.replace(_prior_effect(incidents=3, bursts=3), median_minutes=40.0)
 
     assert priornote.size_note(effect) is None
+
+
+def test_a_fleet_prior_of_strangers_says_what_it_is_calibrated_for() -> None:
+    effect = dataclasses.replace(
+        _prior_effect(incidents=3, bursts=3), origin="fleet:default", fleet_rate_shape=0.7
+    )
+
+    assert priornote.fleet_note(effect) == (
+        "The prior fleet:default pools services whose incident rates differ by more than their "
+        "mean (their spread's Gamma shape is 0.70, below 1): it is calibrated across those "
+        "services, not for this one. A prior pooled from services alike in their incidents "
+        "(spec.fleet names such a fleet) tells this one more."
+    )
+
+
+@pytest.mark.parametrize("shape", [None, 1.0, 4.0])
+def test_the_default_or_a_fleet_of_alike_rates_needs_no_fleet_note(shape: float | None) -> None:
+    effect = dataclasses.replace(_prior_effect(incidents=3, bursts=3), fleet_rate_shape=shape)
+
+    assert priornote.fleet_note(effect) is None
 
 
 def test_the_explanation_lists_the_incidents_the_model_read_after_a_rise() -> None:

@@ -120,6 +120,35 @@ def test_zero_incidents_in_the_history_still_lower_the_tiers() -> None:
     assert any("default prior" in note for note in default.data_quality.notes)
 
 
+def _fleet_of(counts: list[int]) -> priors.Prior:
+    """A fleet prior pooled from services of 90 days that saw ``counts`` incidents of an hour."""
+    return fleetpool.pool(
+        [priors.ServiceStats(n, 90.0, n * math.log(60.0), n * math.log(60.0) ** 2) for n in counts],
+        origin="fleet:default",
+    )
+
+
+def test_a_recommendation_under_a_fleet_of_strangers_says_it_is_calibrated_across_them() -> None:
+    # Rates from none to one every other day: their spread is wider than their mean.
+    strangers = _fleet_of([0, 0, 0, 0, 1, 1, 2, 45, 0, 30])
+    hist = factories.steady_availability(90, seed=3, error_ratio=0.0001)
+
+    result = factories.recommend_availability(hist, window_seconds=WINDOW, seed=1, prior=strangers)
+
+    assert strangers.rate_shape < 1
+    assert any("differ by more than their mean" in n for n in result.data_quality.notes)
+
+
+def test_a_recommendation_under_a_fleet_of_alike_rates_carries_no_such_note() -> None:
+    alike = _fleet_of([3, 4, 3, 5, 4, 3, 4, 5, 3, 4])
+    hist = factories.steady_availability(90, seed=3, error_ratio=0.0001)
+
+    result = factories.recommend_availability(hist, window_seconds=WINDOW, seed=1, prior=alike)
+
+    assert alike.rate_shape >= 1
+    assert not any("differ by more than their mean" in n for n in result.data_quality.notes)
+
+
 def test_the_evidence_counts_incidents_and_their_cost_in_outage_minutes() -> None:
     total = np.full(24 * 30, 600.0)  # 10 requests a minute
     bad = np.full(24 * 30, 0.0)

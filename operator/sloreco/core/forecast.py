@@ -52,6 +52,9 @@ class Forecast:
     background_events: float
     #: How the background carries over from day to day (``persistence``), when readable.
     spells: persistence.Persistence | None = None
+    #: Under a fleet prior that pooled incidents, its services' rate spread's Gamma shape
+    #: (``priornote.fleet_note``); None: the default, or a fleet that saw none.
+    fleet_rate_shape: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -172,6 +175,9 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
         src.belief.label,
         background_events=part.events,
         spells=part.spells,
+        fleet_rate_shape=src.belief.rate_shape
+        if src.belief.population and src.belief.incidents >= prior.MIN_POOLED_INCIDENTS
+        else None,
     )
 
 
@@ -227,6 +233,7 @@ def prior_notes(
             if math.isfinite(seen.posterior.clean_from)
             else None
         ),
+        fleet_rate_shape=seen.fleet_rate_shape,
     )
-    size = priornote.size_note(effect)
-    return (priornote.prior_note(effect), *(() if size is None else (size,)))
+    lines = (priornote.size_note(effect), priornote.fleet_note(effect))
+    return (priornote.prior_note(effect), *(line for line in lines if line is not None))

@@ -52,6 +52,9 @@ class PriorEffect:
     #: The size (full-outage minutes) above which incidents are drawn at least as often as
     #: after a clean history of the same length (``core.cleantail``); None: nowhere.
     clean_floor_minutes: float | None = None
+    #: Under a fleet prior that pooled incidents, the shape of its services' rate spread
+    #: (``prior.Prior.rate_shape``; ``fleet_note``); None: the default, or a fleet that saw none.
+    fleet_rate_shape: float | None = None
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
@@ -144,4 +147,28 @@ def size_note(effect: PriorEffect) -> str | None:
         f"With no incident seen, their size is the prior's (median {e.median_minutes:.0f} "
         "full-outage minutes): outages much longer, which this history could not show, are "
         "covered only as often as that prior expects them."
+    )
+
+
+#: A fleet prior whose services' incident rates spread wider than their mean (a Gamma of shape
+#: below one, whose coefficient of variation ``1/√shape`` passes one) pools strangers. Measured
+#: (``bench.strangers``, 60 random processes as one fleet: shapes 0.68-0.74; the same processes
+#: each pooled with its own kind, ``bench.sweep --prior fleet``: 4 and up wherever 5 incidents
+#: were pooled): across the fleet it keeps its promises, but a service whose history saw few of
+#: its incidents is read at its face, and 11 of the 60 missed a promise where their own kind's
+#: fleet kept 59 of 60.
+UNALIKE_RATE_SHAPE = 1.0
+
+
+def fleet_note(effect: PriorEffect) -> str | None:
+    """Under a fleet prior of strangers (``UNALIKE_RATE_SHAPE``), what it is calibrated for and
+    what would tell this service more: a line of its own. None otherwise."""
+    shape = effect.fleet_rate_shape
+    if shape is None or shape >= UNALIKE_RATE_SHAPE:
+        return None
+    return (
+        f"The prior {effect.origin} pools services whose incident rates differ by more than "
+        f"their mean (their spread's Gamma shape is {shape:.2f}, below 1): it is calibrated "
+        "across those services, not for this one. A prior pooled from services alike in their "
+        "incidents (spec.fleet names such a fleet) tells this one more."
     )

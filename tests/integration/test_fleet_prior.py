@@ -11,6 +11,7 @@ import pytest
 
 from sloreco.controller import fleet as fleets
 from sloreco.core import prior as priors
+from sloreco.core import priordoc
 from sloreco.kube import client as kube
 from sloreco.testing import controlplane as cplane
 
@@ -51,8 +52,8 @@ def test_saved_priors_are_restored_after_a_restart(
 
     after = run(controlplane, body)
 
-    documents = [p.to_document() for p in after.priors("default")]
-    assert documents == [p.to_document() for p in learned(2).priors("default")]
+    documents = [priordoc.document(p) for p in after.priors("default")]
+    assert documents == [priordoc.document(p) for p in learned(2).priors("default")]
     assert [(d["origin"], d["scope"]) for d in documents] == [
         ("fleet:default", "availability"),
         ("fleet:default", "latency-0.5s"),

@@ -6,6 +6,7 @@ import math
 
 from sloreco.controller import fleet as fleets
 from sloreco.core import prior as priors
+from sloreco.core import priordoc
 
 AVAILABILITY = priors.scope_of("availability")
 HALF_SECOND = priors.scope_of("latency", 0.5)
@@ -125,8 +126,8 @@ def test_the_configmap_restores_the_learned_priors() -> None:
     restored.restore(body)
 
     assert body["metadata"]["name"] == fleets.CONFIGMAP
-    documents = [p.to_document() for p in restored.priors("default")]
-    assert documents == [p.to_document() for p in fleet.priors("default")]
+    documents = [priordoc.document(p) for p in restored.priors("default")]
+    assert documents == [priordoc.document(p) for p in fleet.priors("default")]
     assert len(documents) == 2
 
 
@@ -134,7 +135,7 @@ def test_a_configmap_entry_whose_key_is_not_its_scope_is_skipped() -> None:
     fleet = fleets.Fleet()
     observed(fleet, "default", fleets.MIN_SERVICES, (HALF_SECOND, stats(2)))
     fleet.learn()
-    latency = fleet.priors("default")[0].to_json()
+    latency = priordoc.dumps(fleet.priors("default")[0])
 
     restored = fleets.Fleet()
     restored.restore({"data": {"default.json": latency}})
@@ -213,8 +214,8 @@ def test_a_named_fleets_prior_is_saved_under_its_own_key_and_restored() -> None:
     restored.restore(body)
 
     assert sorted(body["data"]) == ["default.json", "default_databases.json"]
-    documents = [p.to_document() for p in restored.priors("default", "databases")]
-    assert documents == [p.to_document() for p in fleet.priors("default", "databases")]
+    documents = [priordoc.document(p) for p in restored.priors("default", "databases")]
+    assert documents == [priordoc.document(p) for p in fleet.priors("default", "databases")]
 
 
 def test_a_fleet_not_yet_learned_says_which_prior_stands_in() -> None:

@@ -85,8 +85,8 @@ def test_a_fleets_median_is_its_own_however_few_its_incidents() -> None:
 def test_a_fleet_records_its_largest_incident_and_its_document_keeps_it() -> None:
     fleet = fleetpool.pool(_stats([[3.0, 9.5], [4.0]]), origin="big")
 
-    again = priordoc.loads(fleet.to_json())
+    again = priordoc.loads(priordoc.dumps(fleet))
 
     assert fleet.largest_minutes == pytest.approx(math.exp(9.5))
     assert again.largest_minutes == fleet.largest_minutes
-    assert "largest" not in priors.DEFAULT.to_document()["size"]  # none recorded: none written
+    assert "largest" not in priordoc.document(priors.DEFAULT)["size"]  # none recorded: none written

@@ -145,10 +145,10 @@ def test_the_fleets_drift_survives_the_prior_document() -> None:
         background=DRIFTING,
     )
 
-    again = priordoc.loads(fleet.to_json())
+    again = priordoc.loads(priordoc.dumps(fleet))
 
     assert again.background == DRIFTING
-    assert again.to_document() == fleet.to_document()
+    assert priordoc.document(again) == priordoc.document(fleet)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_the_fleets_drift_survives_the_prior_document() -> None:
     ],
 )
 def test_a_bad_background_names_its_field(part: object, field: str) -> None:
-    document = priors.DEFAULT.to_document() | {"background": part}
+    document = priordoc.document(priors.DEFAULT) | {"background": part}
 
     with pytest.raises(errors.InputError) as caught:
         priordoc.from_document(document)

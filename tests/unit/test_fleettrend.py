@@ -180,11 +180,11 @@ def test_the_fleets_growth_survives_the_prior_document() -> None:
         growth=FleetGrowth(0.0115, 0.0008, 40),
     )
 
-    again = priordoc.loads(fleet.to_json())
+    again = priordoc.loads(priordoc.dumps(fleet))
 
     assert again.growth == FleetGrowth(0.0115, 0.0008, 40)
-    assert again.to_document()["growth"]["steps"] == 0
-    assert again.to_document() == fleet.to_document()
+    assert priordoc.document(again)["growth"]["steps"] == 0
+    assert priordoc.document(again) == priordoc.document(fleet)
 
 
 @pytest.mark.parametrize(
@@ -197,7 +197,7 @@ def test_the_fleets_growth_survives_the_prior_document() -> None:
     ],
 )
 def test_a_bad_growth_names_its_field(part: object, field: str) -> None:
-    document = priors.DEFAULT.to_document() | {"growth": part}
+    document = priordoc.document(priors.DEFAULT) | {"growth": part}
 
     with pytest.raises(errors.InputError) as caught:
         priordoc.from_document(document)

@@ -36,9 +36,9 @@ def test_a_prior_survives_its_json_document() -> None:
         origin="fleet:default",
     )
 
-    again = priordoc.loads(fleet.to_json())
+    again = priordoc.loads(priordoc.dumps(fleet))
 
-    assert again.to_document() == fleet.to_document()
+    assert priordoc.document(again) == priordoc.document(fleet)
     assert (again.origin, again.services, again.incidents) == ("fleet:default", 2, 4)
 
 
@@ -233,7 +233,7 @@ def test_the_cli_reads_a_prior_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     document = tmp_path / "history.json"
     document.write_text(json.dumps(factories.cli_input_document(availability=history)))
     prior = tmp_path / "prior.json"
-    prior.write_text(factories.QUIET_PRIOR.to_json())
+    prior.write_text(priordoc.dumps(factories.QUIET_PRIOR))
     args = ["recommend", "--input", str(document), "--output", "json"]
 
     assert cli.main(args) == 0
@@ -310,7 +310,7 @@ def test_a_fleet_learns_the_tail_of_its_incident_sizes() -> None:
     assert 0.8 < float(drawn.std()) < 1.25
     assert float(bounded_drawn.max()) < 3.5
     assert float(drawn.max()) > 4.0
-    assert priordoc.loads(pareto.to_json()).to_document() == pareto.to_document()
+    assert priordoc.document(priordoc.loads(priordoc.dumps(pareto))) == priordoc.document(pareto)
 
 
 def test_a_normal_fleet_never_gets_a_tail_thinner_than_the_normals() -> None:

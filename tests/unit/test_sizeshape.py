@@ -79,10 +79,10 @@ def test_survival_reads_a_laddered_table_at_its_own_points_and_its_tail_beyond()
 def test_a_laddered_prior_round_trips_through_its_document() -> None:
     fleet = _fleet(_blips_and_outages(np.random.default_rng(3)))
 
-    again = priordoc.loads(fleet.to_json())
+    again = priordoc.loads(priordoc.dumps(fleet))
 
     assert len(again.size_quantiles) == len(sizeshape.LADDER)
-    assert again.to_document() == fleet.to_document()
+    assert priordoc.document(again) == priordoc.document(fleet)
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_any_fleet_of_sizes_pools_into_a_valid_prior_that_round_trips(logs: list
     fleet = _fleet(np.asarray(logs))
 
     assert len(sizeshape.SHAPE_PROBABILITIES) <= len(fleet.size_quantiles) <= len(sizeshape.LADDER)
-    assert priordoc.loads(fleet.to_json()).to_document() == fleet.to_document()
+    assert priordoc.document(priordoc.loads(priordoc.dumps(fleet))) == priordoc.document(fleet)
 
 
 @given(

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from sloreco import errors
-from sloreco.core import evidence, fleetpool, history
+from sloreco.core import evidence, fleetpool, history, priordoc
 from sloreco.core import prior as priors
 from sloreco.core.models import latency
 from sloreco.sources import inputfile
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, *, out: TextIO) -> int:
     bound: float | None = args.latency_bound
     stats = [_stats(path, bound) for path in args.input]
     scope = priors.scope_of("availability" if bound is None else "latency", bound)
-    out.write(fleetpool.pool(stats, origin=args.origin, scope=scope).to_json())
+    out.write(priordoc.dumps(fleetpool.pool(stats, origin=args.origin, scope=scope)))
     return 0
 
 

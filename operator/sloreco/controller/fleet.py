@@ -126,7 +126,7 @@ class Fleet:
     def configmap(self, namespace: str) -> dict[str, Any]:
         """The ConfigMap body holding every learned prior."""
         data = {
-            configmap_key(name, scope): prior.to_json()
+            configmap_key(name, scope): priordoc.dumps(prior)
             for name, by_scope in self._priors.items()
             for scope, prior in by_scope.items()
         }

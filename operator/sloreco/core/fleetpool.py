@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from sloreco.core import fleetspells, fleettrend
-from sloreco.core.prior import DEFAULT, MIN_POOLED_INCIDENTS, Prior, ServiceStats, rounded
+from sloreco.core.prior import DEFAULT, MIN_POOLED_INCIDENTS, Prior, ServiceStats
+from sloreco.core.priordoc import rounded
 from sloreco.core.sizeshape import (
     MAX_TAIL_SHAPE,
     MIN_TAIL_SHAPE,

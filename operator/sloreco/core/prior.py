@@ -41,10 +41,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-import json
 import math
 import re
-from typing import Any
 
 from sloreco import errors
 from sloreco.core.fleetspells import FleetSpells
@@ -57,9 +55,6 @@ from sloreco.core.sizeshape import (
     MAX_TAIL_SHAPE,
     SHAPE_PROBABILITIES,
 )
-
-#: Version of the JSON document (``kind: SlorecoPrior``); bump when fields change meaning.
-DOCUMENT_VERSION = "sloreco.dev/v1alpha1"
 
 #: The scope of a prior that applies to every SLI: the default's, an assumption about incidents
 #: in general rather than an estimate from some of them.
@@ -201,56 +196,6 @@ class Prior:
         mean = within / self.incidents + within / self.size_strength / self.services
         return mean, rate
 
-    def to_document(self) -> dict[str, Any]:
-        """The JSON document ``sloreco recommend --prior FILE`` reads (keys in a fixed order)."""
-        return {
-            "apiVersion": DOCUMENT_VERSION,
-            "kind": "SlorecoPrior",
-            "origin": self.origin,
-            "scope": self.scope,
-            "services": self.services,
-            "incidents": self.incidents,
-            "rate": {"shape": rounded(self.rate_shape), "days": rounded(self.rate_days)},
-            "size": {
-                "unit": "full-outage minutes (log)",
-                "logMean": rounded(self.size_log_mean),
-                "strength": rounded(self.size_strength),
-                "shape": rounded(self.size_shape),
-                "scale": rounded(self.size_scale),
-                "quantiles": [rounded(v) for v in self.size_quantiles],
-                "tail": {"scale": rounded(self.size_tail[0]), "shape": rounded(self.size_tail[1])},
-                **({"largest": rounded(self.largest_minutes)} if self.largest_minutes else {}),
-            },
-            **({} if self.background is None else {"background": _background(self.background)}),
-            **({} if self.growth is None else {"growth": _growth(self.growth)}),
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_document(), indent=2) + "\n"
-
-
-def _background(fleet: FleetSpells) -> dict[str, Any]:
-    """The document's ``background``: the fleet's drift (``fleetspells``)."""
-    return {
-        "unit": "relative variance of the daily bad share; lag-one autocorrelation",
-        "variance": rounded(fleet.variance),
-        "freedom": rounded(fleet.freedom),
-        "phi": rounded(fleet.phi),
-        "phiWeight": rounded(fleet.phi_weight),
-        "services": fleet.services,
-    }
-
-
-def _growth(fleet: FleetGrowth) -> dict[str, Any]:
-    """The document's ``growth``: how the fleet's backgrounds creep (``fleettrend``)."""
-    return {
-        "unit": "log of the background's level per day",
-        "mean": rounded(fleet.mean),
-        "spread": rounded(fleet.spread),
-        "services": fleet.services,
-        "steps": fleet.steps,
-    }
-
 
 # --- The default ------------------------------------------------------------------------------
 
@@ -319,11 +264,6 @@ class ServiceStats:
 
 #: Fewer pooled incidents than this leave the size prior at the default's.
 MIN_POOLED_INCIDENTS = 3
-
-
-def rounded(value: float) -> float:
-    """Nine significant digits: stable bytes across platforms, finer than any estimate."""
-    return float(f"{value:.9g}")
 
 
 def _camel(name: str) -> str:

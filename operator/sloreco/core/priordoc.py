@@ -1,9 +1,10 @@
-"""A prior's JSON document read back into a ``prior.Prior``: parsed at the boundary.
+"""A prior's JSON document: written from a ``prior.Prior``, and read back, parsed at the boundary.
 
 ``sloreco recommend --prior FILE`` and the operator's fleet-prior ConfigMap
-(``controller.fleet``) hold what ``Prior.to_document`` wrote, or what a user wrote by hand. Every
-field is checked here, once, and an error names it (``prior.size.tail.shape``), so that nothing
-past this module sees an unchecked number.
+(``controller.fleet``) hold what ``document`` wrote, or what a user wrote by hand. Every field is
+checked here, once, and an error names it (``prior.size.tail.shape``), so that nothing past this
+module sees an unchecked number. Writing and reading live together so that a field added to one
+is seen missing from the other.
 """
 
 from __future__ import annotations
@@ -17,6 +18,68 @@ from sloreco.core.fleetspells import FleetSpells
 from sloreco.core.fleettrend import FleetGrowth
 from sloreco.core.prior import ANY, Prior
 from sloreco.core.sizeshape import DEFAULT_QUANTILES, DEFAULT_TAIL
+
+#: Version of the JSON document (``kind: SlorecoPrior``); bump when fields change meaning.
+DOCUMENT_VERSION = "sloreco.dev/v1alpha1"
+
+
+def document(prior: Prior) -> dict[str, Any]:
+    """The JSON document ``sloreco recommend --prior FILE`` reads (keys in a fixed order)."""
+    p = prior
+    return {
+        "apiVersion": DOCUMENT_VERSION,
+        "kind": "SlorecoPrior",
+        "origin": p.origin,
+        "scope": p.scope,
+        "services": p.services,
+        "incidents": p.incidents,
+        "rate": {"shape": rounded(p.rate_shape), "days": rounded(p.rate_days)},
+        "size": {
+            "unit": "full-outage minutes (log)",
+            "logMean": rounded(p.size_log_mean),
+            "strength": rounded(p.size_strength),
+            "shape": rounded(p.size_shape),
+            "scale": rounded(p.size_scale),
+            "quantiles": [rounded(v) for v in p.size_quantiles],
+            "tail": {"scale": rounded(p.size_tail[0]), "shape": rounded(p.size_tail[1])},
+            **({"largest": rounded(p.largest_minutes)} if p.largest_minutes else {}),
+        },
+        **({} if p.background is None else {"background": _background(p.background)}),
+        **({} if p.growth is None else {"growth": _growth(p.growth)}),
+    }
+
+
+def dumps(prior: Prior) -> str:
+    """``document`` as the text the ConfigMap and ``sloreco fleet-prior`` write."""
+    return json.dumps(document(prior), indent=2) + "\n"
+
+
+def _background(fleet: FleetSpells) -> dict[str, Any]:
+    """The document's ``background``: the fleet's drift (``fleetspells``)."""
+    return {
+        "unit": "relative variance of the daily bad share; lag-one autocorrelation",
+        "variance": rounded(fleet.variance),
+        "freedom": rounded(fleet.freedom),
+        "phi": rounded(fleet.phi),
+        "phiWeight": rounded(fleet.phi_weight),
+        "services": fleet.services,
+    }
+
+
+def _growth(fleet: FleetGrowth) -> dict[str, Any]:
+    """The document's ``growth``: how the fleet's backgrounds creep (``fleettrend``)."""
+    return {
+        "unit": "log of the background's level per day",
+        "mean": rounded(fleet.mean),
+        "spread": rounded(fleet.spread),
+        "services": fleet.services,
+        "steps": fleet.steps,
+    }
+
+
+def rounded(value: float) -> float:
+    """Nine significant digits: stable bytes across platforms, finer than any estimate."""
+    return float(f"{value:.9g}")
 
 
 def loads(text: str) -> Prior:

@@ -151,6 +151,17 @@ def test_the_fleets_drift_survives_the_prior_document() -> None:
     assert priordoc.document(again) == priordoc.document(fleet)
 
 
+def test_a_background_written_before_its_kurtosis_was_kept_reads_as_normal_days() -> None:
+    noisy = dataclasses.replace(DRIFTING, kurtosis=9.0)
+    document = priordoc.document(dataclasses.replace(QUIET_FLEET, background=noisy))
+    assert document["background"]["kurtosis"] == 9.0
+    del document["background"]["kurtosis"]
+
+    again = priordoc.from_document(document)
+
+    assert again.background == DRIFTING
+
+
 @pytest.mark.parametrize(
     ("part", "field"),
     [
@@ -158,6 +169,17 @@ def test_the_fleets_drift_survives_the_prior_document() -> None:
         ({"variance": 0.5, "freedom": 20, "phiWeight": 1}, "prior.background.phi"),
         ({"variance": 0.5, "freedom": 20, "phi": 1.5, "phiWeight": 1}, "prior.background.phi"),
         ({"variance": -1, "freedom": 20, "phi": 0.5, "phiWeight": 1}, "prior.background.variance"),
+        (
+            {
+                "variance": 0.5,
+                "freedom": 20,
+                "phi": 0.5,
+                "phiWeight": 1,
+                "services": 5,
+                "kurtosis": 0.5,
+            },
+            "prior.background.kurtosis",
+        ),
     ],
 )
 def test_a_bad_background_names_its_field(part: object, field: str) -> None:
@@ -207,3 +229,85 @@ def test_the_explanation_says_the_spells_were_read_with_the_fleets() -> None:
     )
 
     assert any("(read with its fleet's, replayed in" in n for n in result.data_quality.notes)
+
+
+def test_normal_days_without_poisson_noise_keep_the_normal_theorys_freedom() -> None:
+    reading = Reading(90, 0.5, 0.0, observed=0.5, kurtosis=3.0)
+
+    freedom = fleetspells.reading_freedom(reading, kurtosis=3.0, variance=0.5)
+
+    assert freedom == pytest.approx(float(persistence.own_freedom(90, np.array([0.0]))[0]))
+
+
+def test_heavy_tailed_days_know_their_variance_less() -> None:
+    reading = Reading(90, 0.5, 0.0, observed=0.5)
+
+    normal = fleetspells.reading_freedom(reading, kurtosis=3.0, variance=0.5)
+    heavy = fleetspells.reading_freedom(reading, kurtosis=9.0, variance=0.5)
+
+    assert heavy == pytest.approx(normal / 4)  # (9 - 1) / 2 times the sampling variance
+
+
+def test_light_tailed_days_claim_no_more_than_the_normal_theory() -> None:
+    reading = Reading(90, 0.5, 0.0, observed=0.5)
+
+    light = fleetspells.reading_freedom(reading, kurtosis=1.8, variance=0.5)
+
+    assert light == fleetspells.reading_freedom(reading, kurtosis=3.0, variance=0.5)
+
+
+def test_a_reading_mostly_poisson_noise_knows_its_variance_less() -> None:
+    # Observed 0.4, of which 0.3 is Poisson noise: the net reading carries all of its noise.
+    quiet = Reading(90, 0.1, 0.0, observed=0.4)
+
+    freedom = fleetspells.reading_freedom(quiet, kurtosis=3.0, variance=0.1)
+
+    assert freedom == pytest.approx(max(89 * (0.1 / 0.4) ** 2, 1.0))
+
+
+def test_a_history_that_read_no_variance_takes_its_noisy_fleets() -> None:
+    # Its days' spread was within the Poisson noise; the fleet's heavy-tailed days have shown
+    # 0.3 (the fresh draw's process 19, at 69 requests an hour).
+    nothing = Reading(30, 0.0, 0.03, observed=0.3, kurtosis=4.0)
+    fleet = fleetspells.FleetSpells(0.3, 20.0, 0.1, 5.0, 40, kurtosis=9.0)
+
+    shrunk = fleetspells.shrink(nothing, fleet)
+
+    assert shrunk.variance > 0.9 * fleet.variance
+
+
+def test_the_fleet_keeps_its_services_mean_kurtosis() -> None:
+    readings = [Reading(90, 0.5, 0.2, observed=0.6, kurtosis=k) for k in (3.0, 5.0, 7.0, 9.0, 11.0)]
+
+    fleet = fleetspells.pool(readings)
+
+    assert fleet is not None
+    assert fleet.kurtosis == pytest.approx(7.0)
+
+
+def test_a_days_reading_records_the_kurtosis_of_its_deviations() -> None:
+    rng = np.random.default_rng(3)
+    total = np.full(400, 1e9)  # no Poisson noise to speak of
+    normal = np.column_stack([total * 1e-3 * (1 + 0.3 * rng.standard_normal(400)), total])
+    heavy = np.column_stack([total * 1e-3 * rng.gamma(0.37, 1 / 0.37, 400), total])
+
+    calm, wild = Reading.read(normal), Reading.read(heavy)
+
+    assert calm is not None
+    assert wild is not None
+    assert calm.kurtosis == pytest.approx(3.0, abs=0.5)
+    assert wild.kurtosis > 8.0
+
+
+def test_a_calm_history_that_read_no_variance_still_takes_its_fleets_spells() -> None:
+    # Constant days: the reading is none, which is a reading like any other.
+    total = np.full(90, 2_000_000.0)
+    flat = factories.daily_availability(total, np.round(total * 0.001))
+    noisy = dataclasses.replace(DRIFTING, kurtosis=9.0)
+
+    def balanced(spells: fleetspells.FleetSpells | None) -> float:
+        belief = dataclasses.replace(QUIET_FLEET, background=spells)
+        result = factories.recommend_availability(flat, window_seconds=WINDOW, seed=1, prior=belief)
+        return float(result.tiers[1].target)
+
+    assert balanced(noisy) < balanced(None)

@@ -144,9 +144,10 @@ def background_of(series: Series, *, src: Source, inner: int, outer: int | None)
         return Background(seen, post, empty, 0, empty)
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
     shares = sums[..., 0] / sums[..., 1]
-    fit = persistence.widening(seen.spells)
+    fit = seen.spells
     if fit is not None and src.belief.background is not None:
         fit = fleetspells.shrink(fit, src.belief.background)
+    fit = persistence.widening(fit)
     if fit is not None:
         plain = bootstrap.window_sums(
             pool,

@@ -102,6 +102,11 @@ class Persistence:
     shortfall: float = 1.0
     #: Degrees of freedom of the variance borrowed from a fleet (``fleetspells.shrink``).
     borrowed: float = 0.0
+    #: The relative variance of the daily share as observed, Poisson noise included, and the
+    #: kurtosis of its deviations (3 for normal days): how noisy ``variance`` itself is
+    #: (``fleetspells.reading_freedom``).
+    observed: float = 0.0
+    kurtosis: float = 3.0
 
     @classmethod
     def read(cls, pool: FloatArray) -> Persistence | None:
@@ -121,7 +126,8 @@ class Persistence:
         if observed <= 0:  # every day the same share: nothing drifts
             return cls(days, 0.0, 0.0)
         phi = float(corrected_phi(lag_one, variance, observed, days))
-        return cls(days, max(variance, 0.0), phi)
+        kurtosis = float(np.mean(deviation**4)) / observed**2
+        return cls(days, max(variance, 0.0), phi, observed=observed, kurtosis=kurtosis)
 
     @property
     def spell_days(self) -> float:

@@ -63,6 +63,7 @@ def _background(fleet: FleetSpells) -> dict[str, Any]:
         "phi": rounded(fleet.phi),
         "phiWeight": rounded(fleet.phi_weight),
         "services": fleet.services,
+        "kurtosis": rounded(fleet.kurtosis),
     }
 
 
@@ -159,12 +160,20 @@ def _read_background(part: object) -> FleetSpells | None:
                 field=f"prior.background.{key}",
             )
         values[key] = value
+    # Absent in documents written before it was kept: normal days, as those were read.
+    kurtosis = _number(part, "kurtosis", "background.kurtosis") if "kurtosis" in part else 3.0
+    if not (math.isfinite(kurtosis) and kurtosis >= 1.0):
+        raise errors.InputError(
+            f"must be a finite number >= 1 (a kurtosis), got {kurtosis}",
+            field="prior.background.kurtosis",
+        )
     return FleetSpells(
         variance=values["variance"],
         freedom=values["freedom"],
         phi=values["phi"],
         phi_weight=values["phiWeight"],
         services=_count(part, "services", "background.services"),
+        kurtosis=kurtosis,
     )
 
 

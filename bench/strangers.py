@@ -137,11 +137,8 @@ def _cells(tiers: dict[str, Any], key: str, fmt: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.strangers", description=__doc__)
-    parser.add_argument("--processes", type=int, default=60)
     parser.add_argument("--replicas", type=int, default=8)
-    parser.add_argument("--windows", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=20261207)
-    parser.add_argument("--out", default="bench/results/calibration-strangers")
+    sweep.draw_arguments(parser, seed=20261207, out="bench/results/calibration-strangers")
     args = parser.parse_args(argv)
     allocator.tune()  # as the operator and the CLI run: the same numbers, faster
     began = time.perf_counter()

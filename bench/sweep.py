@@ -135,14 +135,19 @@ def markdown(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def draw_arguments(parser: argparse.ArgumentParser, *, seed: int, out: str) -> None:
+    """The flags every run over a draw of processes takes (``sweep``, ``strangers``)."""
+    parser.add_argument("--processes", type=int, default=60)
+    parser.add_argument("--windows", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--out", default=out)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.sweep", description=__doc__)
     parser.add_argument("--prior", choices=("default", "fleet"), default="default")
-    parser.add_argument("--processes", type=int, default=60)
     parser.add_argument("--histories", type=int, default=40)
-    parser.add_argument("--windows", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=20261204)
-    parser.add_argument("--out", default="bench/results/calibration-sweep")
+    draw_arguments(parser, seed=20261204, out="bench/results/calibration-sweep")
     args = parser.parse_args(argv)
     allocator.tune()  # as the operator and the CLI run: the same numbers, faster
     began = time.perf_counter()

@@ -259,14 +259,16 @@ def test_a_history_with_incidents_is_sized_by_them_not_by_the_prior_alone() -> N
 
 def test_a_fleet_prior_of_strangers_says_what_it_is_calibrated_for() -> None:
     effect = dataclasses.replace(
-        _prior_effect(incidents=3, bursts=3), origin="fleet:default", fleet_rate_shape=0.7
+        _prior_effect(incidents=3, bursts=3),
+        origin="fleet:default, availability",
+        fleet_rate_shape=0.7,
     )
 
     assert priornote.fleet_note(effect) == (
-        "The prior fleet:default pools services whose incident rates differ by more than their "
-        "mean (their spread's Gamma shape is 0.70, below 1): it is calibrated across those "
-        "services, not for this one. A prior pooled from services alike in their incidents "
-        "(spec.fleet names such a fleet) tells this one more."
+        "Its fleet prior (fleet:default, availability) pools services whose incident rates "
+        "differ by more than their mean (their spread's Gamma shape is 0.70, below 1): it is "
+        "calibrated across those services, not for this one. A prior pooled from services alike "
+        "in their incidents (spec.fleet names such a fleet) tells this one more."
     )
 
 

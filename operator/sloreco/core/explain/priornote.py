@@ -167,8 +167,8 @@ def fleet_note(effect: PriorEffect) -> str | None:
     if shape is None or shape >= UNALIKE_RATE_SHAPE:
         return None
     return (
-        f"The prior {effect.origin} pools services whose incident rates differ by more than "
-        f"their mean (their spread's Gamma shape is {shape:.2f}, below 1): it is calibrated "
+        f"Its fleet prior ({effect.origin}) pools services whose incident rates differ by more "
+        f"than their mean (their spread's Gamma shape is {shape:.2f}, below 1): it is calibrated "
         "across those services, not for this one. A prior pooled from services alike in their "
         "incidents (spec.fleet names such a fleet) tells this one more."
     )

@@ -50,7 +50,7 @@ def document(prior: Prior) -> dict[str, Any]:
 
 
 def dumps(prior: Prior) -> str:
-    """``document`` as the text the ConfigMap and ``sloreco fleet-prior`` write."""
+    """``document`` as the text the operator's ConfigMap and ``sloreco prior`` write."""
     return json.dumps(document(prior), indent=2) + "\n"
 
 

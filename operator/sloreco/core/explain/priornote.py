@@ -155,8 +155,8 @@ def size_note(effect: PriorEffect) -> str | None:
 #: (``bench.strangers``, 60 random processes as one fleet: shapes 0.68-0.74; the same processes
 #: each pooled with its own kind, ``bench.sweep --prior fleet``: 4 and up wherever 5 incidents
 #: were pooled): across the fleet it keeps its promises, but a service whose history saw few of
-#: its incidents is read at its face, and 11 of the 60 missed a promise where their own kind's
-#: fleet kept 59 of 60.
+#: its incidents is read at its face, and 11 of the 60 missed a promise where fleets of their
+#: own kind kept all of them (method v24; all but one under v23).
 UNALIKE_RATE_SHAPE = 1.0
 
 

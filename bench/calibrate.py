@@ -75,7 +75,11 @@ def current_engine(
     profile: Profile, total: FloatArray, bad: FloatArray, seed: int, prior: object
 ) -> list[TierTarget]:
     """The engine's Python API on an hourly history (``bad``: slow requests for latency)."""
-    result = engine_result(profile, total, bad, seed, prior)
+    return targets(engine_result(profile, total, bad, seed, prior))
+
+
+def targets(result: results.SliResult) -> list[TierTarget]:
+    """A result's tiers as shares and bounds, what the future windows are judged against."""
     return [TierTarget(t.name, float(t.target) / 100, t.bucket_bound) for t in result.tiers]
 
 
@@ -340,7 +344,12 @@ def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i:
                 ],
             )
         ]
-    seen = _SEEN[0][1]
+    return pooled(_SEEN[0][1], i, origin="fleet:calibration")
+
+
+def pooled(seen: Sequence[results.SliResult], i: int, *, origin: str) -> priors.Prior | None:
+    """History ``i``'s prior: the other histories' statistics at its scope, pooled as the
+    operator pools a source's (None, the default, with fewer than ``MIN_FLEET_SERVICES``)."""
     scope = seen[i].scope
     fleet = [
         dict(r.incidents)[scope]
@@ -349,7 +358,7 @@ def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i:
     ]
     if len(fleet) < MIN_FLEET_SERVICES:
         return None
-    return fleetpool.pool(fleet, origin="fleet:calibration", scope=scope)
+    return fleetpool.pool(fleet, origin=origin, scope=scope)
 
 
 #: A fleet prior needs this many services (``sloreco.controller.fleet.MIN_SERVICES``).

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +32,6 @@ import numpy as np
 from bench import calibrate, sweep
 from bench.processes import Profile
 from sloreco import allocator
-from sloreco.core import fleetpool, results
-from sloreco.core import prior as prior_
 
 PRIORS = ("default", "strangers")
 
@@ -53,8 +50,8 @@ def run(*, seed: int, count: int, replicas: int, windows: int) -> dict[str, Any]
             for k, p in enumerate(fleet)
         ]
         for k, profile in enumerate(fleet):
-            prior = fleet_prior(seen, k)
-            default = [_target(t) for t in seen[k].tiers]
+            prior = calibrate.pooled(seen, k, origin="fleet:strangers")
+            default = calibrate.targets(seen[k])
             pooled = calibrate.current_engine(profile, *pasts[k][r], r, prior)
             for name, tiers in zip(PRIORS, (default, pooled), strict=True):
                 tallies[name][k].add(tiers, futures[k])
@@ -67,25 +64,6 @@ def run(*, seed: int, count: int, replicas: int, windows: int) -> dict[str, Any]
         "summary": {name: sweep.summary([r[name] for r in rows]) for name in PRIORS},
         "processes": rows,
     }
-
-
-def fleet_prior(seen: Sequence[results.SliResult], k: int) -> prior_.Prior | None:
-    """Service ``k``'s prior: the other services' statistics at its scope, pooled as the
-    operator pools a source's (None, the default, with fewer than
-    ``calibrate.MIN_FLEET_SERVICES`` of them)."""
-    scope = seen[k].scope
-    peers = [
-        dict(s.incidents)[scope]
-        for j, s in enumerate(seen)
-        if j != k and scope in dict(s.incidents)
-    ]
-    if len(peers) < calibrate.MIN_FLEET_SERVICES:
-        return None
-    return fleetpool.pool(peers, origin="fleet:strangers", scope=scope)
-
-
-def _target(tier: Any) -> calibrate.TierTarget:
-    return calibrate.TierTarget(tier.name, float(tier.target) / 100, tier.bucket_bound)
 
 
 def _row(profile: Profile, tallies: dict[str, calibrate.Tally], windows: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from bench import calibrate, processes, strangers
+from bench import calibrate, processes
 from sloreco.core import prior as priors
 
 
@@ -213,8 +213,8 @@ def test_a_stranger_is_pooled_from_the_other_services_of_its_scope_never_from_it
 
     fleet = [seen("availability", k) for k in range(6)] + [seen("latency-0.5s", 9)]
 
-    pooled = strangers.fleet_prior(fleet, 0)
-    alone = strangers.fleet_prior(fleet, 6)
+    pooled = calibrate.pooled(fleet, 0, origin="fleet:strangers")
+    alone = calibrate.pooled(fleet, 6, origin="fleet:strangers")
 
     assert pooled is not None
     assert (pooled.scope, pooled.services, pooled.incidents) == ("availability", 5, 15)

@@ -176,9 +176,7 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
         src.belief.label,
         background_events=part.events,
         spells=part.spells,
-        fleet_rate_shape=src.belief.rate_shape
-        if src.belief.population and src.belief.incidents >= prior.MIN_POOLED_INCIDENTS
-        else None,
+        fleet_rate_shape=src.belief.rate_shape if src.belief.rate_learned else None,
     )
 
 

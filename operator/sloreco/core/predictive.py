@@ -138,7 +138,7 @@ class Posterior:
             fleet_rate_error=estimation_error(
                 belief, location_weight=0.0, exposure_days=exposure_days
             )
-            if belief.incidents >= prior.MIN_POOLED_INCIDENTS
+            if belief.rate_learned
             else 0.0,
             clean=clean,
         )

@@ -164,6 +164,13 @@ class Prior:
         return self.services > 0
 
     @property
+    def rate_learned(self) -> bool:
+        """A fleet prior whose rate is an estimate from incidents its services saw (at least
+        ``MIN_POOLED_INCIDENTS``), not the fleet's assumption of half an incident over its
+        exposure (``fleetpool._rate``)."""
+        return self.population and self.incidents >= MIN_POOLED_INCIDENTS
+
+    @property
     def label(self) -> str:
         """How the explanation names it: its origin, and its scope unless it applies to any
         ("fleet:default, latency-0.5s")."""

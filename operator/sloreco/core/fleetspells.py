@@ -48,6 +48,7 @@ is wide and shrinks little (the mixed fleet's row did not move); a service's lev
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -91,6 +92,11 @@ class FleetSpells:
     phi_weight: float
     services: int
     kurtosis: float = 3.0
+    #: Where its services' levels sit: the mean of their log levels, and a service's level's
+    #: variance about it (``levels``); None where the fleet did not record them (documents
+    #: written before method v25): each service's level is then its own.
+    level: float | None = None
+    level_spread: float = 0.0
 
 
 def reading_freedom(reading: Persistence, *, kurtosis: float, variance: float) -> float:
@@ -135,7 +141,35 @@ def pool(readings: Sequence[Persistence]) -> FleetSpells | None:
     noise = READING_SPREAD * sum((1.0 - r.phi**2) / r.days for r in readings) / len(readings)
     between = sum((r.phi - phi) ** 2 for r in readings) / (len(readings) - 1) - noise
     weight = min(noise / between, MAX_PHI_WEIGHT) if between > 0 else MAX_PHI_WEIGHT
-    return FleetSpells(variance, max(freedom, 1.0), phi, weight, len(readings), kurtosis)
+    placed = levels(readings)
+    return FleetSpells(
+        variance,
+        max(freedom, 1.0),
+        phi,
+        weight,
+        len(readings),
+        kurtosis,
+        level=placed[0] if placed else None,
+        level_spread=placed[1] if placed else 0.0,
+    )
+
+
+def levels(readings: Sequence[Persistence]) -> tuple[float, float] | None:
+    """The mean of the services' log levels, and the variance of one service's log level about
+    it: the spread of the logs beyond what each history's own spells leave in its mean
+    (``Persistence.level_noise``; the DerSimonian & Laird 1986 moment estimator, as for the
+    variance), plus the error of the mean itself. A fleet of one process reads only the mean's
+    error, and places every service's level at the fleet's; services whose levels differ
+    (a fleet of strangers: 0.001% to 2%) read a spread that leaves each its own. None with
+    fewer than ``MIN_SERVICES`` levels read."""
+    read = [(math.log(r.level), r.level_noise()) for r in readings if r.level > 0]
+    if len(read) < MIN_SERVICES:
+        return None
+    logs = np.array([log for log, _ in read])
+    noise = float(np.mean([n for _, n in read]))
+    between = max(float(logs.var(ddof=1)) - noise, 0.0)
+    spread = between + (between + noise) / len(read)
+    return (float(logs.mean()), spread) if spread > 0 else None
 
 
 def shrink(own: Persistence, fleet: FleetSpells) -> Persistence:
@@ -148,4 +182,5 @@ def shrink(own: Persistence, fleet: FleetSpells) -> Persistence:
         variance=variance,
         phi=phi,
         borrowed=fleet.freedom,
+        toward=None if fleet.level is None else (fleet.level, fleet.level_spread),
     )

@@ -107,6 +107,11 @@ class Persistence:
     #: (``fleetspells.reading_freedom``).
     observed: float = 0.0
     kurtosis: float = 3.0
+    #: The mean bad share of the days read (0: unknown): the background's level.
+    level: float = 0.0
+    #: Under a fleet prior, where its services' levels sit: the mean of their logs and the
+    #: variance of this one's about it (``fleetspells.FleetSpells.level``; ``widen``).
+    toward: tuple[float, float] | None = None
 
     @classmethod
     def read(cls, pool: FloatArray) -> Persistence | None:
@@ -124,10 +129,10 @@ class Persistence:
         variance = observed - float(np.mean(1.0 / (mean * total)))  # less the Poisson noise
         lag_one = float(np.sum(deviation[1:] * deviation[:-1])) / days
         if observed <= 0:  # every day the same share: nothing drifts
-            return cls(days, 0.0, 0.0)
+            return cls(days, 0.0, 0.0, level=mean)
         phi = float(corrected_phi(lag_one, variance, observed, days))
         kurtosis = float(np.mean(deviation**4)) / observed**2
-        return cls(days, max(variance, 0.0), phi, observed=observed, kurtosis=kurtosis)
+        return cls(days, max(variance, 0.0), phi, observed=observed, kurtosis=kurtosis, level=mean)
 
     @property
     def spell_days(self) -> float:
@@ -155,6 +160,14 @@ class Persistence:
         """
         unbiased: FloatArray = self.variance / np.maximum(1.0 - carried / self.days, MIN_KEPT)
         return unbiased
+
+    def level_noise(self) -> float:
+        """The variance of the log of this history's mean level about the background's own,
+        under its reading: ``log(1 + σ² carried / n)`` (``unbiased`` variance, ``carried`` at
+        its ``φ``), what ``widen`` draws a level with when no fleet says where it sits."""
+        phi = np.array([self.phi])
+        carried = 1.0 + _lag_weights(phi, self.days, self.days)
+        return float(np.log1p(self.unbiased(carried) * carried / self.days)[0])
 
     def missed(
         self,
@@ -229,9 +242,10 @@ def widen(
     phi = np.clip(fit.phi + spread * rng.standard_normal(outer), 0.0, MAX_PHI)
     carried = 1.0 + _lag_weights(phi, fit.days, fit.days)
     variance = fit.unbiased(carried)
-    level = variance * carried / fit.days
+    level = np.log1p(variance * carried / fit.days)
     own = fit.missed(phi, span=window_days, block_days=block_days, variance=variance)
-    sigma = np.sqrt(np.log1p(level) + np.log1p(own))[:, None].astype(np.float32)
+    shift, level = _placed(fit, level)
+    sigma = np.sqrt(level + np.log1p(own))[:, None].astype(np.float32)
     freedom = own_freedom(fit.days, phi) + fit.borrowed
     scale = fit.shortfall * np.sqrt(freedom / rng.chisquare(freedom))[:, None]
     # One standard normal per window, common to every pseudo-history, as the bootstrap's own
@@ -247,9 +261,33 @@ def widen(
     # ``centre + scale (share - centre)`` with ``centre`` the pseudo-history's mean share.
     shares = np.subtract(1.0, windows)
     shares *= factor
+    if shift is not None:
+        shares *= shift
     centre = shares.mean(axis=1, keepdims=True)
     shares *= scale
     shares += (1.0 - scale) * centre
     np.clip(shares, 0.0, 1.0, out=shares)
     widened: FloatArray = np.subtract(1.0, shares, out=shares)
     return widened
+
+
+def _placed(fit: Persistence, noise: FloatArray) -> tuple[FloatArray | None, FloatArray]:
+    """Where a fleet places the background's level: per pseudo-history, the factor that moves
+    the history's own level to the posterior mean of its log, and that log's posterior
+    variance; without a fleet's levels, no factor and the history's own ``noise``.
+
+    Normal on the log level (the services' logs around their mean, each history's own log mean
+    around its service's with the variance ``noise`` its spells leave), so the posterior is the
+    precision-weighted mean of the two (BDA §5.4). A history of a few long spells knows its level
+    poorly, and one read in a calm stretch sat low where the process's next window need not:
+    ``wandering`` (fleet prior, 60 histories, spells of 50 days) breached balanced 4.0x its
+    promise in the calmest quarter of its histories and 0.01x in the worst, its own level
+    taken as the centre; where the fleet's services spread far apart the fleet moves none.
+    """
+    if fit.toward is None or fit.level <= 0:
+        return None, noise
+    mean, spread = fit.toward
+    variance: FloatArray = 1.0 / (1.0 / np.maximum(noise, 1e-12) + 1.0 / spread)
+    centre = variance * (math.log(fit.level) / np.maximum(noise, 1e-12) + mean / spread)
+    shift: FloatArray = np.exp(centre - math.log(fit.level))[:, None]
+    return shift, variance

@@ -64,6 +64,11 @@ def _background(fleet: FleetSpells) -> dict[str, Any]:
         "phiWeight": rounded(fleet.phi_weight),
         "services": fleet.services,
         "kurtosis": rounded(fleet.kurtosis),
+        **(
+            {}
+            if fleet.level is None
+            else {"level": rounded(fleet.level), "levelSpread": rounded(fleet.level_spread)}
+        ),
     }
 
 
@@ -167,6 +172,7 @@ def _read_background(part: object) -> FleetSpells | None:
             f"must be a finite number >= 1 (a kurtosis), got {kurtosis}",
             field="prior.background.kurtosis",
         )
+    level, spread = _read_level(part)
     return FleetSpells(
         variance=values["variance"],
         freedom=values["freedom"],
@@ -174,7 +180,30 @@ def _read_background(part: object) -> FleetSpells | None:
         phi_weight=values["phiWeight"],
         services=_count(part, "services", "background.services"),
         kurtosis=kurtosis,
+        level=level,
+        level_spread=spread,
     )
+
+
+def _read_level(part: dict[str, Any]) -> tuple[float | None, float]:
+    """``background.level`` (the mean log level of the fleet's services) and ``levelSpread``
+    (a service's level's variance about it); absent in documents written before method v25,
+    whose services each keep their own level."""
+    if "level" not in part:
+        return None, 0.0
+    level = _number(part, "level", "background.level")
+    if not math.isfinite(level) or level >= 0:
+        raise errors.InputError(
+            f"must be a finite negative number (the log of a bad share), got {level}",
+            field="prior.background.level",
+        )
+    spread = _number(part, "levelSpread", "background.levelSpread")
+    if not (math.isfinite(spread) and spread > 0):
+        raise errors.InputError(
+            f"must be a finite positive number (a variance), got {spread}",
+            field="prior.background.levelSpread",
+        )
+    return level, spread
 
 
 def _read_growth(part: object) -> FleetGrowth | None:

@@ -1,0 +1,169 @@
+"""Where a fleet places its services' background levels (``fleetspells.levels``,
+``persistence._placed``), and what that does to a history read in a calm or a bad stretch."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from sloreco import errors
+from sloreco.core import fleetpool, fleetspells, persistence, priordoc
+from sloreco.core import prior as priors
+from tests import factories
+
+Reading = persistence.Persistence
+WINDOW = 28 * 86400
+#: ``persistent``-like spells (variance 0.5, phi 0.85 over 90 days) at a 0.1% level.
+SPELLS = Reading(90, 0.5, 0.85, level=0.001)
+#: A fleet of such services, all at 0.1%: its levels spread only by their own noise.
+PLACED = fleetspells.FleetSpells(
+    variance=0.5,
+    freedom=20.0,
+    phi=0.85,
+    phi_weight=1.3,
+    services=40,
+    level=priordoc.rounded(math.log(0.001)),  # as a document keeps it
+    level_spread=0.01,
+)
+
+
+def test_a_days_reading_records_its_level() -> None:
+    total = np.full(90, 48_000.0)
+    bad = np.random.default_rng(1).poisson(total * 0.002).astype(np.float64)
+
+    reading = Reading.read(np.stack([bad, total], axis=1))
+
+    assert reading is not None
+    assert reading.level == pytest.approx(bad.sum() / total.sum())
+
+
+def test_a_fleet_of_one_process_places_every_level_near_its_mean() -> None:
+    # Forty services of one process: their log levels spread by about what each one's spells
+    # leave in its mean, and no further.
+    noise = SPELLS.level_noise()
+    rng = np.random.default_rng(2)
+    levels = 0.001 * np.exp(math.sqrt(noise) * rng.standard_normal(40))
+    readings = [dataclasses.replace(SPELLS, level=float(v)) for v in levels]
+
+    placed = fleetspells.levels(readings)
+
+    assert placed is not None
+    mean, spread = placed
+    assert mean == pytest.approx(float(np.log(levels).mean()))
+    assert spread < noise / 4
+
+
+def test_a_fleet_of_strangers_leaves_each_service_its_level() -> None:
+    readings = [dataclasses.replace(SPELLS, level=v) for v in (1e-5, 1e-4, 1e-3, 1e-2, 2e-2)]
+
+    placed = fleetspells.levels(readings)
+
+    assert placed is not None
+    assert placed[1] > 10 * SPELLS.level_noise()
+
+
+def test_fewer_than_five_levels_place_none() -> None:
+    assert fleetspells.levels([SPELLS] * 4) is None
+
+
+def test_readings_without_a_level_place_none() -> None:
+    assert fleetspells.levels([dataclasses.replace(SPELLS, level=0.0)] * 6) is None
+
+
+def test_a_shrunk_reading_carries_its_fleets_levels() -> None:
+    shrunk = fleetspells.shrink(SPELLS, PLACED)
+
+    assert shrunk.toward == (PLACED.level, PLACED.level_spread)
+
+
+def test_a_fleet_that_kept_no_levels_leaves_the_reading_its_own() -> None:
+    shrunk = fleetspells.shrink(SPELLS, dataclasses.replace(PLACED, level=None))
+
+    assert shrunk.toward is None
+
+
+def widened_share(fit: Reading, level: float) -> float:
+    """The mean bad share of background windows at ``level``, widened under ``fit``."""
+    rng = np.random.default_rng(3)
+    windows = 1.0 - level * rng.gamma(4.0, 0.25, (128, 200))
+    widened = persistence.widen(
+        windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(9)
+    )
+    return float(1.0 - widened.mean())
+
+
+def test_a_history_calmer_than_its_fleet_is_placed_toward_the_fleets_level() -> None:
+    calm = dataclasses.replace(SPELLS, level=0.0003)
+    toward = dataclasses.replace(calm, toward=(PLACED.level, PLACED.level_spread))
+
+    assert widened_share(toward, 0.0003) > 2 * widened_share(calm, 0.0003)
+
+
+def test_a_history_worse_than_its_fleet_is_placed_toward_the_fleets_level() -> None:
+    bad = dataclasses.replace(SPELLS, level=0.003)
+    toward = dataclasses.replace(bad, toward=(PLACED.level, PLACED.level_spread))
+
+    assert widened_share(toward, 0.003) < widened_share(bad, 0.003) / 2
+
+
+def test_a_fleet_whose_levels_spread_far_moves_a_level_little() -> None:
+    calm = dataclasses.replace(SPELLS, level=0.0003)
+    toward = dataclasses.replace(calm, toward=(PLACED.level, 1000.0))
+
+    assert widened_share(toward, 0.0003) == pytest.approx(widened_share(calm, 0.0003), rel=0.02)
+
+
+QUIET_FLEET = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet:x")
+
+
+def test_a_calm_history_of_a_fleet_at_a_higher_level_is_recommended_lower() -> None:
+    # Ninety days at 0.03%, where the fleet's services sit at 0.1%.
+    total = np.full(90, 2_000_000.0)
+    rng = np.random.default_rng(5)
+    calm = factories.daily_availability(total, np.round(total * 0.0003 * rng.gamma(4.0, 0.25, 90)))
+
+    def balanced(spells: fleetspells.FleetSpells) -> float:
+        belief = dataclasses.replace(QUIET_FLEET, background=spells)
+        result = factories.recommend_availability(calm, window_seconds=WINDOW, seed=1, prior=belief)
+        return float(result.tiers[1].target)
+
+    assert balanced(PLACED) < balanced(dataclasses.replace(PLACED, level=None))
+
+
+def test_the_fleets_levels_survive_the_prior_document() -> None:
+    fleet = dataclasses.replace(QUIET_FLEET, background=PLACED)
+
+    again = priordoc.loads(priordoc.dumps(fleet))
+
+    assert again.background == PLACED
+
+
+def test_a_background_written_before_its_levels_were_kept_leaves_each_its_own() -> None:
+    document = priordoc.document(dataclasses.replace(QUIET_FLEET, background=PLACED))
+    del document["background"]["level"], document["background"]["levelSpread"]
+
+    again = priordoc.from_document(document)
+
+    assert again.background == dataclasses.replace(PLACED, level=None, level_spread=0.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"level": 0.5}, "prior.background.level"),
+        ({"level": "low"}, "prior.background.level"),
+        ({"levelSpread": 0}, "prior.background.levelSpread"),
+        ({"levelSpread": None}, "prior.background.levelSpread"),
+    ],
+)
+def test_a_bad_level_names_its_field(change: dict[str, object], field: str) -> None:
+    document = priordoc.document(dataclasses.replace(QUIET_FLEET, background=PLACED))
+    document["background"] |= change
+
+    with pytest.raises(errors.InputError) as caught:
+        priordoc.from_document(document)
+
+    assert caught.value.field == field

@@ -10,14 +10,17 @@ import numpy as np
 import pytest
 
 from sloreco import errors
-from sloreco.core import fleetpool, fleetspells, persistence, priordoc
+from sloreco.core import fleetpool, fleetspells, history, persistence, priordoc
 from sloreco.core import prior as priors
+from sloreco.core.explain import priornote
 from tests import factories
 
 Reading = persistence.Persistence
 WINDOW = 28 * 86400
 #: ``persistent``-like spells (variance 0.5, phi 0.85 over 90 days) at a 0.1% level.
 SPELLS = Reading(90, 0.5, 0.85, level=0.001)
+#: The log of 0.1%, as a prior document keeps it.
+LEVEL = priordoc.rounded(math.log(0.001))
 #: A fleet of such services, all at 0.1%: its levels spread only by their own noise.
 PLACED = fleetspells.FleetSpells(
     variance=0.5,
@@ -25,7 +28,7 @@ PLACED = fleetspells.FleetSpells(
     phi=0.85,
     phi_weight=1.3,
     services=40,
-    level=priordoc.rounded(math.log(0.001)),  # as a document keeps it
+    level=LEVEL,
     level_spread=0.01,
 )
 
@@ -97,33 +100,37 @@ def widened_share(fit: Reading, level: float) -> float:
 
 def test_a_history_calmer_than_its_fleet_is_placed_toward_the_fleets_level() -> None:
     calm = dataclasses.replace(SPELLS, level=0.0003)
-    toward = dataclasses.replace(calm, toward=(PLACED.level, PLACED.level_spread))
+    toward = dataclasses.replace(calm, toward=(LEVEL, PLACED.level_spread))
 
     assert widened_share(toward, 0.0003) > 2 * widened_share(calm, 0.0003)
 
 
 def test_a_history_worse_than_its_fleet_is_placed_toward_the_fleets_level() -> None:
     bad = dataclasses.replace(SPELLS, level=0.003)
-    toward = dataclasses.replace(bad, toward=(PLACED.level, PLACED.level_spread))
+    toward = dataclasses.replace(bad, toward=(LEVEL, PLACED.level_spread))
 
     assert widened_share(toward, 0.003) < widened_share(bad, 0.003) / 2
 
 
 def test_a_fleet_whose_levels_spread_far_moves_a_level_little() -> None:
     calm = dataclasses.replace(SPELLS, level=0.0003)
-    toward = dataclasses.replace(calm, toward=(PLACED.level, 1000.0))
+    toward = dataclasses.replace(calm, toward=(LEVEL, 1000.0))
 
     assert widened_share(toward, 0.0003) == pytest.approx(widened_share(calm, 0.0003), rel=0.02)
+
+
+def calm_history() -> history.AvailabilityHistory:
+    """Ninety days at 0.03%, where ``PLACED``'s services sit at 0.1%."""
+    total = np.full(90, 2_000_000.0)
+    rng = np.random.default_rng(5)
+    return factories.daily_availability(total, np.round(total * 0.0003 * rng.gamma(4.0, 0.25, 90)))
 
 
 QUIET_FLEET = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet:x")
 
 
 def test_a_calm_history_of_a_fleet_at_a_higher_level_is_recommended_lower() -> None:
-    # Ninety days at 0.03%, where the fleet's services sit at 0.1%.
-    total = np.full(90, 2_000_000.0)
-    rng = np.random.default_rng(5)
-    calm = factories.daily_availability(total, np.round(total * 0.0003 * rng.gamma(4.0, 0.25, 90)))
+    calm = calm_history()
 
     def balanced(spells: fleetspells.FleetSpells) -> float:
         belief = dataclasses.replace(QUIET_FLEET, background=spells)
@@ -131,6 +138,30 @@ def test_a_calm_history_of_a_fleet_at_a_higher_level_is_recommended_lower() -> N
         return float(result.tiers[1].target)
 
     assert balanced(PLACED) < balanced(dataclasses.replace(PLACED, level=None))
+
+
+def test_the_note_says_where_the_fleet_placed_the_level() -> None:
+    note = priornote.level_note((0.0003, 0.00085))
+
+    assert note == (
+        " Its background ran at 0.03% bad; its fleet's services run at levels that place this "
+        "one's near 0.085%, as a history of few spells knows its level little better than its "
+        "fleet does."
+    )
+
+
+def test_a_level_the_fleet_barely_moved_goes_unsaid() -> None:
+    assert priornote.level_note((0.001, 0.00105)) == ""
+    assert priornote.level_note(None) == ""
+
+
+def test_a_calm_historys_explanation_says_where_its_fleet_placed_its_level() -> None:
+    calm = calm_history()
+    belief = dataclasses.replace(QUIET_FLEET, background=PLACED)
+
+    result = factories.recommend_availability(calm, window_seconds=WINDOW, seed=1, prior=belief)
+
+    assert any("place this one's near" in n for n in result.data_quality.notes)
 
 
 def test_the_fleets_levels_survive_the_prior_document() -> None:

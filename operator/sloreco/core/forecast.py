@@ -233,6 +233,13 @@ def prior_notes(
             else None
         ),
         fleet_rate_shape=seen.fleet_rate_shape,
+        level=_level(seen.spells),
     )
     lines = (priornote.size_note(effect), priornote.fleet_note(effect))
     return (priornote.prior_note(effect), *(line for line in lines if line is not None))
+
+
+def _level(spells: persistence.Persistence | None) -> tuple[float, float] | None:
+    """The background's level as run and as its fleet places it (``priornote.level_note``)."""
+    placed = spells.placed() if spells is not None else None
+    return None if spells is None or placed is None else (spells.level, placed)

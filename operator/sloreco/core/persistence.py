@@ -169,6 +169,12 @@ class Persistence:
         carried = 1.0 + _lag_weights(phi, self.days, self.days)
         return float(np.log1p(self.unbiased(carried) * carried / self.days)[0])
 
+    def placed(self) -> float | None:
+        """The level a fleet places this background at (``_placed``, at the reading's own
+        ``φ``), as a bad share; None without a fleet's levels (``priornote`` names it)."""
+        shift, _ = _placed(self, np.array([self.level_noise()]))
+        return None if shift is None else self.level * float(shift[0, 0])
+
     def missed(
         self,
         phi: FloatArray,

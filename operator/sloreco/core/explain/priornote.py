@@ -55,6 +55,9 @@ class PriorEffect:
     #: Under a fleet prior that pooled incidents, the shape of its services' rate spread
     #: (``prior.Prior.rate_shape``; ``fleet_note``); None: the default, or a fleet that saw none.
     fleet_rate_shape: float | None = None
+    #: The background's level as the history ran it and as its fleet places it (bad shares;
+    #: ``persistence.Persistence.placed``); None without a fleet's levels.
+    level: tuple[float, float] | None = None
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
@@ -95,6 +98,7 @@ def prior_note(effect: PriorEffect) -> str:
             f"{e.block_days}-day blocks); the model adds what the blocks cut and the "
             "uncertainty of a level seen over few spells."
         )
+    spells += level_note(e.level)
     if e.rise is not None:
         days, factor = e.rise
         spells += (
@@ -133,6 +137,24 @@ def prior_note(effect: PriorEffect) -> str:
         f"Incident model ({e.origin} prior): {seen}; it expects {e.per_window:.2f} {unit}s per "
         f"{e.window} window, including those the history did not show."
         f"{floor}{spells}{quiet} From the history replayed alone to the model: {moves}."
+    )
+
+
+#: A fleet that moves the level by less than this share goes unsaid: it moved no tier much.
+LEVEL_NOTE_SHARE = 0.1
+
+
+def level_note(level: tuple[float, float] | None) -> str:
+    """Where the fleet placed the background's level, when it moved it (``fleetspells.levels``)."""
+    if level is None:
+        return ""
+    own, placed = level
+    if own <= 0 or abs(placed / own - 1.0) < LEVEL_NOTE_SHARE:
+        return ""
+    return (
+        f" Its background ran at {100 * own:.2g}% bad; its fleet's services run at levels that "
+        f"place this one's near {100 * placed:.2g}%, as a history of few spells knows its level "
+        "little better than its fleet does."
     )
 
 

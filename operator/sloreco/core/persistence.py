@@ -34,7 +34,9 @@ bad share, with two variances:
 
 * the window's own spells: what ``b``-day blocks leave out of a ``window_days`` mean;
 * its level: the whole variance of the history's mean (an ``n``-day mean under the fitted
-  AR(1)), since a history of a few spells knows its level only that well. Drawn per window, as
+  AR(1)), since a history of a few spells knows its level only that well; under a fleet prior
+  that recorded its services' levels, the posterior of the level between the history's and
+  the fleet's (``_placed``, ``fleetspells.levels``). Drawn per window, as
   the fleet prior's rates are: the posterior predictive, whose tail carries the level's tail.
   The pseudo-histories' own spread of level (the bootstrap's, blocks only) stays under it, a
   confidence at the ``tolerance`` point. Measured (calibration, fleet prior, ``persistent`` and

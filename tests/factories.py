@@ -15,9 +15,13 @@ from typing import Any
 import numpy as np
 
 from sloreco import api
-from sloreco.core import durations, history, inputs, method, results, slis
+from sloreco.core import durations, fleetpool, history, inputs, method, results, slis
 from sloreco.core import prior as priors
 from sloreco.core.slis import base
+
+#: A fleet that has seen no incident in 125 years (five services of 9,000 days): its tiers are
+#: the background's, for tests of what a fleet says of backgrounds (``fleetspells``).
+QUIET_FLEET = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet:x")
 
 #: A prior that expects no incident at all (one pseudo-incident in a million years): for tests
 #: whose subject is not the incident model (dependency caps), so that the prior does not pull

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from sloreco import errors
-from sloreco.core import fleetpool, fleetspells, history, persistence, priordoc
-from sloreco.core import prior as priors
+from sloreco.core import fleetspells, history, persistence, priordoc
 from sloreco.core.explain import priornote
 from tests import factories
 
@@ -126,14 +125,11 @@ def calm_history() -> history.AvailabilityHistory:
     return factories.daily_availability(total, np.round(total * 0.0003 * rng.gamma(4.0, 0.25, 90)))
 
 
-QUIET_FLEET = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet:x")
-
-
 def test_a_calm_history_of_a_fleet_at_a_higher_level_is_recommended_lower() -> None:
     calm = calm_history()
 
     def balanced(spells: fleetspells.FleetSpells) -> float:
-        belief = dataclasses.replace(QUIET_FLEET, background=spells)
+        belief = dataclasses.replace(factories.QUIET_FLEET, background=spells)
         result = factories.recommend_availability(calm, window_seconds=WINDOW, seed=1, prior=belief)
         return float(result.tiers[1].target)
 
@@ -157,7 +153,7 @@ def test_a_level_the_fleet_barely_moved_goes_unsaid() -> None:
 
 def test_a_calm_historys_explanation_says_where_its_fleet_placed_its_level() -> None:
     calm = calm_history()
-    belief = dataclasses.replace(QUIET_FLEET, background=PLACED)
+    belief = dataclasses.replace(factories.QUIET_FLEET, background=PLACED)
 
     result = factories.recommend_availability(calm, window_seconds=WINDOW, seed=1, prior=belief)
 
@@ -165,7 +161,7 @@ def test_a_calm_historys_explanation_says_where_its_fleet_placed_its_level() -> 
 
 
 def test_the_fleets_levels_survive_the_prior_document() -> None:
-    fleet = dataclasses.replace(QUIET_FLEET, background=PLACED)
+    fleet = dataclasses.replace(factories.QUIET_FLEET, background=PLACED)
 
     again = priordoc.loads(priordoc.dumps(fleet))
 
@@ -173,7 +169,7 @@ def test_the_fleets_levels_survive_the_prior_document() -> None:
 
 
 def test_a_background_written_before_its_levels_were_kept_leaves_each_its_own() -> None:
-    document = priordoc.document(dataclasses.replace(QUIET_FLEET, background=PLACED))
+    document = priordoc.document(dataclasses.replace(factories.QUIET_FLEET, background=PLACED))
     del document["background"]["level"], document["background"]["levelSpread"]
 
     again = priordoc.from_document(document)
@@ -191,7 +187,7 @@ def test_a_background_written_before_its_levels_were_kept_leaves_each_its_own() 
     ],
 )
 def test_a_bad_level_names_its_field(change: dict[str, object], field: str) -> None:
-    document = priordoc.document(dataclasses.replace(QUIET_FLEET, background=PLACED))
+    document = priordoc.document(dataclasses.replace(factories.QUIET_FLEET, background=PLACED))
     document["background"] |= change
 
     with pytest.raises(errors.InputError) as caught:

@@ -153,7 +153,7 @@ def test_the_fleets_drift_survives_the_prior_document() -> None:
 
 def test_a_background_written_before_its_kurtosis_was_kept_reads_as_normal_days() -> None:
     noisy = dataclasses.replace(DRIFTING, kurtosis=9.0)
-    document = priordoc.document(dataclasses.replace(QUIET_FLEET, background=noisy))
+    document = priordoc.document(dataclasses.replace(factories.QUIET_FLEET, background=noisy))
     assert document["background"]["kurtosis"] == 9.0
     del document["background"]["kurtosis"]
 
@@ -202,17 +202,13 @@ def calm_stretch() -> history.AvailabilityHistory:
     return factories.daily_availability(total, np.round(total * 0.001 * np.exp(0.2 * level)))
 
 
-#: A fleet that has seen no incident in 125 years: its tiers are the background's.
-QUIET_FLEET = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet:x")
-
-
 def test_a_calm_stretch_of_a_drifting_fleet_is_recommended_with_its_fleets_caution() -> None:
     # The same spells, so that only how far the fleet's backgrounds vary differs: one fleet as
     # calm as this history (coefficient of variation 0.2), one that has seen them vary more.
     calm = dataclasses.replace(DRIFTING, variance=0.04)
 
     def balanced(spells: fleetspells.FleetSpells) -> float:
-        belief = dataclasses.replace(QUIET_FLEET, background=spells)
+        belief = dataclasses.replace(factories.QUIET_FLEET, background=spells)
         result = factories.recommend_availability(
             calm_stretch(), window_seconds=WINDOW, seed=1, prior=belief
         )
@@ -222,7 +218,7 @@ def test_a_calm_stretch_of_a_drifting_fleet_is_recommended_with_its_fleets_cauti
 
 
 def test_the_explanation_says_the_spells_were_read_with_the_fleets() -> None:
-    belief = dataclasses.replace(QUIET_FLEET, background=DRIFTING)
+    belief = dataclasses.replace(factories.QUIET_FLEET, background=DRIFTING)
 
     result = factories.recommend_availability(
         calm_stretch(), window_seconds=WINDOW, seed=1, prior=belief
@@ -306,7 +302,7 @@ def test_a_calm_history_that_read_no_variance_still_takes_its_fleets_spells() ->
     noisy = dataclasses.replace(DRIFTING, kurtosis=9.0)
 
     def balanced(spells: fleetspells.FleetSpells | None) -> float:
-        belief = dataclasses.replace(QUIET_FLEET, background=spells)
+        belief = dataclasses.replace(factories.QUIET_FLEET, background=spells)
         result = factories.recommend_availability(flat, window_seconds=WINDOW, seed=1, prior=belief)
         return float(result.tiers[1].target)
 

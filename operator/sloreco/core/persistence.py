@@ -90,6 +90,9 @@ MAX_PHI = 0.989
 #: variance holds under two independent stretches and says next to nothing of it; the spread's
 #: own draw (``ν / χ²(ν)``, ``ν`` at least 1) carries the rest.
 MIN_KEPT = 0.2
+#: A reading of no variance knows its level to this (the log's variance, far below any fleet's
+#: spread), so that a fleet does not move it: its days did not vary.
+EXACT_LEVEL = 1e-12
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -250,10 +253,10 @@ def widen(
     phi = np.clip(fit.phi + spread * rng.standard_normal(outer), 0.0, MAX_PHI)
     carried = 1.0 + _lag_weights(phi, fit.days, fit.days)
     variance = fit.unbiased(carried)
-    level = np.log1p(variance * carried / fit.days)
+    noise = np.log1p(variance * carried / fit.days)  # the level's, on the log
     own = fit.missed(phi, span=window_days, block_days=block_days, variance=variance)
-    shift, level = _placed(fit, level)
-    sigma = np.sqrt(level + np.log1p(own))[:, None].astype(np.float32)
+    shift, noise = _placed(fit, noise)
+    sigma = np.sqrt(noise + np.log1p(own))[:, None].astype(np.float32)
     freedom = own_freedom(fit.days, phi) + fit.borrowed
     scale = fit.shortfall * np.sqrt(freedom / rng.chisquare(freedom))[:, None]
     # One standard normal per window, common to every pseudo-history, as the bootstrap's own
@@ -295,7 +298,8 @@ def _placed(fit: Persistence, noise: FloatArray) -> tuple[FloatArray | None, Flo
     if fit.toward is None or fit.level <= 0:
         return None, noise
     mean, spread = fit.toward
-    variance: FloatArray = 1.0 / (1.0 / np.maximum(noise, 1e-12) + 1.0 / spread)
-    centre = variance * (math.log(fit.level) / np.maximum(noise, 1e-12) + mean / spread)
+    own = np.maximum(noise, EXACT_LEVEL)
+    variance: FloatArray = 1.0 / (1.0 / own + 1.0 / spread)
+    centre = variance * (math.log(fit.level) / own + mean / spread)
     shift: FloatArray = np.exp(centre - math.log(fit.level))[:, None]
     return shift, variance

@@ -168,6 +168,12 @@ def test_the_fleets_levels_survive_the_prior_document() -> None:
     assert again.background == PLACED
 
 
+def test_the_document_says_what_its_level_is() -> None:
+    document = priordoc.document(dataclasses.replace(factories.QUIET_FLEET, background=PLACED))
+
+    assert document["background"]["unit"].endswith("; level: log of the mean bad share")
+
+
 def test_a_background_written_before_its_levels_were_kept_leaves_each_its_own() -> None:
     document = priordoc.document(dataclasses.replace(factories.QUIET_FLEET, background=PLACED))
     del document["background"]["level"], document["background"]["levelSpread"]

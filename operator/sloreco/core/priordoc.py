@@ -57,7 +57,10 @@ def dumps(prior: Prior) -> str:
 def _background(fleet: FleetSpells) -> dict[str, Any]:
     """The document's ``background``: the fleet's drift (``fleetspells``)."""
     return {
-        "unit": "relative variance of the daily bad share; lag-one autocorrelation",
+        "unit": (
+            "relative variance of the daily bad share; lag-one autocorrelation"
+            + ("" if fleet.level is None else "; level: log of the mean bad share")
+        ),
         "variance": rounded(fleet.variance),
         "freedom": rounded(fleet.freedom),
         "phi": rounded(fleet.phi),

@@ -241,5 +241,7 @@ def prior_notes(
 
 def _level(spells: persistence.Persistence | None) -> tuple[float, float] | None:
     """The background's level as run and as its fleet places it (``priornote.level_note``)."""
-    placed = spells.placed() if spells is not None else None
-    return None if spells is None or placed is None else (spells.level, placed)
+    if spells is None:
+        return None
+    placed = spells.placed()
+    return None if placed is None else (spells.level, placed)

@@ -170,9 +170,8 @@ class Persistence:
         """The variance of the log of this history's mean level about the background's own,
         under its reading: ``log(1 + σ² carried / n)`` (``unbiased`` variance, ``carried`` at
         its ``φ``), what ``widen`` draws a level with when no fleet says where it sits."""
-        phi = np.array([self.phi])
-        carried = 1.0 + _lag_weights(phi, self.days, self.days)
-        return float(np.log1p(self.unbiased(carried) * carried / self.days)[0])
+        _, noise = _level_of(self, np.array([self.phi]))
+        return float(noise[0])
 
     def placed(self) -> float | None:
         """The level a fleet places this background at (``_placed``, at the reading's own
@@ -251,9 +250,7 @@ def widen(
     outer, inner = windows.shape
     spread = math.sqrt(max(1.0 - fit.phi**2, 0.0) / fit.days)
     phi = np.clip(fit.phi + spread * rng.standard_normal(outer), 0.0, MAX_PHI)
-    carried = 1.0 + _lag_weights(phi, fit.days, fit.days)
-    variance = fit.unbiased(carried)
-    noise = np.log1p(variance * carried / fit.days)  # the level's, on the log
+    variance, noise = _level_of(fit, phi)
     own = fit.missed(phi, span=window_days, block_days=block_days, variance=variance)
     shift, noise = _placed(fit, noise)
     sigma = np.sqrt(noise + np.log1p(own))[:, None].astype(np.float32)
@@ -280,6 +277,16 @@ def widen(
     np.clip(shares, 0.0, 1.0, out=shares)
     widened: FloatArray = np.subtract(1.0, shares, out=shares)
     return widened
+
+
+def _level_of(fit: Persistence, phi: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per ``φ``: the variance unbiased for the correlation the history's mean carries
+    (``carried = 1 + 2 Σ (1 - k/n) φ^k``), and the variance of the mean's log
+    (``log(1 + σ² carried / n)``)."""
+    carried = 1.0 + _lag_weights(phi, fit.days, fit.days)
+    variance = fit.unbiased(carried)
+    noise: FloatArray = np.log1p(variance * carried / fit.days)
+    return variance, noise
 
 
 def _placed(fit: Persistence, noise: FloatArray) -> tuple[FloatArray | None, FloatArray]:

@@ -113,7 +113,7 @@ class Posterior:
         shape = belief.size_shape + max(n - 1, 0) / 2
         scale = belief.size_scale + (float(((x - mean) ** 2).sum()) / 2 if n else 0.0)
         prior_variance = belief.size_variance
-        variance = _variance_mean(scale, shape)
+        variance = prior.variance_mean(scale, shape)
         precision = belief.size_strength / prior_variance + n / variance
         clean = None if belief.population or n == 0 else cls._given(belief, x[:0], exposure_days)
         own = cls(
@@ -154,7 +154,7 @@ class Posterior:
     @property
     def spread(self) -> float:
         """The log size's standard deviation at the posterior mean of its variance."""
-        return math.sqrt(_variance_mean(self.scale, self.shape))
+        return math.sqrt(prior.variance_mean(self.scale, self.shape))
 
     def median_minutes(self) -> float:
         """The median incident size (full-outage minutes) at the posterior means of the
@@ -171,12 +171,6 @@ class Posterior:
             np.array([self.spread]),
             (self.size_quantiles, self.size_tail),
         )
-
-
-def _variance_mean(scale: float, shape: float) -> float:
-    """The inverse-gamma's mean, ``scale / (shape - 1)``, its shape floored at 1.5 where the
-    mean would not exist."""
-    return scale / max(shape - 1.0, 0.5)
 
 
 def estimation_error(belief: prior.Prior, *, location_weight: float, exposure_days: float) -> float:

@@ -148,9 +148,9 @@ class Prior:
 
     @property
     def size_variance(self) -> float:
-        """The log size's variance: its inverse-gamma's mean, the shape floored at 1.5 where
-        the mean would not exist (as ``predictive.Posterior`` reads its own)."""
-        return self.size_scale / max(self.size_shape - 1.0, 0.5)
+        """The log size's variance: its inverse-gamma's mean (``variance_mean``), as
+        ``predictive.Posterior`` reads its own."""
+        return variance_mean(self.size_scale, self.size_shape)
 
     @property
     def population(self) -> bool:
@@ -271,6 +271,12 @@ class ServiceStats:
 
 #: Fewer pooled incidents than this leave the size prior at the default's.
 MIN_POOLED_INCIDENTS = 3
+
+
+def variance_mean(scale: float, shape: float) -> float:
+    """The inverse-gamma's mean, ``scale / (shape - 1)``, its shape floored at 1.5 where the
+    mean would not exist: one reading of a size variance for priors and posteriors alike."""
+    return scale / max(shape - 1.0, 0.5)
 
 
 def _camel(name: str) -> str:

@@ -29,6 +29,7 @@ PLACED = fleetspells.FleetSpells(
     services=40,
     level=LEVEL,
     level_spread=0.01,
+    level_noise=priordoc.rounded(SPELLS.level_noise()),
 )
 
 
@@ -53,9 +54,17 @@ def test_a_fleet_of_one_process_places_every_level_near_its_mean() -> None:
     placed = fleetspells.levels(readings)
 
     assert placed is not None
-    mean, spread = placed
-    assert mean == pytest.approx(float(np.log(levels).mean()))
-    assert spread < noise / 4
+    assert placed.mean == pytest.approx(float(np.log(levels).mean()))
+    assert placed.spread < noise / 4
+
+
+def test_a_fleet_records_how_well_its_histories_know_their_levels() -> None:
+    readings = [dataclasses.replace(SPELLS, phi=phi) for phi in (0.5, 0.7, 0.85, 0.9, 0.95)]
+
+    placed = fleetspells.levels(readings)
+
+    assert placed is not None
+    assert placed.noise == pytest.approx(float(np.mean([r.level_noise() for r in readings])))
 
 
 def test_a_fleet_of_strangers_leaves_each_service_its_level() -> None:
@@ -64,7 +73,7 @@ def test_a_fleet_of_strangers_leaves_each_service_its_level() -> None:
     placed = fleetspells.levels(readings)
 
     assert placed is not None
-    assert placed[1] > 10 * SPELLS.level_noise()
+    assert placed.spread > 10 * SPELLS.level_noise()
 
 
 def test_fewer_than_five_levels_place_none() -> None:
@@ -78,7 +87,7 @@ def test_readings_without_a_level_place_none() -> None:
 def test_a_shrunk_reading_carries_its_fleets_levels() -> None:
     shrunk = fleetspells.shrink(SPELLS, PLACED)
 
-    assert shrunk.toward == (PLACED.level, PLACED.level_spread)
+    assert shrunk.toward == persistence.FleetLevel(LEVEL, PLACED.level_spread, PLACED.level_noise)
 
 
 def test_a_fleet_that_kept_no_levels_leaves_the_reading_its_own() -> None:
@@ -99,23 +108,33 @@ def widened_share(fit: Reading, level: float) -> float:
 
 def test_a_history_calmer_than_its_fleet_is_placed_toward_the_fleets_level() -> None:
     calm = dataclasses.replace(SPELLS, level=0.0003)
-    toward = dataclasses.replace(calm, toward=(LEVEL, PLACED.level_spread))
+    toward = dataclasses.replace(calm, toward=persistence.FleetLevel(LEVEL, PLACED.level_spread))
 
     assert widened_share(toward, 0.0003) > 2 * widened_share(calm, 0.0003)
 
 
 def test_a_history_worse_than_its_fleet_is_placed_toward_the_fleets_level() -> None:
     bad = dataclasses.replace(SPELLS, level=0.003)
-    toward = dataclasses.replace(bad, toward=(LEVEL, PLACED.level_spread))
+    toward = dataclasses.replace(bad, toward=persistence.FleetLevel(LEVEL, PLACED.level_spread))
 
     assert widened_share(toward, 0.003) < widened_share(bad, 0.003) / 2
 
 
 def test_a_fleet_whose_levels_spread_far_moves_a_level_little() -> None:
     calm = dataclasses.replace(SPELLS, level=0.0003)
-    toward = dataclasses.replace(calm, toward=(LEVEL, 1000.0))
+    toward = dataclasses.replace(calm, toward=persistence.FleetLevel(LEVEL, 1000.0))
 
     assert widened_share(toward, 0.0003) == pytest.approx(widened_share(calm, 0.0003), rel=0.02)
+
+
+def test_a_history_reading_shorter_spells_than_its_fleet_is_placed_as_its_fleets_are() -> None:
+    # Read at phi 0.3, a calm history claims to know its level to a few thousandths (log
+    # variance); its fleet's histories know theirs to 0.3. Counted at its own, it keeps its level.
+    calm = dataclasses.replace(SPELLS, phi=0.3, level=0.0003)
+    own = dataclasses.replace(calm, toward=persistence.FleetLevel(LEVEL, 0.1))
+    floored = dataclasses.replace(calm, toward=persistence.FleetLevel(LEVEL, 0.1, noise=0.3))
+
+    assert widened_share(floored, 0.0003) > 1.5 * widened_share(own, 0.0003)
 
 
 def calm_history() -> history.AvailabilityHistory:
@@ -177,10 +196,22 @@ def test_the_document_says_what_its_level_is() -> None:
 def test_a_background_written_before_its_levels_were_kept_leaves_each_its_own() -> None:
     document = priordoc.document(dataclasses.replace(factories.QUIET_FLEET, background=PLACED))
     del document["background"]["level"], document["background"]["levelSpread"]
+    del document["background"]["levelNoise"]
 
     again = priordoc.from_document(document)
 
-    assert again.background == dataclasses.replace(PLACED, level=None, level_spread=0.0)
+    assert again.background == dataclasses.replace(
+        PLACED, level=None, level_spread=0.0, level_noise=0.0
+    )
+
+
+def test_a_background_written_before_its_level_noise_was_kept_counts_each_historys_own() -> None:
+    document = priordoc.document(dataclasses.replace(factories.QUIET_FLEET, background=PLACED))
+    del document["background"]["levelNoise"]
+
+    again = priordoc.from_document(document)
+
+    assert again.background == dataclasses.replace(PLACED, level_noise=0.0)
 
 
 @pytest.mark.parametrize(
@@ -190,6 +221,8 @@ def test_a_background_written_before_its_levels_were_kept_leaves_each_its_own() 
         ({"level": "low"}, "prior.background.level"),
         ({"levelSpread": 0}, "prior.background.levelSpread"),
         ({"levelSpread": None}, "prior.background.levelSpread"),
+        ({"levelNoise": -0.1}, "prior.background.levelNoise"),
+        ({"levelNoise": "much"}, "prior.background.levelNoise"),
     ],
 )
 def test_a_bad_level_names_its_field(change: dict[str, object], field: str) -> None:

@@ -70,7 +70,11 @@ def _background(fleet: FleetSpells) -> dict[str, Any]:
         **(
             {}
             if fleet.level is None
-            else {"level": rounded(fleet.level), "levelSpread": rounded(fleet.level_spread)}
+            else {
+                "level": rounded(fleet.level),
+                "levelSpread": rounded(fleet.level_spread),
+                "levelNoise": rounded(fleet.level_noise),
+            }
         ),
     }
 
@@ -175,7 +179,7 @@ def _read_background(part: object) -> FleetSpells | None:
             f"must be a finite number >= 1 (a kurtosis), got {kurtosis}",
             field="prior.background.kurtosis",
         )
-    level, spread = _read_level(part)
+    level, spread, noise = _read_level(part)
     return FleetSpells(
         variance=values["variance"],
         freedom=values["freedom"],
@@ -185,15 +189,18 @@ def _read_background(part: object) -> FleetSpells | None:
         kurtosis=kurtosis,
         level=level,
         level_spread=spread,
+        level_noise=noise,
     )
 
 
-def _read_level(part: dict[str, Any]) -> tuple[float | None, float]:
-    """``background.level`` (the mean log level of the fleet's services) and ``levelSpread``
-    (a service's level's variance about it); absent in documents written before method v25,
-    whose services each keep their own level."""
+def _read_level(part: dict[str, Any]) -> tuple[float | None, float, float]:
+    """``background.level`` (the mean log level of the fleet's services), ``levelSpread`` (a
+    service's level's variance about it) and ``levelNoise`` (how poorly a history of them knows
+    its own, on average); the first two absent in documents written before method v25, whose
+    services each keep their own level, the last before v26, which counted each history's own
+    noise as it read it."""
     if "level" not in part:
-        return None, 0.0
+        return None, 0.0, 0.0
     level = _number(part, "level", "background.level")
     if not math.isfinite(level) or level >= 0:
         raise errors.InputError(
@@ -206,7 +213,13 @@ def _read_level(part: dict[str, Any]) -> tuple[float | None, float]:
             f"must be a finite positive number (a variance), got {spread}",
             field="prior.background.levelSpread",
         )
-    return level, spread
+    noise = _number(part, "levelNoise", "background.levelNoise") if "levelNoise" in part else 0.0
+    if not (math.isfinite(noise) and noise >= 0):
+        raise errors.InputError(
+            f"must be a finite number >= 0 (a variance), got {noise}",
+            field="prior.background.levelNoise",
+        )
+    return level, spread, noise
 
 
 def _read_growth(part: object) -> FleetGrowth | None:

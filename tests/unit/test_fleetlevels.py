@@ -1,5 +1,5 @@
 """Where a fleet places its services' background levels (``fleetspells.levels``,
-``persistence._placed``), and what that does to a history read in a calm or a bad stretch."""
+``placement``), and what that does to a history read in a calm or a bad stretch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sloreco import errors
-from sloreco.core import fleetspells, history, persistence, priordoc
+from sloreco.core import fleetspells, history, persistence, placement, priordoc
 from sloreco.core.explain import priornote
 from tests import factories
 
@@ -87,7 +87,7 @@ def test_readings_without_a_level_place_none() -> None:
 def test_a_shrunk_reading_carries_its_fleets_levels() -> None:
     shrunk = fleetspells.shrink(SPELLS, PLACED)
 
-    assert shrunk.toward == persistence.FleetLevel(LEVEL, PLACED.level_spread, PLACED.level_noise)
+    assert shrunk.toward == placement.FleetLevel(LEVEL, PLACED.level_spread, PLACED.level_noise)
 
 
 def test_a_fleet_that_kept_no_levels_leaves_the_reading_its_own() -> None:
@@ -108,21 +108,21 @@ def widened_share(fit: Reading, level: float) -> float:
 
 def test_a_history_calmer_than_its_fleet_is_placed_toward_the_fleets_level() -> None:
     calm = dataclasses.replace(SPELLS, level=0.0003)
-    toward = dataclasses.replace(calm, toward=persistence.FleetLevel(LEVEL, PLACED.level_spread))
+    toward = dataclasses.replace(calm, toward=placement.FleetLevel(LEVEL, PLACED.level_spread))
 
     assert widened_share(toward, 0.0003) > 2 * widened_share(calm, 0.0003)
 
 
 def test_a_history_worse_than_its_fleet_is_placed_toward_the_fleets_level() -> None:
     bad = dataclasses.replace(SPELLS, level=0.003)
-    toward = dataclasses.replace(bad, toward=persistence.FleetLevel(LEVEL, PLACED.level_spread))
+    toward = dataclasses.replace(bad, toward=placement.FleetLevel(LEVEL, PLACED.level_spread))
 
     assert widened_share(toward, 0.003) < widened_share(bad, 0.003) / 2
 
 
 def test_a_fleet_whose_levels_spread_far_moves_a_level_little() -> None:
     calm = dataclasses.replace(SPELLS, level=0.0003)
-    toward = dataclasses.replace(calm, toward=persistence.FleetLevel(LEVEL, 1000.0))
+    toward = dataclasses.replace(calm, toward=placement.FleetLevel(LEVEL, 1000.0))
 
     assert widened_share(toward, 0.0003) == pytest.approx(widened_share(calm, 0.0003), rel=0.02)
 
@@ -131,8 +131,8 @@ def test_a_history_reading_shorter_spells_than_its_fleet_is_placed_as_its_fleets
     # Read at phi 0.3, a calm history claims to know its level to a few thousandths (log
     # variance); its fleet's histories know theirs to 0.3. Counted at its own, it keeps its level.
     calm = dataclasses.replace(SPELLS, phi=0.3, level=0.0003)
-    own = dataclasses.replace(calm, toward=persistence.FleetLevel(LEVEL, 0.1))
-    floored = dataclasses.replace(calm, toward=persistence.FleetLevel(LEVEL, 0.1, noise=0.3))
+    own = dataclasses.replace(calm, toward=placement.FleetLevel(LEVEL, 0.1))
+    floored = dataclasses.replace(calm, toward=placement.FleetLevel(LEVEL, 0.1, noise=0.3))
 
     assert widened_share(floored, 0.0003) > 1.5 * widened_share(own, 0.0003)
 

@@ -46,14 +46,14 @@ is wide and shrinks little (the mixed fleet's row did not move).
 * **level** (method v25) — the mean of its services' log levels and how far they spread beyond
   what each history's spells leave in its own mean (``levels``): a history of a few long spells
   knows its level poorly, and its posterior level is placed between its own and its fleet's
-  (``persistence._placed``). A fleet of one process places it near the fleet's; services whose
+  (``placement``). A fleet of one process places it near the fleet's; services whose
   levels differ leave it its own. Measured (fleet prior, 60 histories; balanced breach over the
   promise, balanced budget over the oracle's): ``wandering`` 2.02 / 1.90 -> 1.18 / 1.34,
   ``drifting`` 1.00 / 2.10 -> 0.41 / 1.51, ``persistent`` 0.52 / 1.73 -> 0.28 / 1.38,
   ``latency-persistent`` 0.51 / 1.58 -> 0.39 / 1.31; the mixed fleet's rows did not move.
   Since method v26 the fleet also keeps how poorly its histories know their levels, on
   average (``FleetSpells.level_noise``), and no service's own is counted as less
-  (``persistence._placed``): ``wandering`` 1.92 -> 1.40 balanced (100 histories), its worst of
+  (``placement``): ``wandering`` 1.92 -> 1.40 balanced (100 histories), its worst of
   six fleets 6.7 -> 2.7.
 """
 
@@ -65,7 +65,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sloreco.core.persistence import FleetLevel, Persistence, own_freedom
+from sloreco.core.persistence import Persistence, own_freedom
+from sloreco.core.placement import FleetLevel
 
 #: At most this many degrees of freedom borrowed from a fleet for the variance: twenty, the
 #: pseudo-observations ``fleetpool.MAX_STRENGTH`` allows a fleet's incident estimates, so a
@@ -175,7 +176,7 @@ def levels(readings: Sequence[Persistence]) -> FleetLevel | None:
     it: the spread of the logs beyond what each history's own spells leave in its mean
     (``Persistence.level_noise``; the DerSimonian & Laird 1986 moment estimator, as for the
     variance), plus the error of the mean itself; and that noise's mean, the least a service's
-    own is counted at (``persistence._placed``). A fleet of one process reads only the mean's
+    own is counted at (``placement``). A fleet of one process reads only the mean's
     error, and places every service's level at the fleet's; services whose levels differ
     (a fleet of strangers: 0.001% to 2%) read a spread that leaves each its own. None with
     fewer than ``MIN_SERVICES`` levels read."""

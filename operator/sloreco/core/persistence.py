@@ -36,7 +36,7 @@ bad share, with two variances:
 * its level: the whole variance of the history's mean (an ``n``-day mean under the fitted
   AR(1)), since a history of a few spells knows its level only that well; under a fleet prior
   that recorded its services' levels, the posterior of the level between the history's and
-  the fleet's (``_placed``, ``fleetspells.levels``). Drawn per window, as
+  the fleet's (``placement``, ``fleetspells.levels``). Drawn per window, as
   the fleet prior's rates are: the posterior predictive, whose tail carries the level's tail.
   The pseudo-histories' own spread of level (the bootstrap's, blocks only) stays under it, a
   confidence at the ``tolerance`` point. Measured (calibration, fleet prior, ``persistent`` and
@@ -72,7 +72,7 @@ import math
 
 import numpy as np
 
-from sloreco.core import history
+from sloreco.core import history, placement
 
 FloatArray = history.FloatArray
 
@@ -90,21 +90,6 @@ MAX_PHI = 0.989
 #: variance holds under two independent stretches and says next to nothing of it; the spread's
 #: own draw (``ν / χ²(ν)``, ``ν`` at least 1) carries the rest.
 MIN_KEPT = 0.2
-#: A reading of no variance knows its level to this (the log's variance, far below any fleet's
-#: spread), so that a fleet does not move it: its days did not vary.
-EXACT_LEVEL = 1e-12
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class FleetLevel:
-    """Where a fleet's services' background levels sit (``fleetspells.levels``): the mean of
-    their log levels, a service's log level's variance about it (``spread``), and how poorly a
-    history of its services knows its own level on average (``noise``, the mean of their
-    ``Persistence.level_noise``; 0 where the fleet did not record it)."""
-
-    mean: float
-    spread: float
-    noise: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -128,7 +113,7 @@ class Persistence:
     level: float = 0.0
     #: Under a fleet prior, where its services' levels sit (``fleetspells.FleetSpells.level``;
     #: ``widen``).
-    toward: FleetLevel | None = None
+    toward: placement.FleetLevel | None = None
 
     @classmethod
     def read(cls, pool: FloatArray) -> Persistence | None:
@@ -186,9 +171,9 @@ class Persistence:
         return float(noise[0])
 
     def placed(self) -> float | None:
-        """The level a fleet places this background at (``_placed``, at the reading's own
+        """The level a fleet places this background at (``placement.place``, at the reading's own
         ``φ``), as a bad share; None without a fleet's levels (``priornote`` names it)."""
-        shift, _ = _placed(self, np.array([self.level_noise()]))
+        shift, _ = placement.place(self.level, self.toward, np.array([self.level_noise()]))
         return None if shift is None else self.level * float(shift[0, 0])
 
     def missed(
@@ -264,7 +249,7 @@ def widen(
     phi = np.clip(fit.phi + spread * rng.standard_normal(outer), 0.0, MAX_PHI)
     variance, noise = _level_of(fit, phi)
     own = fit.missed(phi, span=window_days, block_days=block_days, variance=variance)
-    shift, noise = _placed(fit, noise)
+    shift, noise = placement.place(fit.level, fit.toward, noise)
     sigma = np.sqrt(noise + np.log1p(own))[:, None].astype(np.float32)
     freedom = own_freedom(fit.days, phi) + fit.borrowed
     scale = fit.shortfall * np.sqrt(freedom / rng.chisquare(freedom))[:, None]
@@ -299,37 +284,3 @@ def _level_of(fit: Persistence, phi: FloatArray) -> tuple[FloatArray, FloatArray
     variance = fit.unbiased(carried)
     noise: FloatArray = np.log1p(variance * carried / fit.days)
     return variance, noise
-
-
-def _placed(fit: Persistence, noise: FloatArray) -> tuple[FloatArray | None, FloatArray]:
-    """Where a fleet places the background's level: per pseudo-history, the factor that moves
-    the history's own level to the posterior mean of its log, and that log's posterior
-    variance; without a fleet's levels, no factor and the history's own ``noise``.
-
-    Normal on the log level (the services' logs around their mean, each history's own log mean
-    around its service's with the variance ``noise`` its spells leave), so the posterior is the
-    precision-weighted mean of the two (BDA §5.4). A history of a few long spells knows its level
-    poorly, and one read in a calm stretch sat low where the process's next window need not:
-    ``wandering`` (fleet prior, 60 histories, spells of 50 days) breached balanced 4.0x its
-    promise in the calmest quarter of its histories and 0.01x in the worst, its own level
-    taken as the centre; where the fleet's services spread far apart the fleet moves none.
-
-    The history's own noise is counted at no less than its fleet's services' mean
-    (``FleetLevel.noise``): the noise is read at the history's own ``φ``, and a history of long
-    spells often reads short ones (``wandering``, spells of 50 days: single histories read ``φ``
-    from 0.73 to 0.99), claiming to know its level to a tenth of the variance its fleet's
-    histories show. Counted at its own, such a history kept its own level: measured (fleet
-    prior, 100 histories), ``wandering``'s balanced tier breached 1.92x its promise, 10-28x in
-    the histories that read ``φ`` under 0.85; floored at the fleet's, 1.40x, at the same
-    balanced budget (1.12x the oracle's), every other profile and random draw within a hundredth
-    or two. A fleet of independent days has a small mean noise, and a fleet of strangers a
-    spread that dwarfs it: neither moves.
-    """
-    if fit.toward is None or fit.level <= 0:
-        return None, noise
-    toward = fit.toward
-    own = np.maximum(noise, max(toward.noise, EXACT_LEVEL))
-    variance: FloatArray = 1.0 / (1.0 / own + 1.0 / toward.spread)
-    centre = variance * (math.log(fit.level) / own + toward.mean / toward.spread)
-    shift: FloatArray = np.exp(centre - math.log(fit.level))[:, None]
-    return shift, variance

@@ -30,11 +30,12 @@ how little its own history says:
 * **φ** — a normal prior at the fleet's mean ``φ``, worth ``phi_weight`` histories: the
   sampling variance of one history's ``φ`` (Bartlett's ``(1 - φ²) / n``, times
   ``READING_SPREAD``) over the spread of the services' ``φ`` beyond it, capped at
-  ``MAX_PHI_WEIGHT``. The fleet moves ``φ``'s centre,
-  not the spread ``persistence.widen`` draws it with: at 90 days Bartlett's variance
-  understates a reading's own (a uniform fleet of ``persistent`` services read ``φ`` 1.75
-  times as spread), and the missed variance grows steeply with ``φ``. Narrowed by the
-  fleet's weight, ``persistent``'s conservative tier breached 3.8x its promise, 2.5x not.
+  ``MAX_PHI_WEIGHT``. The fleet moves ``φ``'s centre, and since method v27 the spread
+  ``persistence.widen`` draws it with (``persistence.phi_spread``: the reading's own variance,
+  ``READING_SPREAD`` times Bartlett's, over one plus the fleet's weight). Narrowed from
+  Bartlett's alone by the fleet's weight (v9), ``persistent``'s conservative tier breached 3.8x
+  its promise, 2.5x not: at 90 days Bartlett's variance understates a reading's own, and the
+  missed variance grows steeply with ``φ``.
 
 Measured (``make calibrate``, fleet prior, 100 histories; breach over the promise, conservative /
 balanced / aggressive): ``persistent`` 4.60 / 1.79 / 0.98 -> 2.56 / 1.49 / 1.05, ``persistent-mild``
@@ -65,7 +66,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sloreco.core.persistence import Persistence, own_freedom
+from sloreco.core.persistence import READING_SPREAD, Persistence, own_freedom
 from sloreco.core.placement import FleetLevel
 
 #: At most this many degrees of freedom borrowed from a fleet for the variance: twenty, the
@@ -82,14 +83,6 @@ MAX_PHI_WEIGHT = 5.0
 #: Fewer services with a readable background than this: no fleet reading
 #: (``controller.fleet.MIN_SERVICES``).
 MIN_SERVICES = 5
-#: A history's ``φ`` spreads about twice as far as Bartlett's ``(1 - φ²) / n`` says: simulated
-#: lognormal AR(1) shares read it 1.4-2.0 times as spread at 90 days and 1.2-2.2 times at 30
-#: (400 histories each, ``φ`` 0.4-0.97), and the engine's readings of the suite's ``drifting``
-#: 2.6 times. Counted at Bartlett's, a uniform fleet's readings looked diverse and lent ``φ``
-#: the weight of half a history where it has five: ``drifting``'s fleet-prior conservative
-#: tier breached 5.3x its promise (100 histories), 1.8x at twice Bartlett's together with the
-#: reading's own corrections (``persistence.MAX_PHI``, Marriott & Pope's bias).
-READING_SPREAD = 2.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -200,6 +193,7 @@ def shrink(own: Persistence, fleet: FleetSpells) -> Persistence:
         variance=variance,
         phi=phi,
         borrowed=fleet.freedom,
+        phi_weight=fleet.phi_weight,
         toward=(
             None
             if fleet.level is None

@@ -27,7 +27,8 @@ lags under ``b`` with weights ``1 - k/b``: Künsch 1989, Lahiri 2003 §3). Fitte
   least-squares slope's, which this is not): simulated lognormal AR(1) shares over 90 days
   read 0.912 for 0.940 and 0.835 for 0.866 with Kendall's, 0.922 and 0.843 with this (400
   histories each; the rest of the gap is the ratio's own bias near one);
-* each pseudo-history draws its own ``φ`` (normal, Bartlett's 1946 variance ``(1 - φ²) / n``).
+* each pseudo-history draws its own ``φ`` (normal, Bartlett's 1946 variance ``(1 - φ²) / n``;
+  under a fleet prior the posterior's, ``phi_spread``).
 
 What the blocks miss is added to each simulated window as a lognormal factor on its background
 bad share, with two variances:
@@ -90,6 +91,14 @@ MAX_PHI = 0.989
 #: variance holds under two independent stretches and says next to nothing of it; the spread's
 #: own draw (``ν / χ²(ν)``, ``ν`` at least 1) carries the rest.
 MIN_KEPT = 0.2
+#: A history's ``φ`` spreads about twice as far as Bartlett's ``(1 - φ²) / n`` says: simulated
+#: lognormal AR(1) shares read it 1.4-2.0 times as spread at 90 days and 1.2-2.2 times at 30
+#: (400 histories each, ``φ`` 0.4-0.97), and the engine's readings of the suite's ``drifting``
+#: 2.6 times. Counted at Bartlett's, a uniform fleet's readings looked diverse and lent ``φ``
+#: the weight of half a history where it has five: ``drifting``'s fleet-prior conservative
+#: tier breached 5.3x its promise (100 histories), 1.8x at twice Bartlett's together with the
+#: reading's own corrections (``persistence.MAX_PHI``, Marriott & Pope's bias).
+READING_SPREAD = 2.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -111,6 +120,9 @@ class Persistence:
     kurtosis: float = 3.0
     #: The mean bad share of the days read (0: unknown): the background's level.
     level: float = 0.0
+    #: Histories' worth of ``φ`` borrowed from a fleet (``fleetspells.shrink``); None: the
+    #: reading is the history's own (``phi_spread``).
+    phi_weight: float | None = None
     #: Under a fleet prior, where its services' levels sit (``fleetspells.FleetSpells.level``;
     #: ``widen``).
     toward: placement.FleetLevel | None = None
@@ -245,11 +257,12 @@ def widen(
     if fit is None:
         return windows
     outer, inner = windows.shape
-    spread = math.sqrt(max(1.0 - fit.phi**2, 0.0) / fit.days)
-    phi = np.clip(fit.phi + spread * rng.standard_normal(outer), 0.0, MAX_PHI)
+    phi = np.clip(fit.phi + phi_spread(fit) * rng.standard_normal(outer), 0.0, MAX_PHI)
     variance, noise = _level_of(fit, phi)
     own = fit.missed(phi, span=window_days, block_days=block_days, variance=variance)
     shift, noise = placement.place(fit.level, fit.toward, noise)
+    if shift is not None:
+        noise = noise + replay_shortfall(fit, window_days=window_days, block_days=block_days)
     sigma = np.sqrt(noise + np.log1p(own))[:, None].astype(np.float32)
     freedom = own_freedom(fit.days, phi) + fit.borrowed
     scale = fit.shortfall * np.sqrt(freedom / rng.chisquare(freedom))[:, None]
@@ -274,6 +287,46 @@ def widen(
     np.clip(shares, 0.0, 1.0, out=shares)
     widened: FloatArray = np.subtract(1.0, shares, out=shares)
     return widened
+
+
+def phi_spread(fit: Persistence) -> float:
+    """The standard deviation each pseudo-history draws ``φ`` with: Bartlett's
+    ``√((1 - φ²) / n)`` for a history's own reading; under a fleet prior, its posterior's, the
+    reading's own variance (``READING_SPREAD`` times Bartlett's) over one plus the histories'
+    worth its fleet lends (normal prior, normal reading: BDA §2.5).
+
+    Drawn at Bartlett's under a fleet too (methods v9-v26), a uniform fleet's services drew
+    ``φ`` twice as spread as the fleet knows it, and the missed variance, steep in ``φ``, read
+    its upper tail: ``drifting`` (fleet prior, 100 histories, fleet weight 3.5) breached 0.10x /
+    0.28x / 0.37x its promises at a balanced budget of 1.46x the oracle's; at the posterior's,
+    with ``replay_shortfall``, 0.24x / 0.45x / 0.48x at 1.29x. ``wandering``, whose fleet
+    lends the weight of one history (its readings spread far), draws about as before.
+    """
+    bartlett = max(1.0 - fit.phi**2, 0.0) / fit.days
+    if fit.phi_weight is None:
+        return math.sqrt(bartlett)
+    return math.sqrt(bartlett * READING_SPREAD / (1.0 + fit.phi_weight))
+
+
+def replay_shortfall(fit: Persistence, *, window_days: int, block_days: int) -> float:
+    """The log variance a window's replay misses once a fleet has placed its level: the blocks
+    replay the history's own days, whose variance runs low by the share its mean carries
+    (``unbiased``), ``σ² carried / n`` a day; a window of ``window_days`` keeps
+    ``(1 + kept) / window_days`` of that, ``kept`` the correlation within a block.
+
+    Without a fleet the level's whole noise (``level_noise``, the same ``σ² carried / n``) is
+    drawn per window and covers it; a placed level's posterior variance does not. Measured
+    (fleet prior, 100 histories, 7-day windows, conservative / balanced breach): ``drifting``
+    3.11x / 1.38x -> 1.81x / 0.98x, ``persistent`` 2.33x / 1.36x -> 1.82x / 1.12x, with
+    ``phi_spread``; at the fitted ``φ`` rather than each pseudo-history's, since drawn per
+    ``φ`` it read the upper tail of ``φ`` twice (``drifting``'s 28-day balanced budget 1.58x
+    against 1.51x, ``phi_spread`` aside).
+    """
+    phi = np.array([fit.phi])
+    _, noise = _level_of(fit, phi)
+    block = min(block_days, fit.days)
+    kept = float(_lag_weights(phi, block, block)[0])
+    return float(noise[0]) * min((1.0 + kept) / window_days, 1.0)
 
 
 def _level_of(fit: Persistence, phi: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -1,6 +1,6 @@
 """What a fleet changes in how a service's spells are drawn (method v27): ``φ`` drawn with the
-fleet's posterior spread (``persistence.phi_spread``), and the variance a window's replay
-misses once the fleet has placed the level (``persistence.replay_shortfall``)."""
+fleet's posterior spread (``spelldraw.phi_spread``), and the variance a window's replay
+misses once the fleet has placed the level (``spelldraw.replay_shortfall``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from sloreco.core import fleetspells, persistence, placement
+from sloreco.core import fleetspells, persistence, placement, spelldraw
 
 Reading = persistence.Persistence
 #: ``drifting``-like spells (variance 0.5, phi 0.93 over 90 days) at a 0.1% level.
@@ -24,27 +24,27 @@ def test_a_shrunk_reading_carries_the_weight_its_fleet_lends_phi() -> None:
 
 
 def test_a_historys_own_reading_draws_phi_with_bartletts_spread() -> None:
-    assert persistence.phi_spread(SPELLS) == pytest.approx(math.sqrt((1 - 0.93**2) / 90))
+    assert spelldraw.phi_spread(SPELLS) == pytest.approx(math.sqrt((1 - 0.93**2) / 90))
 
 
 def test_a_fleet_that_knows_phi_narrows_its_draw() -> None:
-    lent = persistence.phi_spread(dataclasses.replace(SPELLS, phi_weight=3.5))
+    lent = spelldraw.phi_spread(dataclasses.replace(SPELLS, phi_weight=3.5))
 
-    assert lent < persistence.phi_spread(SPELLS)
+    assert lent < spelldraw.phi_spread(SPELLS)
 
 
 def test_a_fleet_that_lends_nothing_draws_phi_as_spread_as_a_reading_is() -> None:
     # A single reading of phi spreads about twice as far as Bartlett's variance says.
     alone = dataclasses.replace(SPELLS, phi_weight=0.0)
 
-    assert persistence.phi_spread(alone) == pytest.approx(
-        math.sqrt(persistence.READING_SPREAD) * persistence.phi_spread(SPELLS)
+    assert spelldraw.phi_spread(alone) == pytest.approx(
+        math.sqrt(persistence.READING_SPREAD) * spelldraw.phi_spread(SPELLS)
     )
 
 
 def test_the_replay_misses_more_of_a_short_window() -> None:
-    week = persistence.replay_shortfall(SPELLS, window_days=7, block_days=5)
-    month = persistence.replay_shortfall(SPELLS, window_days=28, block_days=5)
+    week = spelldraw.replay_shortfall(SPELLS, window_days=7, block_days=5)
+    month = spelldraw.replay_shortfall(SPELLS, window_days=28, block_days=5)
 
     assert 0 < month < week < SPELLS.level_noise()
 
@@ -55,7 +55,7 @@ def weekly_spread(fit: Reading) -> float:
     ``widen`` adds is what spreads."""
     rng = np.random.default_rng(3)
     windows = 1.0 - 0.001 * rng.gamma(400.0, 1 / 400, (128, 400))
-    widened = persistence.widen(
+    widened = spelldraw.widen(
         windows, fit, window_days=7, block_days=5, rng=np.random.default_rng(9)
     )
     shares = 1.0 - widened

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sloreco import errors
-from sloreco.core import fleetspells, history, persistence, placement, priordoc
+from sloreco.core import fleetspells, history, persistence, placement, priordoc, spelldraw
 from sloreco.core.explain import priornote
 from tests import factories
 
@@ -100,7 +100,7 @@ def widened_share(fit: Reading, level: float) -> float:
     """The mean bad share of background windows at ``level``, widened under ``fit``."""
     rng = np.random.default_rng(3)
     windows = 1.0 - level * rng.gamma(4.0, 0.25, (128, 200))
-    widened = persistence.widen(
+    widened = spelldraw.widen(
         windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(9)
     )
     return float(1.0 - widened.mean())

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sloreco import errors
-from sloreco.core import evidence, fleetpool, fleetspells, history, persistence, priordoc
+from sloreco.core import evidence, fleetpool, fleetspells, history, persistence, priordoc, spelldraw
 from sloreco.core import prior as priors
 from tests import factories
 
@@ -108,7 +108,7 @@ def test_borrowed_freedom_narrows_how_far_pseudo_histories_spread() -> None:
     own = Reading(90, 0.5, 0.85)
 
     def spreads(fit: Reading) -> np.ndarray:
-        widened = persistence.widen(
+        widened = spelldraw.widen(
             windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(9)
         )
         return np.asarray(widened.std(axis=1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sloreco.core import persistence
+from sloreco.core import persistence, spelldraw
 
 DAYS = 90
 TRAFFIC = 48_000.0  # a day of 2,000 requests an hour
@@ -108,9 +108,7 @@ def test_widening_spreads_windows_around_the_same_level() -> None:
     windows = 1.0 - 0.001 * rng.gamma(20.0, 0.05, (128, 500))
     fit = persistence.Persistence(days=DAYS, variance=0.6, phi=0.85)
 
-    wide = persistence.widen(
-        windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(6)
-    )
+    wide = spelldraw.widen(windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(6))
 
     assert wide.shape == windows.shape
     assert (1 - wide).mean() == pytest.approx((1 - windows).mean(), rel=0.05)
@@ -121,7 +119,7 @@ def test_widening_spreads_windows_around_the_same_level() -> None:
 def test_no_fit_leaves_the_windows_as_they_are() -> None:
     windows = np.full((4, 10), 0.999)
 
-    same = persistence.widen(
+    same = spelldraw.widen(
         windows, None, window_days=28, block_days=5, rng=np.random.default_rng(1)
     )
 
@@ -133,7 +131,7 @@ def test_the_same_draws_give_the_same_bytes() -> None:
     fit = persistence.Persistence(days=DAYS, variance=0.6, phi=0.85)
 
     first, second = (
-        persistence.widen(windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(9))
+        spelldraw.widen(windows, fit, window_days=28, block_days=5, rng=np.random.default_rng(9))
         for _ in range(2)
     )
 

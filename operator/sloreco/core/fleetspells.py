@@ -16,7 +16,7 @@ how little its own history says:
 * **variance** — a scaled-inverse-χ² prior (BDA §3.2): the mean of the services' variances,
   worth ``freedom`` degrees of freedom. The service's posterior variance is the
   freedom-weighted mean of the fleet's and its own, with the sum of both freedoms
-  (``persistence.widen`` draws its spread's uncertainty with them); its own freedom is
+  (``spelldraw.widen`` draws its spread's uncertainty with them); its own freedom is
   ``reading_freedom``'s (the normal theory's, less for heavy-tailed or Poisson-dominated days).
   A reading of no variance is a reading too: its days' spread was within the Poisson noise, and
   it takes the fleet's like any other. The fleet's is ``2 / τ²``, ``τ²`` the relative spread of its
@@ -31,7 +31,7 @@ how little its own history says:
   sampling variance of one history's ``φ`` (Bartlett's ``(1 - φ²) / n``, times
   ``READING_SPREAD``) over the spread of the services' ``φ`` beyond it, capped at
   ``MAX_PHI_WEIGHT``. The fleet moves ``φ``'s centre, and since method v27 the spread
-  ``persistence.widen`` draws it with (``persistence.phi_spread``: the reading's own variance,
+  ``spelldraw.widen`` draws it with (``spelldraw.phi_spread``: the reading's own variance,
   ``READING_SPREAD`` times Bartlett's, over one plus the fleet's weight). Narrowed from
   Bartlett's alone by the fleet's weight (v9), ``persistent``'s conservative tier breached 3.8x
   its promise, 2.5x not: at 90 days Bartlett's variance understates a reading's own, and the

@@ -27,6 +27,7 @@ from sloreco.core import (
     persistence,
     predictive,
     prior,
+    spelldraw,
     stats,
     trend,
     unseen,
@@ -114,9 +115,9 @@ class Background:
 
     def widened(self, rng: np.random.Generator, draws: bootstrap.Draws) -> FloatArray:
         """The background windows with what the bootstrap cannot replay: the spells the blocks
-        missed (``persistence.widen``), the error of a creep's growth (``trend.widen``) and the
+        missed (``spelldraw.widen``), the error of a creep's growth (``trend.widen``) and the
         events a quiet history did not show (``unseen.add``)."""
-        spread = persistence.widen(
+        spread = spelldraw.widen(
             self.windows,
             self.spells,
             window_days=draws.window_days,

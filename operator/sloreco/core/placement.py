@@ -1,4 +1,4 @@
-"""Where a fleet places a service's background level (``persistence.widen``'s centre).
+"""Where a fleet places a service's background level (``spelldraw.widen``'s centre).
 
 A history of a few long spells knows its level poorly (``persistence.Persistence.level_noise``),
 and one read in a calm stretch sat low where the process's next window need not: ``wandering``

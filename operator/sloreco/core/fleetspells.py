@@ -54,8 +54,8 @@ is wide and shrinks little (the mixed fleet's row did not move).
   ``latency-persistent`` 0.51 / 1.58 -> 0.39 / 1.31; the mixed fleet's rows did not move.
   Since method v26 the fleet also keeps how poorly its histories know their levels, on
   average (``FleetSpells.level_noise``), and no service's own is counted as less
-  (``placement``): ``wandering`` 1.92 -> 1.40 balanced (100 histories), its worst of
-  six fleets 6.7 -> 2.7.
+  (``placement``): ``wandering`` 2.00 -> 1.49 balanced (``make calibrate``, 100 histories),
+  its worst of six fleets 6.7 -> 2.7.
 """
 
 from __future__ import annotations

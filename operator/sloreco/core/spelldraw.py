@@ -126,7 +126,7 @@ def replay_shortfall(fit: Reading, *, window_days: int, block_days: int) -> floa
     breach): ``drifting`` 3.11x / 1.38x -> 1.81x / 0.98x, ``persistent`` 2.33x / 1.36x ->
     1.82x / 1.12x, with ``phi_spread``. At the fitted ``φ`` rather than each
     pseudo-history's: drawn per ``φ`` it read the upper tail of ``φ`` twice (``drifting``'s
-    28-day balanced budget 1.58x against 1.51x, ``phi_spread`` aside).
+    28-day balanced budget 1.58x against 1.51x, ``phi_spread`` aside; probes of 20,000 windows).
     """
     phi = np.array([fit.phi])
     _, noise = persistence.level_of(fit, phi)

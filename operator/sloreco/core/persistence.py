@@ -1,4 +1,5 @@
-"""Background spells longer than the bootstrap's blocks: what the blocks miss, added back.
+"""Background spells longer than the bootstrap's blocks, read from a history (``spelldraw`` adds
+what the blocks miss back to the windows).
 
 The background is bootstrapped in blocks of ``block_days`` consecutive days (``bootstrap``), so a
 simulated window keeps the day-to-day correlation within a block and none beyond it. A
@@ -31,7 +32,6 @@ lags under ``b`` with weights ``1 - k/b``: Künsch 1989, Lahiri 2003 §3). Fitte
   under a fleet prior the posterior's, ``spelldraw.phi_spread``).
 
 How the windows are drawn with them is ``spelldraw``'s.
-
 """
 
 from __future__ import annotations

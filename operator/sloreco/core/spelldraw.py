@@ -128,8 +128,6 @@ def replay_shortfall(fit: Reading, *, window_days: int, block_days: int) -> floa
     pseudo-history's: drawn per ``φ`` it read the upper tail of ``φ`` twice (``drifting``'s
     28-day balanced budget 1.58x against 1.51x, ``phi_spread`` aside; probes of 20,000 windows).
     """
-    phi = np.array([fit.phi])
-    _, noise = persistence.level_of(fit, phi)
     block = min(block_days, fit.days)
-    kept = float(persistence.lag_weights(phi, block, block)[0])
-    return float(noise[0]) * min((1.0 + kept) / window_days, 1.0)
+    kept = float(persistence.lag_weights(np.array([fit.phi]), block, block)[0])
+    return fit.level_noise() * min((1.0 + kept) / window_days, 1.0)

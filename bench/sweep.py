@@ -19,6 +19,11 @@ The space, per process (every draw from one seeded generator, so the same proces
   failing, a full outage in one of ten;
 * a quarter of the processes are latency SLIs (slow requests around 0.6-6 s).
 
+``--family two-kinds`` draws the same space with two kinds of incident on every service
+(``draw_two_kinds``): blips a history shows many of, and outages it rarely does — the reliable
+service whose history did not hold its worst incident, which one rate and one size distribution
+describe worst.
+
 ``python -m bench.sweep --prior default --out bench/results/calibration-sweep``
 """
 
@@ -69,6 +74,46 @@ def draw(rng: np.random.Generator, index: int) -> Profile:
     )
 
 
+def draw_two_kinds(rng: np.random.Generator, index: int) -> Profile:
+    """One process of ``draw``'s space whose incidents are of two kinds: blips once in 2 to 20
+    days (half an hour to three hours, 1-20% failing) and, independent of them, outages once in
+    45 to 400 days (one to eight hours, lognormal or, in a quarter, Pareto; 30-100% failing).
+
+    Each range is a stated assumption around the calibration suite's ``blips-and-outage``
+    (blips every 8 days at 5%, an outage every 180): wide enough that some histories hold
+    several outages and most of the rarest hold none.
+    """
+
+    def log_uniform(low: float, high: float) -> float:
+        return math.exp(rng.uniform(math.log(low), math.log(high)))
+
+    base = draw(rng, index)
+    pareto = rng.random() < 0.25
+    outages = Profile(
+        "outages",
+        "",
+        incident_rate=log_uniform(1 / 400, 1 / 45),
+        duration_median_hours=log_uniform(1, 8),
+        duration_sigma=float(rng.uniform(0.3, 1.0)),
+        pareto_alpha=float(rng.uniform(1.3, 2.5)) if pareto else 0.0,
+        severity_mean=float(rng.uniform(0.3, 1.0)),
+    )
+    return base.with_(
+        incident_rate=log_uniform(1 / 20, 1 / 2),
+        rate_shape=0.0,
+        duration_median_hours=log_uniform(0.5, 3),
+        duration_sigma=float(rng.uniform(0.3, 1.0)),
+        pareto_alpha=0.0,
+        severity_mean=log_uniform(0.01, 0.2),
+        also=(outages,),
+    )
+
+
+#: The spaces ``--family`` draws from, and how a table names its space.
+FAMILIES = {"one-kind": draw, "two-kinds": draw_two_kinds}
+KINDS_NOTE = {"two-kinds": " with two kinds of incident"}
+
+
 def describe(p: Profile) -> str:
     """The parameters that matter, in a table cell."""
     parts = [f"{p.kind[:3]} {p.history_days}d", f"{p.requests_per_hour:.0f}/h"]
@@ -76,17 +121,22 @@ def describe(p: Profile) -> str:
     if p.background_persistence:
         parts.append(f"AR {p.background_persistence:.2f}")
     if p.incident_rate:
-        durations = (
-            f"Pareto {p.pareto_alpha:.2g} from {p.duration_median_hours:.2g} h"
-            if p.pareto_alpha
-            else f"{p.duration_median_hours:.2g} h ({p.duration_sigma:.2g})"
-        )
-        parts.append(f"1/{1 / p.incident_rate:.0f}d, {durations}, {100 * p.severity_mean:.0f}%")
+        parts.append(describe_incidents(p))
         if p.rate_shape:
             parts.append(f"rate shape {p.rate_shape:.2g}")
         if p.follow_up_probability:
             parts.append(f"follow-up {p.follow_up_probability:.2f}")
-    return ", ".join(parts)
+    return ", ".join([*parts, *(f"and {describe_incidents(o)}" for o in p.also)])
+
+
+def describe_incidents(p: Profile) -> str:
+    """A further incident process's rate, durations and severity."""
+    durations = (
+        f"Pareto {p.pareto_alpha:.2g} from {p.duration_median_hours:.2g} h"
+        if p.pareto_alpha
+        else f"{p.duration_median_hours:.2g} h ({p.duration_sigma:.2g})"
+    )
+    return f"1/{1 / p.incident_rate:.0f}d, {durations}, {100 * p.severity_mean:.0f}%"
 
 
 def verdict(tiers: dict[str, Any]) -> dict[str, bool]:
@@ -117,7 +167,8 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def markdown(document: dict[str, Any]) -> str:
     s = document["summary"]
     lines = [
-        f"{s['processes']} random processes ({document['prior']} prior, {document['histories']} "
+        f"{s['processes']} random processes{KINDS_NOTE.get(document.get('family', ''), '')} "
+        f"({document['prior']} prior, {document['histories']} "
         f"histories x {document['futureWindows']} windows each): {s['keepPromises']} keep every "
         f"promise, {s['balancedBudgetInRange']} have a balanced budget within "
         f"{calibrate.BUDGET_RANGE[0]}-{calibrate.BUDGET_RANGE[1]}x the oracle's, {s['both']} "
@@ -147,6 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.sweep", description=__doc__)
     parser.add_argument("--prior", choices=("default", "fleet"), default="default")
     parser.add_argument("--histories", type=int, default=40)
+    parser.add_argument("--family", choices=tuple(FAMILIES), default="one-kind")
     draw_arguments(parser, seed=20261204, out="bench/results/calibration-sweep")
     args = parser.parse_args(argv)
     allocator.tune()  # as the operator and the CLI run: the same numbers, faster
@@ -154,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     rng = np.random.default_rng(args.seed)
     rows = []
     for index in range(args.processes):
-        profile = draw(rng, index)
+        profile = FAMILIES[args.family](rng, index)
         result = calibrate.run_profile(
             profile,
             calibrate.current_engine,
@@ -173,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     document = {
         **calibrate.header(args),
+        "family": args.family,
         "summary": summary(rows),
         "processes": rows,
         "wallSeconds": round(time.perf_counter() - began, 1),

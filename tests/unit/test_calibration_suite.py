@@ -219,3 +219,22 @@ def test_a_stranger_is_pooled_from_the_other_services_of_its_scope_never_from_it
     assert pooled is not None
     assert (pooled.scope, pooled.services, pooled.incidents) == ("availability", 5, 15)
     assert alone is None  # no latency peers: the default prior, as the operator keeps it
+
+
+def test_two_kinds_draws_blips_and_a_rarer_more_severe_outage_on_every_process() -> None:
+    from bench import sweep
+
+    rng = np.random.default_rng(11)
+
+    drawn = [sweep.draw_two_kinds(rng, i) for i in range(200)]
+
+    for p in drawn:
+        (outages,) = p.also
+        assert 1 / 20 <= p.incident_rate <= 1 / 2
+        assert 1 / 400 <= outages.incident_rate <= 1 / 45
+        assert p.severity_mean <= 0.2
+        assert outages.severity_mean >= 0.3
+        assert p.rate_shape == 0
+        assert p.pareto_alpha == 0
+    # A quarter of the outage kinds have Pareto durations (binomial sd ~6 of 200).
+    assert 30 <= sum(p.also[0].pareto_alpha > 0 for p in drawn) <= 70

@@ -67,6 +67,11 @@ FRESH_SEED := 20261207
 # A fourth draw, first run under method v24 and never tuned against: FRESH_SEED's draw found v24's
 # gap, so this is now the out-of-sample check, as twins and as a fleet of strangers.
 UNSEEN_SEED := 20261209
+# Random processes with two kinds of incident on every service (bench.sweep --family two-kinds),
+# first drawn under method v27; method v28 (two kinds of incident in a fleet) answered its misses.
+KINDS_SEED := 20261211
+# ... and a second such draw, run only once method v28 was settled: out of sample.
+KINDS_UNSEEN_SEED := 20261213
 # Profiles judged on 7-day windows too (make calibrate).
 WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable short-30d regression
 
@@ -89,6 +94,10 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile, 
 	$(PY) -m bench.sweep --prior default --seed $(UNSEEN_SEED) --out bench/results/calibration-unseen
 	$(PY) -m bench.sweep --prior fleet --seed $(UNSEEN_SEED) --out bench/results/calibration-unseen-fleet
 	$(PY) -m bench.strangers --seed $(UNSEEN_SEED) --out bench/results/calibration-unseen-strangers
+	$(PY) -m bench.sweep --family two-kinds --prior default --seed $(KINDS_SEED) --out bench/results/calibration-kinds
+	$(PY) -m bench.sweep --family two-kinds --prior fleet --seed $(KINDS_SEED) --out bench/results/calibration-kinds-fleet
+	$(PY) -m bench.sweep --family two-kinds --prior default --seed $(KINDS_UNSEEN_SEED) --out bench/results/calibration-kinds-unseen
+	$(PY) -m bench.sweep --family two-kinds --prior fleet --seed $(KINDS_UNSEEN_SEED) --out bench/results/calibration-kinds-unseen-fleet
 
 .PHONY: bench
 bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.

@@ -8,12 +8,14 @@ shrunk toward its fleet in proportion to how little its own history says (the op
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from sloreco.core import fleetspells, fleettrend
+from sloreco.core import fleetspells, fleettrend, sizekinds
 from sloreco.core.prior import DEFAULT, MIN_POOLED_INCIDENTS, Prior, ServiceStats
 from sloreco.core.priordoc import rounded
 from sloreco.core.sizeshape import (
@@ -82,10 +84,55 @@ def pool(
     how they creep (``fleettrend.pool``).
     """
     services = [s for s in stats if s.exposure_days > 0]
+    if not services or sum(s.exposure_days for s in services) <= 0:
+        return fallback
+    logs = [x for s in services for x in s.log_sizes]
+    kind = functools.partial(
+        _kind,
+        origin=origin,
+        scope=scope,
+        fallback=fallback,
+        largest_minutes=rounded(math.exp(max(logs))) if logs else 0.0,
+    )
+    background = fleetspells.pool([s.background for s in services if s.background is not None])
+    growth = fleettrend.pool([s.growth for s in services if s.growth is not None])
+    listed = all(len(s.log_sizes) == s.incidents for s in services)
+    at = sizekinds.split(logs) if listed else None
+    if at is None:
+        return dataclasses.replace(kind(services), background=background, growth=growth)
+    # Two kinds (``sizekinds``): each pooled as its own fleet, the smaller with the fleet's
+    # backgrounds; either capped at the largest incident of both (``incidentloss.cap``).
+    smaller = kind([_part(s, below=at) for s in services])
+    larger = kind([_part(s, above=at) for s in services])
+    return dataclasses.replace(
+        smaller, background=background, growth=growth, larger=larger, kind_from=rounded(at)
+    )
+
+
+def _part(s: ServiceStats, *, below: float = math.inf, above: float = -math.inf) -> ServiceStats:
+    """A service's statistics of the incidents of one kind: sizes in ``[above, below)``."""
+    kept = tuple(x for x in s.log_sizes if above <= x < below)
+    return dataclasses.replace(
+        s,
+        incidents=len(kept),
+        log_sum=math.fsum(kept),
+        log_square_sum=math.fsum(x * x for x in kept),
+        log_sizes=kept,
+    )
+
+
+def _kind(
+    services: list[ServiceStats],
+    *,
+    origin: str,
+    scope: str,
+    fallback: Prior,
+    largest_minutes: float,
+) -> Prior:
+    """The prior of one kind of incident, pooled from its services' statistics (their
+    backgrounds are the caller's to pool)."""
     exposure = sum(s.exposure_days for s in services)
     count = sum(s.incidents for s in services)
-    if not services or exposure <= 0:
-        return fallback
     shape, days = _rate(services, count, exposure)
     sizes = _size(services, count, fallback)
     logs = [x for s in services for x in s.log_sizes]
@@ -103,9 +150,7 @@ def pool(
         incidents=count,
         size_quantiles=quantiles,
         size_tail=tail,
-        largest_minutes=rounded(math.exp(max(logs))) if logs else 0.0,
-        background=fleetspells.pool([s.background for s in services if s.background is not None]),
-        growth=fleettrend.pool([s.growth for s in services if s.growth is not None]),
+        largest_minutes=largest_minutes,
     )
 
 

@@ -211,7 +211,7 @@ def prior_notes(
             if found.count
             else seen.posterior.median_minutes()
         ),
-        per_window=seen.posterior.rate_per_day * (window_seconds // history.SECONDS_PER_DAY),
+        per_window=seen.posterior.expected_per_day * (window_seconds // history.SECONDS_PER_DAY),
         window=wording.window_text(window_seconds),
         names=s.names,
         replayed=tuple(stats.percent(v, s.precision) for v in plain_values(plain, s.confidences)),
@@ -235,9 +235,27 @@ def prior_notes(
         ),
         fleet_rate_shape=seen.fleet_rate_shape,
         level=_level(seen.spells),
+        larger=_kind(seen, window_seconds),
     )
-    lines = (priornote.size_note(effect), priornote.fleet_note(effect))
+    lines = (
+        priornote.size_note(effect),
+        priornote.fleet_note(effect),
+        priornote.kinds_note(effect),
+    )
     return (priornote.prior_note(effect), *(line for line in lines if line is not None))
+
+
+def _kind(seen: Forecast, window_seconds: int) -> priornote.Kind | None:
+    """The larger kind of incident its fleet prior knows (``priornote.kinds_note``)."""
+    larger = seen.posterior.larger
+    if larger is None:
+        return None
+    return priornote.Kind(
+        from_minutes=math.exp(seen.posterior.kind_from),
+        median_minutes=larger.median_minutes(),
+        per_window=larger.rate_per_day * (window_seconds // history.SECONDS_PER_DAY),
+        seen=int(np.count_nonzero(seen.evidence.log_sizes >= seen.posterior.kind_from)),
+    )
 
 
 def _level(spells: persistence.Persistence | None) -> tuple[float, float] | None:

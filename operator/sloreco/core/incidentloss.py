@@ -10,6 +10,7 @@ predictive's windows (``_pooled_losses``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -65,6 +66,13 @@ def losses(
     pooled), and the pseudo-histories share the predictive's windows.
     """
     # One prior per call: every posterior shares its kind and size shape.
+    if posteriors[0].larger is not None:
+        # Two kinds of incident (``sizekinds``), independent: each window loses to both.
+        smaller = [dataclasses.replace(p, larger=None) for p in posteriors]
+        larger = [p.larger or p for p in posteriors]
+        kw = {"outer": outer, "inner": inner, "window_days": window_days}
+        both = losses(smaller, rng, **kw) + losses(larger, rng, **kw)
+        return np.minimum(both, 1.0)
     if posteriors[0].population:
         return _pooled_losses(posteriors, rng, outer=outer, inner=inner, window_days=window_days)
     rows = len(posteriors) * outer

@@ -101,10 +101,28 @@ class Posterior:
     clean_from: float = math.inf
     #: The largest incident the prior's fleet saw (``prior.Prior.largest_minutes``).
     largest_minutes: float = 0.0
+    #: Where the prior knows a larger kind of incident (``sizekinds``): its posterior, from the
+    #: service's incidents at or above ``prior.Prior.kind_from``; this one is of those below.
+    larger: Posterior | None = None
+    kind_from: float = math.inf
 
     @classmethod
     def of(cls, belief: prior.Prior, seen: evidence.Evidence) -> Posterior:
-        return cls._given(belief, seen.log_sizes, seen.exposure_days)
+        return cls.given(belief, seen.log_sizes, seen.exposure_days)
+
+    @classmethod
+    def given(cls, belief: prior.Prior, x: FloatArray, exposure_days: float) -> Posterior:
+        """The posterior after incidents of log sizes ``x`` in ``exposure_days``: of each kind
+        on its side of the prior's split where it knows two (``sizekinds``)."""
+        if belief.larger is None:
+            return cls._given(belief, x, exposure_days)
+        big = x >= belief.kind_from
+        own = cls._given(belief, x[~big], exposure_days)
+        return dataclasses.replace(
+            own,
+            larger=cls._given(belief.larger, x[big], exposure_days),
+            kind_from=belief.kind_from,
+        )
 
     @classmethod
     def _given(cls, belief: prior.Prior, x: FloatArray, exposure_days: float) -> Posterior:
@@ -150,6 +168,11 @@ class Posterior:
     @property
     def rate_per_day(self) -> float:
         return self.rate_shape / self.rate_days
+
+    @property
+    def expected_per_day(self) -> float:
+        """Incidents a day at the posterior means, of both kinds where there are two."""
+        return self.rate_per_day + (0.0 if self.larger is None else self.larger.rate_per_day)
 
     @property
     def spread(self) -> float:

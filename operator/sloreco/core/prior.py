@@ -103,8 +103,20 @@ class Prior:
     background: FleetSpells | None = None
     #: How the fleet's backgrounds creep (``fleettrend``); None: each service's own reading.
     growth: FleetGrowth | None = None
+    #: A larger kind of incident (``sizekinds``): its own prior, and the log size where it
+    #: begins. Incidents at or above ``kind_from`` are its, those below this prior's. None: one
+    #: kind.
+    larger: Prior | None = None
+    kind_from: float = math.inf
 
     def __post_init__(self) -> None:
+        if self.larger is not None and (
+            not math.isfinite(self.kind_from) or self.larger.larger is not None
+        ):
+            raise errors.InputError(
+                "a larger kind needs a finite start and no kind of its own",
+                field="prior.size.kinds",
+            )
         q = self.size_quantiles
         if not len(SHAPE_PROBABILITIES) <= len(q) <= len(LADDER) or not all(map(math.isfinite, q)):
             raise errors.InputError(

@@ -31,6 +31,16 @@ def document(prior: Prior) -> dict[str, Any]:
         "kind": "SlorecoPrior",
         "origin": p.origin,
         "scope": p.scope,
+        **_incidents(p),
+        **({} if p.background is None else {"background": _background(p.background)}),
+        **({} if p.growth is None else {"growth": _growth(p.growth)}),
+        **({} if p.larger is None else {"larger": _larger(p.larger, p.kind_from)}),
+    }
+
+
+def _incidents(p: Prior) -> dict[str, Any]:
+    """A prior's incidents: how many it pooled from how many services, their rate and size."""
+    return {
         "services": p.services,
         "incidents": p.incidents,
         "rate": {"shape": rounded(p.rate_shape), "days": rounded(p.rate_days)},
@@ -44,9 +54,13 @@ def document(prior: Prior) -> dict[str, Any]:
             "tail": {"scale": rounded(p.size_tail[0]), "shape": rounded(p.size_tail[1])},
             **({"largest": rounded(p.largest_minutes)} if p.largest_minutes else {}),
         },
-        **({} if p.background is None else {"background": _background(p.background)}),
-        **({} if p.growth is None else {"growth": _growth(p.growth)}),
     }
+
+
+def _larger(kind: Prior, start: float) -> dict[str, Any]:
+    """The document's ``larger``: a larger kind of incident (``sizekinds``), from ``from``
+    (log full-outage minutes, as ``size.logMean``) up."""
+    return {"from": rounded(start), **_incidents(kind)}
 
 
 def dumps(prior: Prior) -> str:
@@ -122,34 +136,73 @@ def from_document(document: object) -> Prior:
     )
     if not isinstance(scope, str):
         raise errors.InputError("must be a string", field="prior.scope")
+    larger, start = _read_larger(document.get("larger"), origin=origin, scope=scope)
+    return Prior(
+        **_read_incidents(document, rate, size, at=""),
+        origin=origin if isinstance(origin, str) else "file",
+        scope=scope,
+        background=_read_background(document.get("background")),
+        growth=_read_growth(document.get("growth")),
+        larger=larger,
+        kind_from=start,
+    )
+
+
+def _read_incidents(
+    part: dict[str, Any], rate: dict[str, Any], size: dict[str, Any], *, at: str
+) -> dict[str, Any]:
+    """A ``Prior``'s incident fields from ``part`` and its ``rate`` and ``size`` (``at``: the
+    fields' prefix in errors, ``larger.`` for a larger kind)."""
     quantiles = size.get("quantiles", list(DEFAULT_QUANTILES))
     if not isinstance(quantiles, list) or not all(
         isinstance(v, int | float) and not isinstance(v, bool) for v in quantiles
     ):
-        raise errors.InputError("must be a list of numbers", field="prior.size.quantiles")
+        raise errors.InputError("must be a list of numbers", field=f"prior.{at}size.quantiles")
     tail = size.get("tail", {"scale": DEFAULT_TAIL[0], "shape": DEFAULT_TAIL[1]})
     if not isinstance(tail, dict):
-        raise errors.InputError("must be an object", field="prior.size.tail")
-    return Prior(
-        rate_shape=_number(rate, "shape", "rate.shape"),
-        rate_days=_number(rate, "days", "rate.days"),
-        size_log_mean=_number(size, "logMean", "size.logMean"),
-        size_strength=_number(size, "strength", "size.strength"),
-        size_shape=_number(size, "shape", "size.shape"),
-        size_scale=_number(size, "scale", "size.scale"),
-        origin=origin if isinstance(origin, str) else "file",
-        scope=scope,
-        services=_count(document, "services", "services"),
-        incidents=_count(document, "incidents", "incidents"),
-        size_quantiles=tuple(float(v) for v in quantiles),
-        size_tail=(
-            _number(tail, "scale", "size.tail.scale"),
-            _number(tail, "shape", "size.tail.shape"),
+        raise errors.InputError("must be an object", field=f"prior.{at}size.tail")
+    return {
+        "rate_shape": _number(rate, "shape", f"{at}rate.shape"),
+        "rate_days": _number(rate, "days", f"{at}rate.days"),
+        "size_log_mean": _number(size, "logMean", f"{at}size.logMean"),
+        "size_strength": _number(size, "strength", f"{at}size.strength"),
+        "size_shape": _number(size, "shape", f"{at}size.shape"),
+        "size_scale": _number(size, "scale", f"{at}size.scale"),
+        "services": _count(part, "services", f"{at}services"),
+        "incidents": _count(part, "incidents", f"{at}incidents"),
+        "size_quantiles": tuple(float(v) for v in quantiles),
+        "size_tail": (
+            _number(tail, "scale", f"{at}size.tail.scale"),
+            _number(tail, "shape", f"{at}size.tail.shape"),
         ),
-        largest_minutes=_number(size, "largest", "size.largest") if "largest" in size else 0.0,
-        background=_read_background(document.get("background")),
-        growth=_read_growth(document.get("growth")),
-    )
+        "largest_minutes": (
+            _number(size, "largest", f"{at}size.largest") if "largest" in size else 0.0
+        ),
+    }
+
+
+def _read_larger(part: object, *, origin: object, scope: str) -> tuple[Prior | None, float]:
+    """``larger`` of a document (``sizekinds``); absent (one kind, documents before method
+    v28): None."""
+    if part is None:
+        return None, math.inf
+    if not isinstance(part, dict):
+        raise errors.InputError("must be an object", field="prior.larger")
+    start = _number(part, "from", "larger.from")
+    if not math.isfinite(start):
+        raise errors.InputError(f"must be a finite number, got {start}", field="prior.larger.from")
+    rate, size = part.get("rate"), part.get("size")
+    if not isinstance(rate, dict):
+        raise errors.InputError("missing or not an object", field="prior.larger.rate")
+    if not isinstance(size, dict):
+        raise errors.InputError("missing or not an object", field="prior.larger.size")
+    fields = _read_incidents(part, rate, size, at="larger.")
+    try:
+        kind = Prior(**fields, origin=origin if isinstance(origin, str) else "file", scope=scope)
+    except errors.InputError as exc:  # its checks name the top-level fields
+        field = (exc.field or "prior").replace("prior.", "prior.larger.", 1)
+        raise errors.InputError(exc.reason, field=field) from exc
+    return kind, start
 
 
 def _read_background(part: object) -> FleetSpells | None:

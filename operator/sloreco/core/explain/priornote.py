@@ -58,6 +58,20 @@ class PriorEffect:
     #: The background's level as the history ran it and as its fleet places it (bad shares;
     #: ``persistence.Persistence.placed``); None without a fleet's levels.
     level: tuple[float, float] | None = None
+    #: Where its fleet prior knows a larger kind of incident (``sizekinds``): the size it
+    #: starts at and its median (full-outage minutes), how many a window expects, and how many
+    #: this history held; None: one kind.
+    larger: Kind | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """A larger kind of incident, as ``kinds_note`` says it."""
+
+    from_minutes: float
+    median_minutes: float
+    per_window: float
+    seen: int
 
 
 #: Spells of a day or more are worth a sentence: shorter ones are day-to-day noise, which the
@@ -193,4 +207,18 @@ def fleet_note(effect: PriorEffect) -> str | None:
         f"than their mean (their spread's Gamma shape is {shape:.2f}, below 1): it is calibrated "
         "across those services, not for this one. A prior pooled from services alike in their "
         "incidents (spec.fleet names such a fleet) tells this one more."
+    )
+
+
+def kinds_note(effect: PriorEffect) -> str | None:
+    """Where its fleet's incidents come in two kinds (``sizekinds``), the larger one's: a line
+    of its own. None otherwise."""
+    kind = effect.larger
+    if kind is None:
+        return None
+    held = "none" if not kind.seen else f"{kind.seen}"
+    return (
+        f"Its fleet's incidents come in two kinds: those of {kind.from_minutes:.0f} full-outage "
+        f"minutes and more (median {kind.median_minutes:.0f}) are modelled apart from the "
+        f"smaller ones, {kind.per_window:.2f} a {effect.window} window; this history held {held}."
     )

@@ -24,7 +24,9 @@ bound) are split in two, and each part is predicted the way it can be:
   under a fleet prior, a population, each window draws them: the posterior predictive of
   window availability (BDA §1.3), calibrated across the fleet it was learned from, which
   every pseudo-history shares, scaled by its own draw of the fleet's estimation error (whose
-  rate part also moves how many windows hold an incident).
+  rate part also moves how many windows hold an incident). Where a fleet's incidents come in
+  two kinds (``sizekinds``: blips, and outages its histories rarely show), each kind is such a
+  compound Poisson of its own, with its own posterior, and a window loses to both.
 
 A window's availability is its background availability minus the share of the window that its
 incidents cost. Tiers are quantiles of the pooled predictive windows; a tier's interval is the
@@ -33,7 +35,8 @@ of windows below it. All draws come from generators seeded from the caller's see
 incidents' are ``incidentloss``'s.
 
 Assumptions, stated: bursts of incidents (``evidence.BURST_GAP_SECONDS``) arrive independently
-of each other and of the background (Poisson); sizes are independent of the rate; the future
+of each other and of the background (Poisson), and two kinds independently of each other; sizes
+are independent of the rate; the future
 resembles the lookback apart from what the prior adds. Detection thresholds are ``incidents``';
 an incident too small to be flagged stays in the background (``evidence``), where the bootstrap
 still carries it.

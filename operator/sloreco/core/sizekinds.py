@@ -74,18 +74,15 @@ def split(logs: Sequence[float]) -> float | None:
         return None
     mean, variance = _fit(values, _otsu(values))
     separation = math.sqrt(2.0) * abs(mean[1] - mean[0]) / math.sqrt(variance.sum())
+    if separation <= MIN_SEPARATION or mean[1] - mean[0] < math.log(MIN_RATIO):
+        return None  # one kind, before the densities: most fleets end here
     grid = np.linspace(float(mean[0]), float(mean[1]), 256)
     density = _density(values, grid)
     at = float(grid[int(np.argmin(density))])
     larger = int(np.count_nonzero(values >= at))
-    if (
-        separation <= MIN_SEPARATION
-        or mean[1] - mean[0] < math.log(MIN_RATIO)
-        or not MIN_KIND_INCIDENTS <= larger <= MAX_LARGER_SHARE * n
-        or density.min() > MAX_DIP * min(_peaks(values, at))
-    ):
+    if not MIN_KIND_INCIDENTS <= larger <= MAX_LARGER_SHARE * n:
         return None
-    return at
+    return None if density.min() > MAX_DIP * min(_peaks(values, at)) else at
 
 
 def _otsu(values: FloatArray) -> int:

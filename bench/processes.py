@@ -626,12 +626,13 @@ LATENCY: tuple[Profile, ...] = (
 
 PROFILES: tuple[Profile, ...] = AVAILABILITY + LATENCY
 
-#: Probes beyond the suite: processes the README quotes a measurement of, named so that
-#: ``python -m bench.calibrate --profiles NAME --histories 40 --windows 20000 --fleet 0``
-#: reproduces it, and left out of ``make calibrate``'s tables (what each probe found is in its
-#: comment and the README). The outage and slowdown probes: the default prior misses them for
-#: the reason it misses 'long-outage'; the last two: fleets of 40 histories that pool few
-#: incidents, where one fleet in three breaches (the fleet's luck, as 'very-reliable-30d''s).
+#: Probes beyond the suite: processes docs/calibration-history.md quotes a measurement of,
+#: named so that ``python -m bench.calibrate --profiles NAME --histories 40 --windows 20000
+#: --fleet 0`` reproduces it, and left out of ``make calibrate``'s tables (what each probe found
+#: is in its comment and that document). The outage and slowdown probes: the default prior
+#: misses them for the reason it misses 'long-outage'; the last two: fleets of 40 histories that
+#: pool few incidents, where one fleet in three breaches (the fleet's luck, as
+#: 'very-reliable-30d''s).
 PROBES: tuple[Profile, ...] = (
     _VERY_RELIABLE.with_(
         name="probe-semiannual-8h",

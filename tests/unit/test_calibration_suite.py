@@ -80,8 +80,8 @@ def test_profile_names_are_unique() -> None:
 
 
 def test_probes_run_when_named_and_stay_out_of_the_suites_tables() -> None:
-    # The README quotes each probe's measurement with the command that reproduces it; the
-    # tables ``make calibrate`` writes hold the suite's profiles only.
+    # docs/calibration-history.md quotes each probe's measurement with the command that
+    # reproduces it; the tables ``make calibrate`` writes hold the suite's profiles only.
     probe = processes.PROBES[0]
 
     def named(names: list[str] | None) -> list[str]:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sloreco import errors
+from sloreco.cli import main as cli
 from sloreco.core import fleetpool, incidentloss, predictive, priordoc, sizekinds
 from sloreco.core import prior as priors
 from tests import factories
@@ -193,3 +198,46 @@ def test_a_recommendation_under_a_fleet_of_two_kinds_says_so_and_allows_for_outa
     assert not any("two kinds" in n for n in one.data_quality.notes)
     # an outage in one window of thirteen: the balanced tier leaves room for one
     assert two.tiers[1].target < one.tiers[1].target
+
+
+def test_the_cli_pools_two_kinds_and_recommends_with_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Twelve services of 30 days: a blip of an hour at 3% every five days, and in every fourth
+    # service a four-hour outage (99% failing).
+    paths = []
+    for seed in range(12):
+        hist = factories.steady_availability(30, seed=seed, error_ratio=0.0001, bucket_seconds=3600)
+        for k in range(6):
+            hist = factories.with_incident(
+                hist, first=24 * (5 * k + 2), buckets=1, error_ratio=0.03
+            )
+        if seed % 4 == 0:
+            hist = factories.with_incident(hist, first=24 * 20 + 8, buckets=4, error_ratio=0.99)
+        path = tmp_path / f"svc-{seed}.json"
+        path.write_text(json.dumps(factories.cli_input_document(availability=hist)))
+        paths += ["--input", str(path)]
+
+    assert cli.main(["prior", *paths, "--origin", "fleet:kinds"]) == 0
+    text = capsys.readouterr().out
+    fleet = priordoc.loads(text)
+    prior = tmp_path / "prior.json"
+    prior.write_text(text)
+    assert cli.main(["recommend", *paths[2:4], "--prior", str(prior), "--output", "json"]) == 0
+    recommended = capsys.readouterr().out
+
+    assert fleet.larger is not None
+    assert (fleet.incidents, fleet.larger.incidents) == (72, 3)
+    assert "two kinds" in recommended
+
+
+@settings(max_examples=40, deadline=None)
+@given(shift=st.floats(-5.0, 5.0), seed=st.integers(0, 10_000))
+def test_the_split_moves_with_the_sizes(shift: float, seed: int) -> None:
+    # Minutes or seconds, a fleet of bigger services or smaller: the kinds are where they are.
+    logs = _blips_and_outages(seed, blips=200, outages=20)
+
+    at, moved = sizekinds.split(logs), sizekinds.split(logs + shift)
+
+    assert at is not None
+    assert moved == pytest.approx(at + shift, abs=0.05)  # a step of the density's grid

@@ -82,6 +82,10 @@ def pool(
 
     Background: how the services' backgrounds drift from day to day (``fleetspells.pool``), and
     how they creep (``fleettrend.pool``).
+
+    Kinds: where the fleet's sizes come in two kinds (``sizekinds.split``: blips, and outages
+    its histories rarely show), each kind's rate and size are pooled as above from its own
+    incidents, and the larger kind's prior rides on the smaller's as ``Prior.larger``.
     """
     services = [s for s in stats if s.exposure_days > 0]
     if not services or sum(s.exposure_days for s in services) <= 0:

@@ -72,6 +72,9 @@ UNSEEN_SEED := 20261209
 KINDS_SEED := 20261211
 # ... and a second such draw, run only once method v28 was settled: out of sample.
 KINDS_UNSEEN_SEED := 20261213
+# Random processes whose background rose or creeps (bench.sweep --family shifted), first drawn
+# under method v28: it found the fleet prior's gap on fast creeps, not yet answered.
+SHIFTED_SEED := 20261215
 # Profiles judged on 7-day windows too (make calibrate).
 WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable short-30d regression
 
@@ -98,6 +101,8 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile, 
 	$(PY) -m bench.sweep --family two-kinds --prior fleet --seed $(KINDS_SEED) --out bench/results/calibration-kinds-fleet
 	$(PY) -m bench.sweep --family two-kinds --prior default --seed $(KINDS_UNSEEN_SEED) --out bench/results/calibration-kinds-unseen
 	$(PY) -m bench.sweep --family two-kinds --prior fleet --seed $(KINDS_UNSEEN_SEED) --out bench/results/calibration-kinds-unseen-fleet
+	$(PY) -m bench.sweep --family shifted --prior default --seed $(SHIFTED_SEED) --out bench/results/calibration-shifted
+	$(PY) -m bench.sweep --family shifted --prior fleet --seed $(SHIFTED_SEED) --out bench/results/calibration-shifted-fleet
 
 .PHONY: bench
 bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.

@@ -22,7 +22,8 @@ The space, per process (every draw from one seeded generator, so the same proces
 ``--family two-kinds`` draws the same space with two kinds of incident on every service
 (``draw_two_kinds``): blips a history shows many of, and outages it rarely does — the reliable
 service whose history did not hold its worst incident, which one rate and one size distribution
-describe worst.
+describe worst. ``--family shifted`` draws it with a background that rose or creeps
+(``draw_shifted``): the regressions and leaks the suite has one profile of each of.
 
 ``python -m bench.sweep --prior default --out bench/results/calibration-sweep``
 """
@@ -109,9 +110,34 @@ def draw_two_kinds(rng: np.random.Generator, index: int) -> Profile:
     )
 
 
+def draw_shifted(rng: np.random.Generator, index: int) -> Profile:
+    """One process of ``draw``'s space whose background moved and stays moved: in half of them
+    it rose 1.5-5 times (log-uniform) 7 days to half the history before the history ended (a
+    regression nobody rolled back), in the other half it doubles every 30-180 days (log-uniform)
+    through the history and on (a leak nobody fixed).
+
+    Stated ranges around the calibration suite's ``regression`` (three times, 14 days before)
+    and ``creep`` (doubling every 60 days); a 14-day history's rise of a week is shorter than
+    the four weeks the detector needs before it (``core.shift``), and is left in: a service
+    does not choose when to regress.
+    """
+
+    def log_uniform(low: float, high: float) -> float:
+        return math.exp(rng.uniform(math.log(low), math.log(high)))
+
+    base = draw(rng, index)
+    if rng.random() < 0.5:
+        days = int(rng.integers(7, max(base.history_days // 2, 7) + 1))
+        return base.with_(rise_days=days, rise_factor=log_uniform(1.5, 5.0))
+    return base.with_(doubling_days=log_uniform(30.0, 180.0))
+
+
 #: The spaces ``--family`` draws from, and how a table names its space.
-FAMILIES = {"one-kind": draw, "two-kinds": draw_two_kinds}
-KINDS_NOTE = {"two-kinds": " with two kinds of incident"}
+FAMILIES = {"one-kind": draw, "two-kinds": draw_two_kinds, "shifted": draw_shifted}
+KINDS_NOTE = {
+    "two-kinds": " with two kinds of incident",
+    "shifted": " whose background rose or creeps",
+}
 
 
 def describe(p: Profile) -> str:
@@ -126,6 +152,10 @@ def describe(p: Profile) -> str:
             parts.append(f"rate shape {p.rate_shape:.2g}")
         if p.follow_up_probability:
             parts.append(f"follow-up {p.follow_up_probability:.2f}")
+    if p.rise_days:
+        parts.append(f"rose {p.rise_factor:.2g}x {p.rise_days}d ago")
+    if p.doubling_days:
+        parts.append(f"doubling every {p.doubling_days:.0f}d")
     return ", ".join([*parts, *(f"and {describe_incidents(o)}" for o in p.also)])
 
 

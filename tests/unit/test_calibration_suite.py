@@ -238,3 +238,21 @@ def test_two_kinds_draws_blips_and_a_rarer_more_severe_outage_on_every_process()
         assert p.pareto_alpha == 0
     # A quarter of the outage kinds have Pareto durations (binomial sd ~6 of 200).
     assert 30 <= sum(p.also[0].pareto_alpha > 0 for p in drawn) <= 70
+
+
+def test_shifted_draws_a_rise_or_a_creep_on_every_process() -> None:
+    from bench import sweep
+
+    rng = np.random.default_rng(13)
+
+    drawn = [sweep.draw_shifted(rng, i) for i in range(200)]
+
+    for p in drawn:
+        assert (p.rise_days > 0) != (p.doubling_days > 0)
+        if p.rise_days:
+            assert 7 <= p.rise_days <= max(p.history_days // 2, 7)
+            assert 1.5 <= p.rise_factor <= 5.0
+        else:
+            assert 30.0 <= p.doubling_days <= 180.0
+    # Half rises, half creeps (binomial sd ~7 of 200).
+    assert 75 <= sum(p.rise_days > 0 for p in drawn) <= 125

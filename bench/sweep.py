@@ -44,11 +44,13 @@ from bench.processes import Profile
 from sloreco import allocator
 
 
+def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    """A draw whose logarithm is uniform between those of ``low`` and ``high``."""
+    return math.exp(rng.uniform(math.log(low), math.log(high)))
+
+
 def draw(rng: np.random.Generator, index: int) -> Profile:
     """One process from the space in the module docstring."""
-
-    def log_uniform(low: float, high: float) -> float:
-        return math.exp(rng.uniform(math.log(low), math.log(high)))
 
     def sometimes(share: float, value: float) -> float:
         return value if rng.random() < share else 0.0
@@ -59,19 +61,19 @@ def draw(rng: np.random.Generator, index: int) -> Profile:
         "random process (bench.sweep)",
         kind="latency" if latency else "availability",
         history_days=int(rng.choice([14, 30, 60, 90, 90, 90])),
-        requests_per_hour=log_uniform(20, 50_000),
+        requests_per_hour=log_uniform(rng, 20, 50_000),
         traffic_sigma=float(rng.uniform(0.05, 0.4)),
-        background=log_uniform(0.00001, 0.02),
-        background_shape=log_uniform(0.3, 8),
+        background=log_uniform(rng, 0.00001, 0.02),
+        background_shape=log_uniform(rng, 0.3, 8),
         background_persistence=sometimes(0.25, float(rng.uniform(0.3, 0.98))),
-        incident_rate=sometimes(0.8, log_uniform(1 / 400, 1 / 2)),
-        rate_shape=sometimes(0.25, log_uniform(2, 10)),
-        duration_median_hours=log_uniform(0.5, 8),
+        incident_rate=sometimes(0.8, log_uniform(rng, 1 / 400, 1 / 2)),
+        rate_shape=sometimes(0.25, log_uniform(rng, 2, 10)),
+        duration_median_hours=log_uniform(rng, 0.5, 8),
         duration_sigma=float(rng.uniform(0.3, 1.4)),
         pareto_alpha=sometimes(0.25, float(rng.uniform(1.1, 2.5))),
         follow_up_probability=sometimes(1 / 3, float(rng.uniform(0.2, 0.6))),
         severity_mean=1.0 if rng.random() < 0.1 else float(rng.uniform(0.02, 1.0)),
-        slow_median=log_uniform(0.6, 6.0),
+        slow_median=log_uniform(rng, 0.6, 6.0),
     )
 
 
@@ -85,27 +87,24 @@ def draw_two_kinds(rng: np.random.Generator, index: int) -> Profile:
     several outages and most of the rarest hold none.
     """
 
-    def log_uniform(low: float, high: float) -> float:
-        return math.exp(rng.uniform(math.log(low), math.log(high)))
-
     base = draw(rng, index)
     pareto = rng.random() < 0.25
     outages = Profile(
         "outages",
         "",
-        incident_rate=log_uniform(1 / 400, 1 / 45),
-        duration_median_hours=log_uniform(1, 8),
+        incident_rate=log_uniform(rng, 1 / 400, 1 / 45),
+        duration_median_hours=log_uniform(rng, 1, 8),
         duration_sigma=float(rng.uniform(0.3, 1.0)),
         pareto_alpha=float(rng.uniform(1.3, 2.5)) if pareto else 0.0,
         severity_mean=float(rng.uniform(0.3, 1.0)),
     )
     return base.with_(
-        incident_rate=log_uniform(1 / 20, 1 / 2),
+        incident_rate=log_uniform(rng, 1 / 20, 1 / 2),
         rate_shape=0.0,
-        duration_median_hours=log_uniform(0.5, 3),
+        duration_median_hours=log_uniform(rng, 0.5, 3),
         duration_sigma=float(rng.uniform(0.3, 1.0)),
         pareto_alpha=0.0,
-        severity_mean=log_uniform(0.01, 0.2),
+        severity_mean=log_uniform(rng, 0.01, 0.2),
         also=(outages,),
     )
 
@@ -122,14 +121,11 @@ def draw_shifted(rng: np.random.Generator, index: int) -> Profile:
     does not choose when to regress.
     """
 
-    def log_uniform(low: float, high: float) -> float:
-        return math.exp(rng.uniform(math.log(low), math.log(high)))
-
     base = draw(rng, index)
     if rng.random() < 0.5:
         days = int(rng.integers(7, max(base.history_days // 2, 7) + 1))
-        return base.with_(rise_days=days, rise_factor=log_uniform(1.5, 5.0))
-    return base.with_(doubling_days=log_uniform(30.0, 180.0))
+        return base.with_(rise_days=days, rise_factor=log_uniform(rng, 1.5, 5.0))
+    return base.with_(doubling_days=log_uniform(rng, 30.0, 180.0))
 
 
 #: The spaces ``--family`` draws from, and how a table names its space.

@@ -23,6 +23,27 @@ from sloreco.core.slis import base
 #: the background's, for tests of what a fleet says of backgrounds (``fleetspells``).
 QUIET_FLEET = fleetpool.pool([priors.ServiceStats(0, 9000.0)] * 5, origin="fleet:x")
 
+
+def seen_sizes(
+    per_service: Sequence[Sequence[float]], *, exposure_days: float = 90.0
+) -> list[priors.ServiceStats]:
+    """What each service of a fleet gives its fleet prior (``fleetpool.pool``): one service
+    per sequence of incident log sizes, each seen over ``exposure_days``."""
+    stats = []
+    for sizes in per_service:
+        logs = np.asarray(sizes, dtype=np.float64)
+        stats.append(
+            priors.ServiceStats(
+                len(logs),
+                exposure_days,
+                float(logs.sum()),
+                float((logs**2).sum()),
+                tuple(float(x) for x in logs),
+            )
+        )
+    return stats
+
+
 #: A prior that expects no incident at all (one pseudo-incident in a million years): for tests
 #: whose subject is not the incident model (dependency caps), so that the prior does not pull
 #: a steady service's tiers below the cap they test.

@@ -9,16 +9,7 @@ import pytest
 
 from sloreco.core import fleetpool, priordoc
 from sloreco.core import prior as priors
-
-
-def _stats(sizes: list[list[float]]) -> list[priors.ServiceStats]:
-    """One service per list of log sizes, each seen over 90 days."""
-    return [
-        priors.ServiceStats(
-            len(s), 90.0, float(sum(s)), float(sum(x * x for x in s)), tuple(map(float, s))
-        )
-        for s in sizes
-    ]
+from tests import factories
 
 
 def _posterior(variance: float, freedom: int) -> float:
@@ -38,7 +29,7 @@ def test_a_few_services_with_two_incidents_do_not_set_every_services_spread() ->
     # services whose two incidents happened to agree: 2 degrees of freedom within services.
     rng = np.random.default_rng(3)
     singles = [[float(x)] for x in rng.normal(3.0, 1.2, 14)]
-    fleet = _stats([*singles, [2.0, 2.1], [4.0, 4.1]])
+    fleet = factories.seen_sizes([*singles, [2.0, 2.1], [4.0, 4.1]])
     logs = np.array([x for s in fleet for x in s.log_sizes])
 
     pooled = fleetpool.pool(fleet, origin="rare")
@@ -54,7 +45,7 @@ def test_enough_services_with_several_incidents_keep_them_apart() -> None:
     # The same two agreeing pairs, and ten services more whose own two incidents agree while
     # their means spread: 12 degrees of freedom say the spread is between services.
     means = np.linspace(1.0, 5.0, 10)
-    fleet = _stats([[2.0, 2.1], [4.0, 4.1], *[[m - 0.05, m + 0.05] for m in means]])
+    fleet = factories.seen_sizes([[2.0, 2.1], [4.0, 4.1], *[[m - 0.05, m + 0.05] for m in means]])
 
     pooled = fleetpool.pool(fleet, origin="apart")
 
@@ -67,8 +58,10 @@ def test_a_fleets_few_alike_incidents_keep_much_of_the_defaults_spread() -> None
     # Four incidents that happened to be alike (a quiet fleet's whole record) say little about
     # how the next ones spread; four hundred say it.
     rng = np.random.default_rng(5)
-    few = fleetpool.pool(_stats([[3.0], [3.1], [3.2], [3.3]]), origin="few")
-    many = fleetpool.pool(_stats([[float(x)] for x in rng.normal(3.0, 0.3, 400)]), origin="many")
+    few = fleetpool.pool(factories.seen_sizes([[3.0], [3.1], [3.2], [3.3]]), origin="few")
+    many = fleetpool.pool(
+        factories.seen_sizes([[float(x)] for x in rng.normal(3.0, 0.3, 400)]), origin="many"
+    )
 
     assert _variance(few) > 0.5 * priors.DEFAULT_LOG_SD**2
     assert _variance(many) == pytest.approx(0.09, rel=0.2)
@@ -77,13 +70,13 @@ def test_a_fleets_few_alike_incidents_keep_much_of_the_defaults_spread() -> None
 def test_a_fleets_median_is_its_own_however_few_its_incidents() -> None:
     # Its error is drawn already (``Prior.estimate_variances``); the default's 40 minutes is
     # an assumption about one service, not evidence about a fleet of eight-hour outages.
-    fleet = fleetpool.pool(_stats([[6.2], [6.2], [6.2]]), origin="three")
+    fleet = fleetpool.pool(factories.seen_sizes([[6.2], [6.2], [6.2]]), origin="three")
 
     assert fleet.size_log_mean == pytest.approx(6.2)
 
 
 def test_a_fleet_records_its_largest_incident_and_its_document_keeps_it() -> None:
-    fleet = fleetpool.pool(_stats([[3.0, 9.5], [4.0]]), origin="big")
+    fleet = fleetpool.pool(factories.seen_sizes([[3.0, 9.5], [4.0]]), origin="big")
 
     again = priordoc.loads(priordoc.dumps(fleet))
 

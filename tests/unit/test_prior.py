@@ -281,13 +281,9 @@ def test_sloreco_prior_pools_the_incidents_of_several_histories(
     assert fleet.median_minutes == pytest.approx(60.0, rel=0.1)  # two hours at half the traffic
 
 
-def _sizes_fleet(logs: np.ndarray) -> list[priors.ServiceStats]:
-    """Forty services of four incidents each, with these log sizes."""
-    chunks = logs.reshape(-1, 4)
-    return [
-        priors.ServiceStats(4, 90.0, float(c.sum()), float((c**2).sum()), tuple(map(float, c)))
-        for c in chunks
-    ]
+def _four_each(logs: np.ndarray) -> list[priors.ServiceStats]:
+    """Services of four incidents each, with these log sizes."""
+    return factories.seen_sizes(logs.reshape(-1, 4))
 
 
 def test_a_fleet_learns_the_tail_of_its_incident_sizes() -> None:
@@ -295,8 +291,8 @@ def test_a_fleet_learns_the_tail_of_its_incident_sizes() -> None:
     # Bounded sizes (a uniform log size: a tail that ends) against Pareto sizes (an
     # exponential log size): the fitted tail shapes fall on either side of the default's zero,
     # the bounded one no thinner than a normal's.
-    bounded = fleetpool.pool(_sizes_fleet(rng.uniform(2.0, 5.0, 160)), origin="bounded")
-    pareto = fleetpool.pool(_sizes_fleet(2.0 + rng.exponential(1.0, 160)), origin="pareto")
+    bounded = fleetpool.pool(_four_each(rng.uniform(2.0, 5.0, 160)), origin="bounded")
+    pareto = fleetpool.pool(_four_each(2.0 + rng.exponential(1.0, 160)), origin="pareto")
 
     assert bounded.population
     assert pareto.population
@@ -318,7 +314,7 @@ def test_a_normal_fleet_never_gets_a_tail_thinner_than_the_normals() -> None:
     # fleets; the pooled tail stays at or above the normal's own shape.
     shapes = [
         fleetpool.pool(
-            _sizes_fleet(3.0 + np.random.default_rng(seed).standard_normal(84)), origin="n"
+            _four_each(3.0 + np.random.default_rng(seed).standard_normal(84)), origin="n"
         ).size_tail[1]
         for seed in range(40)
     ]
@@ -327,7 +323,7 @@ def test_a_normal_fleet_never_gets_a_tail_thinner_than_the_normals() -> None:
 
 
 def test_too_few_pooled_sizes_keep_the_default_shape() -> None:
-    few = fleetpool.pool(_sizes_fleet(np.linspace(1.0, 4.0, 20)), origin="few")
+    few = fleetpool.pool(_four_each(np.linspace(1.0, 4.0, 20)), origin="few")
 
     assert few.size_quantiles == priors.DEFAULT.size_quantiles
     assert few.size_tail == priors.DEFAULT.size_tail
@@ -336,8 +332,8 @@ def test_too_few_pooled_sizes_keep_the_default_shape() -> None:
 def test_a_fleet_prior_is_as_uncertain_as_its_pooled_incidents_are_few() -> None:
     # Issue 8: a fleet prior is one draw of the fleet; a tier must hold had that draw been
     # luckier than the process, and the fewer incidents it pooled, the larger that error.
-    few = fleetpool.pool(_sizes_fleet(np.linspace(1.0, 4.0, 160))[:10], origin="few")
-    many = fleetpool.pool(_sizes_fleet(np.linspace(1.0, 4.0, 160)), origin="many")
+    few = fleetpool.pool(_four_each(np.linspace(1.0, 4.0, 160))[:10], origin="few")
+    many = fleetpool.pool(_four_each(np.linspace(1.0, 4.0, 160)), origin="many")
     quiet = evidence.of(
         np.zeros(24 * 90), np.full(24 * 90, 100.0), np.ones(24 * 90, bool), bucket_seconds=3600
     )
@@ -356,7 +352,7 @@ def test_under_a_fleet_prior_every_pseudo_history_shares_the_predictive_windows(
     # The tolerance point across pseudo-histories must not read the Monte-Carlo spread of a
     # few hundred windows: each row holds the same incident losses, up to its own factor.
     fleet = fleetpool.pool(
-        _sizes_fleet(3.0 + np.random.default_rng(1).standard_normal(160)), origin="f"
+        _four_each(3.0 + np.random.default_rng(1).standard_normal(160)), origin="f"
     )
     quiet = evidence.of(
         np.zeros(24 * 90), np.full(24 * 90, 100.0), np.ones(24 * 90, bool), bucket_seconds=3600

@@ -30,15 +30,6 @@ def _blips_and_outages(seed: int = 1, *, blips: int = 400, outages: int = 40) ->
     return np.concatenate([small, large])
 
 
-def _stats(per_service: list[np.ndarray]) -> list[priors.ServiceStats]:
-    return [
-        priors.ServiceStats(
-            len(s), 90.0, float(s.sum()), float((s**2).sum()), tuple(float(x) for x in s)
-        )
-        for s in per_service
-    ]
-
-
 def _fleet(seed: int = 1) -> list[priors.ServiceStats]:
     """Forty services: ten blips each, and an outage in every fourth."""
     rng = np.random.default_rng(seed)
@@ -48,7 +39,7 @@ def _fleet(seed: int = 1) -> list[priors.ServiceStats]:
         if i % 4 == 0:
             own = np.append(own, rng.normal(math.log(300.0), 0.5))
         services.append(own)
-    return _stats(services)
+    return factories.seen_sizes(services)
 
 
 def test_blips_and_outages_split_between_the_kinds() -> None:
@@ -118,7 +109,9 @@ def test_a_fleet_of_two_kinds_pools_each_with_its_own_rate_and_size() -> None:
 def test_a_fleet_of_one_kind_has_no_larger_kind() -> None:
     rng = np.random.default_rng(6)
 
-    pooled = fleetpool.pool(_stats([rng.normal(4.0, 1.0, 10) for _ in range(40)]), origin="one")
+    pooled = fleetpool.pool(
+        factories.seen_sizes([rng.normal(4.0, 1.0, 10) for _ in range(40)]), origin="one"
+    )
 
     assert pooled.larger is None
     assert math.isinf(pooled.kind_from)

@@ -12,18 +12,14 @@ from hypothesis import strategies as st
 from sloreco import errors
 from sloreco.core import fleetpool, priordoc, sizekinds, sizeshape
 from sloreco.core import prior as priors
+from tests import factories
 
 
 def _fleet(logs: np.ndarray) -> priors.Prior:
     """A fleet of services with four incidents each, of these log sizes, read as one kind: the
     shape of a mixture, which a fleet that tells kinds apart (``sizekinds``) splits first."""
-    chunks = logs.reshape(-1, 4)
-    stats = [
-        priors.ServiceStats(4, 90.0, float(c.sum()), float((c**2).sum()), tuple(map(float, c)))
-        for c in chunks
-    ]
     with mock.patch.object(sizekinds, "split", return_value=None):
-        return fleetpool.pool(stats, origin="fleet:test")
+        return fleetpool.pool(factories.seen_sizes(logs.reshape(-1, 4)), origin="fleet:test")
 
 
 def _blips_and_outages(rng: np.random.Generator) -> np.ndarray:

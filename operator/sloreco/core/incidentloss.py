@@ -69,7 +69,9 @@ def losses(
     if posteriors[0].larger is not None:
         # Two kinds of incident (``sizekinds``), independent: each window loses to both.
         smaller = [dataclasses.replace(p, larger=None) for p in posteriors]
-        larger = [p.larger or p for p in posteriors]
+        larger = [p.larger for p in posteriors if p.larger is not None]
+        if len(larger) != len(posteriors):
+            raise ValueError("posteriors of one prior know the same kinds of incident")
         kw = {"outer": outer, "inner": inner, "window_days": window_days}
         both = losses(smaller, rng, **kw) + losses(larger, rng, **kw)
         return np.minimum(both, 1.0)

@@ -28,9 +28,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from sloreco.core import history
+from sloreco.core.prior import MIN_POOLED_INCIDENTS
+
+FloatArray = history.FloatArray
 
 #: Ashman's D above which two fitted normals are taken as two kinds (Ashman et al. 1994: a
 #: clean separation; a single normal fitted as a mixture gives components that overlap).
@@ -40,7 +42,7 @@ MIN_SEPARATION = 2.0
 #: size distribution's tail covers. It must also be the rarer kind (``MAX_LARGER_SHARE``): a
 #: few small ones under many large ones are the detector's clumps of background errors, which
 #: the larger kind's body covers (measured: ``pareto-1.5``, 46 clumps split off 183 incidents).
-MIN_KIND_INCIDENTS = 3
+MIN_KIND_INCIDENTS = MIN_POOLED_INCIDENTS
 #: How deep the dip between the kinds must be: the density there at most 70% of either kind's
 #: highest. Two normals fitted to sizes spread flat over several log units (a fleet whose
 #: services' means differ) pass the other tests with no dip between them but the kernel's

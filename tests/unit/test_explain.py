@@ -190,7 +190,9 @@ def test_a_regression_that_stayed_is_explained_as_one() -> None:
 
 
 def test_the_prior_note_says_when_the_background_creeps() -> None:
-    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep_doubling_days=57.4)
+    effect = dataclasses.replace(
+        _prior_effect(incidents=0, bursts=0), creep=priornote.Creep(57.4, distinct=True)
+    )
 
     note = priornote.prior_note(effect)
 
@@ -202,9 +204,8 @@ def test_the_prior_note_says_when_the_background_creeps() -> None:
 
 
 def test_the_prior_note_says_when_the_creep_was_read_with_the_fleets() -> None:
-    effect = dataclasses.replace(
-        _prior_effect(incidents=0, bursts=0), creep_doubling_days=61.0, creep_with_fleet=True
-    )
+    creep = priornote.Creep(61.0, distinct=True, with_fleet=True, fleet_creeps=True)
+    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep=creep)
 
     note = priornote.prior_note(effect)
 
@@ -212,6 +213,29 @@ def test_the_prior_note_says_when_the_creep_was_read_with_the_fleets() -> None:
         "The background crept up through the history, doubling about every 61 days, read with "
         "its fleet's, whose backgrounds creep too; the model forecasts"
     ) in note
+
+
+def test_the_prior_note_does_not_say_a_fleet_creeps_when_it_does_not() -> None:
+    creep = priornote.Creep(61.0, distinct=True, with_fleet=True, fleet_creeps=False)
+    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep=creep)
+
+    note = priornote.prior_note(effect)
+
+    assert "doubling about every 61 days, read with its fleet's; the model forecasts" in note
+    assert "creep too" not in note
+
+
+def test_the_prior_note_says_when_only_the_fleet_forecasts_a_creep() -> None:
+    creep = priornote.Creep(1234.0, distinct=False, with_fleet=True, fleet_creeps=True)
+    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep=creep)
+
+    note = priornote.prior_note(effect)
+
+    assert (
+        "The background may be creeping up: read with its fleet's, it is doubling about every "
+        "1,234 days, too little to tell apart from its drift;"
+    ) in note
+    assert "crept up through the history" not in note
 
 
 def test_a_creep_is_explained_as_one_and_not_as_the_step_it_also_reads() -> None:

@@ -94,8 +94,37 @@ def test_a_chance_creep_in_a_fleet_that_does_not_creep_is_not_forecast() -> None
         if trend.find(pool) is not None
     ]
     assert chance  # steady histories that read a creep alone
+    assert not trend.leans(flat)
 
     assert [trend.find(pool, flat) for pool in chance] == [None] * len(chance)
+
+
+def test_a_fleet_whose_growths_scatter_around_none_keeps_the_test_at_three_errors() -> None:
+    scattered = FleetGrowth(0.002, 0.01, 40)  # growths either way, wider than their mean
+    shares = factories.creeping_shares(DAYS, doubling_days=158, series=20, seed=9)
+    pools = [_pool(row, seed=i) for i, row in enumerate(shares)]
+
+    found = [trend.find(pool, scattered) for pool in pools]
+
+    assert not trend.leans(scattered)
+    assert all(t is None or t.z > trend.THRESHOLD for t in found)
+
+
+def test_a_fleet_that_creeps_forecasts_a_posterior_growth_under_three_standard_errors() -> None:
+    # A fleet whose services double about every 158 days, read to within two thirds of it: a
+    # posterior growth under three standard errors is forecast as the posterior it is
+    # (``FLEET_THRESHOLD``), where the same history alone forecasts none.
+    rate = math.log(2) / 158
+    fleet = FleetGrowth(rate, rate / 1.5, 39)
+    shares = factories.creeping_shares(DAYS, doubling_days=158, series=20, seed=9)
+    pools = [_pool(row, seed=i) for i, row in enumerate(shares)]
+
+    found = [trend.find(pool, fleet) for pool in pools]
+
+    assert all(t is not None and t.pooled for t in found)
+    weak = [p for p, t in zip(pools, found, strict=True) if t is not None and t.z < trend.THRESHOLD]
+    assert len(weak) >= 5
+    assert [trend.find(pool) for pool in weak] == [None] * len(weak)
 
 
 def test_a_service_gives_its_fleet_its_growth_and_a_step_is_marked() -> None:

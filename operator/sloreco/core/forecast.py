@@ -226,8 +226,7 @@ def prior_notes(
         rise=(found.rise.days, found.rise.factor)
         if found.rise is not None and found.trend is None
         else None,
-        creep_doubling_days=found.trend.doubling_days if found.trend is not None else None,
-        creep_with_fleet=found.trend is not None and found.trend.pooled,
+        creep=_creep(found),
         clean_floor_minutes=(
             math.exp(seen.posterior.clean_from)
             if math.isfinite(seen.posterior.clean_from)
@@ -264,3 +263,16 @@ def _level(spells: persistence.Persistence | None) -> tuple[float, float] | None
         return None
     placed = spells.placed()
     return None if placed is None else (spells.level, placed)
+
+
+def _creep(found: evidence.Evidence) -> priornote.Creep | None:
+    """The creep the forecast runs on, as the note says it (``priornote.creep_note``)."""
+    found_trend = found.trend
+    if found_trend is None:
+        return None
+    return priornote.Creep(
+        doubling_days=found_trend.doubling_days,
+        distinct=found_trend.z > trend.THRESHOLD,
+        with_fleet=found_trend.pooled,
+        fleet_creeps=trend.creeps(found.outlook.fleet_growth),
+    )

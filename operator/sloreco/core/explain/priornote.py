@@ -15,6 +15,21 @@ from sloreco.core.explain.wording import days_text, pct
 
 
 @dataclasses.dataclass(frozen=True)
+class Creep:
+    """A creep the forecast runs on (``core.trend.Trend``), as the note says it."""
+
+    #: The days the background takes to double at the growth forecast.
+    doubling_days: float
+    #: Whether its history reads it beyond its drift (``trend.THRESHOLD``), alone or with its
+    #: fleet's; if not, only a fleet prior forecasts it (``trend.FLEET_THRESHOLD``).
+    distinct: bool
+    #: Whether its growth was read with its fleet's (``core.fleettrend``), and whether that
+    #: fleet's backgrounds creep (``trend.creeps``).
+    with_fleet: bool = False
+    fleet_creeps: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class PriorEffect:
     """What the incident model saw and did, for ``prior_note``."""
 
@@ -45,10 +60,8 @@ class PriorEffect:
     #: A rise of the background in its last days (``core.shift``): days since, and how many
     #: times the level before.
     rise: tuple[int, float] | None = None
-    #: A creep of the background through the history (``core.trend``): the days it takes to
-    #: double; and whether its growth was read with its fleet's (``core.fleettrend``).
-    creep_doubling_days: float | None = None
-    creep_with_fleet: bool = False
+    #: A creep of the background through the history (``core.trend``), if one is forecast.
+    creep: Creep | None = None
     #: The size (full-outage minutes) above which incidents are drawn at least as often as
     #: after a clean history of the same length (``core.cleantail``); None: nowhere.
     clean_floor_minutes: float | None = None
@@ -120,17 +133,8 @@ def prior_note(effect: PriorEffect) -> str:
             "days, more than the drift of its earlier days explains; the model forecasts from "
             "that level."
         )
-    if e.creep_doubling_days is not None:
-        read = (
-            "read with its fleet's, whose backgrounds creep too"
-            if e.creep_with_fleet
-            else "more than its drift around that growth explains"
-        )
-        spells += (
-            " The background crept up through the history, doubling about every "
-            f"{e.creep_doubling_days:.0f} days, {read}; the model forecasts from the level it "
-            "reaches by the middle of the next window."
-        )
+    if e.creep is not None:
+        spells += creep_note(e.creep)
     quiet = ""
     if e.background_events < QUIET_NOTE_EVENTS:
         count = f"{e.background_events:.0f}"
@@ -221,4 +225,27 @@ def kinds_note(effect: PriorEffect) -> str | None:
         f"Its fleet's incidents come in two kinds: those of {kind.from_minutes:.0f} full-outage "
         f"minutes and more (median {kind.median_minutes:.0f}) are modelled apart from the "
         f"smaller ones, {kind.per_window:.2f} a {effect.window} window; this history held {held}."
+    )
+
+
+def creep_note(c: Creep) -> str:
+    """The clause for a creep: read beyond the drift, or only a fleet's posterior (a growth
+    the forecast widens by more than it moves)."""
+    doubling = f"doubling about every {c.doubling_days:,.0f} days"
+    if not c.distinct:
+        return (
+            f" The background may be creeping up: read with its fleet's, it is {doubling}, "
+            "too little to tell apart from its drift; the model forecasts from the level that "
+            "growth reaches by the middle of the next window, widened by how little is known "
+            "of it."
+        )
+    if not c.with_fleet:
+        read = "more than its drift around that growth explains"
+    elif c.fleet_creeps:
+        read = "read with its fleet's, whose backgrounds creep too"
+    else:
+        read = "read with its fleet's"
+    return (
+        f" The background crept up through the history, {doubling}, {read}; the model "
+        "forecasts from the level it reaches by the middle of the next window."
     )

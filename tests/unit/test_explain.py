@@ -189,12 +189,15 @@ def test_a_regression_that_stayed_is_explained_as_one() -> None:
     assert any("times its earlier level over the last" in n for n in result.data_quality.notes)
 
 
-def test_the_prior_note_says_when_the_background_creeps() -> None:
-    effect = dataclasses.replace(
-        _prior_effect(incidents=0, bursts=0), creep=priornote.Creep(57.4, distinct=True)
+def _note_with(creep: priornote.Creep) -> str:
+    """The prior note of a quiet history whose background creeps."""
+    return priornote.prior_note(
+        dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep=creep)
     )
 
-    note = priornote.prior_note(effect)
+
+def test_the_prior_note_says_when_the_background_creeps() -> None:
+    note = _note_with(priornote.Creep(57.4, distinct=True))
 
     assert (
         "The background crept up through the history, doubling about every 57 days, more than "
@@ -204,10 +207,7 @@ def test_the_prior_note_says_when_the_background_creeps() -> None:
 
 
 def test_the_prior_note_says_when_the_creep_was_read_with_the_fleets() -> None:
-    creep = priornote.Creep(61.0, distinct=True, with_fleet=True, fleet_creeps=True)
-    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep=creep)
-
-    note = priornote.prior_note(effect)
+    note = _note_with(priornote.Creep(61.0, distinct=True, with_fleet=True, fleet_creeps=True))
 
     assert (
         "The background crept up through the history, doubling about every 61 days, read with "
@@ -216,20 +216,14 @@ def test_the_prior_note_says_when_the_creep_was_read_with_the_fleets() -> None:
 
 
 def test_the_prior_note_does_not_say_a_fleet_creeps_when_it_does_not() -> None:
-    creep = priornote.Creep(61.0, distinct=True, with_fleet=True, fleet_creeps=False)
-    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep=creep)
-
-    note = priornote.prior_note(effect)
+    note = _note_with(priornote.Creep(61.0, distinct=True, with_fleet=True, fleet_creeps=False))
 
     assert "doubling about every 61 days, read with its fleet's; the model forecasts" in note
     assert "creep too" not in note
 
 
 def test_the_prior_note_says_when_only_the_fleet_forecasts_a_creep() -> None:
-    creep = priornote.Creep(1234.0, distinct=False, with_fleet=True, fleet_creeps=True)
-    effect = dataclasses.replace(_prior_effect(incidents=0, bursts=0), creep=creep)
-
-    note = priornote.prior_note(effect)
+    note = _note_with(priornote.Creep(1234.0, distinct=False, with_fleet=True, fleet_creeps=True))
 
     assert (
         "The background may be creeping up: read with its fleet's, it is doubling about every "

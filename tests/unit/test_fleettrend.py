@@ -232,3 +232,25 @@ def test_a_bad_growth_names_its_field(part: object, field: str) -> None:
         priordoc.from_document(document)
 
     assert caught.value.field == field
+
+
+def test_a_creep_only_its_leaning_fleet_forecasts_lowers_the_tiers_and_says_so() -> None:
+    # A doubling every 158 days that its own 90 days read at under three standard errors, in
+    # a fleet whose services mostly grow at about that rate (``trend.leans``).
+    rate = math.log(2) / 158
+    shares = factories.creeping_shares(DAYS, doubling_days=158, series=20, seed=9)[13]
+    data = factories.hourly_availability(shares)
+    leaning = dataclasses.replace(priors.DEFAULT, growth=FleetGrowth(rate, rate / 1.5, 39))
+
+    def recommend(prior: priors.Prior) -> tuple[float, str]:
+        result = factories.recommend_availability(
+            data, window_seconds=28 * 86400, seed=3, prior=prior
+        )
+        return float(result.tiers[1].target), " ".join(result.data_quality.notes)
+
+    alone, alone_notes = recommend(priors.DEFAULT)
+    with_fleet, notes = recommend(leaning)
+
+    assert "The background may be creeping up: read with its fleet's" in notes
+    assert "creep" not in alone_notes
+    assert with_fleet < alone

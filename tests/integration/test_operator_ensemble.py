@@ -154,6 +154,12 @@ def test_a_standby_takes_over_when_the_active_operator_is_killed(
             every=0.2,
         )
         takeover = time.monotonic() - killed
+        # A pass logs its line after it writes the status that ``converged`` reads.
+        wait_for(
+            lambda: names[1] in passes_logged(standby.logs()),
+            what="the standby's log line for its pass",
+            every=0.2,
+        )
     print(f"\nstandby took over {takeover:.1f}s after SIGKILL (lifetime {LIFETIME}s)")
     assert (
         standby_passes_before,
@@ -205,6 +211,15 @@ def test_two_shards_reconcile_every_service_level_exactly_once(
     ]
     for ns in namespaces:
         wait_for(lambda ns=ns: converged(client, ns), what=f"every ServiceLevel in {ns} Ready")
+    # A pass logs its line after it writes the status that ``converged`` reads.
+    wait_for(
+        lambda: all(
+            any(name in passes_logged(shard.logs(), ns) for shard in shards)
+            for ns in namespaces
+            for name in names
+        ),
+        what="every pass's log line",
+    )
     reconciled_by = {
         (ns, name): [k for k, shard in enumerate(shards) if name in passes_logged(shard.logs(), ns)]
         for ns in namespaces

@@ -272,7 +272,7 @@ def _creep(found: evidence.Evidence) -> priornote.Creep | None:
         return None
     return priornote.Creep(
         doubling_days=found_trend.doubling_days,
-        distinct=found_trend.z > trend.THRESHOLD,
+        distinct=found_trend.distinct,
         with_fleet=found_trend.pooled,
         fleet_creeps=trend.creeps(found.outlook.fleet_growth),
     )

@@ -115,7 +115,7 @@ class Prior:
         ):
             raise errors.InputError(
                 "a larger kind needs a finite start and no kind of its own",
-                field="prior.size.kinds",
+                field="prior.larger",
             )
         q = self.size_quantiles
         if not len(SHAPE_PROBABILITIES) <= len(q) <= len(LADDER) or not all(map(math.isfinite, q)):

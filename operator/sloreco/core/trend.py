@@ -123,6 +123,12 @@ class Trend:
     pooled: bool = False
 
     @property
+    def distinct(self) -> bool:
+        """Whether it stands beyond the drift at ``THRESHOLD``, alone or with its fleet's; if
+        not, only a fleet that ``leans`` forecasts it (``FLEET_THRESHOLD``)."""
+        return self.z > THRESHOLD
+
+    @property
     def doubling_days(self) -> float:
         """How many days the level takes to double."""
         return float(np.log(2.0) / self.growth)

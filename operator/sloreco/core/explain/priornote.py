@@ -20,8 +20,8 @@ class Creep:
 
     #: The days the background takes to double at the growth forecast.
     doubling_days: float
-    #: Whether its history reads it beyond its drift (``trend.THRESHOLD``), alone or with its
-    #: fleet's; if not, only a fleet prior forecasts it (``trend.FLEET_THRESHOLD``).
+    #: Whether it stands beyond the drift (``trend.Trend.distinct``); if not, only a fleet
+    #: prior forecasts it.
     distinct: bool
     #: Whether its growth was read with its fleet's (``core.fleettrend``), and whether that
     #: fleet's backgrounds creep (``trend.creeps``).

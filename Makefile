@@ -77,6 +77,8 @@ KINDS_UNSEEN_SEED := 20261213
 SHIFTED_SEED := 20261215
 # Profiles judged on 7-day windows too (make calibrate).
 WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable short-30d regression
+# Profiles seen for 180 days too (make calibrate): does a tier's caution shrink as its history grows?
+LONG_PROFILES := incidents rare-large very-reliable rare-outage long-outage pareto pareto-1.5 persistent drifting wandering regression creep latency-incidents latency-pareto
 
 .PHONY: calibrate
 calibrate: dev ## Calibration suite: realized breach rates per process profile, and on random processes; bench/results/calibration*.{json,md}.
@@ -87,6 +89,8 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile, 
 	$(PY) -m bench.fleet_draws --profiles rare-large blips-and-outage --out bench/results/fleet-draws-sizes.json
 	$(PY) -m bench.calibrate --window-days 7 --profiles $(WEEK_PROFILES) --out bench/results/calibration-7d
 	$(PY) -m bench.calibrate --window-days 7 --prior fleet --histories 100 --profiles $(WEEK_PROFILES) --out bench/results/calibration-fleet-7d
+	$(PY) -m bench.calibrate --history-days 180 --histories 100 --profiles $(LONG_PROFILES) --out bench/results/calibration-180d
+	$(PY) -m bench.calibrate --history-days 180 --prior fleet --histories 100 --profiles $(LONG_PROFILES) --out bench/results/calibration-fleet-180d
 	$(PY) -m bench.sweep --prior default --out bench/results/calibration-sweep
 	$(PY) -m bench.sweep --prior fleet --out bench/results/calibration-sweep-fleet
 	$(PY) -m bench.sweep --prior default --seed $(HOLDOUT_SEED) --out bench/results/calibration-holdout

@@ -252,6 +252,7 @@ def run_fleet(
     seed: int,
     prior_for: PriorFor | None = None,
     window_days: int = processes.WINDOW_DAYS,
+    history_days: int = 90,
 ) -> list[dict[str, Any]]:
     """A mixed fleet: every member its own process, one history each, its own future windows.
 
@@ -264,7 +265,10 @@ def run_fleet(
     """
     began = time.process_time()
     rng = np.random.default_rng([seed, 3])
-    fleet = [processes.fleet_member(rng, i).with_(window_days=window_days) for i in range(members)]
+    fleet = [
+        processes.fleet_member(rng, i).with_(window_days=window_days, history_days=history_days)
+        for i in range(members)
+    ]
     pasts = [histories(p, count=1, seed=seed + i)[0] for i, p in enumerate(fleet)]
     kind_of = ["Pareto" if p.pareto_alpha > 0 else "lognormal" for p in fleet]
     futures = [truth(p, windows=windows, seed=seed + i) for i, p in enumerate(fleet)]
@@ -280,7 +284,7 @@ def run_fleet(
         "description": f"{members} services, each its own process (rates 1/365-1/3 per day, "
         "backgrounds 0.005-0.3%, some Pareto durations)",
         "kind": "availability",
-        "historyDays": 90,
+        "historyDays": history_days,
         "histories": members,
         "futureWindows": windows,
         "tiers": summarize(tally, windows=windows),
@@ -388,10 +392,17 @@ def suite(
     seed: int,
     prior_for: PriorFor | None = None,
     window_days: int = processes.WINDOW_DAYS,
+    history_days: int | None = None,
 ) -> list[dict[str, Any]]:
+    """The suite's rows: each profile (or the ``names`` given), then the mixed fleet's.
+
+    ``window_days`` judges every profile on windows of that length; ``history_days`` (None:
+    each profile's own) gives each that much history, to see whether a tier's caution shrinks
+    as the history grows while its promise holds.
+    """
     rows = [
         run_profile(
-            p.with_(window_days=window_days),
+            p.with_(window_days=window_days, history_days=history_days or p.history_days),
             run,
             count=count,
             windows=windows,
@@ -410,6 +421,7 @@ def suite(
                 seed=seed,
                 prior_for=prior_for,
                 window_days=window_days,
+                history_days=history_days or 90,
             )
         )
     return rows
@@ -462,6 +474,9 @@ def main(argv: list[str] | None = None) -> None:
         "--window-days", type=int, default=processes.WINDOW_DAYS, help="the compliance window"
     )
     parser.add_argument(
+        "--history-days", type=int, help="every profile's history length (default: its own)"
+    )
+    parser.add_argument(
         "--prior",
         choices=("default", "fleet"),
         default="default",
@@ -479,6 +494,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         prior_for=fleet_prior if args.prior == "fleet" else None,
         window_days=args.window_days,
+        history_days=args.history_days,
     )
     document = {
         **header(args),
@@ -499,6 +515,7 @@ def header(args: argparse.Namespace) -> dict[str, Any]:
         "futureWindows": args.windows,
         "seed": args.seed,
         "windowDays": getattr(args, "window_days", processes.WINDOW_DAYS),
+        **({"historyDays": args.history_days} if getattr(args, "history_days", None) else {}),
     }
 
 

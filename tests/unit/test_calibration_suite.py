@@ -96,6 +96,28 @@ def test_probes_run_when_named_and_stay_out_of_the_suites_tables() -> None:
     assert processes.by_name(probe.name) is probe
 
 
+def test_a_suite_asked_for_longer_histories_gives_every_profile_that_history() -> None:
+    # ``make calibrate``'s 180-day tables: each profile's process as it is, seen for longer.
+    seen: list[tuple[str, int, int]] = []
+
+    def record(p: processes.Profile, *args: object, **kwargs: object) -> dict[str, str]:
+        seen.append((p.name, p.history_days, p.window_days))
+        return {"profile": p.name}
+
+    with mock.patch.object(calibrate, "run_profile", record):
+        calibrate.suite(
+            calibrate.current_engine,
+            names=["incidents", "short-14d"],
+            count=1,
+            windows=1,
+            members=0,
+            seed=1,
+            history_days=180,
+        )
+
+    assert seen == [("incidents", 180, 28), ("short-14d", 180, 28)]
+
+
 def test_brownouts_are_long_and_mild() -> None:
     profile = processes.by_name("brownout")
     rng = np.random.default_rng(6)

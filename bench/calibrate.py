@@ -31,7 +31,7 @@ import datetime
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,6 @@ def engine_result(
 ) -> results.SliResult:
     """The engine's whole result for one history, as ``current_engine`` computes it; with
     ``observe``, what it reports to its fleet too (``SliResult.incidents``)."""
-    buckets = len(total)
     belief = (prior,) if isinstance(prior, priors.Prior) else ()
     request = base.Request(
         window_seconds=profile.window_days * DAY,
@@ -104,11 +103,21 @@ def engine_result(
         priors=belief,
         observe=observe,
     )
+    per = profile.buckets_per_hour
+    step = 3600 // per
+    finer = np.random.default_rng([seed, 4])  # the split into finer buckets, if any
     if profile.kind == "availability":
-        past = history.AvailabilityHistory(3600, START, total, bad, np.zeros(buckets, bool))
+        if per > 1:
+            good = processes.finer(total - bad, per, finer)
+            bad = processes.finer(bad, per, finer)
+            total = good + bad
+        past = history.AvailabilityHistory(step, START, total, bad, np.zeros(len(total), bool))
         return slis.get("availability").recommend(past, request)
     split = processes.latency_split(profile, np.random.default_rng(seed), total, bad)
-    lat = history.LatencyHistory(3600, START, processes.BOUNDS, split, np.zeros(buckets, bool))
+    if per > 1:
+        per_bound = np.diff(split, axis=1, prepend=0.0)  # requests in each histogram bucket
+        split = np.cumsum(processes.finer(per_bound, per, finer), axis=1)
+    lat = history.LatencyHistory(step, START, processes.BOUNDS, split, np.zeros(len(split), bool))
     return slis.get("latency").recommend(lat, request)
 
 
@@ -251,8 +260,7 @@ def run_fleet(
     windows: int,
     seed: int,
     prior_for: PriorFor | None = None,
-    window_days: int = processes.WINDOW_DAYS,
-    history_days: int = 90,
+    changes: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """A mixed fleet: every member its own process, one history each, its own future windows.
 
@@ -265,10 +273,7 @@ def run_fleet(
     """
     began = time.process_time()
     rng = np.random.default_rng([seed, 3])
-    fleet = [
-        processes.fleet_member(rng, i).with_(window_days=window_days, history_days=history_days)
-        for i in range(members)
-    ]
+    fleet = [processes.fleet_member(rng, i).with_(**(changes or {})) for i in range(members)]
     pasts = [histories(p, count=1, seed=seed + i)[0] for i, p in enumerate(fleet)]
     kind_of = ["Pareto" if p.pareto_alpha > 0 else "lognormal" for p in fleet]
     futures = [truth(p, windows=windows, seed=seed + i) for i, p in enumerate(fleet)]
@@ -284,7 +289,7 @@ def run_fleet(
         "description": f"{members} services, each its own process (rates 1/365-1/3 per day, "
         "backgrounds 0.005-0.3%, some Pareto durations)",
         "kind": "availability",
-        "historyDays": history_days,
+        "historyDays": fleet[0].history_days if fleet else 90,
         "histories": members,
         "futureWindows": windows,
         "tiers": summarize(tally, windows=windows),
@@ -391,18 +396,17 @@ def suite(
     members: int,
     seed: int,
     prior_for: PriorFor | None = None,
-    window_days: int = processes.WINDOW_DAYS,
-    history_days: int | None = None,
+    changes: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """The suite's rows: each profile (or the ``names`` given), then the mixed fleet's.
 
-    ``window_days`` judges every profile on windows of that length; ``history_days`` (None:
-    each profile's own) gives each that much history, to see whether a tier's caution shrinks
-    as the history grows while its promise holds.
+    ``changes`` (``Profile`` fields) apply to every profile and member: a window of another
+    length, a longer history (does a tier's caution shrink as its history grows, while its
+    promise holds?), or finer buckets (the same history read every five minutes).
     """
     rows = [
         run_profile(
-            p.with_(window_days=window_days, history_days=history_days or p.history_days),
+            p.with_(**(changes or {})),
             run,
             count=count,
             windows=windows,
@@ -420,8 +424,7 @@ def suite(
                 windows=max(windows // 5, 10_000),
                 seed=seed,
                 prior_for=prior_for,
-                window_days=window_days,
-                history_days=history_days or 90,
+                changes=changes,
             )
         )
     return rows
@@ -477,6 +480,12 @@ def main(argv: list[str] | None = None) -> None:
         "--history-days", type=int, help="every profile's history length (default: its own)"
     )
     parser.add_argument(
+        "--buckets-per-hour",
+        type=int,
+        default=1,
+        help="read every history at this many buckets an hour (12: five-minute buckets)",
+    )
+    parser.add_argument(
         "--prior",
         choices=("default", "fleet"),
         default="default",
@@ -493,8 +502,7 @@ def main(argv: list[str] | None = None) -> None:
         members=args.fleet,
         seed=args.seed,
         prior_for=fleet_prior if args.prior == "fleet" else None,
-        window_days=args.window_days,
-        history_days=args.history_days,
+        changes=profile_changes(args),
     )
     document = {
         **header(args),
@@ -516,7 +524,23 @@ def header(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "windowDays": getattr(args, "window_days", processes.WINDOW_DAYS),
         **({"historyDays": args.history_days} if getattr(args, "history_days", None) else {}),
+        **(
+            {"bucketsPerHour": args.buckets_per_hour}
+            if getattr(args, "buckets_per_hour", 1) > 1
+            else {}
+        ),
     }
+
+
+def profile_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``Profile`` fields the command line sets for every profile (``suite``'s ``changes``)."""
+    changes: dict[str, Any] = {
+        "window_days": args.window_days,
+        "buckets_per_hour": args.buckets_per_hour,
+    }
+    if args.history_days:
+        changes["history_days"] = args.history_days
+    return changes
 
 
 def write(out: Path, document: dict[str, Any], table: str) -> None:

@@ -110,6 +110,10 @@ class Profile:
     #: history and the future windows. ``background`` is its level where the history ends.
     doubling_days: float = 0.0
 
+    #: Buckets a history is read at per hour (12: five-minute buckets; ``finer``). Only how the
+    #: history is read: the process, and the future windows it is judged on, are the same.
+    buckets_per_hour: int = 1
+
     #: Further incident processes on the same service (their incident fields only: rate,
     #: durations, follow-ups, severity), each independent of this one; where two overlap, the
     #: higher severity holds. Blips that a history shows many of, and outages it rarely does.
@@ -117,6 +121,25 @@ class Profile:
 
     def with_(self, **changes: object) -> Profile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def finer(counts: FloatArray, per: int, rng: np.random.Generator) -> FloatArray:
+    """Hourly counts (rows; columns, if any, apart) spread over ``per`` buckets each, every
+    request falling in one of an hour's at random (multinomial): the history at a finer step.
+
+    Within the hour the process is flat, so a finer step shows more noise per bucket and no
+    new detail: what it tests is whether the reading of incidents and background stands up to
+    that noise. ``per`` of 1 returns ``counts`` itself.
+    """
+    if per == 1:
+        return counts
+    if 3600 % per:
+        raise ValueError(f"an hour does not split into {per} whole-second buckets")
+    split = rng.multinomial(counts.astype(np.int64), np.full(per, 1.0 / per))
+    if counts.ndim == 1:  # (hours, per)
+        return split.reshape(-1).astype(np.float64)
+    spread: FloatArray = split.transpose(0, 2, 1).reshape(-1, counts.shape[1]).astype(np.float64)
+    return spread  # (hours * per, columns)
 
 
 def diurnal() -> FloatArray:

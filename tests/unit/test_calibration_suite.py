@@ -112,10 +112,20 @@ def test_a_suite_asked_for_longer_histories_gives_every_profile_that_history() -
             windows=1,
             members=0,
             seed=1,
-            history_days=180,
+            changes={"history_days": 180},
         )
 
     assert seen == [("incidents", 180, 28), ("short-14d", 180, 28)]
+
+
+def test_finer_buckets_keep_every_hours_requests_in_that_hour() -> None:
+    rng = np.random.default_rng(3)
+    hourly = rng.poisson(50.0, (48, 3)).astype(np.float64)
+
+    spread = processes.finer(hourly, 12, np.random.default_rng(4))
+
+    assert spread.shape == (48 * 12, 3)
+    np.testing.assert_array_equal(spread.reshape(48, 12, 3).sum(axis=1), hourly)
 
 
 def test_brownouts_are_long_and_mild() -> None:

@@ -220,6 +220,7 @@ def test_the_size_spread_has_one_degree_of_freedom_fewer_than_incidents() -> Non
             count,
             np.ones(30),
             np.zeros(30),
+            np.zeros(30, bool),
         )
 
     one, three = (predictive.Posterior.of(priors.DEFAULT, seen(n)) for n in (1, 3))

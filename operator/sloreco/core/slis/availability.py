@@ -121,9 +121,8 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         plan=backtest.plan(s, cap, cappable),
         objective=None if objective is None else (stats.fraction(objective), bad),
     )
-    # The incidents the explanation lists are those the model read (``evidence.Evidence.normal``).
-    normal = seen.evidence.normal
-    mask = incidents.incident_mask(bad, total, normal)
+    # The incidents the explanation lists are those the model read (``evidence.Evidence``).
+    normal, mask = seen.evidence.normal, seen.evidence.flagged
     without = model.without_incidents(
         bad,
         total,

@@ -153,8 +153,8 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         plan=backtest.plan(s, None, uncappable),
         objective=objective_slow,
     )
-    # The slowdowns the explanation lists are those the model read (``Evidence.normal``).
-    mask = incidents.incident_mask(slow, per_bucket_total, seen.evidence.normal)
+    # The slowdowns the explanation lists are those the model read (``evidence.Evidence``).
+    mask = seen.evidence.flagged
     simulated, in_inf = histogram.quantile(sims, bounds, q)
     rolling = model.rolling(days, days_in_window)
     full = float(days.data_days.sum()) >= days_in_window and rolling.shape[1] > 0

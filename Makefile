@@ -79,6 +79,8 @@ SHIFTED_SEED := 20261215
 WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable short-30d regression
 # Profiles read at five-minute buckets too (make calibrate): does the reading stand up to their noise?
 FINE_PROFILES := incidents rare-large very-reliable pareto frequent-small clustered low-traffic brownout latency-incidents latency-low-traffic
+# Profiles whose histories have gaps too (make calibrate): 5% of hours lost and one 3-day block.
+GAP_PROFILES := incidents rare-large very-reliable pareto persistent drifting rare-outage creep regression low-traffic latency-incidents latency-rare-large
 # Profiles seen for 180 days too (make calibrate): does a tier's caution shrink as its history grows?
 LONG_PROFILES := incidents rare-large very-reliable rare-outage long-outage pareto pareto-1.5 persistent drifting wandering regression creep latency-incidents latency-pareto
 
@@ -95,6 +97,8 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile, 
 	$(PY) -m bench.calibrate --history-days 180 --prior fleet --histories 100 --profiles $(LONG_PROFILES) --out bench/results/calibration-fleet-180d
 	$(PY) -m bench.calibrate --buckets-per-hour 12 --histories 100 --profiles $(FINE_PROFILES) --out bench/results/calibration-5m
 	$(PY) -m bench.calibrate --buckets-per-hour 12 --prior fleet --histories 100 --profiles $(FINE_PROFILES) --out bench/results/calibration-fleet-5m
+	$(PY) -m bench.calibrate --gaps --histories 100 --profiles $(GAP_PROFILES) --out bench/results/calibration-gaps
+	$(PY) -m bench.calibrate --gaps --prior fleet --histories 100 --profiles $(GAP_PROFILES) --out bench/results/calibration-fleet-gaps
 	$(PY) -m bench.sweep --prior default --out bench/results/calibration-sweep
 	$(PY) -m bench.sweep --prior fleet --out bench/results/calibration-sweep-fleet
 	$(PY) -m bench.sweep --prior default --seed $(HOLDOUT_SEED) --out bench/results/calibration-holdout

@@ -106,17 +106,26 @@ def engine_result(
     per = profile.buckets_per_hour
     step = 3600 // per
     finer = np.random.default_rng([seed, 4])  # the split into finer buckets, if any
+    lost = (
+        np.repeat(processes.gaps(len(total), np.random.default_rng([seed, 5])), per)
+        if profile.gappy
+        else None
+    )
     if profile.kind == "availability":
         if per > 1:
             good = processes.finer(total - bad, per, finer)
             bad = processes.finer(bad, per, finer)
             total = good + bad
+        if lost is not None:  # missing counts, as a source reports a gap
+            total, bad = np.where(lost, np.nan, total), np.where(lost, np.nan, bad)
         past = history.AvailabilityHistory(step, START, total, bad, np.zeros(len(total), bool))
         return slis.get("availability").recommend(past, request)
     split = processes.latency_split(profile, np.random.default_rng(seed), total, bad)
     if per > 1:
         per_bound = np.diff(split, axis=1, prepend=0.0)  # requests in each histogram bucket
         split = np.cumsum(processes.finer(per_bound, per, finer), axis=1)
+    if lost is not None:
+        split = np.where(lost[:, None], np.nan, split)
     lat = history.LatencyHistory(step, START, processes.BOUNDS, split, np.zeros(len(split), bool))
     return slis.get("latency").recommend(lat, request)
 
@@ -480,6 +489,11 @@ def main(argv: list[str] | None = None) -> None:
         "--history-days", type=int, help="every profile's history length (default: its own)"
     )
     parser.add_argument(
+        "--gaps",
+        action="store_true",
+        help="histories miss 5%% of their hours and one 3-day block (processes.gaps)",
+    )
+    parser.add_argument(
         "--buckets-per-hour",
         type=int,
         default=1,
@@ -529,6 +543,7 @@ def header(args: argparse.Namespace) -> dict[str, Any]:
             if getattr(args, "buckets_per_hour", 1) > 1
             else {}
         ),
+        **({"gaps": True} if getattr(args, "gaps", False) else {}),
     }
 
 
@@ -537,6 +552,7 @@ def profile_changes(args: argparse.Namespace) -> dict[str, Any]:
     changes: dict[str, Any] = {
         "window_days": args.window_days,
         "buckets_per_hour": args.buckets_per_hour,
+        "gappy": args.gaps,
     }
     if args.history_days:
         changes["history_days"] = args.history_days

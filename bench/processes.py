@@ -113,6 +113,9 @@ class Profile:
     #: Buckets a history is read at per hour (12: five-minute buckets; ``finer``). Only how the
     #: history is read: the process, and the future windows it is judged on, are the same.
     buckets_per_hour: int = 1
+    #: Whether the history has gaps (``gaps``): hours the monitoring lost, which the history
+    #: holds as missing counts. Like ``buckets_per_hour``, only how the history is read.
+    gappy: bool = False
 
     #: Further incident processes on the same service (their incident fields only: rate,
     #: durations, follow-ups, severity), each independent of this one; where two overlap, the
@@ -140,6 +143,21 @@ def finer(counts: FloatArray, per: int, rng: np.random.Generator) -> FloatArray:
         return split.reshape(-1).astype(np.float64)
     spread: FloatArray = split.transpose(0, 2, 1).reshape(-1, counts.shape[1]).astype(np.float64)
     return spread  # (hours * per, columns)
+
+
+#: A gappy history (``Profile.gappy``) misses this share of its hours at random (lost scrapes)
+#: and one block of this many days (the monitoring down).
+GAP_SHARE = 0.05
+GAP_BLOCK_DAYS = 3
+
+
+def gaps(hours: int, rng: np.random.Generator) -> npt.NDArray[np.bool_]:
+    """Which of ``hours`` a gappy history misses (``GAP_SHARE``, ``GAP_BLOCK_DAYS``)."""
+    missing: npt.NDArray[np.bool_] = rng.random(hours) < GAP_SHARE
+    block = min(GAP_BLOCK_DAYS * HOURS, hours // 2)
+    first = int(rng.integers(0, hours - block + 1))
+    missing[first : first + block] = True
+    return missing
 
 
 def diurnal() -> FloatArray:

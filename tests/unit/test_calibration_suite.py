@@ -128,6 +128,14 @@ def test_finer_buckets_keep_every_hours_requests_in_that_hour() -> None:
     np.testing.assert_array_equal(spread.reshape(48, 12, 3).sum(axis=1), hourly)
 
 
+def test_a_gappy_history_misses_its_share_of_hours_and_a_whole_block() -> None:
+    missing = processes.gaps(90 * 24, np.random.default_rng(8))
+
+    runs = [len(run) for run in np.split(missing, np.flatnonzero(np.diff(missing)) + 1) if run[0]]
+    assert max(runs) >= processes.GAP_BLOCK_DAYS * 24
+    assert missing.mean() == pytest.approx(processes.GAP_SHARE + 3 / 90, abs=0.02)
+
+
 def test_brownouts_are_long_and_mild() -> None:
     profile = processes.by_name("brownout")
     rng = np.random.default_rng(6)

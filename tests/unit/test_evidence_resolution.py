@@ -1,4 +1,4 @@
-"""Incidents are read in hours however fine the buckets (``evidence.DETECTION_SECONDS``).
+"""Incidents are read in hours however fine the buckets (``detection.SECONDS``).
 
 The detector's floor is an hour's: at 24 requests an hour a five-minute bucket holds two, and
 an incident failing half of them never shows the three bad events an incident needs.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sloreco.core import evidence
+from sloreco.core import detection, evidence
 
 FIVE_MINUTES = 300
 
@@ -51,4 +51,4 @@ def test_the_flags_and_normal_ratio_come_back_in_the_callers_buckets() -> None:
 def test_the_detector_reads_an_hour_or_the_most_buckets_under_it_that_divide_a_day(
     bucket_seconds: int, step: int
 ) -> None:
-    assert evidence.detection_step(bucket_seconds) == step
+    assert detection.step(bucket_seconds) == step

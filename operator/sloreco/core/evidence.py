@@ -2,8 +2,9 @@
 
 A cleaned history is split into its background — each day's bad events with incident hours put
 back at the normal ratio, which the block bootstrap resamples — and its incidents: contiguous
-flagged runs (``explain.incidents``'s detector), merged across short dips, each sized in
-full-outage-equivalent minutes, and joined into bursts when they follow each other within a day.
+flagged runs (``explain.incidents``'s detector, read in hours: ``detection``), merged across
+short dips, each sized in full-outage-equivalent minutes, and joined into bursts when they
+follow each other within a day.
 The burst is the arrival the rate counts and the size the posterior fits; the explanation counts
 both. Split from ``predictive`` so that the model reads one value, and the fleet prior
 (``fleetpool.pool``) pools the same per-service statistics the model fits.
@@ -16,7 +17,7 @@ import functools
 
 import numpy as np
 
-from sloreco.core import history, persistence, prior, shift
+from sloreco.core import detection, history, persistence, prior, shift
 from sloreco.core import trend as trend_
 from sloreco.core.explain import incidents
 from sloreco.core.fleettrend import FleetGrowth
@@ -24,21 +25,6 @@ from sloreco.core.fleettrend import FleetGrowth
 FloatArray = history.FloatArray
 BoolArray = history.BoolArray
 
-#: Incidents are read in buckets of an hour at least: the detector's floor
-#: (``explain.incidents``: ten times the normal ratio, four standard deviations of an hour's
-#: Poisson noise, three bad events) and ``MERGE_GAP_BUCKETS`` are an hour's, so finer buckets
-#: are summed into hours before they are read (``detection_step``). The days the background is
-#: read from are the same sums either way. Measured (the calibration suite read at five-minute
-#: buckets, ``bench.calibrate --buckets-per-hour 12``, fleet prior, 100 histories): at 20
-#: requests an hour a five-minute bucket holds under two requests, never the three bad events
-#: an incident needs, so ``low-traffic``'s fleet saw 39 of the 95 incidents its histories read
-#: hourly and breached balanced 2.37x its promise (0.38x hourly); read in hours, as hourly.
-DETECTION_SECONDS = 3600
-#: Flagged runs separated by at most this many unflagged buckets are one incident: an outage
-#: whose error ratio dips for an hour is still one outage (counting it twice would double the
-#: rate and halve the size). One bucket is an hour at the default resolution and at any finer
-#: one (``DETECTION_SECONDS``).
-MERGE_GAP_BUCKETS = 1
 #: Flagged runs that cost less than a minute of full outage (0.0025% of a 28-day window) are
 #: left in the background, where the bootstrap replays them as they were: at high traffic a
 #: handful of stray errors in one hour passes the detector's floor, and modelling such blips as
@@ -88,7 +74,7 @@ class Evidence:
     #: after a ``rise`` the risen level since it).
     normal: FloatArray
     #: Per bucket: whether the detector flagged it (its hour, where buckets are finer:
-    #: ``DETECTION_SECONDS``). The explanation lists these incidents: those the model read.
+    #: ``detection.SECONDS``). The explanation lists these incidents: those the model read.
     flagged: BoolArray
     #: The first bucket of a burst still under way when the history ends, if one is.
     open_from: int | None = None
@@ -217,7 +203,7 @@ def of(
         found = again
         if settled:
             break
-    step = detection_step(bucket_seconds)
+    step = detection.step(bucket_seconds)
     if step == 1:
         return found
     # Back to the caller's buckets: each of an hour's the hour's normal ratio and flag.
@@ -227,27 +213,6 @@ def of(
         flagged=np.repeat(found.flagged, step)[-len(total) :],
         open_from=None,  # an index into the hours, read only by ``_risen`` above
     )
-
-
-def detection_step(bucket_seconds: int) -> int:
-    """How many buckets the detector reads as one: as many as an hour holds
-    (``DETECTION_SECONDS``) — fewer where that many would not divide a day — and one for
-    buckets of an hour or longer."""
-    per_day = history.buckets_per_day(bucket_seconds)
-    step = max(DETECTION_SECONDS // bucket_seconds, 1)
-    while per_day % step:
-        step -= 1
-    return step
-
-
-def _coarse(values: FloatArray, step: int) -> FloatArray:
-    """``values`` summed over ``step`` buckets, anchored at the end (``history.daily_sums``)."""
-    if step == 1:
-        return values
-    count = -(-len(values) // step)
-    padded = np.concatenate([np.zeros(count * step - len(values)), values])
-    summed: FloatArray = padded.reshape(count, step).sum(axis=1)
-    return summed
 
 
 #: A burst still under way that has lasted this long is the level the service runs at now, not
@@ -262,7 +227,7 @@ OPEN_BURST_DAYS = shift.MIN_RECENT_DAYS
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class _Hours:
-    """A cleaned history, in the buckets the detector reads (``detection_step``), and what
+    """A cleaned history, in the buckets the detector reads (``detection.step``), and what
     every split of it shares, computed once."""
 
     bad: FloatArray
@@ -290,10 +255,10 @@ class _Hours:
             float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
         )
         daily_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
-        step = detection_step(bucket_seconds)
+        step = detection.step(bucket_seconds)
         return cls(
-            _coarse(bad, step),
-            _coarse(total, step),
+            detection.coarse(bad, step),
+            detection.coarse(total, step),
             bucket_seconds * step,
             daily_total,
             exposure,
@@ -341,7 +306,9 @@ def _split(hours: _Hours, normal: FloatArray) -> Evidence:
     excess = np.maximum(bad - expected, 0.0)
     sizes: list[float] = []
     seen, kept_mask, last_end, burst = 0, np.zeros_like(mask), None, 0
-    for first, end in merged_runs(mask, MERGE_GAP_BUCKETS) if per_minute > 0 else []:
+    for first, end in (
+        detection.merged_runs(mask, detection.MERGE_GAP_BUCKETS) if per_minute > 0 else []
+    ):
         size = float(excess[first:end].sum()) / per_minute
         if size >= MIN_SIZE_MINUTES:
             if last_end is not None and (first - last_end) * bucket_seconds <= BURST_GAP_SECONDS:
@@ -363,18 +330,7 @@ def _split(hours: _Hours, normal: FloatArray) -> Evidence:
         normal=normal,
         flagged=mask,
         open_from=burst
-        if last_end is not None and last_end >= len(total) - MERGE_GAP_BUCKETS
+        if last_end is not None and last_end >= len(total) - detection.MERGE_GAP_BUCKETS
         else None,
         outlook=hours.outlook,
     )
-
-
-def merged_runs(mask: BoolArray, gap: int) -> list[tuple[int, int]]:
-    """``history.runs`` with runs at most ``gap`` buckets apart joined."""
-    merged: list[tuple[int, int]] = []
-    for first, end in history.runs(mask):
-        if merged and first - merged[-1][1] <= gap:
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((first, end))
-    return merged

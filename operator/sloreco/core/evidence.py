@@ -203,7 +203,7 @@ def of(
         found = again
         if settled:
             break
-    step = detection.step(bucket_seconds)
+    step = hours.bucket_seconds // bucket_seconds  # the caller's buckets in one read
     if step == 1:
         return found
     # Back to the caller's buckets: each of an hour's the hour's normal ratio and flag.

@@ -249,12 +249,18 @@ class _Hours:
         bucket_seconds: int,
         outlook: Outlook,
     ) -> _Hours:
-        present_buckets = int(np.count_nonzero(present))
+        daily_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
+        # Exposure is the time the service served: a whole day without a request (a month
+        # failed over to another region, a service idle between launches) could not show an
+        # incident, and read as a day without one it would lower the rate by its share. The
+        # days are those the background's pool keeps (``Evidence.pool``: traffic above zero).
+        per_day = history.buckets_per_day(bucket_seconds)
+        day = (np.arange(len(total)) + len(daily_total) * per_day - len(total)) // per_day
+        present_buckets = int(np.count_nonzero(present & (daily_total > 0)[day]))
         exposure = present_buckets * bucket_seconds / history.SECONDS_PER_DAY
         per_minute = (
             float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
         )
-        daily_total = history.daily_sums(total, bucket_seconds=bucket_seconds)
         step = detection.step(bucket_seconds)
         return cls(
             detection.coarse(bad, step),

@@ -140,9 +140,12 @@ def background_of(series: Series, *, src: Source, inner: int, outer: int | None)
     )
     pool = seen.pool
     post = predictive.Posterior.of(src.belief, seen)
-    if len(pool) == 0:
+    if len(pool) < draws.min_pool_days:
+        # Too few days for the blocks drawn (a backtest origin before the traffic began): no
+        # windows, and a pool the backtest skips (``backtest.run``). A recommendation's own pool
+        # never is: the draws are made for it (``inputs``).
         empty = np.ones((outer or draws.outer.shape[1], inner))
-        return Background(seen, post, empty, 0, empty)
+        return Background(seen, post, empty, len(pool), empty)
     sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
     shares = sums[..., 0] / sums[..., 1]
     fit = seen.spells

@@ -169,6 +169,57 @@ def clean_latency(history: LatencyHistory) -> tuple[FloatArray, BoolArray]:
     return np.maximum(counts, 0.0), present
 
 
+@dataclasses.dataclass(frozen=True)
+class Lead:
+    """The buckets before a history's first request, and how many of them held data (zeros)."""
+
+    buckets: int
+    present: int
+
+
+@overload
+def since_first_request(history: AvailabilityHistory) -> tuple[AvailabilityHistory, Lead]: ...
+@overload
+def since_first_request(history: LatencyHistory) -> tuple[LatencyHistory, Lead]: ...
+def since_first_request(
+    history: AvailabilityHistory | LatencyHistory,
+) -> tuple[AvailabilityHistory | LatencyHistory, Lead]:
+    """The history from the bucket of its first request on, and what came before it.
+
+    Before its first request a service was not there to fail: a launch inside the lookback, a
+    counter exported before traffic reached it, a lookback longer than the data kept. Read as
+    history, days of zeros would count as days without an incident, and the incident rate would
+    come out low by their share (measured, ``rare-outage`` with 60 such days before 30 served,
+    fleet prior: aggressive breach 2.78x the promise), and the bootstrap had too few days with
+    requests for the blocks it drew at some backtest origins. A bucket the user excluded ends
+    the lead (it stays, counted as excluded); a history without a request is returned whole,
+    for the guards to say so.
+    """
+    if isinstance(history, AvailabilityHistory):
+        total, _, present = clean_availability(history)
+    else:
+        counts, present = clean_latency(history)
+        total = counts.sum(axis=1)
+    kept = np.flatnonzero((total > 0) | np.asarray(history.excluded, dtype=np.bool_))
+    first = int(kept[0]) if len(kept) and (total > 0).any() else 0
+    lead = Lead(first, int(np.count_nonzero(present[:first])))
+    if first == 0:
+        return history, lead
+    start = history.start + first * history.bucket_seconds
+    excluded = history.excluded[first:]
+    if isinstance(history, AvailabilityHistory):
+        return dataclasses.replace(
+            history,
+            start=start,
+            total=history.total[first:],
+            bad=history.bad[first:],
+            excluded=excluded,
+        ), lead
+    return dataclasses.replace(
+        history, start=start, cumulative=history.cumulative[first:], excluded=excluded
+    ), lead
+
+
 def buckets_per_day(bucket_seconds: int) -> int:
     """How many buckets make a day; the bucket must divide a day evenly."""
     if bucket_seconds <= 0 or SECONDS_PER_DAY % bucket_seconds:

@@ -27,6 +27,26 @@ def window_text(window_seconds: int) -> str:
     return durations.format(window_seconds)
 
 
+def lead_notes(lead: history.Lead, bucket_seconds: int) -> tuple[str, ...]:
+    """What the history skipped before its first request (``history.since_first_request``)."""
+    if lead.buckets == 0:
+        return ()
+    days = lead.buckets * bucket_seconds / history.SECONDS_PER_DAY
+    held = lead.present * bucket_seconds / history.SECONDS_PER_DAY
+    what = (
+        "no data"
+        if lead.present == 0
+        else "zero requests"
+        if lead.present == lead.buckets
+        else f"zero requests ({days_text(held)} of them) or no data"
+    )
+    return (
+        f"The lookback's first {days_text(days)} hold {what}: the history is read from its "
+        "first request, so days before the service served count neither as days without "
+        "incidents nor as data.",
+    )
+
+
 def pct(value: Decimal | float) -> str:
     """A percent for prose: Decimals as written, fractions with up to four places."""
     if isinstance(value, Decimal):

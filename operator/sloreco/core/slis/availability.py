@@ -15,7 +15,7 @@ import numpy as np
 from sloreco.core import backtest, forecast, history, inputs, predictive, results, stats
 from sloreco.core import objective as objectives
 from sloreco.core import prior as priors
-from sloreco.core.explain import evidence, explain, incidents
+from sloreco.core.explain import evidence, explain, incidents, wording
 from sloreco.core.models import availability as model
 from sloreco.core.slis import base
 
@@ -68,6 +68,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
     s = request.settings
     window_seconds = request.window_seconds
     seed = request.seed
+    data, lead = history.since_first_request(data)
 
     days_in_window = inputs.window_days(window_seconds)
     objective = inputs.percent(request.objective_availability, "currentObjective.availability")
@@ -175,7 +176,7 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         dependencies=tuple((d.name, d.availability) for d in deps),
         ceiling=ceiling,
         objective=report,
-        notes=notes,
+        notes=(*wording.lead_notes(lead, data.bucket_seconds), *notes),
     )
     return dataclasses.replace(
         explain.assemble(facts, s),

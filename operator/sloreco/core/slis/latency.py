@@ -79,6 +79,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     s = request.settings
     window_seconds = request.window_seconds
     seed = request.seed
+    data, lead = history.since_first_request(data)
 
     days_in_window = inputs.window_days(window_seconds)
     p = inputs.percent(request.percentile, "latency.percentile", allow_100=False)
@@ -192,7 +193,11 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         incident_share=share,
         uncapped=chosen.uncapped,
         objective=report,
-        notes=(*wording.tail_notes(in_inf, percentile=p, highest=float(bounds[-2])), *notes),
+        notes=(
+            *wording.lead_notes(lead, data.bucket_seconds),
+            *wording.tail_notes(in_inf, percentile=p, highest=float(bounds[-2])),
+            *notes,
+        ),
         percentile=p,
         tail_limited=tuple(float(t) >= float(bounds[-2]) for t in thresholds),
     )

@@ -494,6 +494,12 @@ def main(argv: list[str] | None = None) -> None:
         help="histories miss 5%% of their hours and one 3-day block (processes.gaps)",
     )
     parser.add_argument(
+        "--weekly",
+        action="store_true",
+        help="a weekly rhythm: weekend traffic at 30%% of a weekday's, incidents starting only "
+        "in working hours on weekdays (processes.weekly)",
+    )
+    parser.add_argument(
         "--buckets-per-hour",
         type=int,
         default=1,
@@ -544,6 +550,7 @@ def header(args: argparse.Namespace) -> dict[str, Any]:
             else {}
         ),
         **({"gaps": True} if getattr(args, "gaps", False) else {}),
+        **({"weekly": True} if getattr(args, "weekly", False) else {}),
     }
 
 
@@ -556,6 +563,8 @@ def profile_changes(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.history_days:
         changes["history_days"] = args.history_days
+    if args.weekly:
+        changes |= {"weekend_traffic": processes.WEEKEND_TRAFFIC, "working_hours_incidents": True}
     return changes
 
 

@@ -116,6 +116,10 @@ class Profile:
     #: Whether the history has gaps (``gaps``): hours the monitoring lost, which the history
     #: holds as missing counts. Like ``buckets_per_hour``, only how the history is read.
     gappy: bool = False
+    #: A weekly rhythm (``weekly``): traffic on Saturdays and Sundays as a share of a weekday's
+    #: (1: no rhythm), and whether incidents start only in working hours on weekdays (deploys).
+    weekend_traffic: float = 1.0
+    working_hours_incidents: bool = False
 
     #: Further incident processes on the same service (their incident fields only: rate,
     #: durations, follow-ups, severity), each independent of this one; where two overlap, the
@@ -160,6 +164,35 @@ def gaps(hours: int, rng: np.random.Generator) -> npt.NDArray[np.bool_]:
     return missing
 
 
+#: Working hours (UTC) in which a ``working_hours_incidents`` profile's incidents start, Monday
+#: to Friday: the hours deploys happen in, and the diurnal shape's busiest (it peaks at 15:00).
+WORKING_HOURS = range(9, 17)
+#: The history ends at midnight between a Sunday and a Monday, so day ``d`` relative to its
+#: end is a weekend day when ``d % 7`` is 5 or 6; 28- and 7-day windows hold whole weeks.
+WEEKEND = (5, 6)
+#: ``bench.calibrate --weekly``'s weekend traffic: a business API's Saturday at 30% of its
+#: weekday (a stated assumption; consumer services run the other way, and the reading of a
+#: history does not care which days are the quiet ones).
+WEEKEND_TRAFFIC = 0.3
+
+
+def weekly(profile: Profile, first_day: int, days: int) -> FloatArray:
+    """Per day of a stretch, its traffic relative to a weekday's (``weekend_traffic``)."""
+    weekend = np.isin((first_day + np.arange(days)) % 7, WEEKEND)
+    factor: FloatArray = np.where(weekend, profile.weekend_traffic, 1.0)
+    return factor
+
+
+def start_hours(profile: Profile, first_day: int, days: int) -> npt.NDArray[np.intp]:
+    """The hours of a stretch an incident may start in: every hour, or working hours only."""
+    hours = np.arange(days * HOURS)
+    if not profile.working_hours_incidents:
+        return hours
+    day, hour = hours // HOURS, hours % HOURS
+    working = ~np.isin((first_day + day) % 7, WEEKEND) & np.isin(hour, WORKING_HOURS)
+    return hours[working]
+
+
 def diurnal() -> FloatArray:
     """Relative traffic per hour of the day, mean one (a sine peaking mid-afternoon UTC)."""
     hours = np.arange(HOURS)
@@ -179,14 +212,16 @@ def simulate(
     hours = days * HOURS
     level = rng.lognormal(-(p.traffic_sigma**2) / 2, p.traffic_sigma, (series, days))
     shape = 1.0 + p.diurnal_amplitude * (diurnal() - 1.0)
+    level = level * weekly(p, first_day, days)[None, :]
     mean = (p.requests_per_hour * level)[:, :, None] * shape[None, None, :]
     total = rng.poisson(mean.reshape(series, hours)).astype(np.float64)
     ratio = np.minimum(daily_background(p, rng, series, days) * creep(p, first_day, days), 1.0)
     per_hour = np.repeat(ratio, HOURS, axis=1)
     bad = np.minimum(rng.poisson(total * per_hour).astype(np.float64), total)
-    severity = incident_severity(p, rng, series, hours)
-    for other in p.also:
-        severity = np.maximum(severity, incident_severity(other, rng, series, hours))
+    severity = incident_severity(p, rng, series, hours, first_day)
+    for also in p.also:  # on the service's own weekly rhythm
+        other = also.with_(working_hours_incidents=p.working_hours_incidents)
+        severity = np.maximum(severity, incident_severity(other, rng, series, hours, first_day))
     hit = severity > 0
     if hit.any():
         share = np.maximum(severity[hit], per_hour[hit])
@@ -246,9 +281,14 @@ def daily_background(
 
 
 def incident_severity(
-    profile: Profile, rng: np.random.Generator, series: int, hours: int
+    profile: Profile, rng: np.random.Generator, series: int, hours: int, first_day: int = 0
 ) -> FloatArray:
-    """Per hour the severity of the incident under way (0 outside incidents)."""
+    """Per hour the severity of the incident under way (0 outside incidents).
+
+    Incidents start at ``incident_rate`` a day on average however the hours they may start in
+    are restricted (``start_hours``): a deploy-only service has the same incidents a week, all
+    of them in working hours.
+    """
     p = profile
     severity = np.zeros((series, hours))
     if p.incident_rate <= 0:
@@ -261,7 +301,8 @@ def incident_severity(
     if n == 0:
         return severity
     rows = np.repeat(np.arange(series), counts)
-    starts = rng.integers(0, hours, n)
+    allowed = start_hours(p, first_day, hours // HOURS)
+    starts = allowed[rng.integers(0, len(allowed), n)]
     durations = incident_durations(p, rng, n)
     if p.follow_up_probability > 0:
         rows, starts, durations = follow_ups(p, rng, rows, starts, durations)

@@ -296,3 +296,28 @@ def test_shifted_draws_a_rise_or_a_creep_on_every_process() -> None:
             assert 30.0 <= p.doubling_days <= 180.0
     # Half rises, half creeps (binomial sd ~7 of 200).
     assert 75 <= sum(p.rise_days > 0 for p in drawn) <= 125
+
+
+def test_a_weekly_services_incidents_start_in_working_hours_at_the_profiles_rate() -> None:
+    profile = processes.Profile(
+        "p", "", incident_rate=0.25, duration_median_hours=1.0, working_hours_incidents=True
+    )
+
+    severity = processes.incident_severity(profile, np.random.default_rng(9), 2000, 24 * 28)
+    hit = np.concatenate([np.zeros((2000, 1)), severity], axis=1) > 0
+    starts = np.flatnonzero(np.diff(hit.astype(np.int8), axis=1).reshape(-1) == 1) % (24 * 28)
+
+    # As many as without the rhythm (~14,000, sd ~120; overlaps merge more when they crowd
+    # into 40 hours a week), every one on a weekday between 09:00 and 17:00.
+    assert 12_500 < len(starts) < 14_400
+    assert set(starts // 24 % 7) <= {0, 1, 2, 3, 4}
+    assert set(starts % 24) <= set(processes.WORKING_HOURS)
+
+
+def test_a_weekly_services_weekends_are_quieter_by_the_stated_share() -> None:
+    profile = processes.Profile("p", "", weekend_traffic=processes.WEEKEND_TRAFFIC)
+
+    total, _ = processes.simulate(profile, np.random.default_rng(10), 200, 28)
+    by_weekday = total.reshape(200, 4, 7, 24).sum(axis=(0, 1, 3))
+
+    assert by_weekday[5:].mean() / by_weekday[:5].mean() == pytest.approx(0.3, rel=0.03)

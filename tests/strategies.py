@@ -7,6 +7,7 @@ target" must hold exactly, not up to rounding noise.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -76,6 +77,49 @@ def latency_histories(
         cumulative=np.cumsum(counts, axis=1),
         excluded=np.zeros(days, dtype=np.bool_),
     )
+
+
+#: What a stretch of a punched history holds instead of its counts (``punched_histories``).
+PUNCHES = ("no requests", "no data", "every request bad", "a thousandfold spike")
+
+
+@st.composite
+def punched_histories(
+    draw: st.DrawFn, *, latency: bool
+) -> history.AvailabilityHistory | history.LatencyHistory:
+    """Hourly histories of 7 to 60 days with up to three stretches punched out: no requests,
+    no data, every request bad, or a thousandfold spike — a launch, a lost scrape target, a
+    total outage, a load test — anywhere, of any length, overlapping."""
+    days = draw(st.integers(min_value=7, max_value=60))
+    per_hour = draw(st.sampled_from([0.5, 3.0, 200.0, 10_000_000.0]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    if latency:
+        lat = factories.steady_latency(
+            days, bucket_seconds=3600, requests_per_day=per_hour * 24, seed=seed
+        )
+        counts = lat.cumulative.copy()
+    else:
+        ratios = np.full(days, draw(st.sampled_from([0.0, 1e-6, 1e-3, 0.3])))
+        avail = factories.hourly_availability(ratios, requests_per_hour=per_hour, seed=seed)
+        counts = np.stack([avail.total, avail.bad], axis=1)
+    hours = days * 24
+    for _ in range(draw(st.integers(0, 3))):
+        first = draw(st.integers(0, hours - 1))
+        stretch = slice(first, first + draw(st.integers(1, hours)))
+        punch = draw(st.sampled_from(PUNCHES))
+        if punch == "no requests":
+            counts[stretch] = 0.0
+        elif punch == "no data":
+            counts[stretch] = np.nan
+        elif punch == "every request bad" and latency:  # slower than every finite bound
+            counts[stretch, :-1] = 0.0
+        elif punch == "every request bad":
+            counts[stretch, 1] = counts[stretch, 0]
+        else:
+            counts[stretch] *= 1000.0
+    if latency:
+        return dataclasses.replace(lat, cumulative=counts)
+    return dataclasses.replace(avail, total=counts[:, 0], bad=counts[:, 1])
 
 
 # --- Hostile ServiceLevels (issue 10): what an attacker or a careless user would apply ----------

@@ -11,6 +11,7 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from sloreco import errors
 from sloreco.core import evidence, history, persistence
 from sloreco.render import crd
 from tests import factories, strategies
@@ -167,3 +168,44 @@ def test_latency_targets_are_percentages_at_a_bound(
     )
 
     assert all(0 <= t.target <= 100 and t.bucket_bound in hist.bounds for t in result.tiers)
+
+
+def tiers_or_reason(
+    hist: history.AvailabilityHistory | history.LatencyHistory, seed: int
+) -> list[float] | str:
+    """The tiers' targets, or the message of the error that says why there are none."""
+    try:
+        if isinstance(hist, history.LatencyHistory):
+            result = factories.recommend_latency(
+                hist,
+                percentile=Decimal(99),
+                window_seconds=WINDOW,
+                seed=seed,
+                settings=strategies.FAST,
+            )
+            return [float(t.target) for t in result.tiers]
+        return targets(recommend(hist, seed))
+    except errors.SlorecoError as exc:
+        return str(exc)
+
+
+@EXAMPLES
+@given(strategies.punched_histories(latency=False), strategies.seeds)
+def test_any_punched_availability_history_gives_tiers_or_says_why(
+    hist: history.AvailabilityHistory, seed: int
+) -> None:
+    # Stretches without requests before a backtest origin once left its pool shorter than the
+    # blocks drawn: an IndexError instead of a recommendation.
+    found = tiers_or_reason(hist, seed)
+
+    assert found == sorted(found) if isinstance(found, list) else found
+
+
+@EXAMPLES
+@given(strategies.punched_histories(latency=True), strategies.seeds)
+def test_any_punched_latency_history_gives_tiers_or_says_why(
+    hist: history.LatencyHistory, seed: int
+) -> None:
+    found = tiers_or_reason(hist, seed)
+
+    assert len(found) == 3 if isinstance(found, list) else found

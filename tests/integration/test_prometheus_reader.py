@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
+import time
 from collections.abc import Awaitable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -375,3 +377,37 @@ def test_plain_increase_is_exact_except_on_prometheus3(backend: PrometheusHistor
     plain = run(read_availability(backend.url, "steady", start=start, end=end, ranges="plain"))
     worst = float(np.nanmax(np.abs(plain.total / expected.total - 1)))
     assert (worst == 0.0, worst < 0.02) == (backend.backend != "prometheus3", True)
+
+
+def test_a_histogram_whose_buckets_changed_is_read_whole_at_the_bounds_it_kept(
+    tmp_path: Path,
+) -> None:
+    # Twenty days of a histogram with le 0.1, 0.5 and +Inf, and le 0.3 added for the last five
+    # (the bucket a team adds at its new threshold), backfilled into a Prometheus of its own.
+    step, days = 300, 20
+    end = int(time.time()) // HOUR * HOUR
+    first = end - days * 86400
+    times = np.arange(first, end + 1, step)
+    rng = np.random.default_rng(7)
+    per_step = rng.poisson(100, (len(times), 4)).cumsum(axis=1)  # 0.1, 0.3, 0.5, +Inf
+    counters = np.vstack([np.zeros((1, 4), np.int64), per_step[1:].cumsum(axis=0)])
+    added = len(times) - 5 * 86400 // step
+    lines = ["# TYPE http_request_duration_seconds histogram"]
+    for j, le in enumerate(("0.1", "0.3", "0.5", "+Inf")):
+        rows = range(added, len(times)) if le == "0.3" else range(len(times))
+        base = counters[added, j] if le == "0.3" else 0  # a new series starts from zero
+        lines += [
+            f'http_request_duration_seconds_bucket{{service="rebucketed",le="{le}"}} '
+            f"{counters[i, j] - base} {times[i]}"
+            for i in rows
+        ]
+    openmetrics = tmp_path / "history.om"
+    openmetrics.write_text("\n".join([*lines, "# EOF"]) + "\n")
+    promtest.backfill(openmetrics, tmp_path / "server" / "data", span_seconds=days * 86400)
+
+    with promtest.PrometheusServer(tmp_path / "server") as server:
+        read = run(read_latency(server.url, "rebucketed", start=first, end=end))
+
+    increments = np.diff(counters, axis=0).reshape(-1, HOUR // step, 4).sum(axis=1)
+    assert (read.bounds, read.partial_bounds) == ((0.1, 0.5, math.inf), (0.3,))
+    np.testing.assert_array_equal(read.cumulative, increments[:, [0, 2, 3]])

@@ -53,6 +53,9 @@ class LatencyHistory:
     bounds: tuple[float, ...]
     cumulative: FloatArray
     excluded: BoolArray
+    #: Bounds the source saw in only part of the history (its buckets changed) and left out,
+    #: so that the rest of the history could be read whole; the result says so.
+    partial_bounds: tuple[float, ...] = ()
 
     @property
     def end(self) -> int:

@@ -313,18 +313,24 @@ def latency(grid: Grid, series: Sequence[Series]) -> history.LatencyHistory:
             'the histogram selector matched no le="+Inf" bucket: select all of a histogram\'s '
             "_bucket series (do not filter on le)"
         )
-    columns = []
-    usable = np.ones(grid.size, dtype=np.bool_)
-    for bound in bounds:
-        values, present = grid.place(by_bound[bound])
-        usable &= _usable(values, present)
-        columns.append(values)
-    cumulative = np.column_stack(columns)
+    placed = {bound: grid.place(by_bound[bound]) for bound in bounds}
+    counted = {bound: _usable(*placed[bound]) for bound in bounds}
+    # A histogram's bounds are scraped together, so a bound missing where +Inf holds a count is
+    # a layout that changed inside the lookback: a bucket added at a new threshold, one dropped.
+    # Kept, such a bound would make every bucket without it missing and lose the history before
+    # the change (or after it); so the history keeps the bounds it holds throughout, and says
+    # which it left out (``LatencyHistory.partial_bounds``).
+    whole = counted[math.inf]
+    partial = tuple(b for b in bounds if not (counted[b] | ~whole).all())
+    kept = tuple(b for b in bounds if b not in partial)
+    usable = np.logical_and.reduce([counted[b] for b in kept])
+    cumulative = np.column_stack([placed[b][0] for b in kept])
     cumulative[~usable] = math.nan  # a bucket with any bound missing is not a histogram
     return history.LatencyHistory(
         bucket_seconds=grid.bucket,
         start=grid.start,
-        bounds=bounds,
+        bounds=kept,
         cumulative=cumulative,
         excluded=np.zeros(grid.size, dtype=np.bool_),
+        partial_bounds=partial,
     )

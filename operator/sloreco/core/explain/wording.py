@@ -47,6 +47,19 @@ def lead_notes(lead: history.Lead, bucket_seconds: int) -> tuple[str, ...]:
     )
 
 
+def partial_bound_notes(partial: tuple[float, ...]) -> tuple[str, ...]:
+    """Which histogram bounds the source left out (``LatencyHistory.partial_bounds``)."""
+    if not partial:
+        return ()
+    named = ", ".join(f"le={results.bound(b)}" for b in partial)
+    return (
+        f"The histogram's buckets changed inside the lookback: {named} "
+        f"{'is' if len(partial) == 1 else 'are'} in only part of it and left out, so that the "
+        "whole history is read at the bounds it has throughout (they return once the lookback "
+        "holds them everywhere).",
+    )
+
+
 def pct(value: Decimal | float) -> str:
     """A percent for prose: Decimals as written, fractions with up to four places."""
     if isinstance(value, Decimal):

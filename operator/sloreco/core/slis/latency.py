@@ -195,6 +195,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         objective=report,
         notes=(
             *wording.lead_notes(lead, data.bucket_seconds),
+            *wording.partial_bound_notes(data.partial_bounds),
             *wording.tail_notes(in_inf, percentile=p, highest=float(bounds[-2])),
             *notes,
         ),

@@ -81,6 +81,9 @@ WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable 
 FINE_PROFILES := incidents rare-large very-reliable pareto frequent-small clustered low-traffic brownout latency-incidents latency-low-traffic
 # Profiles whose histories have gaps too (make calibrate): 5% of hours lost and one 3-day block.
 GAP_PROFILES := incidents rare-large very-reliable pareto persistent drifting rare-outage creep regression low-traffic latency-incidents latency-rare-large
+# Profiles judged on 90-day (quarterly) windows too, against 90 days of history (make calibrate); a
+# quarter costs 3.2x a 28-day window to simulate, so 20,000 windows (20 at the conservative promise).
+QUARTER_PROFILES := steady incidents rare-large very-reliable pareto persistent rare-outage latency-incidents
 # Profiles with a weekly rhythm too (make calibrate): quiet weekends, incidents only in working hours.
 WEEKLY_PROFILES := incidents rare-large very-reliable pareto frequent-small clustered low-traffic rare-outage persistent latency-incidents latency-low-traffic latency-rare-large
 # Profiles seen for 180 days too (make calibrate): does a tier's caution shrink as its history grows?
@@ -101,6 +104,8 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile, 
 	$(PY) -m bench.calibrate --buckets-per-hour 12 --prior fleet --histories 100 --profiles $(FINE_PROFILES) --out bench/results/calibration-fleet-5m
 	$(PY) -m bench.calibrate --gaps --histories 100 --profiles $(GAP_PROFILES) --out bench/results/calibration-gaps
 	$(PY) -m bench.calibrate --gaps --prior fleet --histories 100 --profiles $(GAP_PROFILES) --out bench/results/calibration-fleet-gaps
+	$(PY) -m bench.calibrate --window-days 90 --histories 100 --windows 20000 --profiles $(QUARTER_PROFILES) --out bench/results/calibration-90d-window
+	$(PY) -m bench.calibrate --window-days 90 --prior fleet --histories 100 --windows 20000 --profiles $(QUARTER_PROFILES) --out bench/results/calibration-fleet-90d-window
 	$(PY) -m bench.calibrate --weekly --histories 100 --profiles $(WEEKLY_PROFILES) --out bench/results/calibration-weekly
 	$(PY) -m bench.calibrate --weekly --prior fleet --histories 100 --profiles $(WEEKLY_PROFILES) --out bench/results/calibration-fleet-weekly
 	$(PY) -m bench.sweep --prior default --out bench/results/calibration-sweep

@@ -85,7 +85,7 @@ GAP_PROFILES := incidents rare-large very-reliable pareto persistent drifting ra
 # quarter costs 3.2x a 28-day window to simulate, so 20,000 windows (20 at the conservative promise).
 QUARTER_PROFILES := steady incidents rare-large very-reliable pareto persistent rare-outage latency-incidents
 # Profiles with a weekly rhythm too (make calibrate): quiet weekends, incidents only in working hours.
-WEEKLY_PROFILES := incidents rare-large very-reliable pareto frequent-small clustered low-traffic rare-outage persistent latency-incidents latency-low-traffic latency-rare-large
+WEEKLY_PROFILES := incidents rare-large very-reliable pareto frequent-small clustered low-traffic rare-outage quarterly-outage long-outage blips-and-outage persistent latency-incidents latency-low-traffic latency-rare-large
 # Profiles seen for 180 days too (make calibrate): does a tier's caution shrink as its history grows?
 LONG_PROFILES := incidents rare-large very-reliable rare-outage long-outage pareto pareto-1.5 persistent drifting wandering regression creep latency-incidents latency-pareto
 

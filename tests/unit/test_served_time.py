@@ -113,3 +113,15 @@ def test_a_backtest_origin_with_too_few_served_days_is_skipped() -> None:
     )
 
     assert result.backtest.tiers[0].evaluations > 0
+
+
+def test_a_lead_without_data_is_named_as_such_and_not_listed_as_a_gap() -> None:
+    # A lookback longer than the source keeps: the first 60 days are missing, not zeros.
+    result = factories.recommend_availability(
+        blanked(quiet_service(), 0, 60, np.nan), window_seconds=WINDOW, seed=1
+    )
+
+    assert result.data_quality.gaps == ()
+    assert any(
+        "first 60.0 days hold no data (the source kept none" in n for n in result.data_quality.notes
+    )

@@ -34,7 +34,7 @@ def lead_notes(lead: history.Lead, bucket_seconds: int) -> tuple[str, ...]:
     days = lead.buckets * bucket_seconds / history.SECONDS_PER_DAY
     held = lead.present * bucket_seconds / history.SECONDS_PER_DAY
     what = (
-        "no data"
+        "no data (the source kept none, or the service did not exist yet)"
         if lead.present == 0
         else "zero requests"
         if lead.present == lead.buckets
@@ -42,8 +42,7 @@ def lead_notes(lead: history.Lead, bucket_seconds: int) -> tuple[str, ...]:
     )
     return (
         f"The lookback's first {days_text(days)} hold {what}: the history is read from its "
-        "first request, so days before the service served count neither as days without "
-        "incidents nor as data.",
+        "first request, so they count neither as days without incidents nor as gaps.",
     )
 
 

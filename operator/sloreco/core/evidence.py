@@ -17,7 +17,7 @@ import functools
 
 import numpy as np
 
-from sloreco.core import detection, history, persistence, prior, shift
+from sloreco.core import busy, detection, history, persistence, prior, shift
 from sloreco.core import trend as trend_
 from sloreco.core.explain import incidents
 from sloreco.core.fleettrend import FleetGrowth
@@ -80,6 +80,9 @@ class Evidence:
     open_from: int | None = None
     #: What the forecast reads the history with (``Outlook``).
     outlook: Outlook = Outlook()
+    #: The busy hours' traffic over the mean (``busy.factor``): what a minute of an outage the
+    #: history did not show costs, under a prior that assumes its size (``predictive``).
+    busy: float = 1.0
 
     @property
     def ahead_days(self) -> float:
@@ -238,6 +241,7 @@ class _Hours:
     #: Requests a minute while data was present (an incident's size in full-outage minutes).
     per_minute: float
     outlook: Outlook
+    busy: float
 
     @classmethod
     def of(
@@ -262,14 +266,17 @@ class _Hours:
             float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
         )
         step = detection.step(bucket_seconds)
+        hourly = detection.coarse(total, step)
+        served = detection.coarse((present & (daily_total > 0)[day]).astype(np.float64), step)
         return cls(
             detection.coarse(bad, step),
-            detection.coarse(total, step),
+            hourly,
             bucket_seconds * step,
             daily_total,
             exposure,
             per_minute,
             outlook,
+            busy.factor(hourly, served > 0, bucket_seconds=bucket_seconds * step),
         )
 
 
@@ -339,4 +346,5 @@ def _split(hours: _Hours, normal: FloatArray) -> Evidence:
         if last_end is not None and last_end >= len(total) - detection.MERGE_GAP_BUCKETS
         else None,
         outlook=hours.outlook,
+        busy=hours.busy,
     )

@@ -215,6 +215,7 @@ def prior_notes(
             else seen.posterior.median_minutes()
         ),
         per_window=seen.posterior.expected_per_day * (window_seconds // history.SECONDS_PER_DAY),
+        busy=seen.posterior.busy,
         window=wording.window_text(window_seconds),
         names=s.names,
         replayed=tuple(stats.percent(v, s.precision) for v in plain_values(plain, s.confidences)),

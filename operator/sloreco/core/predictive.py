@@ -108,9 +108,21 @@ class Posterior:
     #: service's incidents at or above ``prior.Prior.kind_from``; this one is of those below.
     larger: Posterior | None = None
     kind_from: float = math.inf
+    #: The busy hours' traffic over the mean at which the prior's assumed sizes were costed
+    #: (``Posterior.of``; 1: at the mean, or sizes from a population).
+    busy: float = 1.0
 
     @classmethod
     def of(cls, belief: prior.Prior, seen: evidence.Evidence) -> Posterior:
+        """The posterior of ``seen``'s incidents. A prior that assumes its sizes (the default,
+        not a population of incidents measured as they happened) has them costed at the
+        service's busy hours (``busy``), where outages land."""
+        if not belief.population and seen.busy > 1.0:
+            shifted = belief.size_log_mean + math.log(seen.busy)
+            belief = dataclasses.replace(belief, size_log_mean=shifted)
+            return dataclasses.replace(
+                cls.given(belief, seen.log_sizes, seen.exposure_days), busy=seen.busy
+            )
         return cls.given(belief, seen.log_sizes, seen.exposure_days)
 
     @classmethod

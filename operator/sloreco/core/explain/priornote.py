@@ -57,6 +57,9 @@ class PriorEffect:
     #: (``core.unseen``).
     background_events: float
     unseen_per_window: float
+    #: The busy hours' traffic over the mean at which the prior's sizes were costed
+    #: (``predictive.Posterior.busy``; 1: at the mean).
+    busy: float = 1.0
     #: A rise of the background in its last days (``core.shift``): days since, and how many
     #: times the level before.
     rise: tuple[int, float] | None = None
@@ -183,10 +186,15 @@ def size_note(effect: PriorEffect) -> str | None:
     e = effect
     if e.incidents or e.median_minutes is None:
         return None
+    costed = (
+        f", costed at this service's busy-hour traffic ({e.busy:.2f} times its mean)"
+        if e.busy > 1.0
+        else ""
+    )
     return (
-        f"With no incident seen, their size is the prior's (median {e.median_minutes:.0f} "
-        "full-outage minutes): outages much longer, which this history could not show, are "
-        "covered only as often as that prior expects them."
+        f"With no incident seen, their size is the prior's{costed} (median "
+        f"{e.median_minutes:.0f} full-outage minutes): outages much longer, which this history "
+        "could not show, are covered only as often as that prior expects them."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from sloreco.core import busy, evidence, predictive
 from sloreco.core import prior as priors
+from tests import factories
 
 HOUR = 3600
 DAYS = 90
@@ -78,3 +80,13 @@ def test_only_an_assumed_size_is_costed_at_the_busy_hours() -> None:
     assert pooled.median_minutes() == pytest.approx(
         predictive.Posterior.given(fleet, seen.log_sizes, DAYS).median_minutes()
     )
+
+
+def test_the_explanation_says_at_what_traffic_an_unseen_outage_was_costed() -> None:
+    quiet = factories.hourly_availability(np.full(DAYS, 0.001), seed=2)
+    total = np.round(quiet.total * np.resize(DIURNAL, len(quiet.total)))
+    hist = dataclasses.replace(quiet, total=total, bad=np.round(total * 0.001))
+
+    result = factories.recommend_availability(hist, window_seconds=28 * 86400, seed=1)
+
+    assert "costed at this service's busy-hour traffic (1.4" in result.explanation.summary

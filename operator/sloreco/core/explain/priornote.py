@@ -186,15 +186,17 @@ def size_note(effect: PriorEffect) -> str | None:
     e = effect
     if e.incidents or e.median_minutes is None:
         return None
-    costed = (
-        f", costed at this service's busy-hour traffic ({e.busy:.2f} times its mean)"
-        if e.busy > 1.0
-        else ""
-    )
+    if e.busy > 1.0:
+        return (
+            "With no incident seen, their size is the prior's, costed at this service's "
+            f"busy-hour traffic ({e.busy:.2f} times its mean): a median of "
+            f"{e.median_minutes:.0f} full-outage minutes. Outages much longer, which this "
+            "history could not show, are covered only as often as that prior expects them."
+        )
     return (
-        f"With no incident seen, their size is the prior's{costed} (median "
-        f"{e.median_minutes:.0f} full-outage minutes): outages much longer, which this history "
-        "could not show, are covered only as often as that prior expects them."
+        f"With no incident seen, their size is the prior's (median {e.median_minutes:.0f} "
+        "full-outage minutes): outages much longer, which this history could not show, are "
+        "covered only as often as that prior expects them."
     )
 
 

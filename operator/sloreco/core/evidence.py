@@ -260,14 +260,15 @@ class _Hours:
         # days are those the background's pool keeps (``Evidence.pool``: traffic above zero).
         per_day = history.buckets_per_day(bucket_seconds)
         day = (np.arange(len(total)) + len(daily_total) * per_day - len(total)) // per_day
-        present_buckets = int(np.count_nonzero(present & (daily_total > 0)[day]))
+        served = present & (daily_total > 0)[day]
+        present_buckets = int(np.count_nonzero(served))
         exposure = present_buckets * bucket_seconds / history.SECONDS_PER_DAY
         per_minute = (
             float(total.sum()) / (present_buckets * bucket_seconds / 60) if exposure else 0.0
         )
         step = detection.step(bucket_seconds)
         hourly = detection.coarse(total, step)
-        served = detection.coarse((present & (daily_total > 0)[day]).astype(np.float64), step)
+        served_hours = detection.coarse(served.astype(np.float64), step) > 0
         return cls(
             detection.coarse(bad, step),
             hourly,
@@ -276,7 +277,7 @@ class _Hours:
             exposure,
             per_minute,
             outlook,
-            busy.factor(hourly, served > 0, bucket_seconds=bucket_seconds * step),
+            busy.factor(hourly, served_hours, bucket_seconds=bucket_seconds * step),
         )
 
 

@@ -85,22 +85,9 @@ def from_input(args: argparse.Namespace) -> Histories:
     availability, latency = doc.availability, doc.latency
     if args.lookback is not None or args.at is not None:
         if availability is not None:
-            start, first, last = _span(availability, args)
-            availability = dataclasses.replace(
-                availability,
-                start=start,
-                total=availability.total[first:last],
-                bad=availability.bad[first:last],
-                excluded=availability.excluded[first:last],
-            )
+            availability = availability.span(*_span(availability, args))
         if latency is not None:
-            start, first, last = _span(latency, args)
-            latency = dataclasses.replace(
-                latency,
-                start=start,
-                cumulative=latency.cumulative[first:last],
-                excluded=latency.excluded[first:last],
-            )
+            latency = latency.span(*_span(latency, args))
     return Histories(
         availability=availability,
         latency=latency,
@@ -110,8 +97,8 @@ def from_input(args: argparse.Namespace) -> Histories:
 
 def _span(
     data: history.AvailabilityHistory | history.LatencyHistory, args: argparse.Namespace
-) -> tuple[int, int, int]:
-    """The new start and the bucket indices ``[first, last)`` of the file's buckets within
+) -> tuple[int, int]:
+    """The bucket indices ``[first, last)`` of the file's buckets within
     ``--lookback`` ending at ``--at``, as a live read would take them.
 
     The end is ``--at`` aligned down to the file's bucket (default: the file's end), the start
@@ -137,7 +124,7 @@ def _span(
                 field="--lookback",
             )
         start = max(start, end - lookback)
-    return start, (start - data.start) // bucket, (end - data.start) // bucket
+    return (start - data.start) // bucket, (end - data.start) // bucket
 
 
 def _rfc3339(epoch: int) -> str:

@@ -39,6 +39,16 @@ class AvailabilityHistory:
     def end(self) -> int:
         return self.start + self.bucket_seconds * len(self.total)
 
+    def span(self, first: int, last: int | None = None) -> AvailabilityHistory:
+        """Buckets ``[first, last)`` of this history, starting where the first of them does."""
+        return dataclasses.replace(
+            self,
+            start=self.start + first * self.bucket_seconds,
+            total=self.total[first:last],
+            bad=self.bad[first:last],
+            excluded=self.excluded[first:last],
+        )
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class LatencyHistory:
@@ -60,6 +70,15 @@ class LatencyHistory:
     @property
     def end(self) -> int:
         return self.start + self.bucket_seconds * len(self.cumulative)
+
+    def span(self, first: int, last: int | None = None) -> LatencyHistory:
+        """Buckets ``[first, last)`` of this history, starting where the first of them does."""
+        return dataclasses.replace(
+            self,
+            start=self.start + first * self.bucket_seconds,
+            cumulative=self.cumulative[first:last],
+            excluded=self.excluded[first:last],
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,24 +222,11 @@ def since_first_request(
     else:
         counts, present = clean_latency(history)
         total = counts.sum(axis=1)
-    kept = np.flatnonzero((total > 0) | np.asarray(history.excluded, dtype=np.bool_))
-    first = int(kept[0]) if len(kept) and (total > 0).any() else 0
+    if not (total > 0).any():
+        return history, Lead(0, 0)
+    first = int(np.flatnonzero((total > 0) | np.asarray(history.excluded, dtype=np.bool_))[0])
     lead = Lead(first, int(np.count_nonzero(present[:first])))
-    if first == 0:
-        return history, lead
-    start = history.start + first * history.bucket_seconds
-    excluded = history.excluded[first:]
-    if isinstance(history, AvailabilityHistory):
-        return dataclasses.replace(
-            history,
-            start=start,
-            total=history.total[first:],
-            bad=history.bad[first:],
-            excluded=excluded,
-        ), lead
-    return dataclasses.replace(
-        history, start=start, cumulative=history.cumulative[first:], excluded=excluded
-    ), lead
+    return (history.span(first) if first else history), lead
 
 
 def buckets_per_day(bucket_seconds: int) -> int:

@@ -33,11 +33,13 @@ pytestmark = pytest.mark.integration
 SAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "samples"
 #: What only the operator writes into a child's tiers (the kubectl column text).
 OPERATOR_ONLY = ("summary",)
-#: An external hard dependency added to checkout so that its ceiling certainly binds: 90 %, under
-#: any balanced tier checkout's steady history gets. At 95 % the ceiling (times payments') sat
-#: near 94.9 %, within reach of the uid-seeded simulation under the 40-minute default prior, and
-#: one CI run in six saw neither cappable tier capped.
-EDGE = {"external": "edge-proxy", "availability": "90", "type": "hard"}
+#: An external hard dependency added to checkout so that its ceiling certainly binds: 50 %, under
+#: any tier a service at 99.97 % can get. The ceiling binds only where a tier sits above it, and
+#: checkout's 45 clean days leave its tiers to the default prior's unseen outages, drawn with the
+#: object's uid as seed: at 95 % one CI run in six saw neither cappable tier capped, and at 90 %
+#: (method v32, outages costed at the busy hours) balanced ranged 90.6-97.4 % over 40 seeds and
+#: one CI run fell below it.
+EDGE = {"external": "edge-proxy", "availability": "50", "type": "hard"}
 
 
 @pytest.fixture
@@ -160,6 +162,5 @@ def test_cli_and_operator_give_identical_tiers_for_the_demo_services(
         t["capped"]
         for t in active(kids(client, namespace, "checkout"), "availability")[0]["spec"]["tiers"]
     ]
-    # The ceiling path is covered when a cappable tier hit it (balanced does; conservative, with
-    # the incident model's unseen incidents, can sit below payments' ceiling on its own).
-    assert True in capped[:2], "the test covers the dependency ceiling"
+    # The ceiling caps both cappable tiers, and aggressive, which shows potential, never.
+    assert capped == [True, True, False], "the test covers the dependency ceiling"

@@ -242,15 +242,19 @@ def test_a_creep_only_its_leaning_fleet_forecasts_lowers_the_tiers_and_says_so()
     data = factories.hourly_availability(shares)
     leaning = dataclasses.replace(priors.DEFAULT, growth=FleetGrowth(rate, rate / 1.5, 39))
 
-    def recommend(prior: priors.Prior) -> tuple[float, str]:
+    def recommend(prior: priors.Prior) -> tuple[list[float], str]:
         result = factories.recommend_availability(
             data, window_seconds=28 * 86400, seed=3, prior=prior
         )
-        return float(result.tiers[1].target), " ".join(result.data_quality.notes)
+        return [float(t.target) for t in result.tiers], " ".join(result.data_quality.notes)
 
     alone, alone_notes = recommend(priors.DEFAULT)
     with_fleet, notes = recommend(leaning)
 
     assert "The background may be creeping up: read with its fleet's" in notes
     assert "creep" not in alone_notes
-    assert with_fleet < alone
+    # The default prior's unseen outages set the upper tiers, so the creep moves them by
+    # hundredths of a point (one may round to the same target): none rises, and the loosest,
+    # where the background weighs most, falls.
+    assert all(f <= a for f, a in zip(with_fleet, alone, strict=True))
+    assert with_fleet[-1] < alone[-1]

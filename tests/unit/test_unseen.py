@@ -80,7 +80,10 @@ def test_the_check_catches_the_bootstrap_alone_promising_perfection() -> None:
     with mock.patch.object(unseen, "add", side_effect=lambda windows, *args: windows):
         tiers = recommend_without_errors()
 
-    assert [t.target for t in tiers if t.name != "conservative"] == [1.0, 1.0]
+    # Without the check the loosest tier promises a perfect window. (Balanced sits at the
+    # edge: the quiet fleet's rate, half an incident over its 1,200 days, puts one in about
+    # 1.2% of its windows, so whether its 1% point holds an incident depends on the draws.)
+    assert [t.target for t in tiers if t.name == "aggressive"] == [1.0]
 
 
 def test_the_explanation_says_the_history_was_too_quiet() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -117,18 +117,70 @@ def _clean_floor(
 
 def _tail(posteriors: Sequence[Posterior], rng: np.random.Generator, outer: int) -> cleantail.Tail:
     """Per pseudo-history (``outer`` per posterior; under a fleet prior, per column of
-    windows), a draw of the rate and size parameters."""
+    windows), a draw of the rate and size parameters, each stratified (``_stratified``)."""
+    posts = len(posteriors)
 
-    def each(name: str) -> FloatArray:
-        return np.repeat(np.array([getattr(p, name) for p in posteriors]), outer)
+    def each(name: str, times: int = 1) -> FloatArray:
+        return np.repeat(np.array([getattr(p, name) for p in posteriors]), outer * times)
 
-    rate = rng.gamma(each("rate_shape")) / each("rate_days")
-    spread = np.sqrt(each("scale") / rng.gamma(each("shape")))
-    location = each("log_mean") + np.sqrt(each("log_mean_variance")) * rng.standard_normal(
-        len(rate)
-    )
+    def gammas(name: str, times: int) -> FloatArray:
+        shapes = {getattr(p, name) for p in posteriors}
+        if len(shapes) == 1:  # one shape (always, outside the backtest): a third faster
+            drawn: FloatArray = rng.gamma(shapes.pop(), size=posts * outer * times)
+            return drawn
+        return rng.gamma(each(name, times))
+
+    rate = _stratified(lambda m: gammas("rate_shape", m), rng, posts, outer)
+    rate /= each("rate_days")
+    precision = _stratified(lambda m: gammas("shape", m), rng, posts, outer)
+    spread = np.sqrt(each("scale") / precision)
+    z = _stratified(lambda m: rng.standard_normal(posts * outer * m), rng, posts, outer)
+    location = each("log_mean") + np.sqrt(each("log_mean_variance")) * z
     first = posteriors[0]
     return cleantail.Tail(rate, location, spread, (first.size_quantiles, first.size_tail))
+
+
+#: ``_stratified`` draws each parameter's ``outer`` values from strata of this many times as
+#: many draws. Measured (200 seeds, default prior): the balanced tier's error budget varied by
+#: 17% of itself (standard deviation over mean) on 90 days of ``incidents`` with independent
+#: draws, and by 13%, 12% and 11% with 4, 8 and 16; by 25%, and 21%, 21% and 20%, on a clean
+#: history. A larger sample costs its draws and its sort (about 0.1 ms per parameter at 16).
+STRATA_DRAWS = 8
+
+
+def _stratified(
+    draw: Callable[[int], FloatArray], rng: np.random.Generator, posts: int, outer: int
+) -> FloatArray:
+    """``outer`` draws per posterior of one parameter, one from each of ``outer`` equally
+    likely strata of its distribution, in a random order: Latin hypercube sampling (McKay,
+    Beckman & Conover 1979) across the parameters.
+
+    A tier is read at the ``tolerance`` point across pseudo-histories, an order statistic of
+    128 whose noise came mostly from where the parameter draws happened to fall (with 512
+    pseudo-histories it halved; with 2,000 windows each instead of 500 it did not move): the
+    same clean 45-day history gave balanced tiers from 90.6% to 97.4% over 40 seeds (the
+    seed is a ServiceLevel's uid, so re-creating one moved its tiers that far), and a tier set
+    too high by that noise costs more breaches than one set as much too low saves. Strata
+    leave each parameter's distribution as it was and take away the noise of how many draws
+    land in each part of it: over 200 seeds the balanced error budget's standard deviation
+    fell from 17% of its mean to 12% on 90 days of ``incidents`` and from 25% to 21% on a
+    clean history, at the same mean. What remains is how the parameters fall together, and
+    the other draws of each pseudo-history. The strata are those of
+    ``STRATA_DRAWS`` times as many draws sorted (a draw from each block of the sorted
+    sample), which needs no inverse distribution function: numpy has none for the gamma.
+
+    ``draw(m)`` returns ``posts * outer * m`` draws, each posterior's ``outer * m`` together.
+    """
+    width = outer * STRATA_DRAWS
+    sample = draw(STRATA_DRAWS).reshape(posts, width)
+    sample.sort(axis=1)
+    # Slot j of a posterior's draws takes stratum ``order[j]`` (a random permutation), and a
+    # random one of that stratum's sorted draws: one gather, in flat indices.
+    order = np.argsort(rng.random((posts, outer)), axis=1)
+    within = rng.integers(0, STRATA_DRAWS, (posts, outer))
+    flat = np.arange(posts)[:, None] * width + order * STRATA_DRAWS + within
+    picked: FloatArray = sample.ravel()[flat.ravel()]
+    return picked
 
 
 def _pooled_losses(

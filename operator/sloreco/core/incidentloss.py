@@ -165,9 +165,9 @@ def _stratified(
     land in each part of it: over 200 seeds the balanced error budget's standard deviation
     fell from 17% of its mean to 12% on 90 days of ``incidents`` and from 25% to 21% on a
     clean history, at the same mean. What remains is how the parameters fall together, and
-    the other draws of each pseudo-history. The strata are those of
-    ``STRATA_DRAWS`` times as many draws sorted (a draw from each block of the sorted
-    sample), which needs no inverse distribution function: numpy has none for the gamma.
+    the other draws of each pseudo-history. The strata are those of ``STRATA_DRAWS`` times
+    as many draws sorted (a draw from each block of the sorted sample), which needs no
+    inverse distribution function: numpy has none for the gamma.
 
     ``draw(m)`` returns ``posts * outer * m`` draws, each posterior's ``outer * m`` together.
     """

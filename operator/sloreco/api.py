@@ -22,6 +22,11 @@ ANNOTATION_GENERATION = "sloreco.dev/parent-generation"
 
 #: The dependency ceiling an availability child was computed under; a new ceiling means a refresh.
 ANNOTATION_CEILING = "sloreco.dev/ceiling"
+#: The incident prior a child was computed under (``core.prior.Prior.origin``: "default", or
+#: "fleet:<source>[/<fleet>]") and the scope it was chosen for ("availability",
+#: "latency-0.5s"): a child computed under another prior than its fleet now has is refreshed.
+ANNOTATION_PRIOR = "sloreco.dev/prior"
+ANNOTATION_PRIOR_SCOPE = "sloreco.dev/prior-scope"
 
 SLIS = ("availability", "latency")
 

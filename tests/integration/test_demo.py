@@ -47,3 +47,16 @@ def test_demo_marks_every_sample_ready(demo_output: str) -> None:
 
 def test_demo_tells_how_to_explore(demo_output: str) -> None:
     assert "export KUBECONFIG=" in demo_output
+
+
+def test_demo_shows_each_availability_recommendation_under_the_fleet_prior(
+    demo_output: str,
+) -> None:
+    # The operator learns a fleet prior from the five services and recomputes each availability
+    # recommendation under it at the next pass, not at the hourly refresh (controller.plan).
+    table = demo_output.split("FLEET PRIOR\n", 1)[1].split("\n\n", 1)[0]
+    rows = {line.split()[0]: line.split()[1:] for line in table.strip().splitlines()}
+    tiers = {service: cells[0:5:2] + cells[5:10:2] for service, cells in rows.items()}
+    assert set(tiers) == {service.name for service in demo.SERVICES}
+    # three tiers under each prior: a service the fleet prior missed would show "-"
+    assert all(len(t) == 6 and all(c.endswith("%") for c in t) for t in tiers.values()), rows

@@ -387,3 +387,43 @@ def test_a_fleet_with_no_prior_yet_is_named_in_the_notes_with_the_prior_in_its_p
         "Fleet 'databases' has no availability prior yet (it needs 5 SLIs with history at this "
         "scope): the default prior is used."
     )
+
+
+def test_a_fleets_first_prior_refreshes_a_recommendation_computed_without_it(
+    in_process: Callable[[Step[Any]], Any], namespace: str, private_history: OperatorHistory
+) -> None:
+    # Not at the next scheduled refresh (an hour away here): at the next pass. The relearned
+    # prior after it, of the same origin, refreshes nothing until the schedule.
+    manifest = factories.service_level("cold", service="checkout", refreshInterval="1h")
+    scope = priors.scope_of("availability")
+    size = math.log(40.0)
+    fleet_stats = priors.ServiceStats(2, 90.0, 2 * size, 2 * size**2)
+    now = private_history.end + 60.0
+
+    async def passes_around_learning(ctx: context.Context) -> list[reconcile.Outcome]:
+        await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
+        before = await reconcile.run(namespace, "cold", ctx=ctx, now=now)
+        for i in range(fleets.MIN_SERVICES):
+            ctx.fleet.observe("default", f"ns/svc-{i}", "availability", ((scope, fleet_stats),))
+        ctx.fleet.learn()
+        learned = await reconcile.run(namespace, "cold", ctx=ctx, now=now + 60)
+        ctx.fleet.learn()  # relearned, now with this ServiceLevel's own statistics too
+        relearned = await reconcile.run(namespace, "cold", ctx=ctx, now=now + 120)
+        return [before, learned, relearned]
+
+    outcomes = in_process(passes_around_learning)
+    kids = {
+        c["metadata"]["name"]: c
+        for c in in_process(
+            lambda ctx: ctx.kube.list(kube.path_for(api.RECOMMENDATIONS, namespace))
+        )
+    }
+    (first,), (second,), relearned = (o.created for o in outcomes)
+    under = {name: children.computed_under_prior(kids[name]) for name in (first, second)}
+
+    assert under == {
+        first: children.PriorUsed("default", "availability"),
+        second: children.PriorUsed("fleet:default", "availability"),
+    }
+    assert [children.state(kids[first]), children.state(kids[second])] == ["Superseded", "Active"]
+    assert relearned == ()

@@ -171,3 +171,16 @@ def test_a_long_parent_name_gets_a_label_value_that_fits() -> None:
     )
     assert api.service_level_label(long + "c") != label
     assert re.fullmatch(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]", label)
+
+
+def test_a_child_records_the_prior_it_was_computed_under() -> None:
+    used = children.PriorUsed("fleet:default", "latency-0.5s")
+    fresh = children.manifest(
+        PARENT, spec=make_spec(), generation=3, name="x", under=children.Under(prior=used)
+    )
+    assert children.computed_under_prior(fresh) == used
+
+
+def test_a_child_without_a_recorded_prior_reads_as_none() -> None:
+    fresh = children.manifest(PARENT, spec=make_spec(), generation=3, name="x")
+    assert children.computed_under_prior(fresh) is None

@@ -241,3 +241,22 @@ def test_a_learned_fleet_or_none_named_needs_no_note() -> None:
 
     assert fleet.unlearned("default", "databases", AVAILABILITY) is None
     assert fleet.unlearned("default", None, AVAILABILITY) is None
+
+
+def test_a_pools_members_are_the_service_levels_that_feed_it() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", 2, (AVAILABILITY, stats(1)), named="db")  # ns/db-0, ns/db-1
+    fleet.observe("other", "team/svc-0", "availability", ((AVAILABILITY, stats(1)),))
+
+    assert fleet.members({fleets.pool("default", "db")}) == [("ns", "db-0"), ("ns", "db-1")]
+    assert fleet.members({"default"}) == [("ns", "db-0"), ("ns", "db-1")]
+    assert fleet.members({"other"}) == [("team", "svc-0")]
+
+
+def test_the_priors_in_force_are_named_by_pool_and_scope() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(1)))
+    before = fleet.in_force()
+    fleet.learn()
+
+    assert (before, fleet.in_force()) == (set(), {("default", AVAILABILITY)})

@@ -33,6 +33,36 @@ def test_analysis_threads_below_zero_or_not_whole_are_refused(tmp_path: Path, va
     assert "at least 0" in str(caught.value)
 
 
+def test_the_fleet_is_relearned_every_ten_minutes_unless_configured(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("fleetLearnInterval: 2m\n")
+    assert [
+        load(tmp_path, "{}").fleet_learn_seconds,
+        load(tmp_path, "fleetLearnInterval: 2m\n").fleet_learn_seconds,
+        settings.load(
+            {"SLORECO_CONFIG": str(path), "SLORECO_FLEET_LEARN_INTERVAL": "5"}
+        ).fleet_learn_seconds,
+    ] == [600.0, 120.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("env", "text", "field"),
+    [
+        ({"SLORECO_FLEET_LEARN_INTERVAL": "soon"}, "{}", "SLORECO_FLEET_LEARN_INTERVAL"),
+        ({"SLORECO_FLEET_LEARN_INTERVAL": "0"}, "{}", "SLORECO_FLEET_LEARN_INTERVAL"),
+        ({}, "fleetLearnInterval: often\n", "fleetLearnInterval"),
+    ],
+)
+def test_a_fleet_learn_interval_that_is_no_duration_is_refused_by_name(
+    tmp_path: Path, env: dict[str, str], text: str, field: str
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(errors.InputError) as caught:
+        settings.load({"SLORECO_CONFIG": str(path), **env})
+    assert caught.value.field == field
+
+
 def test_zero_threads_run_the_engine_on_the_calling_thread() -> None:
     ran_on: list[int] = []
 

@@ -13,6 +13,7 @@ the children as part of the application and prune them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -99,15 +100,37 @@ def child_spec(
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class PriorUsed:
+    """The incident prior a child was computed under: its origin, and the scope it was chosen
+    for (``core.prior.for_scope``)."""
+
+    origin: str
+    scope: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Under:
+    """What a child was computed under, recorded in its annotations so that a pass can tell when
+    it is stale (``plan.refresh_due``): the dependency ceiling, for the kinds it caps, and the
+    incident prior."""
+
+    ceiling: str | None = None
+    prior: PriorUsed | None = None
+
+
 def manifest(
-    parent: Mapping[str, Any], *, spec: Obj, generation: int, name: str, ceiling: str | None = None
+    parent: Mapping[str, Any], *, spec: Obj, generation: int, name: str, under: Under = Under()
 ) -> Obj:
     """The new child, ``Pending``: labelled so, with no status (see :func:`entering`)."""
     meta = parent["metadata"]
     sli = str(spec["sli"])
     annotations = {api.ANNOTATION_GENERATION: str(generation)}
-    if ceiling is not None:
-        annotations[api.ANNOTATION_CEILING] = ceiling
+    if under.ceiling is not None:
+        annotations[api.ANNOTATION_CEILING] = under.ceiling
+    if under.prior is not None:
+        annotations[api.ANNOTATION_PRIOR] = under.prior.origin
+        annotations[api.ANNOTATION_PRIOR_SCOPE] = under.prior.scope
     return {
         "apiVersion": api.API_VERSION,
         "kind": "SloRecommendation",
@@ -197,6 +220,20 @@ def computed_under_ceiling(child: Mapping[str, Any]) -> str | None:
     annotations = child["metadata"].get("annotations") or {}
     value = annotations.get(api.ANNOTATION_CEILING)
     return str(value) if value is not None else None
+
+
+def computed_under_prior(child: Mapping[str, Any]) -> PriorUsed | None:
+    """The prior a child was computed under; None for a child made before children recorded it
+    (such a child waits for its scheduled refresh, rather than every child of an upgraded
+    operator being recomputed at once)."""
+    annotations = child["metadata"].get("annotations") or {}
+    origin, scope = (
+        annotations.get(api.ANNOTATION_PRIOR),
+        annotations.get(api.ANNOTATION_PRIOR_SCOPE),
+    )
+    if origin is None or scope is None:
+        return None
+    return PriorUsed(str(origin), str(scope))
 
 
 def computed_for_generation(child: Mapping[str, Any]) -> int:

@@ -6,7 +6,7 @@ exposure, log sizes — nothing that names a request; the scope is ``availabilit
 gives its incidents at every bound of its histogram, not only at the one it is judged at: that
 bound depends on its own incidents, and a fleet of the SLIs that picked it is a biased sample
 (``core.models.latency.incidents_at_every_bound``).
-On a schedule, not per pass (``runtime.handlers`` every ``LEARN_INTERVAL_SECONDS``),
+On a schedule, not per pass (``runtime.handlers`` every ``settings.Settings.fleet_learn_seconds``),
 ``Fleet.learn`` pools each source's SLIs of one scope into a ``core.prior.Prior`` (empirical
 Bayes, ``fleetpool.pool``), and ``save`` writes all of them into one ConfigMap the operator owns,
 in its own namespace, that a user can read and export with kubectl (``<source>.json`` for
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from sloreco import errors
@@ -44,9 +45,6 @@ log = logging.getLogger(__name__)
 
 #: The ConfigMap's name; each prior's key in it is ``configmap_key``'s.
 CONFIGMAP = "sloreco-fleet-prior"
-#: Relearned every ten minutes: recommendations refresh hourly by default, so each sees a prior
-#: at most ten minutes old, and pooling a thousand services costs well under a millisecond.
-LEARN_INTERVAL_SECONDS = 600.0
 #: A fleet prior needs this many services with history; fewer keep the default prior.
 MIN_SERVICES = 5
 #: One SLI's incident statistics, per scope (``results.SliResult.incidents``).
@@ -100,6 +98,21 @@ class Fleet:
             f"Fleet {fleet!r} has no {scope} prior yet (it needs {MIN_SERVICES} SLIs with "
             f"history at this scope): {instead} is used."
         )
+
+    def in_force(self) -> set[tuple[str, str]]:
+        """The (pool, scope) pairs that have a prior, learned or restored."""
+        return {(name, scope) for name, by in self._priors.items() for scope in by}
+
+    def members(self, pools: Collection[str]) -> list[tuple[str, str]]:
+        """The ServiceLevels, ``(namespace, name)``, that feed any of ``pools``: those whose
+        recommendations a first prior there changes (``controller.plan.refresh_due``)."""
+        wanted = set(pools)
+        found = {
+            key
+            for key, by_sli in self._stats.items()
+            if any(wanted.intersection(names) for names, _ in by_sli.values())
+        }
+        return sorted(_split(key) for key in found)
 
     def forget(self, key: str) -> None:
         """A deleted ServiceLevel's statistics leave the next fleet prior."""
@@ -168,6 +181,11 @@ class Fleet:
 def member(namespace: str, name: str) -> str:
     """A ServiceLevel's key in the fleet (``observe``, ``forget``): ``namespace/name``."""
     return f"{namespace}/{name}"
+
+
+def _split(key: str) -> tuple[str, str]:
+    namespace, _, name = key.partition("/")
+    return namespace, name
 
 
 def pool(source: str, fleet: str) -> str:

@@ -34,7 +34,7 @@ async def find_or_create(
     kids: Sequence[Mapping[str, Any]],
     *,
     generation: int,
-    ceiling: str | None,
+    under: children.Under,
 ) -> tuple[Obj, bool]:
     """The child for this content, and whether this pass created it: an existing Active or
     Pending one, or a new one.
@@ -50,7 +50,7 @@ async def find_or_create(
         created = False
         if child is None:
             manifest = children.manifest(
-                scope.body, spec=doc, generation=generation, name=name, ceiling=ceiling
+                scope.body, spec=doc, generation=generation, name=name, under=under
             )
             first = children.first_state(kids)
             child, created = await create(

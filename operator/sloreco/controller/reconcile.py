@@ -124,6 +124,7 @@ async def run(
         ceiling=ceiling,
         now=now,
         bucket_seconds=ctx.settings.bucket_seconds,
+        priors=ctx.fleet.priors(spec.source, spec.fleet),
     )
     if may_query:
         for sli in plan.refreshes(observed):

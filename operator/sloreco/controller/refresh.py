@@ -30,6 +30,7 @@ from sloreco.controller import (
     status,
 )
 from sloreco.core import bootstrap, inputs, slis
+from sloreco.core import prior as beliefs
 from sloreco.render import crd
 from sloreco.sources import prometheus
 
@@ -141,7 +142,12 @@ async def run(
         doc,
         kids,
         generation=observed.generation,
-        ceiling=ceiling if kind.capped_by_dependencies else None,
+        under=children.Under(
+            ceiling=ceiling if kind.capped_by_dependencies else None,
+            prior=children.PriorUsed(
+                beliefs.for_scope(job.priors, result.scope).origin, result.scope
+            ),
+        ),
     )
     if created:
         kids.append(child)

@@ -43,6 +43,7 @@ import functools
 import itertools
 import math
 import re
+from collections.abc import Sequence
 
 from sloreco import errors
 from sloreco.core.fleetspells import FleetSpells
@@ -283,6 +284,21 @@ class ServiceStats:
 
 #: Fewer pooled incidents than this leave the size prior at the default's.
 MIN_POOLED_INCIDENTS = 3
+
+
+def for_scope(priors: Sequence[Prior], scope: str) -> Prior:
+    """The prior of one scope's incidents (``scope_of``) among ``priors``: the one given for that
+    scope, else one given for any, else the default. Never another scope's: a latency
+    incident's size depends on the bound it is counted over (a fleet's latency-incident
+    histories judged at 0.5-1 s and given a prior learned at 2.5 s breached balanced 10-13%,
+    calibration, fleet prior), and availability's minutes are not slow minutes. The analysis
+    picks its prior by it (``slis.base.Request.prior_for``), and the operator tells by it whether
+    a recommendation was computed under the prior it would get now (``controller.plan``)."""
+    for wanted in (scope, ANY):
+        for belief in priors:
+            if belief.scope == wanted:
+                return belief
+    return DEFAULT
 
 
 def variance_mean(scale: float, shape: float) -> float:

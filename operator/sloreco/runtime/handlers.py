@@ -20,9 +20,10 @@ pass itself, never from handler results.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import kopf
@@ -73,7 +74,8 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     #: Objects this process has run a pass for (one key per ServiceLevel; dropped on delete).
     memo.seen = set()
     memo.scheduler_task = asyncio.create_task(memo.runtime.scheduler.run_forever())
-    memo.fleet_task = asyncio.create_task(learn_forever(ctx, os.environ.get(NAMESPACE_ENV)))
+    wake = functools.partial(memo.runtime.scheduler.due_in, seconds=0)
+    memo.fleet_task = asyncio.create_task(learn_forever(ctx, os.environ.get(NAMESPACE_ENV), wake))
     if conf.metrics_port:
         prometheus_client.start_http_server(conf.metrics_port)
 
@@ -102,16 +104,33 @@ def credentials(settings: kopf.OperatorSettings) -> kube.Credentials:
 NAMESPACE_ENV = "SLORECO_NAMESPACE"
 
 
-async def learn_forever(ctx: context.Context, namespace: str | None) -> None:
-    """Restore the fleet priors, then relearn and save them on a schedule (not per pass)."""
+async def learn_forever(
+    ctx: context.Context, namespace: str | None, wake: Callable[[tuple[str, str]], None]
+) -> None:
+    """Restore the fleet priors, then relearn and save them on a schedule (not per pass).
+
+    A pool's first prior of a scope wakes the ServiceLevels that feed it: their
+    recommendations were computed without it, and their next pass recomputes them
+    (``controller.plan.refresh_due``) instead of waiting out their ``refreshInterval``."""
     if namespace:
         try:
             await fleets.load(ctx.kube, ctx.fleet, namespace)
         except errors.KubeError as exc:
             log.warning("fleet priors not restored from %s: %s", namespace, exc)
     while True:
-        await asyncio.sleep(fleets.LEARN_INTERVAL_SECONDS)
+        await asyncio.sleep(ctx.settings.fleet_learn_seconds)
+        known = ctx.fleet.in_force()
         learned = ctx.fleet.learn()
+        first = sorted(set(learned) - known)
+        if first:
+            woken = ctx.fleet.members({name for name, _ in first})
+            log.info(
+                "Learned the first fleet prior of %s; refreshing the %d ServiceLevels feeding it.",
+                ", ".join(f"{name} ({scope})" for name, scope in first),
+                len(woken),
+            )
+            for key in woken:
+                wake(key)
         if namespace and learned:
             try:
                 await fleets.save(ctx.kube, ctx.fleet, namespace)

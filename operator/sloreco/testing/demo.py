@@ -3,16 +3,18 @@
 It starts a real control plane (etcd + kube-apiserver from ``bin/``), a real Prometheus backfilled
 with 90 days of synthetic history for five services, applies the CRDs and the samples from
 ``deploy/samples/``, runs the operator exactly as ``make run`` does (``kopf run
--m sloreco.runtime.handlers``), waits until every sample
-has been reconciled, and shows the recommendations
-the way ``kubectl get sloreco`` does. Then it leaves everything running so you can explore with the
-printed kubeconfig, and tears it all down on Ctrl-C. ``--once`` stops after printing (tests, CI).
+-m sloreco.runtime.handlers``), waits until every sample has been reconciled, and shows the
+recommendations the way ``kubectl get sloreco`` does; then waits for the fleet prior the operator
+learns from the five services and shows each availability recommendation under it
+(``demofleet``). Then it leaves everything running so you can explore with the printed
+kubeconfig, and tears it all down on Ctrl-C. ``--once`` stops after printing (tests, CI).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -30,7 +32,7 @@ import yaml
 from sloreco import api
 from sloreco.sources import inputfile, synth
 from sloreco.testing import controlplane as cplane
-from sloreco.testing import cplaunch, processes, waiting
+from sloreco.testing import cplaunch, demofleet, processes, waiting
 from sloreco.testing import prometheus as promtest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -68,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _stack(workdir) as (cp, operator):
             _show(cp)
+            kubectl = functools.partial(_kubectl, cp)
+            learned = demofleet.wait_learned(kubectl, NAMESPACE, operator)
+            sys.stdout.write(demofleet.comparison(learned, NAMESPACE))
             _print_next_steps(cp, workdir)
             if not args.once:
                 _wait_for_ctrl_c()
@@ -157,6 +162,9 @@ def _start_operator(cp: cplane.ControlPlane, url: str, log: Path) -> subprocess.
         "SLORECO_METRICS_PORT": "0",
         # Shorter than production's 30 s, so the demo shows dependency capping quickly.
         "SLORECO_TIMER_INTERVAL": str(DEMO_TIMER_INTERVAL),
+        # The fleet prior within seconds, kept in a ConfigMap of the demo's namespace.
+        "SLORECO_FLEET_LEARN_INTERVAL": str(demofleet.LEARN_INTERVAL_S),
+        "SLORECO_NAMESPACE": NAMESPACE,
         "PYTHONPATH": os.pathsep.join(
             [str(REPO_ROOT / "operator"), os.environ.get("PYTHONPATH", "")]
         ),

@@ -18,7 +18,7 @@ from typing import Protocol
 from sloreco.core import history, results
 from sloreco.core.inputs import Dependency
 from sloreco.core.method import MethodSettings
-from sloreco.core.prior import ANY, DEFAULT, Prior
+from sloreco.core.prior import Prior, for_scope
 
 #: Every call's default method (SPEC §3 as specified); frozen, so one instance serves all calls.
 DEFAULT_SETTINGS = MethodSettings()
@@ -49,17 +49,9 @@ class Request:
     observe: bool = False
 
     def prior_for(self, scope: str) -> Prior:
-        """The prior of a kind's incidents (``prior.scope_of``): the one given for that scope,
-        else one given for any, else the default. Never another scope's: a latency incident's
-        size depends on the bound it is counted over (a fleet's latency-incident histories
-        judged at 0.5-1 s and given a prior learned at 2.5 s breached balanced 10-13%,
-        calibration, fleet prior), and availability's minutes are not slow minutes. One rule
-        for the operator and the CLI."""
-        for wanted in (scope, ANY):
-            for belief in self.priors:
-                if belief.scope == wanted:
-                    return belief
-        return DEFAULT
+        """The prior of a kind's incidents (``prior.scope_of``), by ``prior.for_scope``'s rule:
+        one rule for the operator and the CLI."""
+        return for_scope(self.priors, scope)
 
 
 class HistorySource(Protocol):

@@ -32,6 +32,8 @@ HOUR = 3600
 
 Obj = api.Obj
 Step = Callable[[context.Context], Awaitable[T]]
+#: One fleet member's incident statistics: two incidents of 40 full-outage minutes in 90 days.
+FLEET_STATS = priors.ServiceStats(2, 90.0, 2 * math.log(40.0), 2 * math.log(40.0) ** 2)
 
 
 @pytest.fixture
@@ -309,8 +311,6 @@ def test_each_sli_takes_its_own_scopes_fleet_prior_and_feeds_it(
     # Availability incidents are full-outage minutes; a latency incident's slow minutes are
     # counted over the bound the SLI is judged at, so each takes the prior of that bound.
     manifest = factories.service_level("both", service="checkout", latency=True)
-    size = math.log(40.0)
-    fleet_stats = priors.ServiceStats(2, 90.0, 2 * size, 2 * size**2)
     scopes = [priors.scope_of("availability")] + [
         priors.scope_of("latency", b) for b in factories.DEFAULT_LATENCY_BOUNDS
     ]
@@ -318,7 +318,7 @@ def test_each_sli_takes_its_own_scopes_fleet_prior_and_feeds_it(
     async def learn_then_pass(ctx: context.Context) -> tuple[list[Obj], dict[str, int]]:
         for scope in scopes:  # one SLI per scope for each of five other ServiceLevels
             for i in range(fleets.MIN_SERVICES):
-                ctx.fleet.observe("default", f"ns/svc-{i}", scope, ((scope, fleet_stats),))
+                ctx.fleet.observe("default", f"ns/svc-{i}", scope, ((scope, FLEET_STATS),))
         ctx.fleet.learn()
         await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
         await reconcile.run(namespace, "both", ctx=ctx, now=private_history.end + 60.0)
@@ -344,15 +344,13 @@ def test_a_service_level_that_names_a_fleet_takes_its_fleets_prior_and_feeds_bot
 ) -> None:
     manifest = factories.service_level("db", service="checkout", fleet="databases")
     scope = priors.scope_of("availability")
-    size = math.log(40.0)
-    fleet_stats = priors.ServiceStats(2, 90.0, 2 * size, 2 * size**2)
 
     async def learn_then_pass(ctx: context.Context) -> tuple[list[Obj], dict[str, int]]:
         for i in range(fleets.MIN_SERVICES):  # five other databases, five other services
             ctx.fleet.observe(
-                "default", f"ns/db-{i}", "availability", ((scope, fleet_stats),), fleet="databases"
+                "default", f"ns/db-{i}", "availability", ((scope, FLEET_STATS),), fleet="databases"
             )
-            ctx.fleet.observe("default", f"ns/svc-{i}", "availability", ((scope, fleet_stats),))
+            ctx.fleet.observe("default", f"ns/svc-{i}", "availability", ((scope, FLEET_STATS),))
         ctx.fleet.learn()
         await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
         await reconcile.run(namespace, "db", ctx=ctx, now=private_history.end + 60.0)
@@ -396,15 +394,13 @@ def test_a_fleets_first_prior_refreshes_a_recommendation_computed_without_it(
     # prior after it, of the same origin, refreshes nothing until the schedule.
     manifest = factories.service_level("cold", service="checkout", refreshInterval="1h")
     scope = priors.scope_of("availability")
-    size = math.log(40.0)
-    fleet_stats = priors.ServiceStats(2, 90.0, 2 * size, 2 * size**2)
     now = private_history.end + 60.0
 
     async def passes_around_learning(ctx: context.Context) -> list[reconcile.Outcome]:
         await ctx.kube.create(kube.path_for(api.SERVICELEVELS, namespace), manifest)
         before = await reconcile.run(namespace, "cold", ctx=ctx, now=now)
         for i in range(fleets.MIN_SERVICES):
-            ctx.fleet.observe("default", f"ns/svc-{i}", "availability", ((scope, fleet_stats),))
+            ctx.fleet.observe("default", f"ns/svc-{i}", "availability", ((scope, FLEET_STATS),))
         ctx.fleet.learn()
         learned = await reconcile.run(namespace, "cold", ctx=ctx, now=now + 60)
         ctx.fleet.learn()  # relearned, now with this ServiceLevel's own statistics too

@@ -260,3 +260,11 @@ def test_the_priors_in_force_are_named_by_pool_and_scope() -> None:
     fleet.learn()
 
     assert (before, fleet.in_force()) == (set(), {("default", AVAILABILITY)})
+
+
+def test_a_named_fleets_prior_pools_more_narrowly_than_its_sources() -> None:
+    fleet = fleets.Fleet()
+    observed(fleet, "default", fleets.MIN_SERVICES, (AVAILABILITY, stats(1)), named="db")
+    origins = sorted(p.origin for p in fleet.learn().values())
+
+    assert [fleets.specificity(o) for o in ["default", *origins]] == [0, 1, 2]

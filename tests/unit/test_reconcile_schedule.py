@@ -144,3 +144,10 @@ def test_not_due_when_the_fleet_learned_a_prior_of_another_scope_only() -> None:
 def test_a_child_that_recorded_no_prior_waits_for_its_schedule() -> None:
     # made by an operator before children recorded their prior: no mass refresh on upgrade
     assert due([active(generated=T0, data_end=T0)], now=T0 + 1, priors=(fleet_prior(),)) is False
+
+
+def test_not_due_when_the_prior_it_was_computed_under_is_gone() -> None:
+    # an operator that could not read its priors back, or a fleet that shrank: no flip to the
+    # default and back for every child; the schedule decides
+    kid = active(generated=T0, data_end=T0, prior=("fleet:default", "availability"))
+    assert due([kid], now=T0 + 1, priors=()) is False

@@ -54,6 +54,8 @@ Scoped = tuple[tuple[str, beliefs.ServiceStats], ...]
 _PLAIN = beliefs.scope_of("availability")
 #: Between a source and a fleet in a pool's name (``pool``).
 _FLEET = "_"
+#: A learned prior's origin: this, then the pool's name with a ``/`` for the ``_``.
+_ORIGIN = "fleet:"
 
 
 class Fleet:
@@ -129,7 +131,7 @@ class Fleet:
         for (name, scope), members in groups.items():
             if len(members) >= MIN_SERVICES:
                 pooled = [s for _, s in sorted(members, key=lambda m: m[0])]  # stable bytes
-                origin = "fleet:" + name.replace(_FLEET, "/")
+                origin = _ORIGIN + name.replace(_FLEET, "/")
                 self._set(fleetpool.pool(pooled, origin=origin, scope=scope), name)
         return {(n, scope): p for n, by in self._priors.items() for scope, p in by.items()}
 
@@ -186,6 +188,15 @@ def member(namespace: str, name: str) -> str:
 def _split(key: str) -> tuple[str, str]:
     namespace, _, name = key.partition("/")
     return namespace, name
+
+
+def specificity(origin: str) -> int:
+    """How narrowly a prior's origin (``core.prior.Prior.origin``) pools: 0 for the default (or
+    any prior not learned here), 1 for a source's fleet (``fleet:<source>``), 2 for a fleet a
+    ServiceLevel names (``fleet:<source>/<fleet>``, see ``learn``)."""
+    if not origin.startswith(_ORIGIN):
+        return 0
+    return 2 if "/" in origin else 1
 
 
 def pool(source: str, fleet: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 from sloreco import api
 from sloreco.controller import children, expiry
+from sloreco.controller import fleet as fleets
 from sloreco.core import prior as beliefs
 from sloreco.core import slis
 from sloreco.spec import model as specs
@@ -49,15 +50,17 @@ class Observed:
 
 def refresh_due(kids: Sequence[Mapping[str, Any]], observed: Observed) -> bool:
     """A new recommendation is due for one SLI's ``kids`` without an Active child, after a spec
-    change, when the dependency ceiling moved (for kinds the ceiling caps), when its fleet now
-    has another prior than the one it was computed under, or on schedule.
+    change, when the dependency ceiling moved (for kinds the ceiling caps), when a prior closer
+    to it than the one it was computed under is now in force, or on schedule.
 
-    Another prior means another origin (the default, the source's fleet, the named fleet), not
-    a relearned one: a fleet's prior is relearned every few minutes, and refreshing every child
-    each time would multiply the analyses; a relearned prior waits for the schedule. A fleet's
-    first prior does not: without it a service waits out its ``refreshInterval`` (an hour by
-    default, a day for some) under the default's tiers, which are far more cautious (README,
-    "Calibration")."""
+    Closer means of a narrower origin (``fleet.specificity``: the default, the source's fleet,
+    the fleet it names), not relearned: a fleet's prior is relearned every few minutes, and
+    refreshing every child each time would multiply the analyses; a relearned prior waits for
+    the schedule. A fleet's first prior does not: without it a service waits out its
+    ``refreshInterval`` (an hour by default, a day for some) under the default's tiers, which
+    are far more cautious (README, "Calibration"). Never wider: a prior that is gone (a fleet
+    that shrank, an operator that could not read its ConfigMap back) waits for the schedule
+    too, rather than every child flipping to the default and back."""
     active = [c for c in kids if children.state(c) == children.ACTIVE]
     if not active:
         return True
@@ -70,7 +73,9 @@ def refresh_due(kids: Sequence[Mapping[str, Any]], observed: Observed) -> bool:
     ):
         return True
     used = children.computed_under_prior(child)
-    if used is not None and beliefs.for_scope(observed.priors, used.scope).origin != used.origin:
+    if used is not None and fleets.specificity(
+        beliefs.for_scope(observed.priors, used.scope).origin
+    ) > fleets.specificity(used.origin):
         return True
     return observed.now >= next_refresh(
         child, spec=observed.spec, bucket_seconds=observed.bucket_seconds

@@ -73,9 +73,11 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.runtime = runtime.Runtime(ctx)
     #: Objects this process has run a pass for (one key per ServiceLevel; dropped on delete).
     memo.seen = set()
+    namespace = os.environ.get(NAMESPACE_ENV)
+    await restore(ctx, namespace)  # before any pass computes under a prior not yet read back
     memo.scheduler_task = asyncio.create_task(memo.runtime.scheduler.run_forever())
     wake = functools.partial(memo.runtime.scheduler.due_in, seconds=0)
-    memo.fleet_task = asyncio.create_task(learn_forever(ctx, os.environ.get(NAMESPACE_ENV), wake))
+    memo.fleet_task = asyncio.create_task(learn_forever(ctx, namespace, wake))
     if conf.metrics_port:
         prometheus_client.start_http_server(conf.metrics_port)
 
@@ -104,19 +106,25 @@ def credentials(settings: kopf.OperatorSettings) -> kube.Credentials:
 NAMESPACE_ENV = "SLORECO_NAMESPACE"
 
 
-async def learn_forever(
-    ctx: context.Context, namespace: str | None, wake: Callable[[tuple[str, str]], None]
-) -> None:
-    """Restore the fleet priors, then relearn and save them on a schedule (not per pass).
-
-    A pool's first prior of a scope wakes the ServiceLevels that feed it: their
-    recommendations were computed without it, and their next pass recomputes them
-    (``controller.plan.refresh_due``) instead of waiting out their ``refreshInterval``."""
+async def restore(ctx: context.Context, namespace: str | None) -> None:
+    """The fleet priors a previous run saved, read back before the first pass: a pass before
+    them would recompute nothing under the default that it had computed under a fleet's, but
+    any refresh due in that moment would fall back to the default."""
     if namespace:
         try:
             await fleets.load(ctx.kube, ctx.fleet, namespace)
         except errors.KubeError as exc:
             log.warning("fleet priors not restored from %s: %s", namespace, exc)
+
+
+async def learn_forever(
+    ctx: context.Context, namespace: str | None, wake: Callable[[tuple[str, str]], None]
+) -> None:
+    """Relearn the fleet priors and save them on a schedule (not per pass).
+
+    A pool's first prior of a scope wakes the ServiceLevels that feed it: their
+    recommendations were computed without it, and their next pass recomputes them
+    (``controller.plan.refresh_due``) instead of waiting out their ``refreshInterval``."""
     while True:
         await asyncio.sleep(ctx.settings.fleet_learn_seconds)
         known = ctx.fleet.in_force()

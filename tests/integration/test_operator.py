@@ -139,10 +139,11 @@ def test_kubectl_get_sloreco_fills_every_column(
     rows = [line.split() for line in out[1:]]
     assert header == [
         "NAME", "SERVICE", "SLI", "WINDOW", "CONSERVATIVE", "BALANCED", "AGGRESSIVE", "STATE",
-        "BREACH", "DAYS", "LOW-CONFIDENCE", "EXPIRES", "AGE",
+        "BREACH", "DAYS", "LOW-CONFIDENCE", "PRIOR", "EXPIRES", "AGE",
     ]  # fmt: skip
     assert all("<none>" not in " ".join(row) for row in rows)
     assert sorted(row[2] for row in rows) == ["availability", "latency"]
+    assert all("default" in row for row in rows)  # a fresh operator: no fleet prior yet
 
 
 def test_status_summarises_active_recommendations_and_observations(

@@ -329,6 +329,8 @@ def test_recommendation_printer_columns_are_the_documented_ones() -> None:
         ("Breach", ".spec.tiers[1].breachProbability"),
         ("Days", ".spec.dataQuality.daysAnalysed"),
         ("Low-Confidence", ".spec.dataQuality.lowConfidence"),
+        # the annotation the operator writes (api), its dots escaped for the JSONPath
+        ("Prior", ".metadata.annotations." + api.ANNOTATION_PRIOR.replace(".", "\\.")),
         ("Expires", ".spec.expiresAt"),
         ("Age", ".metadata.creationTimestamp"),
     ]

@@ -93,6 +93,7 @@ LONG_PROFILES := incidents rare-large very-reliable rare-outage long-outage pare
 calibrate: dev ## Calibration suite: realized breach rates per process profile, and on random processes; bench/results/calibration*.{json,md}.
 	$(PY) -m bench.calibrate --out bench/results/calibration
 	$(PY) -m bench.calibrate --prior fleet --histories 100 --out bench/results/calibration-fleet
+	$(PY) -m bench.calibrate --prior fleet --fleet-size 21 --histories 105 --out bench/results/calibration-fleet-small
 	$(PY) -m bench.fleet_draws --profiles short-14d short-30d very-reliable-30d --out bench/results/fleet-draws.json
 	$(PY) -m bench.fleet_draws --profiles drifting wandering persistent --out bench/results/fleet-draws-spells.json
 	$(PY) -m bench.fleet_draws --profiles rare-large blips-and-outage --out bench/results/fleet-draws-sizes.json

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import functools
 import json
 import math
 import time
@@ -340,8 +341,14 @@ def _parts(
 PriorFor = Callable[[Profile, list[tuple[FloatArray, FloatArray]], int], object]
 
 
-def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i: int) -> object:
+def fleet_prior(
+    profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i: int, *, size: int = 0
+) -> object:
     """The prior a fleet of the other histories would have learned, as the operator learns it.
+
+    ``size``: the fleet's services, history ``i`` among them (``--fleet-size``): the histories
+    are taken in consecutive groups of ``size`` and each is pooled from the others of its group,
+    as a team with a handful of services gets; 0, from every other history.
 
     Each history's incidents as the engine reports them to its fleet (``SliResult.incidents``:
     for latency, counted over every bound), pooled (``fleetpool.pool``) at the scope history ``i``
@@ -362,7 +369,11 @@ def fleet_prior(profile: Profile, pasts: list[tuple[FloatArray, FloatArray]], i:
                 ],
             )
         ]
-    return pooled(_SEEN[0][1], i, origin="fleet:calibration")
+    seen = _SEEN[0][1]
+    if size:
+        first = i // size * size
+        return pooled(seen[first : first + size], i - first, origin="fleet:calibration")
+    return pooled(seen, i, origin="fleet:calibration")
 
 
 def pooled(seen: Sequence[results.SliResult], i: int, *, origin: str) -> priors.Prior | None:
@@ -380,7 +391,7 @@ def pooled(seen: Sequence[results.SliResult], i: int, *, origin: str) -> priors.
 
 
 #: A fleet prior needs this many services (``sloreco.controller.fleet.MIN_SERVICES``).
-MIN_FLEET_SERVICES = 5
+MIN_FLEET_SERVICES = 20
 
 
 def incident_stats(
@@ -511,6 +522,13 @@ def main(argv: list[str] | None = None) -> None:
         default="default",
         help="the default prior, or one pooled from the profile's other histories",
     )
+    parser.add_argument(
+        "--fleet-size",
+        type=int,
+        default=0,
+        help="with --prior fleet: pool each history from the others of its group of this many "
+        "(a small team's fleet); 0: from every other history",
+    )
     args = parser.parse_args(argv)
     allocator.tune()  # as the operator and the CLI run: the same targets, faster
     began = time.perf_counter()
@@ -521,7 +539,9 @@ def main(argv: list[str] | None = None) -> None:
         windows=args.windows,
         members=args.fleet,
         seed=args.seed,
-        prior_for=fleet_prior if args.prior == "fleet" else None,
+        prior_for=(
+            functools.partial(fleet_prior, size=args.fleet_size) if args.prior == "fleet" else None
+        ),
         changes=profile_changes(args),
     )
     document = {
@@ -551,6 +571,7 @@ def header(args: argparse.Namespace) -> dict[str, Any]:
         ),
         **({"gaps": True} if getattr(args, "gaps", False) else {}),
         **({"weekly": True} if getattr(args, "weekly", False) else {}),
+        **({"fleetSize": args.fleet_size} if getattr(args, "fleet_size", 0) else {}),
     }
 
 

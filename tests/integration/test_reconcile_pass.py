@@ -346,7 +346,7 @@ def test_a_service_level_that_names_a_fleet_takes_its_fleets_prior_and_feeds_bot
     scope = priors.scope_of("availability")
 
     async def learn_then_pass(ctx: context.Context) -> tuple[list[Obj], dict[str, int]]:
-        for i in range(fleets.MIN_SERVICES):  # five other databases, five other services
+        for i in range(fleets.MIN_SERVICES):  # as many other databases, and other services
             ctx.fleet.observe(
                 "default", f"ns/db-{i}", "availability", ((scope, FLEET_STATS),), fleet="databases"
             )
@@ -382,8 +382,8 @@ def test_a_fleet_with_no_prior_yet_is_named_in_the_notes_with_the_prior_in_its_p
     notes = child["spec"]["dataQuality"]["notes"]
 
     assert notes[-1] == (
-        "Fleet 'databases' has no availability prior yet (it needs 5 SLIs with history at this "
-        "scope): the default prior is used."
+        f"Fleet 'databases' has no availability prior yet (it needs {fleets.MIN_SERVICES} SLIs "
+        "with history at this scope): the default prior is used."
     )
 
 

@@ -251,13 +251,18 @@ def test_a_stranger_is_pooled_from_the_other_services_of_its_scope_never_from_it
         stats = priors.ServiceStats(incidents=incidents, exposure_days=90.0)
         return mock.Mock(scope=scope, incidents=((scope, stats),))
 
-    fleet = [seen("availability", k) for k in range(6)] + [seen("latency-0.5s", 9)]
+    enough = calibrate.MIN_FLEET_SERVICES + 1
+    fleet = [seen("availability", k) for k in range(enough)] + [seen("latency-0.5s", 9)]
 
     pooled = calibrate.pooled(fleet, 0, origin="fleet:strangers")
-    alone = calibrate.pooled(fleet, 6, origin="fleet:strangers")
+    alone = calibrate.pooled(fleet, enough, origin="fleet:strangers")
 
     assert pooled is not None
-    assert (pooled.scope, pooled.services, pooled.incidents) == ("availability", 5, 15)
+    assert (pooled.scope, pooled.services, pooled.incidents) == (
+        "availability",
+        enough - 1,
+        sum(range(1, enough)),
+    )
     assert alone is None  # no latency peers: the default prior, as the operator keeps it
 
 
@@ -321,3 +326,22 @@ def test_a_weekly_services_weekends_are_quieter_by_the_stated_share() -> None:
     by_weekday = total.reshape(200, 4, 7, 24).sum(axis=(0, 1, 3))
 
     assert by_weekday[5:].mean() / by_weekday[:5].mean() == pytest.approx(0.3, rel=0.03)
+
+
+def test_a_small_fleet_pools_each_history_from_the_others_of_its_group_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # --fleet-size 6: histories 6-11 are one team's fleet; history 7 learns from the other five
+    monkeypatch.setattr(calibrate, "MIN_FLEET_SERVICES", 5)
+
+    def engine(*args: object, **_: object) -> mock.Mock:  # (profile, total, bad, seed, prior)
+        stats = priors.ServiceStats(incidents=int(str(args[3])), exposure_days=90.0)
+        return mock.Mock(scope="availability", incidents=(("availability", stats),))
+
+    monkeypatch.setattr(calibrate, "engine_result", engine)
+    monkeypatch.setattr(calibrate, "_SEEN", [])
+    pasts = [(np.ones(1), np.zeros(1)) for _ in range(18)]
+    prior = calibrate.fleet_prior(processes.by_name("steady"), pasts, 7, size=6)
+
+    assert isinstance(prior, priors.Prior)
+    assert (prior.services, prior.incidents) == (5, 6 + 8 + 9 + 10 + 11)

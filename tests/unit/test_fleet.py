@@ -59,7 +59,11 @@ def test_each_source_learns_from_its_own_services_only() -> None:
 
     busy, quiet = learned["busy", AVAILABILITY], learned["quiet", AVAILABILITY]
     assert busy.rate_per_day > 10 * quiet.rate_per_day
-    assert (busy.origin, busy.scope, busy.services) == ("fleet:busy", AVAILABILITY, 5)
+    assert (busy.origin, busy.scope, busy.services) == (
+        "fleet:busy",
+        AVAILABILITY,
+        fleets.MIN_SERVICES,
+    )
     assert fleet.priors("busy") == (busy,)
 
 
@@ -164,7 +168,10 @@ def test_a_named_fleet_pools_apart_and_its_members_take_its_prior() -> None:
         learned["default_databases", AVAILABILITY],
         learned["default", AVAILABILITY],
     )
-    assert (databases.origin, databases.services) == ("fleet:default/databases", 5)
+    assert (databases.origin, databases.services) == (
+        "fleet:default/databases",
+        fleets.MIN_SERVICES,
+    )
     assert everyone.services == 2 * fleets.MIN_SERVICES  # the source's pool holds every fleet
     assert databases.median_minutes > 2 * everyone.median_minutes
     assert fleet.priors("default", "databases") == (databases,)
@@ -227,8 +234,8 @@ def test_a_fleet_not_yet_learned_says_which_prior_stands_in() -> None:
     default = fleet.unlearned("default", "databases", HALF_SECOND)
 
     assert source == (
-        "Fleet 'databases' has no availability prior yet (it needs 5 SLIs with history at this "
-        "scope): the prior of source 'default' is used."
+        f"Fleet 'databases' has no availability prior yet (it needs {fleets.MIN_SERVICES} SLIs "
+        "with history at this scope): the prior of source 'default' is used."
     )
     assert default is not None
     assert default.endswith(": the default prior is used.")

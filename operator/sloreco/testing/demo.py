@@ -5,9 +5,10 @@ with 90 days of synthetic history for five services, applies the CRDs and the sa
 ``deploy/samples/``, runs the operator exactly as ``make run`` does (``kopf run
 -m sloreco.runtime.handlers``), waits until every sample has been reconciled, and shows the
 recommendations the way ``kubectl get sloreco`` does; then waits for the fleet prior the operator
-learns from the five services and shows each availability recommendation under it
-(``demofleet``). Then it leaves everything running so you can explore with the printed
-kubeconfig, and tears it all down on Ctrl-C. ``--once`` stops after printing (tests, CI).
+learns from them and a fleet of more services beside them (``demofleet``), and shows each
+sample's availability recommendation under it. Then it leaves everything running so you can
+explore with the printed kubeconfig, and tears it all down on Ctrl-C. ``--once`` stops after
+printing (tests, CI).
 """
 
 from __future__ import annotations
@@ -97,11 +98,13 @@ def _stack(workdir: Path) -> Iterator[tuple[cplane.ControlPlane, subprocess.Pope
         logger.info("Applied the CRDs from crds/.")
         end = int(time.time()) // 3600 * 3600
         timings = promtest.build_tsdb(
-            SERVICES, synth.Timeline(end=end, days=HISTORY_DAYS), workdir / "prometheus" / "data"
+            SERVICES + demofleet.SERVICES,
+            synth.Timeline(end=end, days=HISTORY_DAYS),
+            workdir / "prometheus" / "data",
         )
         logger.info(
             "Backfilled %d samples of %d days for %d services (%.1fs).",
-            timings.samples, HISTORY_DAYS, len(SERVICES),
+            timings.samples, HISTORY_DAYS, len(SERVICES) + len(demofleet.SERVICES),
             timings.generate_seconds + timings.backfill_seconds,
         )  # fmt: skip
         with promtest.PrometheusServer(workdir / "prometheus") as prometheus:
@@ -115,6 +118,14 @@ def _stack(workdir: Path) -> Iterator[tuple[cplane.ControlPlane, subprocess.Pope
             logger.info(
                 "Applied the sample ServiceLevels from deploy/samples/ (exclusions moved into "
                 "the demo's history, which ends now)."
+            )
+            _kubectl(cp, "create", "namespace", demofleet.NAMESPACE)
+            fleet = yaml.safe_dump_all(demofleet.manifests())
+            _kubectl(cp, "apply", "-n", demofleet.NAMESPACE, "-f", "-", stdin=fleet)
+            logger.info(
+                "Applied %d more ServiceLevels in namespace %s: with the samples, a fleet.",
+                len(demofleet.SERVICES),
+                demofleet.NAMESPACE,
             )
             operator = _start_operator(cp, prometheus.url, workdir / "operator.log")
             try:
@@ -170,6 +181,7 @@ def _start_operator(cp: cplane.ControlPlane, url: str, log: Path) -> subprocess.
         ),
     }
     argv = [sys.executable, "-m", "kopf", "run", "--standalone", "--namespace", NAMESPACE]
+    argv += ["--namespace", demofleet.NAMESPACE]
     argv += ["-m", "sloreco.runtime.handlers"]
     proc = processes.spawn(argv, log=log, env=env)
     logger.info("Started the operator (kopf run -m sloreco.runtime.handlers); log: %s", log)

@@ -1,13 +1,15 @@
-"""The demo's second act: the fleet prior, learned from the demo's own services, at work.
+"""The demo's second act: a fleet prior, learned from the demo's services and their fleet, at work.
 
 A fresh operator computes every recommendation under the documented default prior, which leaves
-room for the outages a clean history cannot rule out (README, "Calibration"): far below what a
-reliable service delivers. Once it has seen ``controller.fleet.MIN_SERVICES`` SLIs of a source,
-it learns their fleet prior (empirical Bayes, ``core.fleetpool``), keeps it in the ConfigMap
-``sloreco-fleet-prior``, and recomputes each recommendation that was computed without it at its
-next pass (``controller.plan.refresh_due``). The demo's five services hold five availability
-SLIs, so availability gets a fleet prior; their three latency SLIs are too few, and stay under
-the default, which their recommendations say.
+room for outages a clean history cannot rule out (README, "Calibration"): far below what a
+reliable service delivers. Once it has seen ``controller.fleet.MIN_SERVICES`` availability SLIs
+of a source, it learns their fleet prior (empirical Bayes, ``core.fleetpool``), keeps it in the
+ConfigMap ``sloreco-fleet-prior``, and recomputes each recommendation that was computed without
+it at its next pass (``controller.plan.refresh_due``). The demo's five samples are too few a
+fleet (a small fleet's prior breaks promises: ``controller.fleet.MIN_SERVICES``), so the demo
+also runs ``SERVICES``, availability ServiceLevels of more synthetic services in a namespace of
+their own, which the samples' table leaves out. The samples' three latency SLIs stay under the
+default, which their recommendations say.
 """
 
 from __future__ import annotations
@@ -17,10 +19,21 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sloreco import api
 from sloreco.controller import children
 from sloreco.controller import fleet as fleets
 from sloreco.core import prior as priors
+from sloreco.sources import synth
 from sloreco.testing import waiting
+
+#: Where the fleet's ServiceLevels live, apart from the samples'.
+NAMESPACE = "demo-fleet"
+#: The fleet beside the five samples: with them, exactly the ``MIN_SERVICES`` availability SLIs
+#: a fleet prior needs, of the profiles the samples have (steady, with incidents, noisy, quiet).
+SERVICES = tuple(
+    synth.Service(f"fleet-{i:02d}", ("steady", "incidents", "high-variance", "low-traffic")[i % 4])
+    for i in range(fleets.MIN_SERVICES - 5)
+)
 
 #: Seconds between the demo operator's relearnings of its fleet priors
 #: (``SLORECO_FLEET_LEARN_INTERVAL``; production relearns every ten minutes,
@@ -30,6 +43,26 @@ LEARN_INTERVAL_S = 10
 TIMEOUT_S = 180.0
 
 Kubectl = Callable[..., str]
+
+
+def manifests() -> list[dict[str, Any]]:
+    """The fleet's ServiceLevels: availability, 90 days of lookback, as the samples read."""
+    return [
+        {
+            "apiVersion": api.API_VERSION,
+            "kind": "ServiceLevel",
+            "metadata": {"name": service.name, "namespace": NAMESPACE},
+            "spec": {
+                "service": service.name,
+                "availability": {
+                    "totalQuery": f'http_requests_total{{service="{service.name}"}}',
+                    "errorQuery": f'http_requests_total{{service="{service.name}",code=~"5.."}}',
+                },
+                "lookback": "90d",
+            },
+        }
+        for service in SERVICES
+    ]
 
 
 def wait_learned(
@@ -60,9 +93,10 @@ def comparison(kids: Sequence[Mapping[str, Any]], namespace: str) -> str:
         key = (str(kid["spec"]["service"]), "default" if _origin(kid) == "default" else "fleet")
         newest.setdefault(key, kid)
     lines = [
-        "\nThe operator learned a fleet prior from these services' availability histories\n"
-        f"(kubectl get configmap {fleets.CONFIGMAP} -n {namespace}) and recomputed each "
-        "availability\nrecommendation under it (conservative / balanced / aggressive):",
+        "\nThe operator learned a fleet prior from these services' availability histories and\n"
+        f"{len(SERVICES)} more (kubectl get sloreco -n {NAMESPACE}; the prior: kubectl get "
+        f"configmap\n{fleets.CONFIGMAP} -n {namespace}) and recomputed each availability "
+        "recommendation under it\n(conservative / balanced / aggressive):",
         f"{'SERVICE':<18}{'DEFAULT PRIOR':<32}FLEET PRIOR",
     ]
     for service in sorted({service for service, _ in newest}):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sloreco.testing import demo
+from sloreco.controller import fleet as fleets
+from sloreco.testing import demo, demofleet
 
 pytestmark = pytest.mark.integration
 
@@ -60,3 +61,9 @@ def test_demo_shows_each_availability_recommendation_under_the_fleet_prior(
     assert set(tiers) == {service.name for service in demo.SERVICES}
     # three tiers under each prior: a service the fleet prior missed would show "-"
     assert all(len(t) == 6 and all(c.endswith("%") for c in t) for t in tiers.values()), rows
+
+
+def test_the_samples_and_the_demo_fleet_are_exactly_a_fleet() -> None:
+    samples = sorted((demo.REPO_ROOT / "deploy" / "samples").glob("*.yaml"))
+    assert len(samples) == demofleet.SAMPLE_AVAILABILITY_SLIS == len(demo.SERVICES)
+    assert len(demo.SERVICES) + len(demofleet.SERVICES) == fleets.MIN_SERVICES

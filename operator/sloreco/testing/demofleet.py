@@ -28,11 +28,13 @@ from sloreco.testing import waiting
 
 #: Where the fleet's ServiceLevels live, apart from the samples'.
 NAMESPACE = "demo-fleet"
-#: The fleet beside the five samples: with them, exactly the ``MIN_SERVICES`` availability SLIs
-#: a fleet prior needs, of the profiles the samples have (steady, with incidents, noisy, quiet).
+#: The samples' availability SLIs (``deploy/samples/``, the services ``demo.SERVICES`` names).
+SAMPLE_AVAILABILITY_SLIS = 5
+#: The fleet beside the samples: with them, exactly the ``MIN_SERVICES`` availability SLIs a
+#: fleet prior needs, of the profiles the samples have (steady, with incidents, noisy, quiet).
 SERVICES = tuple(
     synth.Service(f"fleet-{i:02d}", ("steady", "incidents", "high-variance", "low-traffic")[i % 4])
-    for i in range(fleets.MIN_SERVICES - 5)
+    for i in range(fleets.MIN_SERVICES - SAMPLE_AVAILABILITY_SLIS)
 )
 
 #: Seconds between the demo operator's relearnings of its fleet priors

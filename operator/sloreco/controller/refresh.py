@@ -82,7 +82,7 @@ async def run(
             seed=seed,
             deps=deps,
             settings=ctx.settings.method,
-            priors=ctx.fleet.priors(spec.source, spec.fleet),
+            priors=observed.priors,  # the ones the plan compared its children's with
             observe=functools.partial(
                 ctx.fleet.observe, spec.source, _key(body), sli, fleet=spec.fleet
             ),

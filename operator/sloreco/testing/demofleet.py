@@ -92,7 +92,8 @@ def comparison(kids: Sequence[Mapping[str, Any]], namespace: str) -> str:
     newest recommendation computed under each."""
     newest: dict[tuple[str, str], Mapping[str, Any]] = {}
     for kid in children.newest_first(_availability(kids)):
-        key = (str(kid["spec"]["service"]), "default" if _origin(kid) == "default" else "fleet")
+        under_default = _origin(kid) == priors.DEFAULT.origin
+        key = (str(kid["spec"]["service"]), "default" if under_default else "fleet")
         newest.setdefault(key, kid)
     lines = [
         "\nThe operator learned a fleet prior from these services' availability histories and\n"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import typing
 
 import numpy as np
 import numpy.typing as npt
@@ -111,6 +112,12 @@ _FEW_WINDOWS = 2000
 #: of 2 columns in 1.23 ms against 1.51 ms at 64 KiB; 2 MiB outgrew the cache (1.73 ms).
 _CHUNK_BYTES = 256 * 1024
 
+#: Every gather into an ``out`` array passes ``mode="clip"``: numpy buffers ``take``'s output
+#: under its default ``mode="raise"`` (numpy.take's documentation), a copy of every chunk. The
+#: starts are within the pool already (``_block_tables``), so clipping changes no value.
+#: Measured: 128 pseudo-histories x 500 windows of 2 columns, 2.4 -> 0.38 ms.
+_GATHER_MODE: typing.Final = "clip"
+
 
 def window_sums(
     values: FloatArray, uniforms: FloatArray, *, window_days: int, block_days: int
@@ -133,9 +140,11 @@ def window_sums(
     scratch = np.empty((step, columns))
     for lo in range(0, windows, step):
         acc, part = rows[lo : lo + step], scratch[: min(step, windows - lo)]
-        np.take(tables[lengths[0]], starts[0, lo : lo + step], axis=0, out=acc)
+        np.take(tables[lengths[0]], starts[0, lo : lo + step], axis=0, out=acc, mode=_GATHER_MODE)
         for k in range(1, len(lengths)):
-            np.take(tables[lengths[k]], starts[k, lo : lo + step], axis=0, out=part)
+            np.take(
+                tables[lengths[k]], starts[k, lo : lo + step], axis=0, out=part, mode=_GATHER_MODE
+            )
             acc += part
     chunked: FloatArray = rows.reshape(windows, *values.shape[1:])
     return chunked
@@ -154,15 +163,15 @@ def column_sums(
         by_column = {n: np.ascontiguousarray(t.T) for n, t in tables.items()}
         summed: FloatArray = np.empty((values.shape[1], starts.shape[1]))
         part = np.empty_like(summed)
-        np.take(by_column[lengths[0]], starts[0], axis=1, out=summed)
+        np.take(by_column[lengths[0]], starts[0], axis=1, out=summed, mode=_GATHER_MODE)
         for k in range(1, len(lengths)):
-            np.take(by_column[lengths[k]], starts[k], axis=1, out=part)
+            np.take(by_column[lengths[k]], starts[k], axis=1, out=part, mode=_GATHER_MODE)
             summed += part
         return summed
     out = np.empty((values.shape[1], starts.shape[1]))
     for c in range(values.shape[1]):
         column = {n: np.ascontiguousarray(t[:, c]) for n, t in tables.items()}
-        column[lengths[0]].take(starts[0], out=out[c])
+        column[lengths[0]].take(starts[0], out=out[c], mode=_GATHER_MODE)
         for k in range(1, len(lengths)):
             out[c] += column[lengths[k]].take(starts[k])
     return out

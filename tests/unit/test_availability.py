@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import orderstats, stats
+from sloreco.core import stats
 from sloreco.core.models import availability
 from tests import factories
 
@@ -21,7 +21,7 @@ def test_window_availability_is_traffic_weighted() -> None:
     # 1% errors on a quiet day and none on a busy one: 10 of 1,010 requests failed.
     days = availability.Days.of(factories.daily_availability([10, 1000], [0.1, 0]))
 
-    assert days.window(0, 2) == 1 - 0.1 / 1010
+    assert availability.rolling(days, 2).tolist() == [1 - 0.1 / 1010]
 
 
 def test_rolling_windows_cover_every_complete_window() -> None:
@@ -47,11 +47,8 @@ def test_ceiling_is_the_product_of_dependencies() -> None:
 
 
 def test_targets_above_the_cap_are_capped_where_allowed() -> None:
-    nested = np.full((10, 100), 0.9999)
-    chosen = availability.targets(
-        orderstats.Replicates.of(nested),
-        confidences=(0.999, 0.99, 0.95),
-        tolerance=0.1,
+    chosen = availability.choose(
+        (0.9999, 0.9999, 0.9999),
         precision=Decimal("0.01"),
         cap=Decimal("99.90"),
         cappable=(True, True, False),
@@ -64,11 +61,8 @@ def test_targets_above_the_cap_are_capped_where_allowed() -> None:
 
 
 def test_a_target_under_the_cap_is_left_alone() -> None:
-    nested = np.full((10, 100), 0.99)
-    chosen = availability.targets(
-        orderstats.Replicates.of(nested),
-        confidences=(0.99,),
-        tolerance=0.1,
+    chosen = availability.choose(
+        (0.99,),
         precision=Decimal("0.01"),
         cap=Decimal("99.90"),
         cappable=(True,),

@@ -1,4 +1,4 @@
-"""Availability: window availability from day sums, tier targets, dependency ceiling, backtest.
+"""Availability: window availability from day sums, tier targets, dependency ceiling.
 
 The quantity an availability SLO is judged on is one number per compliance window,
 ``1 - sum(bad) / sum(total)`` over the window (SPEC §3.1). Everything here works on per-day
@@ -45,20 +45,14 @@ class Days:
             / per_day,
         )
 
-    def pool(self, first: int = 0, end: int | None = None) -> FloatArray:
-        """Days ``[first, end)`` that carried traffic, as ``(days, [bad, total])``.
+    def pool(self) -> FloatArray:
+        """The days that carried traffic, as ``(days, [bad, total])``.
 
         Days without traffic are dropped rather than kept as zeros: they say nothing about
         availability, and a simulated window should hold as many days of traffic as a real one.
         """
-        bad, total = self.bad[first:end], self.total[first:end]
-        keep = total > 0
-        return np.stack([bad[keep], total[keep]], axis=1)
-
-    def window(self, first: int, days: int) -> float:
-        """The availability actually observed over days ``[first, first + days)``."""
-        total = float(self.total[first : first + days].sum())
-        return 1.0 - float(self.bad[first : first + days].sum()) / total if total > 0 else math.nan
+        keep = self.total > 0
+        return np.stack([self.bad[keep], self.total[keep]], axis=1)
 
 
 def simulate(
@@ -86,26 +80,6 @@ def ceiling(availabilities: Sequence[float]) -> float:
     return math.prod(availabilities)
 
 
-def replicates(
-    pool: FloatArray,
-    draws: bootstrap.Draws,
-    *,
-    inner: int,
-    outer: int | None = None,
-    reference: FloatArray | None = None,
-    lowest: float = 0.05,
-) -> orderstats.Replicates:
-    """Window availability simulated from pseudo-histories of ``pool`` (nested bootstrap).
-
-    ``lowest``: the share of each pseudo-history's windows the tiers read (the loosest tier's
-    ``1 - confidence``), ordered up front.
-    """
-    sums = bootstrap.replicate_window_sums(pool, draws, inner=inner, outer=outer)
-    return orderstats.Replicates.of(
-        1.0 - sums[..., BAD] / sums[..., TOTAL], reference, lowest=lowest
-    )
-
-
 @dataclasses.dataclass(frozen=True)
 class Targets:
     """Tier targets (percent, rounded down, capped where allowed) and which were capped."""
@@ -115,26 +89,6 @@ class Targets:
     #: The data's own targets before any dependency cap, and before rounding (fractions).
     uncapped: tuple[Decimal, ...]
     raw: tuple[float, ...]
-
-
-def targets(
-    reps: orderstats.Replicates,
-    *,
-    confidences: tuple[float, ...],
-    tolerance: float,
-    precision: Decimal,
-    cap: Decimal | None,
-    cappable: tuple[bool, ...],
-) -> Targets:
-    """Per tier the target met by ``confidence`` of simulated windows, then the cap.
-
-    Met by that share of windows simulated from the history, and still met at the
-    ``tolerance`` lower point across resampled histories (``Replicates.lower_bound``): a target
-    read off one history's simulations alone is breached several times more often than it
-    promises once incidents are rarer than a window (see the calibration test).
-    """
-    raw = tuple(reps.lower_bound(c, tolerance) for c in confidences)
-    return choose(raw, precision=precision, cap=cap, cappable=cappable)
 
 
 def choose(
@@ -148,61 +102,6 @@ def choose(
         values.append(cap if over and cap is not None else value)
         capped.append(over)
     return Targets(tuple(values), tuple(capped), uncapped, raw)
-
-
-def backtest(
-    days: Days,
-    draws: bootstrap.Draws,
-    *,
-    confidences: tuple[float, ...],
-    tolerance: float,
-    precision: Decimal,
-    cap: Decimal | None,
-    cappable: tuple[bool, ...],
-    step_days: int,
-    min_history_days: float,
-    inner: int,
-    outer: int,
-    min_window_coverage: float,
-    objective: Decimal | None,
-) -> stats.BacktestCounts:
-    """For each past origin, tiers from the days before it against the window that followed.
-
-    The tiers are recomputed exactly as for the recommendation, with ``outer`` pseudo-histories
-    instead of the full count (the CPU budget): the same draws, the same tolerance.
-    """
-    window_days = draws.window_days
-    before = np.concatenate([[0.0], np.cumsum(days.data_days)])
-    evaluations, objective_breaches = 0, 0
-    breaches = [0] * len(confidences)
-    for origin in bootstrap.origins(
-        days=len(days.total),
-        window_days=window_days,
-        step_days=step_days,
-        history_days=before,
-        min_history=min_history_days,
-    ):
-        covered = before[origin + window_days] - before[origin]
-        actual = days.window(origin, window_days)
-        pool = days.pool(0, origin)
-        if covered < min_window_coverage * window_days or math.isnan(actual):
-            continue
-        if len(pool) < draws.min_pool_days:
-            continue  # too few days with traffic for the blocks the draws were laid out for
-        then = targets(
-            replicates(pool, draws, inner=inner, outer=outer, lowest=1.0 - min(confidences)),
-            confidences=confidences,
-            tolerance=tolerance,
-            precision=precision,
-            cap=cap,
-            cappable=cappable,
-        )
-        evaluations += 1
-        for i, target in enumerate(then.values):
-            breaches[i] += actual < stats.fraction(target)
-        if objective is not None:
-            objective_breaches += actual < stats.fraction(objective)
-    return stats.BacktestCounts(evaluations, tuple(breaches), objective_breaches)
 
 
 def without_incidents(

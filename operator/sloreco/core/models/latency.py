@@ -1,4 +1,4 @@
-"""Latency: pooled-histogram window quantiles, (bound, target) tiers, backtest.
+"""Latency: pooled-histogram window quantiles, the tiers' bound, slow requests.
 
 A latency SLO "P% of requests within T" is judged on a whole window, so the window's latency is
 the P-quantile of the window's *pooled* histogram — counts summed over the window, never an
@@ -22,11 +22,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from sloreco.core import bootstrap, evidence, history, orderstats, prior, results, stats
+from sloreco.core import bootstrap, evidence, history, orderstats, prior, results
 from sloreco.core.models.histogram import (
     bound_at_or_above,
-    count_within,
-    fraction_within,
     quantile,
 )
 
@@ -60,10 +58,9 @@ class Days:
     def total(self) -> FloatArray:
         return self.cumulative[:, -1]
 
-    def pool(self, first: int = 0, end: int | None = None) -> FloatArray:
-        """Days ``[first, end)`` that carried requests (see ``availability.Days.pool``)."""
-        days = self.cumulative[first:end]
-        kept: FloatArray = days[days[:, -1] > 0]
+    def pool(self) -> FloatArray:
+        """The days that carried requests (see ``availability.Days.pool``)."""
+        kept: FloatArray = self.cumulative[self.cumulative[:, -1] > 0]
         return kept
 
 
@@ -98,159 +95,6 @@ def simulate(
 ) -> FloatArray:
     """Cumulative histograms ``(bounds, windows)`` of simulated windows."""
     return bootstrap.column_sums(pool, uniforms, window_days=window_days, block_days=block_days)
-
-
-def share_replicates(
-    pool: FloatArray,
-    bounds: FloatArray,
-    draws: bootstrap.Draws,
-    *,
-    seconds: tuple[float, ...],
-    tails: tuple[float, ...],
-    lowest: float,
-    inner: int,
-    outer: int | None = None,
-    sims: FloatArray | None = None,
-) -> dict[float, orderstats.Replicates]:
-    """Per latency in ``seconds``: share of requests within it, over nested simulated windows.
-
-    Only the counts within each latency and the total matter, so the nested bootstrap carries
-    a handful of columns instead of the whole histogram. With ``sims`` (the plain simulated
-    windows), each gets its reference windows for ``Replicates.breach``. The latencies in
-    ``tails`` (tier bounds) get their lowest ``lowest`` share ordered up front.
-    """
-    distinct = sorted(set(seconds))
-    narrow = np.stack([*(count_within(pool.T, bounds, x) for x in distinct), pool[:, -1]], axis=1)
-    sums = bootstrap.replicate_window_sums(narrow, draws, inner=inner, outer=outer)
-    return {
-        x: orderstats.Replicates.of(
-            sums[..., c] / sums[..., -1],
-            None if sims is None else fraction_within(sims, bounds, x),
-            lowest=lowest if x in tails else 0.0,
-        )
-        for c, x in enumerate(distinct)
-    }
-
-
-@dataclasses.dataclass(frozen=True)
-class Targets:
-    """Per tier: threshold (s), its checkable bound, and the share under it (percent)."""
-
-    thresholds: tuple[Decimal, ...]
-    bounds: tuple[float, ...]
-    values: tuple[Decimal, ...]
-
-
-def targets(
-    sims: FloatArray,
-    pool: FloatArray,
-    bounds: FloatArray,
-    draws: bootstrap.Draws,
-    *,
-    q: float,
-    confidences: tuple[float, ...],
-    tolerance: float,
-    precision: Decimal,
-    inner: int,
-    outer: int | None = None,
-    also: tuple[float, ...] = (),
-    reference: bool = False,
-) -> tuple[Targets, dict[float, orderstats.Replicates]]:
-    """Tiers from simulated cumulative window histograms ``sims`` (bounds × windows).
-
-    The threshold is what the window's P-quantile stays under with the tier's confidence; the
-    bound is the histogram bound at or above it; the target is the share of requests within
-    the bound, chosen like an availability target (``availability.targets``). Also returns the
-    share replicates per bound and per latency in ``also`` (with reference windows if asked).
-    """
-    latencies, _ = quantile(sims, bounds, q)
-    raw = orderstats.upper_values(latencies, confidences)
-    chosen = tuple(bound_at_or_above(bounds, float(value)) for value in raw)
-    # Rounded up (the loose side), but never past the bound it is checked at.
-    thresholds = tuple(
-        min(results.seconds(float(value), decimal.ROUND_CEILING), _exact(bound))
-        for value, bound in zip(raw, chosen, strict=True)
-    )
-    reps = share_replicates(
-        pool,
-        bounds,
-        draws,
-        seconds=(*chosen, *also),
-        tails=chosen,
-        lowest=1.0 - min(confidences),
-        inner=inner,
-        outer=outer,
-        sims=sims if reference else None,
-    )
-    values = tuple(
-        stats.percent(reps[b].lower_bound(c, tolerance), precision)
-        for b, c in zip(chosen, confidences, strict=True)
-    )
-    return Targets(thresholds, chosen, values), reps
-
-
-def backtest(
-    days: Days,
-    draws: bootstrap.Draws,
-    *,
-    q: float,
-    confidences: tuple[float, ...],
-    tolerance: float,
-    precision: Decimal,
-    step_days: int,
-    min_history_days: float,
-    resamples: int,
-    inner: int,
-    outer: int,
-    min_window_coverage: float,
-    objective: results.LatencyObjective | None,
-) -> stats.BacktestCounts:
-    """For each past origin, tiers from the days before it against the window that followed.
-
-    A tier is breached when fewer than its target share of the window's requests finished
-    within its bound: the check a Prometheus SLO rule on that (bound, target) would make.
-    """
-    window_days = draws.window_days
-    before = np.concatenate([[0.0], np.cumsum(days.data_days)])
-    evaluations, objective_breaches = 0, 0
-    breaches = [0] * len(confidences)
-    for origin in bootstrap.origins(
-        days=len(days.cumulative),
-        window_days=window_days,
-        step_days=step_days,
-        history_days=before,
-        min_history=min_history_days,
-    ):
-        covered = before[origin + window_days] - before[origin]
-        actual = days.cumulative[origin : origin + window_days].sum(axis=0)
-        pool = days.pool(0, origin)
-        if covered < min_window_coverage * window_days or actual[-1] <= 0:
-            continue
-        if len(pool) < draws.min_pool_days:
-            continue  # too few days with requests for the blocks the draws were laid out for
-        sims = simulate(
-            pool, draws.windows[:, :resamples], window_days=window_days, block_days=draws.block_days
-        )
-        then, _ = targets(
-            sims,
-            pool,
-            days.bounds,
-            draws,
-            q=q,
-            confidences=confidences,
-            tolerance=tolerance,
-            precision=precision,
-            inner=inner,
-            outer=outer,
-        )
-        evaluations += 1
-        for i, (bound, target) in enumerate(zip(then.bounds, then.values, strict=True)):
-            share = float(fraction_within(actual, days.bounds, bound))
-            breaches[i] += share < stats.fraction(target)
-        if objective is not None:
-            share = float(fraction_within(actual, days.bounds, float(objective.threshold)))
-            objective_breaches += share < stats.fraction(objective.target)
-    return stats.BacktestCounts(evaluations, tuple(breaches), objective_breaches)
 
 
 def slow_requests(
@@ -291,7 +135,3 @@ def rolling(days: Days, window_days: int) -> FloatArray:
     windows = running[window_days:] - running[:-window_days]
     kept: FloatArray = np.ascontiguousarray(windows[windows[:, -1] > 0].T)
     return kept
-
-
-def _exact(bound: float) -> Decimal:
-    return Decimal(repr(bound))

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sloreco.core import backtest, forecast, history, inputs, predictive, results, stats
+from sloreco.core import forecast, history, inputs, results, stats
 from sloreco.core import objective as objectives
 from sloreco.core import prior as priors
 from sloreco.core.explain import evidence, explain, incidents, wording
 from sloreco.core.models import availability as model
 from sloreco.core.slis import base
+from sloreco.core.slis.predicted import Predicted
 
 TRAITS = results.Traits(
     name="availability",
@@ -80,47 +81,16 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
     sims = model.simulate(pool, draws.windows, window_days=days_in_window, block_days=s.block_days)
     ceiling = model.ceiling([d.availability for d in deps]) if deps else None
     cap = stats.percent(ceiling, s.precision) if ceiling is not None else None
-    cappable = tuple(name not in s.uncapped_tiers for name in s.names)
     scope = priors.scope_of(TRAITS.name)
-    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(scope))
     series = forecast.Series(bad, total, present)
-    seen = forecast.forecast(
-        series,
-        src=src,
-        rng=predictive.rng_for(seed),
-        shape=forecast.Shape(s.ci_inner_resamples, lowest=1.0 - min(s.confidences)),
-    )
-    chosen = model.choose(
-        seen.windows.values(s.confidences, s.tolerance),
-        precision=s.precision,
-        cap=cap,
-        cappable=cappable,
-    )
-    reps = seen.windows.reps
+    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(scope))
+    predicted = Predicted.of(series, request=request, src=src, cap=cap)
+    seen, chosen = predicted.seen, predicted.chosen
     notes = forecast.prior_notes(seen, sims, chosen.uncapped, s=s, window_seconds=window_seconds)
     traffic = stats.traffic_per_window(days.total, days.data_days, days_in_window)
-    tiers = tuple(
-        results.Tier(
-            name=name,
-            confidence=confidence,
-            target=target,
-            breach_probability=seen.windows.breach(stats.fraction(target)),
-            confidence_interval=stats.interval(
-                reps, confidence, s.ci_level, s.precision, cap=cap if cappable[i] else None
-            ),
-            error_budget=stats.budget(target, traffic, window_seconds),
-            capped=chosen.capped[i],
-        )
-        for i, (name, confidence, target) in enumerate(
-            zip(s.names, s.confidences, chosen.values, strict=True)
-        )
-    )
-    counts = backtest.run(
-        series,
-        src=src,
-        seed=seed,
-        plan=backtest.plan(s, cap, cappable),
-        objective=None if objective is None else (stats.fraction(objective), bad),
+    tiers = predicted.tiers(request, traffic=traffic)
+    counts = predicted.backtest(
+        request, None if objective is None else (stats.fraction(objective), bad)
     )
     # The incidents the explanation lists are those the model read (``evidence.Evidence``).
     normal, mask = seen.evidence.normal, seen.evidence.flagged

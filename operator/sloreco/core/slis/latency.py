@@ -12,14 +12,14 @@ from collections.abc import Mapping
 import numpy as np
 
 from sloreco import errors
-from sloreco.core import backtest, forecast, history, inputs, method, predictive, results, stats
+from sloreco.core import forecast, history, inputs, method, predictive, results, stats
 from sloreco.core import objective as objectives
 from sloreco.core import prior as priors
 from sloreco.core.explain import evidence, explain, incidents, wording
-from sloreco.core.models import availability as model_availability
 from sloreco.core.models import histogram
 from sloreco.core.models import latency as model
 from sloreco.core.slis import base
+from sloreco.core.slis.predicted import Predicted
 
 TRAITS = results.Traits(
     name="latency",
@@ -104,22 +104,10 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     slow, per_bucket_total = model.slow_requests(counts_by_bucket, bounds, bound=bound)
     # The slow requests' incidents, and so their prior, are those over this bound.
     scope = priors.scope_of(TRAITS.name, float(bound))
-    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(scope))
     series = forecast.Series(slow, per_bucket_total, present)
-    seen = forecast.forecast(
-        series,
-        src=src,
-        rng=predictive.rng_for(seed),
-        shape=forecast.Shape(s.ci_inner_resamples, lowest=1.0 - min(s.confidences)),
-    )
-    uncappable = tuple(False for _ in s.names)
-    chosen = model_availability.choose(
-        seen.windows.values(s.confidences, s.tolerance),
-        precision=s.precision,
-        cap=None,
-        cappable=uncappable,
-    )
-    reps = seen.windows.reps
+    src = forecast.Source(data.bucket_seconds, draws, request.prior_for(scope))
+    predicted = Predicted.of(series, request=request, src=src)
+    seen, chosen = predicted.seen, predicted.chosen
     notes = forecast.prior_notes(
         seen,
         histogram.fraction_within(sims, bounds, bound),
@@ -129,17 +117,10 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     )
     traffic = stats.traffic_per_window(days.total, days.data_days, days_in_window)
     tiers = tuple(
-        results.Tier(
-            name=name,
-            confidence=confidence,
-            target=chosen.values[i],
-            breach_probability=seen.windows.breach(stats.fraction(chosen.values[i])),
-            confidence_interval=stats.interval(reps, confidence, s.ci_level, s.precision, cap=None),
-            error_budget=stats.budget(chosen.values[i], traffic, window_seconds),
-            threshold=thresholds[i],
-            bucket_bound=bound,
+        dataclasses.replace(tier, threshold=threshold, bucket_bound=bound)
+        for tier, threshold in zip(
+            predicted.tiers(request, traffic=traffic), thresholds, strict=True
         )
-        for i, (name, confidence) in enumerate(s.tiers)
     )
     objective_slow = None
     if objective is not None:
@@ -147,13 +128,7 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
             stats.fraction(objective.target),
             histogram.slow_within(counts_by_bucket, bounds, float(objective.threshold)),
         )
-    counts = backtest.run(
-        series,
-        src=src,
-        seed=seed,
-        plan=backtest.plan(s, None, uncappable),
-        objective=objective_slow,
-    )
+    counts = predicted.backtest(request, objective_slow)
     # The slowdowns the explanation lists are those the model read (``evidence.Evidence``).
     mask = seen.evidence.flagged
     simulated, in_inf = histogram.quantile(sims, bounds, q)

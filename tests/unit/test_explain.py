@@ -12,6 +12,7 @@ from bench import calibrate, processes
 from sloreco.core import prior as priors
 from sloreco.core import results
 from sloreco.core.explain import explain, priornote
+from sloreco.core.explain import incidents as explain_incidents
 from tests import factories
 
 
@@ -35,6 +36,27 @@ def test_an_hour_far_above_the_baseline_is_an_incident() -> None:
 
 def test_a_couple_of_errors_on_a_quiet_hour_are_no_incident() -> None:
     assert explain.incident_mask(np.array([2.0]), np.array([3.0]), 0.0).tolist() == [False]
+
+
+def test_errors_that_poisson_noise_brings_a_quiet_hour_are_no_incident() -> None:
+    # 22 requests an hour at a 1% error ratio: 0.22 errors expected. Three come by chance
+    # once in ~700 hours (about three "incidents" in 90 days); five once in ~300,000.
+    total = np.full(2, 22.0)
+
+    assert explain.incident_mask(np.array([3.0, 5.0]), total, 0.01).tolist() == [False, True]
+
+
+def test_the_poisson_tail_is_exact_at_small_means() -> None:
+    tail = explain_incidents._poisson_tail(np.array([0.21, 0.6, 0.0]), np.array([3.0, 7.0, 1.0]))
+
+    # 1 - e^-m (1 + m + m^2/2) at 0.21; the terms from 7 on at 0.6; none at 0.
+    assert tail == pytest.approx([1.3196797524e-3, 3.2930841326e-6, 0.0], rel=1e-9)
+
+
+def test_a_fractional_count_is_read_up_to_whole_events() -> None:
+    fractional = explain_incidents._poisson_tail(np.array([0.21]), np.array([2.97]))
+
+    assert fractional == explain_incidents._poisson_tail(np.array([0.21]), np.array([3.0]))
 
 
 def test_adjacent_flagged_buckets_form_one_incident_with_its_share() -> None:

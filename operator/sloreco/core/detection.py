@@ -16,8 +16,8 @@ FloatArray = history.FloatArray
 BoolArray = history.BoolArray
 
 #: Incidents are read in buckets of an hour at least: the detector's floor
-#: (``explain.incidents``: ten times the normal ratio, four standard deviations of an hour's
-#: Poisson noise, three bad events) and ``MERGE_GAP_BUCKETS`` are an hour's, so finer buckets
+#: (``explain.incidents``: ten times the normal ratio, beyond an hour's Poisson noise, three
+#: bad events) and ``MERGE_GAP_BUCKETS`` are an hour's, so finer buckets
 #: are summed into hours before they are read (``step``). The days the background is
 #: read from are the same sums either way. Measured (the calibration suite read at five-minute
 #: buckets, ``bench.calibrate --buckets-per-hour 12``, fleet prior, 100 histories): at 20

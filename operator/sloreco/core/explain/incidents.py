@@ -62,7 +62,7 @@ def incident_mask(bad: FloatArray, total: FloatArray, baseline: float | FloatArr
     # Where the tenfold factor may not bind, the chance of as many bad events as noise.
     doubtful = np.flatnonzero(flagged & (expected < 1.0))
     if len(doubtful):
-        chance = _poisson_tail(np.broadcast_to(expected, bad.shape)[doubtful], bad[doubtful])
+        chance = _poisson_tail(expected[doubtful], bad[doubtful])
         flagged[doubtful] = chance <= INCIDENT_TAIL
     return flagged
 

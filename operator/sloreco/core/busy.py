@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sloreco.core import history
+from sloreco.core import history, orderstats
 
 FloatArray = history.FloatArray
 BoolArray = history.BoolArray
@@ -57,4 +57,4 @@ def factor(total: FloatArray, served: BoolArray, *, bucket_seconds: int) -> floa
     spread = float(np.var(means))
     kept = max(0.0, 1.0 - noise / spread) if spread > 0 else 0.0
     rhythm = overall + kept * (means - overall)
-    return max(1.0, float(np.quantile(rhythm, QUANTILE)) / overall)
+    return max(1.0, orderstats.quantile(rhythm, QUANTILE) / overall)

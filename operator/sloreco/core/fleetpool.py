@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sloreco.core import fleetspells, fleettrend, sizekinds
+from sloreco.core import fleetspells, fleettrend, orderstats, sizekinds
 from sloreco.core.prior import DEFAULT, MIN_POOLED_INCIDENTS, Prior, ServiceStats
 from sloreco.core.priordoc import rounded
 from sloreco.core.sizeshape import (
@@ -179,9 +179,9 @@ def _shape(logs: list[float], fallback: Prior) -> tuple[tuple[float, ...], tuple
     if spread <= 0:
         return fallback.size_quantiles, fallback.size_tail
     z = (values - float(values.mean())) / spread
-    quantiles = tuple(rounded(float(np.quantile(z, p))) for p in SHAPE_PROBABILITIES)
+    quantiles = tuple(rounded(orderstats.quantile(z, p)) for p in SHAPE_PROBABILITIES)
     for p in UPPER_PROBABILITIES:
-        point = rounded(float(np.quantile(z, p)))
+        point = rounded(orderstats.quantile(z, p))
         if int((z > point).sum()) < MIN_TAIL_EXCEEDANCES:
             break
         quantiles = (*quantiles, point)

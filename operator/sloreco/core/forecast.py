@@ -210,7 +210,7 @@ def prior_notes(
         bursts=found.count,
         days=found.exposure_days,
         median_minutes=(
-            float(np.exp(np.median(found.log_sizes)))
+            math.exp(orderstats.median(found.log_sizes))
             if found.count
             else seen.posterior.median_minutes()
         ),

@@ -41,7 +41,7 @@ import math
 
 import numpy as np
 
-from sloreco.core import history, placement
+from sloreco.core import history, orderstats, placement
 
 FloatArray = history.FloatArray
 
@@ -125,7 +125,7 @@ class Persistence:
         """With the bootstrap's shortfall: ``plain`` window shares resampled from the history,
         ``nested`` ``(outer, inner)`` from its pseudo-histories."""
         spread = float(plain.std())
-        resampled = float(np.median(nested.std(axis=1)))
+        resampled = orderstats.median(nested.std(axis=1))
         if spread <= 0 or resampled <= 0:
             return self
         return dataclasses.replace(self, shortfall=max(spread / resampled, 1.0) ** 2)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sloreco.core import history, results
+from sloreco.core import history, orderstats, results
 from sloreco.core.explain import evidence, wording
 from sloreco.core.explain.incidents import baseline_ratio, incident_mask, incidents
 from sloreco.core.explain.wording import clip
@@ -52,7 +52,7 @@ def observed(windows: FloatArray, *, source: str, higher_is_better: bool) -> res
         source="history" if source == "history" else "simulated",
         windows=len(windows),
         best=float(best),
-        median=float(np.median(windows)),
+        median=orderstats.median(windows),
         worst=float(worst),
     )
 

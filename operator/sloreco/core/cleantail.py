@@ -64,9 +64,9 @@ class Tail:
 
     def draw(self, rng: np.random.Generator, rows: IntArray) -> FloatArray:
         """One log size for each of ``rows`` (pseudo-history indices)."""
-        drawn: FloatArray = self.location[rows] + self.spread[rows] * sizeshape.draw_shape(
-            *self.shape, rng, len(rows)
-        )
+        drawn = sizeshape.draw_shape(*self.shape, rng, len(rows))
+        drawn *= self.spread[rows]
+        drawn += self.location[rows]  # in place: one pass each over every incident drawn
         return drawn
 
 

@@ -63,8 +63,9 @@ class MethodSettings:
     #: independent 28-day windows whatever the step; a fortnight halves the backtest's cost (it
     #: was 60% of a recommendation's CPU, measured by ``make bench``) and the double counting.
     backtest_step_days: int = 14
-    #: Pseudo-histories per backtest origin: a quarter of the recommendation's (the 10% point
-    #: is then the second-lowest), which keeps the origins inside the CPU budget.
+    #: Pseudo-histories per backtest origin: an eighth of the recommendation's (the 10% point
+    #: is then between the second- and third-lowest), which keeps the origins inside the CPU
+    #: budget.
     backtest_outer_resamples: int = 16
     #: Windows simulated per pseudo-history at each backtest origin (as ``ci_inner_resamples``),
     #: each origin with its own incident fit and draws.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sloreco.core import bootstrap, orderstats
 
@@ -63,6 +65,23 @@ def test_upper_value_leaves_at_most_the_tail_above_it() -> None:
     values = np.arange(100, dtype=np.float64)
 
     assert orderstats.upper_values(values, (0.99, 0.95)).tolist() == [98.0, 94.0]
+
+
+_FINITE = st.floats(-1e12, 1e12, allow_nan=False, allow_subnormal=False)
+
+
+@given(st.lists(_FINITE, min_size=1, max_size=300), st.floats(0.0, 1.0))
+def test_quantile_is_numpys_to_the_last_bit(values: list[float], q: float) -> None:
+    array = np.array(values)
+
+    assert orderstats.quantile(array, q) == float(np.quantile(array, q))
+
+
+@given(st.lists(_FINITE, min_size=1, max_size=300))
+def test_median_is_numpys_to_the_last_bit(values: list[float]) -> None:
+    array = np.array(values)
+
+    assert orderstats.median(array) == float(np.median(array))
 
 
 def test_pseudo_histories_are_whole_blocks_of_consecutive_days() -> None:

@@ -95,17 +95,24 @@ def losses(
     window = rng.integers(0, inner, count)
     window += row * inner
     logs = own.draw(rng, row)
-    minutes = np.exp(np.minimum(logs, largest, out=logs), out=logs)
+    minutes = _minutes(logs, largest)
     extra = _clean_floor(posteriors, rng, outer, window_days * inner)
     if extra is not None:
         window = np.concatenate(
             [window, extra.row * inner + rng.integers(0, inner, len(extra.row))]
         )
-        minutes = np.concatenate([minutes, np.exp(np.minimum(extra.logs, largest))])
+        minutes = np.concatenate([minutes, _minutes(extra.logs, largest)])
     # Not in place: with no incident drawn, ``bincount`` counts in integers.
     lost = np.bincount(window, weights=minutes, minlength=rows * inner) / window_minutes
     shaped: FloatArray = np.minimum(lost, 1.0, out=lost).reshape(len(posteriors), outer, inner)
     return shaped
+
+
+def _minutes(logs: FloatArray, largest: float) -> FloatArray:
+    """Full-outage minutes of incidents drawn as log sizes, each capped at ``largest`` (log
+    minutes, ``cap``); in place, over an array of draws no one else holds."""
+    minutes: FloatArray = np.exp(np.minimum(logs, largest, out=logs), out=logs)
+    return minutes
 
 
 def _clean_floor(
@@ -231,7 +238,7 @@ def _pooled_losses(
     window *= inner
     window += first[column]  # in place, as in ``losses``
     logs = columns.draw(rng, column)
-    minutes = np.exp(np.minimum(logs, largest, out=logs), out=logs)
+    minutes = _minutes(logs, largest)
     lost = np.bincount(window, weights=minutes, minlength=posts * outer * inner) / window_minutes
     ordered = np.sort(lost.reshape(posts, outer * inner), axis=1)
     order = rng.permutation(inner)

@@ -17,6 +17,7 @@ import numpy as np
 from sloreco import api
 from sloreco.core import durations, fleetpool, history, inputs, method, results, slis
 from sloreco.core import prior as priors
+from sloreco.core.explain import evidence
 from sloreco.core.slis import base
 
 #: A fleet that has seen no incident in 125 years (five services of 9,000 days): its tiers are
@@ -413,3 +414,43 @@ def recommend_latency(
         observe=observe,
     )
     return slis.get("latency").recommend(data, request)
+
+
+def tier(name: str, target: str, *, interval: tuple[str, str] | None = None) -> results.Tier:
+    """A tier at ``target`` percent, its interval ``interval`` (none wide: the target itself)."""
+    lower, upper = interval or (target, target)
+    return results.Tier(
+        name=name,
+        confidence=0.99,
+        target=Decimal(target),
+        breach_probability=0.01,
+        confidence_interval=results.Interval(0.9, Decimal(lower), Decimal(upper)),
+        error_budget=results.ErrorBudget(0, Decimal(0)),
+    )
+
+
+def facts(target: str, **fields: Any) -> evidence.Facts:
+    """What the engine hands the explanation for one balanced tier at ``target`` percent, 90
+    days of hourly data with no incident and no dependency; ``fields`` replace any of it."""
+    hours = 90 * 24
+    base_fields: dict[str, Any] = {
+        "kind": slis.get("availability").traits,
+        "start": EPOCH_2024_05_01,
+        "end": EPOCH_2024_05_01 + hours * 3600,
+        "bucket_seconds": 3600,
+        "window_seconds": 28 * 86400,
+        "seed": 1,
+        "block_days": 5,
+        "tiers": (tier("balanced", target),),
+        "evaluations": 0,
+        "breaches": (0,),
+        "windows": np.ones(3),
+        "from_history": True,
+        "present": np.ones(hours, dtype=np.bool_),
+        "excluded": np.zeros(hours, dtype=np.bool_),
+        "traffic": 1e6,
+        "incidents": (),
+        "incident_share": 0.0,
+        "uncapped": (Decimal(target),),
+    }
+    return evidence.Facts(**(base_fields | fields))

@@ -91,20 +91,10 @@ def test_text_is_clipped_after_a_whole_sentence() -> None:
     assert explain.clip("One. Two. Three.", 12) == "One. Two."
 
 
-def tier(name: str, target: str) -> results.Tier:
-    return results.Tier(
-        name=name,
-        confidence=0.99,
-        target=Decimal(target),
-        breach_probability=0.01,
-        confidence_interval=results.Interval(0.9, Decimal(target), Decimal(target)),
-        error_budget=results.ErrorBudget(0, Decimal(0)),
-    )
-
-
 def test_dependency_budget_share_and_bottleneck() -> None:
     impacts = explain.dependency_impacts(
-        (("db", 0.999), ("cache", 0.9999)), (tier("balanced", "99.5"), tier("perfect", "100"))
+        (("db", 0.999), ("cache", 0.9999)),
+        (factories.tier("balanced", "99.5"), factories.tier("perfect", "100")),
     )
 
     assert [(d.name, d.bottleneck, d.budget_share) for d in impacts] == [

@@ -56,6 +56,21 @@ class Forecast:
     #: Under a fleet prior that pooled incidents, its services' rate spread's Gamma shape
     #: (``priornote.fleet_note``); None: the default, or a fleet that saw none.
     fleet_rate_shape: float | None = None
+    #: The model's background windows alone, before the incidents' losses: what the tiers would
+    #: be were there no incident, seen or not (``explain.limits``).
+    background: FloatArray | None = None
+
+    def background_values(
+        self, confidences: tuple[float, ...], tolerance: float
+    ) -> tuple[float, ...]:
+        """Per confidence, the value the model's background alone meets, read as the tiers are
+        (``Predictive.values``, the same draws): the counterfactual of no incident at all."""
+        if self.background is None:
+            raise ValueError("this forecast kept no background windows")
+        alone = predictive.Predictive.of(
+            self.background, np.zeros(1), lowest=1.0 - min(confidences)
+        )
+        return alone.values(confidences, tolerance)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -181,6 +196,7 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
         background_events=part.events,
         spells=part.spells,
         fleet_rate_shape=src.belief.rate_shape if src.belief.rate_learned else None,
+        background=background,
     )
 
 
@@ -190,9 +206,15 @@ def plain_values(sims: FloatArray, confidences: tuple[float, ...]) -> tuple[floa
     return tuple(float(v) if math.isfinite(float(v)) else 0.0 for v in picked)
 
 
+def replay_targets(plain: FloatArray, s: method.MethodSettings) -> tuple[Decimal, ...]:
+    """The tier targets (percent) the history replayed as it was supports (``plain``: window
+    shares simulated from it by the plain bootstrap)."""
+    return tuple(stats.percent(v, s.precision) for v in plain_values(plain, s.confidences))
+
+
 def prior_notes(
     seen: Forecast,
-    plain: FloatArray,
+    replayed: tuple[Decimal, ...],
     chosen: tuple[Decimal, ...],
     *,
     s: method.MethodSettings,
@@ -201,7 +223,7 @@ def prior_notes(
     """What the incident model and its prior did to each tier, against the history replayed;
     with no incident seen, the size the prior gave the next one as well.
 
-    ``plain``: window shares simulated from the history as it was (the plain bootstrap).
+    ``replayed``: the tiers the history replayed as it was supports (``replayed``).
     """
     found = seen.evidence
     effect = priornote.PriorEffect(
@@ -218,7 +240,7 @@ def prior_notes(
         busy=seen.posterior.busy,
         window=wording.window_text(window_seconds),
         names=s.names,
-        replayed=tuple(stats.percent(v, s.precision) for v in plain_values(plain, s.confidences)),
+        replayed=replayed,
         chosen=chosen,
         spell_days=seen.spells.spell_days if seen.spells is not None else None,
         spells_with_fleet=seen.spells is not None and seen.spells.borrowed > 0,

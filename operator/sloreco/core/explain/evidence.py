@@ -44,6 +44,11 @@ class Facts:
     #: Tier targets (percent) the data alone supports, and without the incidents.
     uncapped: tuple[Decimal, ...]
     without_incidents: tuple[Decimal, ...] | None = None
+    #: Tier targets (percent) the history replayed as it was supports (the plain bootstrap),
+    #: and the model's background alone, without any incident loss (``explain.limits``; empty:
+    #: not computed, as where the model moved no tier far from the replay).
+    replayed: tuple[Decimal, ...] = ()
+    background_alone: tuple[Decimal, ...] = ()
     dependencies: tuple[tuple[str, float], ...] = ()
     ceiling: float | None = None
     objective: results.ObjectiveReport | None = None

@@ -18,6 +18,7 @@ import numpy as np
 from sloreco.core import history, orderstats, results
 from sloreco.core.explain import evidence, wording
 from sloreco.core.explain.incidents import baseline_ratio, incident_mask, incidents
+from sloreco.core.explain.limits import limits
 from sloreco.core.explain.wording import clip
 
 #: Incident detection and ``clip`` moved to ``incidents`` and ``wording``; they are re-exported
@@ -126,7 +127,10 @@ def assemble(facts: evidence.Facts, method: MethodLike) -> results.SliResult:
     )
     impacts = dependency_impacts(f.dependencies, f.tiers)
     limited = tuple(
-        (tier.name, limits(f, i, method, low_confidence=low_confidence, low_traffic=low_traffic))
+        (
+            tier.name,
+            limits(f, i, method.precision, low_confidence=low_confidence, low_traffic=low_traffic),
+        )
         for i, tier in enumerate(f.tiers)
     )
     backtest = results.Backtest(
@@ -191,78 +195,3 @@ def dependency_impacts(
         )
         for name, value in dependencies
     )
-
-
-def limits(
-    f: evidence.Facts, i: int, method: MethodLike, *, low_confidence: bool, low_traffic: bool
-) -> tuple[results.Limit, ...]:
-    """What held tier ``i`` where it is, each with its evidence."""
-    tier = f.tiers[i]
-    found = []
-    if tier.capped and f.dependencies:
-        name, value = min(f.dependencies, key=lambda d: (d[1], d[0]))
-        found.append(
-            results.Limit(
-                "dependency",
-                f"capped at {wording.pct(tier.target)}, what the hard dependencies allow "
-                f"together (the data alone supports {wording.pct(f.uncapped[i])}); bottleneck "
-                f"{name} at {wording.pct(value)}",
-            )
-        )
-    if low_confidence:
-        found.append(
-            results.Limit(
-                "history",
-                f"{wording.days_text(f.data_days)} of data, less than one "
-                f"{wording.window_text(f.window_seconds)} window",
-            )
-        )
-    else:
-        interval = tier.confidence_interval
-        budget = Decimal(100) - tier.target
-        if budget > 0 and interval.upper - interval.lower > budget / 2:
-            found.append(
-                results.Limit(
-                    "history",
-                    f"the interval {interval.lower}–{interval.upper} spans more than half of the "
-                    f"{results.number(budget)}-point error budget; more history would narrow it",
-                )
-            )
-    if f.without_incidents is not None and f.incidents:
-        better = f.without_incidents[i]
-        budget = Decimal(100) - f.uncapped[i]
-        if better - f.uncapped[i] >= max(method.precision, budget / 4):
-            found.append(
-                results.Limit(
-                    "incidents",
-                    f"without the incidents (holding {wording.share_text(f.incident_share)} of "
-                    f"bad events) the data would support about {wording.pct(better)}",
-                )
-            )
-    elif f.without_incidents is None and f.incidents and f.incident_share >= 0.5:
-        found.append(
-            results.Limit(
-                "incidents",
-                f"incidents hold {wording.share_text(f.incident_share)} of the {f.kind.bad_events}",
-            )
-        )
-    if f.tail_limited and f.tail_limited[i]:
-        found.append(
-            results.Limit(
-                "tail",
-                "the threshold sits at the highest finite bucket bound (+Inf bucket reached)",
-            )
-        )
-    if low_traffic:
-        found.append(
-            results.Limit(
-                "traffic",
-                f"about {f.traffic:.0f} requests per window: single events move it visibly",
-            )
-        )
-    if not found:
-        what = f.kind.variability
-        found.append(
-            results.Limit("baseline", f"the service's steady {what} itself, outside any incident")
-        )
-    return tuple(found)

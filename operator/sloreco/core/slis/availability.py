@@ -86,7 +86,10 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
     src = forecast.Source(data.bucket_seconds, draws, request.prior_for(scope))
     predicted = Predicted.of(series, request=request, src=src, cap=cap)
     seen, chosen = predicted.seen, predicted.chosen
-    notes = forecast.prior_notes(seen, sims, chosen.uncapped, s=s, window_seconds=window_seconds)
+    replayed = forecast.replay_targets(sims, s)
+    notes = forecast.prior_notes(
+        seen, replayed, chosen.uncapped, s=s, window_seconds=window_seconds
+    )
     traffic = stats.traffic_per_window(days.total, days.data_days, days_in_window)
     tiers = predicted.tiers(request, traffic=traffic)
     counts = predicted.backtest(
@@ -143,6 +146,8 @@ def recommend(data: history.AvailabilityHistory, request: base.Request) -> resul
         incident_share=share,
         uncapped=chosen.uncapped,
         without_incidents=without,
+        replayed=replayed,
+        background_alone=predicted.background_alone(request, replayed),
         dependencies=tuple((d.name, d.availability) for d in deps),
         ceiling=ceiling,
         objective=report,

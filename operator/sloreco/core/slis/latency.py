@@ -108,9 +108,10 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
     src = forecast.Source(data.bucket_seconds, draws, request.prior_for(scope))
     predicted = Predicted.of(series, request=request, src=src)
     seen, chosen = predicted.seen, predicted.chosen
+    replayed = forecast.replay_targets(histogram.fraction_within(sims, bounds, bound), s)
     notes = forecast.prior_notes(
         seen,
-        histogram.fraction_within(sims, bounds, bound),
+        replayed,
         chosen.uncapped,
         s=s,
         window_seconds=window_seconds,
@@ -167,6 +168,8 @@ def recommend(data: history.LatencyHistory, request: base.Request) -> results.Sl
         incidents=listed,
         incident_share=share,
         uncapped=chosen.uncapped,
+        replayed=replayed,
+        background_alone=predicted.background_alone(request, replayed),
         objective=report,
         notes=(
             *wording.lead_notes(lead, data.bucket_seconds),

@@ -12,6 +12,7 @@ import dataclasses
 from decimal import Decimal
 
 from sloreco.core import backtest, forecast, history, predictive, results, stats
+from sloreco.core.explain import limits
 from sloreco.core.models import availability as model
 from sloreco.core.slis import base
 
@@ -81,6 +82,22 @@ class Predicted:
                 zip(s.names, s.confidences, self.chosen.values, strict=True)
             )
         )
+
+    def background_alone(
+        self, request: base.Request, replayed: tuple[Decimal, ...]
+    ) -> tuple[Decimal, ...]:
+        """The tiers the model's background alone supports, without any incident loss; empty
+        where no tier's target sits far enough under ``replayed`` (the history replayed as it
+        was) for the forecast to be what held it (``explain.limits``): a partial sort of every
+        simulated window, spared where it could name nothing."""
+        s = request.settings
+        uncapped = self.chosen.uncapped
+        if not any(
+            limits.moved(r - t, t, s.precision) for r, t in zip(replayed, uncapped, strict=True)
+        ):
+            return ()
+        alone = self.seen.background_values(s.confidences, s.tolerance)
+        return tuple(stats.percent(v, s.precision) for v in alone)
 
     def backtest(
         self, request: base.Request, objective: tuple[float, history.FloatArray] | None

@@ -51,22 +51,20 @@ class Forecast:
     origin: str
     #: Bad events outside incidents in the days the background is drawn from (``unseen``).
     background_events: float
+    #: The model's background windows alone, before the incidents' losses: what the tiers would
+    #: be were there no incident, seen or not (``explain.limits``).
+    background: FloatArray
     #: How the background carries over from day to day (``persistence``), when readable.
     spells: persistence.Persistence | None = None
     #: Under a fleet prior that pooled incidents, its services' rate spread's Gamma shape
     #: (``priornote.fleet_note``); None: the default, or a fleet that saw none.
     fleet_rate_shape: float | None = None
-    #: The model's background windows alone, before the incidents' losses: what the tiers would
-    #: be were there no incident, seen or not (``explain.limits``).
-    background: FloatArray | None = None
 
     def background_values(
         self, confidences: tuple[float, ...], tolerance: float
     ) -> tuple[float, ...]:
         """Per confidence, the value the model's background alone meets, read as the tiers are
         (``Predictive.values``, the same draws): the counterfactual of no incident at all."""
-        if self.background is None:
-            raise ValueError("this forecast kept no background windows")
         alone = predictive.Predictive.of(
             self.background, np.zeros(1), lowest=1.0 - min(confidences)
         )
@@ -194,9 +192,9 @@ def forecast(series: Series, *, src: Source, rng: np.random.Generator, shape: Sh
         part.pool_days,
         src.belief.label,
         background_events=part.events,
+        background=background,
         spells=part.spells,
         fleet_rate_shape=src.belief.rate_shape if src.belief.rate_learned else None,
-        background=background,
     )
 
 
@@ -223,7 +221,7 @@ def prior_notes(
     """What the incident model and its prior did to each tier, against the history replayed;
     with no incident seen, the size the prior gave the next one as well.
 
-    ``replayed``: the tiers the history replayed as it was supports (``replayed``).
+    ``replayed``: the tiers the history replayed as it was supports (``replay_targets``).
     """
     found = seen.evidence
     effect = priornote.PriorEffect(

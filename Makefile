@@ -75,6 +75,11 @@ KINDS_UNSEEN_SEED := 20261213
 # Random processes whose background rose or creeps (bench.sweep --family shifted), first drawn
 # under method v28: it found the fleet prior's gap on fast creeps, not yet answered.
 SHIFTED_SEED := 20261215
+# A draw of each family first run at method v34's last stop, never tuned against: as twins, as
+# a fleet of strangers, with two kinds of incident, and with a background that rose or creeps.
+NOVEL_SEED := 20261217
+KINDS_NOVEL_SEED := 20261219
+SHIFTED_NOVEL_SEED := 20261221
 # Profiles judged on 7-day windows too (make calibrate).
 WEEK_PROFILES := persistent drifting incidents rare-outage pareto very-reliable short-30d regression
 # Profiles read at five-minute buckets too (make calibrate): does the reading stand up to their noise?
@@ -125,6 +130,13 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile, 
 	$(PY) -m bench.sweep --family two-kinds --prior fleet --seed $(KINDS_UNSEEN_SEED) --out bench/results/calibration-kinds-unseen-fleet
 	$(PY) -m bench.sweep --family shifted --prior default --seed $(SHIFTED_SEED) --out bench/results/calibration-shifted
 	$(PY) -m bench.sweep --family shifted --prior fleet --seed $(SHIFTED_SEED) --out bench/results/calibration-shifted-fleet
+	$(PY) -m bench.sweep --prior default --seed $(NOVEL_SEED) --out bench/results/calibration-novel
+	$(PY) -m bench.sweep --prior fleet --seed $(NOVEL_SEED) --out bench/results/calibration-novel-fleet
+	$(PY) -m bench.strangers --seed $(NOVEL_SEED) --out bench/results/calibration-novel-strangers
+	$(PY) -m bench.sweep --family two-kinds --prior default --seed $(KINDS_NOVEL_SEED) --out bench/results/calibration-kinds-novel
+	$(PY) -m bench.sweep --family two-kinds --prior fleet --seed $(KINDS_NOVEL_SEED) --out bench/results/calibration-kinds-novel-fleet
+	$(PY) -m bench.sweep --family shifted --prior default --seed $(SHIFTED_NOVEL_SEED) --out bench/results/calibration-shifted-novel
+	$(PY) -m bench.sweep --family shifted --prior fleet --seed $(SHIFTED_NOVEL_SEED) --out bench/results/calibration-shifted-novel-fleet
 
 .PHONY: bench
 bench: dev prometheus-bin controlplane ## Benchmarks; results go to bench/results/latest.json.

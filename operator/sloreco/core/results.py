@@ -132,8 +132,9 @@ class DependencyImpact:
 
 @dataclasses.dataclass(frozen=True)
 class Limit:
-    """One thing that limited a tier: ``history``, ``incidents``, ``dependency``, ``traffic``,
-    ``tail`` (the +Inf bucket) or ``baseline`` (the steady error rate itself)."""
+    """One thing that limited a tier: ``history``, ``incidents``, ``background`` (its drift
+    beyond the days seen), ``dependency``, ``traffic``, ``tail`` (the +Inf bucket) or
+    ``baseline`` (the steady error rate itself); ``explain.limits`` decides which."""
 
     factor: str
     detail: str

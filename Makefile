@@ -75,7 +75,7 @@ KINDS_UNSEEN_SEED := 20261213
 # Random processes whose background rose or creeps (bench.sweep --family shifted), first drawn
 # under method v28: it found the fleet prior's gap on fast creeps, not yet answered.
 SHIFTED_SEED := 20261215
-# A draw of each family first run at method v34's last stop, never tuned against: as twins, as
+# A draw of each family first run on 2026-12-06 under method v34, never tuned against: as twins, as
 # a fleet of strangers, with two kinds of incident, and with a background that rose or creeps.
 NOVEL_SEED := 20261217
 KINDS_NOVEL_SEED := 20261219

@@ -13,8 +13,9 @@ PRECISION = Decimal("0.0001")
 DAY = 86400
 
 
-def factors(**fields: object) -> list[str]:
-    f = factories.facts(**fields)  # type: ignore[arg-type]
+def factors(target: str, **fields: object) -> list[str]:
+    """The factors that hold a balanced tier at ``target`` percent, given ``fields``."""
+    f = factories.facts(target, **fields)
     found = limits.limits(f, 0, PRECISION, low_confidence=False, low_traffic=False)
     return [limit.factor for limit in found]
 

@@ -138,8 +138,12 @@ def assemble(facts: evidence.Facts, method: MethodLike) -> results.SliResult:
             f"Out of sample: at origins every {method.backtest_step_days} days back from the end "
             f"with at least {method.min_history_days:g} days of data before them, the tiers were "
             f"recomputed from the data before the origin only and checked against the "
-            f"{wording.window_text(f.window_seconds)} window that followed. Windows overlap, so "
-            "the evaluations are not independent."
+            f"{wording.window_text(f.window_seconds)} window that followed. "
+            + (
+                "Windows overlap, so the evaluations are not independent."
+                if method.backtest_step_days * history.SECONDS_PER_DAY < f.window_seconds
+                else "The windows do not overlap."
+            )
         ),
         tiers=tuple(
             results.BacktestTier(t.name, f.evaluations, b)

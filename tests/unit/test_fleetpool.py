@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 import pytest
 
-from sloreco.core import fleetpool, priordoc
+from sloreco.core import fleetpool, priordoc, sizeshape
 from sloreco.core import prior as priors
 from tests import factories
 
@@ -83,3 +84,35 @@ def test_a_fleet_records_its_largest_incident_and_its_document_keeps_it() -> Non
     assert fleet.largest_minutes == pytest.approx(math.exp(9.5))
     assert again.largest_minutes == fleet.largest_minutes
     assert "largest" not in priordoc.document(priors.DEFAULT)["size"]  # none recorded: none written
+
+
+def _point(prior: priors.Prior, probability: float) -> float:
+    """The fleet's standardized log size at ``probability`` (a point of its table)."""
+    return prior.size_quantiles[sizeshape.LADDER.index(probability)]
+
+
+def test_a_fleet_whose_means_differ_takes_its_shape_around_each_services_mean() -> None:
+    # Two groups of services, means 2 and 6, sizes normal around them (sd 0.5): the pooled
+    # sizes are two humps a standard deviation either side of the fleet's mean, while each
+    # service's own are the normal's shape, which is what its posterior places and spreads.
+    rng = np.random.default_rng(7)
+    fleet = factories.seen_sizes(
+        [list(rng.normal(2.0 if k % 2 else 6.0, 0.5, 8)) for k in range(40)]
+    )
+
+    pooled = fleetpool.pool(fleet, origin="two-groups")
+
+    normal = statistics.NormalDist()
+    for p in (0.3, 0.7):
+        assert _point(pooled, p) == pytest.approx(normal.inv_cdf(p), abs=0.1)
+
+
+def test_a_fleet_of_one_population_takes_its_shape_from_every_incident() -> None:
+    # One incident per service: no service's own sizes show a shape, the fleet's together do
+    # (log sizes exponential: the median 0.31 standard deviations below the mean).
+    rng = np.random.default_rng(8)
+    fleet = factories.seen_sizes([[float(x)] for x in rng.exponential(1.0, 200)])
+
+    pooled = fleetpool.pool(fleet, origin="singles")
+
+    assert _point(pooled, 0.5) == pytest.approx(math.log(2.0) - 1.0, abs=0.1)

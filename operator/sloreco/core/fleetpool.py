@@ -31,6 +31,11 @@ MAX_STRENGTH = 20.0
 #: Fewer pooled incident sizes than this leave the size's shape at the default's: 40 puts eight
 #: in the Pareto tail, the fewest from which its mean excess is an estimate (Hill 1975).
 MIN_SHAPE_INCIDENTS = 40
+#: Where the services' mean log sizes spread by a tenth of the within-service variance or
+#: more (a size strength of 10 or less), the pooled sizes around the pooled mean are a mixture
+#: of the services' means more than one service's shape (``_around``); below it they are that
+#: shape to within 5% of its spread, and every incident, a service's only one too, shows it.
+MIXED_STRENGTH = 10.0
 #: The fewest incidents beyond a point of ``sizeshape.UPPER_PROBABILITIES`` for the fleet's
 #: table to reach it and its tail to start there. Twenty-five put the moments estimate of the
 #: tail's shape within a standard error of 0.25 (measured: 20,000 samples of exponential
@@ -139,8 +144,8 @@ def _kind(
     count = sum(s.incidents for s in services)
     shape, days = _rate(services, count, exposure)
     sizes = _size(services, count, fallback)
-    logs = [x for s in services for x in s.log_sizes]
-    quantiles, tail = _shape(logs, fallback)
+    mixed = sizes[4] and sizes[1] <= MIXED_STRENGTH
+    quantiles, tail = _shape(_around(services, mixed=mixed), fallback)
     return Prior(
         rate_shape=shape,
         rate_days=days,
@@ -209,15 +214,41 @@ def _rate(services: list[ServiceStats], count: int, exposure: float) -> tuple[fl
     return shape, shape / mean
 
 
+def _around(services: list[ServiceStats], *, mixed: bool) -> list[float]:
+    """The log sizes whose shape is the fleet's: each around its own service's mean where the
+    services' means differ enough to mix their shapes (``MIXED_STRENGTH``) and enough
+    services saw several incidents (``MIN_SHAPE_INCIDENTS``), else as they are.
+
+    A service's posterior places the shape at its own mean and spreads it by its own, within
+    spread (``predictive.Posterior``); where the means differ, the pooled sizes around the
+    pooled mean are the services' means mixed, not the shape of one service's sizes (measured,
+    ``bench.strangers``: a fleet of random processes pooled a shape bounded 0.8 standard
+    deviations above its 80% point, and its noisiest lognormal service breached balanced
+    3.8x the promise; 1.5x with the normal shape). Around its own mean, a service's ``n``
+    sizes spread ``(n - 1) / n`` of its variance (Bessel), undone here; a service with one
+    incident says nothing of the shape."""
+    pooled = [x for s in services for x in s.log_sizes]
+    if not mixed:
+        return pooled
+    around: list[float] = []
+    for s in services:
+        n = len(s.log_sizes)
+        if n >= 2:
+            mean = math.fsum(s.log_sizes) / n
+            around.extend((x - mean) * math.sqrt(n / (n - 1)) for x in s.log_sizes)
+    return around if len(around) >= MIN_SHAPE_INCIDENTS else pooled
+
+
 def _size(
     services: list[ServiceStats], count: int, fallback: Prior
-) -> tuple[float, float, float, float]:
+) -> tuple[float, float, float, float, bool]:
     if count < MIN_POOLED_INCIDENTS:
         return (
             fallback.size_log_mean,
             fallback.size_strength,
             fallback.size_shape,
             fallback.size_scale,
+            False,
         )
     mean = sum(s.log_sum for s in services) / count
     within_ss = sum(s.log_square_sum - s.log_sum**2 / s.incidents for s in services if s.incidents)
@@ -267,4 +298,4 @@ def _size(
     strength = variance / between if apart else MAX_STRENGTH
     strength = min(strength, MAX_STRENGTH, float(count))
     shape = min(max((freedom + FALLBACK_FREEDOM) / 2.0, 2.0), MAX_STRENGTH)
-    return mean, strength, shape, (shape - 1.0) * variance
+    return mean, strength, shape, (shape - 1.0) * variance, apart

@@ -24,7 +24,7 @@ Sli = Literal["availability", "latency"]
 
 #: Method identity written into every recommendation; bump the version when numbers can change.
 METHOD_NAME = "incident-predictive"
-METHOD_VERSION = "35"
+METHOD_VERSION = "36"
 
 #: Decimal places of probabilities and shares: 1/10,000 resolves one simulated window in the
 #: default 10,000 (a coarser string would hide the difference between tiers).

@@ -164,9 +164,9 @@ def _kind(
 
 
 def _shape(logs: list[float], fallback: Prior) -> tuple[tuple[float, ...], tuple[float, float]]:
-    """The fleet's standardized log sizes: their quantiles, and their tail.
+    """The fleet's standardized log sizes (``_around``): their quantiles, and their tail.
 
-    Standardized by the pooled mean and standard deviation, so that a service's own mean and
+    Standardized by their mean and standard deviation, so that a service's own mean and
     spread (``predictive.Posterior``) place it. The tail is the generalized Pareto fitted to
     the excesses over the last point tabulated — the 80% point, or higher where enough
     incidents lie beyond (``MIN_TAIL_EXCEEDANCES``, ``sizeshape.LADDER``) — by

@@ -15,7 +15,8 @@ module is that somewhere, as data: a frozen, JSON-serialisable value with two pa
   can estimate; the *shape* of ``e`` comes from the prior: the default's is the normal's body
   (a lognormal: incident durations are close to lognormal across Google's incidents,
   Davidovič, *Incident Metrics in SRE*, O'Reilly 2021) with a Pareto tail above its 80%
-  point; a fleet's is its own pooled incidents' — their quantiles, and a generalised Pareto
+  point; a fleet's is its own pooled incidents' (each around its service's mean where the
+  services' means differ, ``fleetpool._around``) — their quantiles, and a generalised Pareto
   tail over the 80% point (peaks over threshold: Coles, *An Introduction to Statistical
   Modeling of Extreme Values*, 2001, ch. 4), which needs the tens of exceedances a fleet has
   and a service does not.

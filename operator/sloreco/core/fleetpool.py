@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -144,15 +145,15 @@ def _kind(
     count = sum(s.incidents for s in services)
     shape, days = _rate(services, count, exposure)
     sizes = _size(services, count, fallback)
-    mixed = sizes[4] and sizes[1] <= MIXED_STRENGTH
+    mixed = sizes.apart and sizes.strength <= MIXED_STRENGTH
     quantiles, tail = _shape(_around(services, mixed=mixed), fallback)
     return Prior(
         rate_shape=shape,
         rate_days=days,
-        size_log_mean=sizes[0],
-        size_strength=sizes[1],
-        size_shape=sizes[2],
-        size_scale=sizes[3],
+        size_log_mean=sizes.log_mean,
+        size_strength=sizes.strength,
+        size_shape=sizes.shape,
+        size_scale=sizes.scale,
         origin=origin,
         scope=scope,
         services=len(services),
@@ -239,11 +240,20 @@ def _around(services: list[ServiceStats], *, mixed: bool) -> list[float]:
     return around if len(around) >= MIN_SHAPE_INCIDENTS else pooled
 
 
-def _size(
-    services: list[ServiceStats], count: int, fallback: Prior
-) -> tuple[float, float, float, float, bool]:
+class _Sizes(NamedTuple):
+    """A fleet's size prior (``Prior``'s ``size_*`` fields), and whether its services' means
+    differ beyond their noise (``apart``: the within variance is then the services')."""
+
+    log_mean: float
+    strength: float
+    shape: float
+    scale: float
+    apart: bool
+
+
+def _size(services: list[ServiceStats], count: int, fallback: Prior) -> _Sizes:
     if count < MIN_POOLED_INCIDENTS:
-        return (
+        return _Sizes(
             fallback.size_log_mean,
             fallback.size_strength,
             fallback.size_shape,
@@ -298,4 +308,4 @@ def _size(
     strength = variance / between if apart else MAX_STRENGTH
     strength = min(strength, MAX_STRENGTH, float(count))
     shape = min(max((freedom + FALLBACK_FREEDOM) / 2.0, 2.0), MAX_STRENGTH)
-    return mean, strength, shape, (shape - 1.0) * variance, apart
+    return _Sizes(mean, strength, shape, (shape - 1.0) * variance, apart)

@@ -61,8 +61,8 @@ class MethodSettings:
     #: windows evaluated do not overlap and each incident is counted once (2 origins for 90
     #: days, 5 for 180). Weekly origins shared three quarters of their windows' days and a
     #: fortnight half: 90 days hold only about two independent 28-day windows whatever the
-    #: step, and each origin recomputes the whole forecast (``make bench``: a fortnight's four
-    #: origins were a third of a recommendation's CPU, 17.5 -> 13.8 ms with two).
+    #: step, and each origin recomputes the whole forecast (measured on ``make bench``'s
+    #: workload, the two steps alternated in one process: 21.4 -> 16.0 ms for availability).
     backtest_step_days: int = 28
     #: Pseudo-histories per backtest origin: an eighth of the recommendation's (the 10% point
     #: is then between the second- and third-lowest), which keeps the origins inside the CPU

@@ -223,9 +223,9 @@ def _around(services: list[ServiceStats], *, mixed: bool) -> list[float]:
     A service's posterior places the shape at its own mean and spreads it by its own, within
     spread (``predictive.Posterior``); where the means differ, the pooled sizes around the
     pooled mean are the services' means mixed, not the shape of one service's sizes (measured,
-    ``bench.strangers``: a fleet of random processes pooled a shape bounded 0.8 standard
-    deviations above its 80% point, and its noisiest lognormal service breached balanced
-    3.8x the promise; 1.5x with the normal shape). Around its own mean, a service's ``n``
+    ``bench.strangers``: a fleet of random processes pooled a shape whose tail ended 2.2
+    standard deviations above its 80% point, and its noisiest lognormal service breached
+    balanced 3.8x the promise; 1.5x with the normal shape). Around its own mean, a service's ``n``
     sizes spread ``(n - 1) / n`` of its variance (Bessel), undone here; a service with one
     incident says nothing of the shape."""
     pooled = [x for s in services for x in s.log_sizes]

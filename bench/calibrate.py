@@ -239,9 +239,12 @@ def run_profile(
     windows: int,
     seed: int,
     prior_for: PriorFor | None = None,
+    future: Truth | None = None,
 ) -> dict[str, Any]:
+    """One profile's row; ``future``: its windows, when the caller has drawn them already
+    (``truth`` with the same ``windows`` and ``seed``)."""
     began = time.process_time()
-    future = truth(profile, windows=windows, seed=seed)
+    future = future or truth(profile, windows=windows, seed=seed)
     tally = Tally.empty()
     pasts = histories(profile, count=count, seed=seed)
     engine_cpu = 0.0

@@ -98,33 +98,39 @@ def least_budget(windows: FloatArray, clean: float, allowed_share: float) -> flo
     return float(1.0 - windows[math.floor(share * len(windows))])
 
 
+def default_tiers(
+    profile: Profile, future: calibrate.Truth, *, histories: int, windows: int, seed: int
+) -> dict[str, Any]:
+    """The default prior's tiers on ``profile``'s histories, judged on its ``future`` windows
+    (drawn with the same ``windows`` and ``seed``), as ``bench.calibrate`` summarizes them."""
+    row = calibrate.run_profile(
+        profile,
+        calibrate.current_engine,
+        count=histories,
+        windows=windows,
+        seed=seed,
+        future=future,
+    )
+    tiers: dict[str, Any] = row["tiers"]
+    return tiers
+
+
 def rows(*, histories: int, windows: int, seed: int) -> list[dict[str, Any]]:
+    """Per quiet profile and tier: the binding twin's least budget, and the default's."""
     out = []
     for name in QUIET:
         quiet = processes.by_name(name)
         truth = calibrate.truth(quiet, windows=windows, seed=seed)
-        measured = calibrate.run_profile(
-            quiet,
-            calibrate.current_engine,
-            count=histories,
-            windows=windows,
-            seed=seed,
-            future=truth,
-        )
+        measured = default_tiers(quiet, truth, histories=histories, windows=windows, seed=seed)
         tiers: dict[str, Any] = {}
         twins = []
         for k, outage in enumerate(OUTAGES):
             other = twin(quiet, processes.by_name(outage))
             future = calibrate.truth(other, windows=windows, seed=seed + 1 + k)
-            kept = calibrate.run_profile(
-                other,
-                calibrate.current_engine,
-                count=histories,
-                windows=windows,
-                seed=seed + 1 + k,
-                future=future,
+            kept = default_tiers(
+                other, future, histories=histories, windows=windows, seed=seed + 1 + k
             )
-            twins.append((outage, clean_share(other), future.values, kept["tiers"]))
+            twins.append((outage, clean_share(other), future.values, kept))
         for tier, promise, allowed in calibrate.TIERS:
             oracle = 1.0 - truth.oracle(calibrate.TierTarget(tier, 0.0), 1.0 - promise)
             bounds = [
@@ -143,7 +149,7 @@ def rows(*, histories: int, windows: int, seed: int) -> list[dict[str, Any]]:
                 "twinCleanShare": round(clean, 3),
                 "leastBudgetRatio": round(rigorous, 2),
                 "leastBudgetRatioFixedRule": round(fixed, 2),
-                "defaultBudgetRatio": measured["tiers"][tier]["budgetRatioMedian"],
+                "defaultBudgetRatio": measured[tier]["budgetRatioMedian"],
                 "defaultBreachOnTwin": breach,
                 "defaultBreachOnTwins": {o: k[tier]["breachOverPromise"] for o, _, _, k in twins},
             }
@@ -153,7 +159,7 @@ def rows(*, histories: int, windows: int, seed: int) -> list[dict[str, Any]]:
 
 def markdown(document: dict[str, Any]) -> str:
     lines = [
-        "Least balanced budget (x the oracle's) that keeps the twin's promise, against the "
+        "Least budget (x the oracle's) that keeps the twin's promise, against the "
         f"default prior's ({document['method']}, {document['histories']} histories x "
         f"{document['futureWindows']} windows): any rule / a rule with no spread / the "
         "default's; the binding twin, and the default's breach on it (x the promise).",

@@ -244,7 +244,7 @@ def run_profile(
     """One profile's row; ``future``: its windows, when the caller has drawn them already
     (``truth`` with the same ``windows`` and ``seed``)."""
     began = time.process_time()
-    future = future or truth(profile, windows=windows, seed=seed)
+    future = future if future is not None else truth(profile, windows=windows, seed=seed)
     tally = Tally.empty()
     pasts = histories(profile, count=count, seed=seed)
     engine_cpu = 0.0

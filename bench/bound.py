@@ -21,6 +21,12 @@ randomized or not, does better while it keeps the twin's promise. A rule whose t
 on every clean history (no spread) needs ``F(T) <= allowed * promise / c``, the tighter bound
 also reported.
 
+**Services with incidents of their own.** The same argument holds for a profile whose histories
+hold incidents (``BUSY``): its twin adds the outage process as one more independent process
+(``Profile.also``), a history of the twin that holds none of the outage's incidents is drawn as
+the profile's, and ``c`` is the share of those. So the table also says how much of the default's
+caution on an ordinary service is the price of the outages its history may not have shown.
+
 The binding twin is the one whose bound is largest. The default prior's own budget on the quiet
 profile and its breach on each twin are measured beside it, as ``bench.calibrate`` does.
 ``python -m bench.bound --out bench/results/information-bound``
@@ -49,6 +55,9 @@ QUIET = (
     "regression",
     "creep",
 )
+#: The suite's availability profiles whose histories hold incidents of their own, most of them
+#: several: ordinary services.
+BUSY = ("incidents", "frequent-small", "clustered", "low-traffic", "brownout", "pareto")
 #: The suite's profiles whose incidents a 90-day history often does not hold (one kind each).
 OUTAGES = (
     "very-reliable",
@@ -72,10 +81,19 @@ INCIDENT_FIELDS = (
 )
 
 
-def twin(quiet: Profile, outage: Profile) -> Profile:
-    """``quiet``'s background with ``outage``'s incidents."""
+def twin(base: Profile, outage: Profile) -> Profile:
+    """``base`` with ``outage``'s incidents: in place of none, or beside its own."""
+    name = f"{base.name}+{outage.name}"
+    if base.incident_rate > 0 or base.also:
+        return base.with_(name=name, also=(*base.also, outage))
     fields = {name: getattr(outage, name) for name in INCIDENT_FIELDS}
-    return quiet.with_(name=f"{quiet.name}+{outage.name}", **fields)
+    return base.with_(name=name, **fields)
+
+
+def outage_clean_share(base: Profile, outage: Profile) -> float:
+    """The share of ``twin(base, outage)``'s histories that hold none of ``outage``'s incidents:
+    those drawn as ``base``'s."""
+    return clean_share(outage.with_(history_days=base.history_days))
 
 
 def clean_share(profile: Profile) -> float:
@@ -116,21 +134,23 @@ def default_tiers(
 
 
 def rows(*, histories: int, windows: int, seed: int) -> list[dict[str, Any]]:
-    """Per quiet profile and tier: the binding twin's least budget, and the default's."""
+    """Per quiet or busy profile and tier: the binding twin's least budget, and the
+    default's."""
     out = []
-    for name in QUIET:
+    for name in (*QUIET, *BUSY):
         quiet = processes.by_name(name)
         truth = calibrate.truth(quiet, windows=windows, seed=seed)
         measured = default_tiers(quiet, truth, histories=histories, windows=windows, seed=seed)
         tiers: dict[str, Any] = {}
         twins = []
         for k, outage in enumerate(OUTAGES):
-            other = twin(quiet, processes.by_name(outage))
+            incidents = processes.by_name(outage)
+            other = twin(quiet, incidents)
             future = calibrate.truth(other, windows=windows, seed=seed + 1 + k)
             kept = default_tiers(
                 other, future, histories=histories, windows=windows, seed=seed + 1 + k
             )
-            twins.append((outage, clean_share(other), future.values, kept))
+            twins.append((outage, outage_clean_share(quiet, incidents), future.values, kept))
         for tier, promise, allowed in calibrate.TIERS:
             oracle = 1.0 - truth.oracle(calibrate.TierTarget(tier, 0.0), 1.0 - promise)
             bounds = [
@@ -153,7 +173,14 @@ def rows(*, histories: int, windows: int, seed: int) -> list[dict[str, Any]]:
                 "defaultBreachOnTwin": breach,
                 "defaultBreachOnTwins": {o: k[tier]["breachOverPromise"] for o, _, _, k in twins},
             }
-        out.append({"profile": name, "description": quiet.description, "tiers": tiers})
+        out.append(
+            {
+                "profile": name,
+                "description": quiet.description,
+                "ownIncidents": name in BUSY,
+                "tiers": tiers,
+            }
+        )
     return out
 
 
@@ -164,15 +191,16 @@ def markdown(document: dict[str, Any]) -> str:
         f"{document['futureWindows']} windows): any rule / a rule with no spread / the "
         "default's; the binding twin, and the default's breach on it (x the promise).",
         "",
-        "| quiet profile | tier | binding twin (clean share) | least budget: any rule / "
+        "| profile | tier | binding twin (clean share) | least budget: any rule / "
         "no spread | default prior | default's breach on the twin |",
         "|---|---|---|---|---|---|",
     ]
     for r in document["rows"]:
         for tier, _, _ in calibrate.TIERS:
             t = r["tiers"][tier]
+            label = f"{r['profile']} (own incidents)" if r.get("ownIncidents") else r["profile"]
             lines.append(
-                f"| {r['profile']} | {tier} | {t['bindingTwin']} ({t['twinCleanShare']}) | "
+                f"| {label} | {tier} | {t['bindingTwin']} ({t['twinCleanShare']}) | "
                 f"{t['leastBudgetRatio']} / {t['leastBudgetRatioFixedRule']} | "
                 f"{t['defaultBudgetRatio']} | {t['defaultBreachOnTwin']} |"
             )

@@ -72,3 +72,28 @@ def test_a_twin_has_the_quiet_background_and_the_outages_incidents() -> None:
         outage.duration_median_hours,
         outage.severity_mean,
     )
+
+
+def test_a_busy_twin_keeps_its_own_incidents_and_adds_the_outages() -> None:
+    busy, outage = processes.by_name("incidents"), processes.by_name("long-outage")
+
+    made = bound.twin(busy, outage)
+
+    assert (made.incident_rate, made.duration_median_hours) == (
+        busy.incident_rate,
+        busy.duration_median_hours,
+    )
+    assert made.also == (*busy.also, outage)
+
+
+def test_a_twins_clean_share_counts_only_the_outages_incidents_over_the_base_history() -> None:
+    # A 30-day service with incidents of its own: its twin's histories drawn as its own are
+    # those with no outage in 30 days, however many of its own incidents they hold.
+    busy, outage = processes.by_name("short-30d"), processes.by_name("quarterly-outage")
+
+    share = bound.outage_clean_share(busy, outage)
+
+    assert share == pytest.approx(math.exp(-outage.incident_rate * 30))
+    assert share == pytest.approx(
+        simulated_clean_share(outage.with_(history_days=30), seed=7), abs=0.036
+    )

@@ -352,10 +352,11 @@ def summary(results: dict[str, Any]) -> str:
     rec, read = results["recommendation"], results["batchRead"]
     lines = [f"machine: {results['machine']['cpus']} CPUs, {results['machine']['cpuModel']}"]
     speeds = [r["referenceWorkloadMs"] for r in rec["rounds"]]
+    bars = " / ".join(f"{bar:g}" for bar in rec["barMs"].values())
     lines.append(
         f"recommendation CPU, fastest of {len(rec['rounds'])} rounds: availability "
         f"{rec['availabilityFastestRoundMs']} ms, latency {rec['latencyFastestRoundMs']} ms "
-        f"(bars {rec['barMs']} ms: {'met' if rec['met'] else 'NOT met'}; the rounds' reference "
+        f"(bars {bars} ms: {'met' if rec['met'] else 'NOT met'}; the rounds' reference "
         f"workload {min(speeds)}-{max(speeds)} ms)"
     )
     lines.append(

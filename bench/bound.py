@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import calibrate, processes
+from bench import calibrate, profiles
 from bench.processes import FloatArray, Profile
 from sloreco import allocator
 
@@ -138,13 +138,13 @@ def rows(*, histories: int, windows: int, seed: int) -> list[dict[str, Any]]:
     default's."""
     out = []
     for name in (*QUIET, *BUSY):
-        quiet = processes.by_name(name)
+        quiet = profiles.by_name(name)
         truth = calibrate.truth(quiet, windows=windows, seed=seed)
         measured = default_tiers(quiet, truth, histories=histories, windows=windows, seed=seed)
         tiers: dict[str, Any] = {}
         twins = []
         for k, outage in enumerate(OUTAGES):
-            incidents = processes.by_name(outage)
+            incidents = profiles.by_name(outage)
             other = twin(quiet, incidents)
             future = calibrate.truth(other, windows=windows, seed=seed + 1 + k)
             kept = default_tiers(

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import processes
+from bench import processes, profiles
 from bench.processes import FloatArray, Profile
 from sloreco import allocator
 from sloreco.core import fleetpool, history, method, results, slis
@@ -286,7 +286,7 @@ def run_fleet(
     """
     began = time.process_time()
     rng = np.random.default_rng([seed, 3])
-    fleet = [processes.fleet_member(rng, i).with_(**(changes or {})) for i in range(members)]
+    fleet = [profiles.fleet_member(rng, i).with_(**(changes or {})) for i in range(members)]
     pasts = [histories(p, count=1, seed=seed + i)[0] for i, p in enumerate(fleet)]
     kind_of = ["Pareto" if p.pareto_alpha > 0 else "lognormal" for p in fleet]
     futures = [truth(p, windows=windows, seed=seed + i) for i, p in enumerate(fleet)]
@@ -436,8 +436,8 @@ def suite(
             seed=seed,
             prior_for=prior_for,
         )
-        for p in processes.PROFILES + processes.PROBES
-        if ((p in processes.PROFILES) if names is None else (p.name in names))
+        for p in profiles.PROFILES + profiles.PROBES
+        if ((p in profiles.PROFILES) if names is None else (p.name in names))
     ]
     if members and (names is None or "mixed-fleet" in names):
         rows.extend(

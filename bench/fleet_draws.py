@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import calibrate, processes
+from bench import calibrate, processes, profiles
 from sloreco import allocator
 from sloreco.core import fleetpool
 from sloreco.core import prior as priors
@@ -85,11 +85,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="bench/results/fleet-draws.json")
     args = parser.parse_args(argv)
     allocator.tune()  # as the operator and the CLI run: the same numbers, faster
-    profiles = {p.name: p for p in processes.PROFILES}
     document = []
     for name in args.profiles:
         rows = [
-            row(profiles[name], count=args.histories, windows=args.windows, seed=seed)
+            row(profiles.by_name(name), count=args.histories, windows=args.windows, seed=seed)
             for seed in args.seeds
         ]
         for r in rows:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from bench import bound, processes
+from bench import bound, processes, profiles
 
 #: Simulated histories per clean-share check: the share's standard error is at most
 #: ``sqrt(0.25 / 3000)`` = 0.009, and the tolerance is four of them.
@@ -25,7 +25,7 @@ def simulated_clean_share(profile: processes.Profile, seed: int) -> float:
 
 @pytest.mark.parametrize("rate_shape", [0.0, 2.0])
 def test_the_clean_share_is_the_generators(rate_shape: float) -> None:
-    outage = processes.by_name("quarterly-outage").with_(rate_shape=rate_shape)
+    outage = profiles.by_name("quarterly-outage").with_(rate_shape=rate_shape)
 
     expected = bound.clean_share(outage)
 
@@ -35,7 +35,7 @@ def test_the_clean_share_is_the_generators(rate_shape: float) -> None:
 def test_a_rate_that_varies_leaves_more_histories_clean() -> None:
     # Jensen: E[exp(-R T)] exceeds exp(-E[R] T) for a rate that varies; a bound that took the
     # fixed rate's share would claim clean histories are rarer than they are.
-    outage = processes.by_name("quarterly-outage")
+    outage = profiles.by_name("quarterly-outage")
 
     varying = bound.clean_share(outage.with_(rate_shape=2.0))
 
@@ -59,7 +59,7 @@ def test_an_allowance_beyond_every_window_needs_no_budget() -> None:
 
 
 def test_a_twin_has_the_quiet_background_and_the_outages_incidents() -> None:
-    quiet, outage = processes.by_name("persistent"), processes.by_name("long-outage")
+    quiet, outage = profiles.by_name("persistent"), profiles.by_name("long-outage")
 
     made = bound.twin(quiet, outage)
 
@@ -75,7 +75,7 @@ def test_a_twin_has_the_quiet_background_and_the_outages_incidents() -> None:
 
 
 def test_a_busy_twin_keeps_its_own_incidents_and_adds_the_outages() -> None:
-    busy, outage = processes.by_name("incidents"), processes.by_name("long-outage")
+    busy, outage = profiles.by_name("incidents"), profiles.by_name("long-outage")
 
     made = bound.twin(busy, outage)
 
@@ -89,7 +89,7 @@ def test_a_busy_twin_keeps_its_own_incidents_and_adds_the_outages() -> None:
 def test_a_twins_clean_share_counts_only_the_outages_incidents_over_the_base_history() -> None:
     # A 30-day service with incidents of its own: its twin's histories drawn as its own are
     # those with no outage in 30 days, however many of its own incidents they hold.
-    busy, outage = processes.by_name("short-30d"), processes.by_name("quarterly-outage")
+    busy, outage = profiles.by_name("short-30d"), profiles.by_name("quarterly-outage")
 
     share = bound.outage_clean_share(busy, outage)
 

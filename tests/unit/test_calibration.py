@@ -25,7 +25,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from bench import calibrate, processes
+from bench import calibrate, profiles
 from sloreco.core import cleantail, fleetpool, persistence, shift, trend
 from sloreco.core import prior as priors
 
@@ -54,7 +54,7 @@ def measure(
     other histories (``calibrate.fleet_prior``), else ``prior`` (None: the default)."""
     fixed = None if prior is None else (lambda profile, pasts, i: prior)
     return calibrate.run_profile(
-        processes.by_name(name),
+        profiles.by_name(name),
         calibrate.current_engine,
         count=count,
         windows=WINDOWS,
@@ -99,7 +99,7 @@ def test_aggressive_is_not_bought_with_useless_targets() -> None:
 
 
 def test_a_fleet_that_has_seen_rare_large_incidents_covers_a_history_that_has_not() -> None:
-    profile = processes.by_name("rare-large")
+    profile = profiles.by_name("rare-large")
     pasts = calibrate.histories(profile, count=HISTORIES, seed=SEED)
     fleet = calibrate.fleet_prior(profile, pasts, 0)
     tiers = measure("rare-large", prior=fleet)

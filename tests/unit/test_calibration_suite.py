@@ -11,7 +11,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from bench import calibrate, processes
+from bench import calibrate, processes, profiles
 from sloreco.core import prior as priors
 
 
@@ -51,7 +51,7 @@ def test_background_share_has_the_profile_mean() -> None:
 
 
 def test_a_latency_split_keeps_every_request() -> None:
-    profile = processes.by_name("latency-steady")
+    profile = profiles.by_name("latency-steady")
     total = np.array([[1000.0, 0.0], [50.0, 7.0]])
     slow = np.array([[10.0, 0.0], [50.0, 0.0]])
 
@@ -63,7 +63,7 @@ def test_a_latency_split_keeps_every_request() -> None:
 
 
 def test_the_oracle_keeps_its_own_promise() -> None:
-    future = calibrate.truth(processes.by_name("incidents"), windows=20_000, seed=4)
+    future = calibrate.truth(profiles.by_name("incidents"), windows=20_000, seed=4)
 
     for _, promise, _ in calibrate.TIERS:
         oracle = calibrate.TierTarget("t", 0.0)
@@ -74,7 +74,7 @@ def test_the_oracle_keeps_its_own_promise() -> None:
 
 
 def test_profile_names_are_unique() -> None:
-    names = [p.name for p in processes.PROFILES + processes.PROBES]
+    names = [p.name for p in profiles.PROFILES + profiles.PROBES]
 
     assert len(names) == len(set(names))
 
@@ -82,7 +82,7 @@ def test_profile_names_are_unique() -> None:
 def test_probes_run_when_named_and_stay_out_of_the_suites_tables() -> None:
     # docs/calibration-history.md quotes each probe's measurement with the command that
     # reproduces it; the tables ``make calibrate`` writes hold the suite's profiles only.
-    probe = processes.PROBES[0]
+    probe = profiles.PROBES[0]
 
     def named(names: list[str] | None) -> list[str]:
         with mock.patch.object(calibrate, "run_profile", lambda p, *a, **k: {"profile": p.name}):
@@ -91,9 +91,9 @@ def test_probes_run_when_named_and_stay_out_of_the_suites_tables() -> None:
             )
         return [r["profile"] for r in rows]
 
-    assert named(None) == [p.name for p in processes.PROFILES]
+    assert named(None) == [p.name for p in profiles.PROFILES]
     assert named([probe.name]) == [probe.name]
-    assert processes.by_name(probe.name) is probe
+    assert profiles.by_name(probe.name) is probe
 
 
 def test_a_suite_asked_for_longer_histories_gives_every_profile_that_history() -> None:
@@ -137,7 +137,7 @@ def test_a_gappy_history_misses_its_share_of_hours_and_a_whole_block() -> None:
 
 
 def test_brownouts_are_long_and_mild() -> None:
-    profile = processes.by_name("brownout")
+    profile = profiles.by_name("brownout")
     rng = np.random.default_rng(6)
 
     severity = processes.incident_severity(profile, rng, 400, 24 * 90)
@@ -152,7 +152,7 @@ def test_brownouts_are_long_and_mild() -> None:
 
 
 def test_a_persistent_background_keeps_its_mean_and_its_day_to_day_correlation() -> None:
-    profile = processes.by_name("persistent")
+    profile = profiles.by_name("persistent")
 
     total, bad = processes.simulate(profile, np.random.default_rng(4), 300, 90)
     daily = bad.reshape(300, 90, 24).sum(axis=2) / total.reshape(300, 90, 24).sum(axis=2)
@@ -182,7 +182,7 @@ def test_rate_regimes_spread_incident_counts_beyond_poisson() -> None:
 def test_a_profile_is_judged_on_the_window_it_names() -> None:
     # Seven-day windows of 'incidents' (one incident every two weeks) hold none half the time
     # and a whole one otherwise; 28-day windows average two: the shorter windows spread wider.
-    incidents = processes.by_name("incidents")
+    incidents = profiles.by_name("incidents")
     week = calibrate.truth(incidents.with_(window_days=7), windows=4_000, seed=2)
     month = calibrate.truth(incidents, windows=4_000, seed=2)
 
@@ -192,7 +192,7 @@ def test_a_profile_is_judged_on_the_window_it_names() -> None:
 def test_a_regressions_history_rises_where_its_profile_says_and_its_future_keeps_the_level() -> (
     None
 ):
-    profile = processes.by_name("regression")
+    profile = profiles.by_name("regression")
     total, bad = processes.history(profile, np.random.default_rng(6), 40)
     split = (profile.history_days - profile.rise_days) * processes.HOURS
 
@@ -206,7 +206,7 @@ def test_a_regressions_history_rises_where_its_profile_says_and_its_future_keeps
 
 
 def test_a_creeps_background_doubles_on_schedule_through_its_history_and_future() -> None:
-    profile = processes.by_name("creep")
+    profile = profiles.by_name("creep")
     total, bad = processes.history(profile, np.random.default_rng(7), 40)
     month = 30 * processes.HOURS
 
@@ -341,7 +341,7 @@ def test_a_small_fleet_pools_each_history_from_the_others_of_its_group_only(
     monkeypatch.setattr(calibrate, "engine_result", engine)
     monkeypatch.setattr(calibrate, "_SEEN", [])
     pasts = [(np.ones(1), np.zeros(1)) for _ in range(18)]
-    prior = calibrate.fleet_prior(processes.by_name("steady"), pasts, 7, size=6)
+    prior = calibrate.fleet_prior(profiles.by_name("steady"), pasts, 7, size=6)
 
     assert isinstance(prior, priors.Prior)
     assert (prior.services, prior.incidents) == (5, 6 + 8 + 9 + 10 + 11)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from bench import calibrate, processes
+from bench import calibrate, profiles
 from sloreco.core import prior as priors
 from sloreco.core import results
 from sloreco.core.explain import explain, priornote
@@ -173,7 +173,7 @@ def test_day_to_day_noise_is_no_spell() -> None:
 
 
 def test_a_persistent_history_is_explained_as_one() -> None:
-    profile = processes.by_name("persistent")
+    profile = profiles.by_name("persistent")
     total, bad = calibrate.histories(profile, count=1, seed=3)[0]
 
     result = calibrate.engine_result(profile, total, bad, 3, None)
@@ -193,7 +193,7 @@ def test_the_prior_note_says_when_the_background_rose_and_stayed() -> None:
 
 
 def test_a_regression_that_stayed_is_explained_as_one() -> None:
-    profile = processes.by_name("regression")
+    profile = profiles.by_name("regression")
     total, bad = calibrate.histories(profile, count=1, seed=3)[0]
 
     result = calibrate.engine_result(profile, total, bad, 3, None)
@@ -245,7 +245,7 @@ def test_the_prior_note_says_when_only_the_fleet_forecasts_a_creep() -> None:
 
 
 def test_a_creep_is_explained_as_one_and_not_as_the_step_it_also_reads() -> None:
-    profile = processes.by_name("creep")
+    profile = profiles.by_name("creep")
     total, bad = calibrate.histories(profile, count=1, seed=3)[0]
 
     notes = calibrate.engine_result(profile, total, bad, 3, None).data_quality.notes

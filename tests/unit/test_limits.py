@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bench import calibrate, processes
+from bench import calibrate, profiles
 from sloreco.core import results
 from sloreco.core.explain import limits
 from tests import factories
@@ -87,7 +87,7 @@ def test_a_clean_history_under_the_default_prior_names_the_incidents_it_did_not_
 def test_a_background_that_drifts_in_spells_names_the_background() -> None:
     # The suite's ``persistent`` profile: a background whose daily share carries over (AR 0.9),
     # which the forecast widens beyond what its blocks replay.
-    profile = processes.by_name("persistent")
+    profile = profiles.by_name("persistent")
     total, bad = calibrate.histories(profile, count=1, seed=3)[0]
 
     result = calibrate.engine_result(profile, total, bad, 3, None)

@@ -1,6 +1,6 @@
 """``make calibrate``: do the tiers keep their promise on processes whose truth is known?
 
-For each profile (``bench.processes``) and tier:
+For each profile (``bench.profiles``, simulated by ``bench.processes``) and tier:
 
 * **realized breach rate**: ``histories`` independent histories are drawn from the process and
   given to the engine; each tier's target is judged against ``windows`` independent future

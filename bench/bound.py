@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import calibrate, profiles
+from bench import calibrate, judge, profiles
 from bench.processes import FloatArray, Profile
 from sloreco import allocator
 
@@ -117,13 +117,13 @@ def least_budget(windows: FloatArray, clean: float, allowed_share: float) -> flo
 
 
 def default_tiers(
-    profile: Profile, future: calibrate.Truth, *, histories: int, windows: int, seed: int
+    profile: Profile, future: judge.Truth, *, histories: int, windows: int, seed: int
 ) -> dict[str, Any]:
     """The default prior's tiers on ``profile``'s histories, judged on its ``future`` windows
     (drawn with the same ``windows`` and ``seed``), as ``bench.calibrate`` summarizes them."""
-    row = calibrate.run_profile(
+    row = judge.run_profile(
         profile,
-        calibrate.current_engine,
+        judge.current_engine,
         count=histories,
         windows=windows,
         seed=seed,
@@ -139,20 +139,20 @@ def rows(*, histories: int, windows: int, seed: int) -> list[dict[str, Any]]:
     out = []
     for name in (*QUIET, *BUSY):
         quiet = profiles.by_name(name)
-        truth = calibrate.truth(quiet, windows=windows, seed=seed)
+        truth = judge.truth(quiet, windows=windows, seed=seed)
         measured = default_tiers(quiet, truth, histories=histories, windows=windows, seed=seed)
         tiers: dict[str, Any] = {}
         twins = []
         for k, outage in enumerate(OUTAGES):
             incidents = profiles.by_name(outage)
             other = twin(quiet, incidents)
-            future = calibrate.truth(other, windows=windows, seed=seed + 1 + k)
+            future = judge.truth(other, windows=windows, seed=seed + 1 + k)
             kept = default_tiers(
                 other, future, histories=histories, windows=windows, seed=seed + 1 + k
             )
             twins.append((outage, outage_clean_share(quiet, incidents), future.values, kept))
-        for tier, promise, allowed in calibrate.TIERS:
-            oracle = 1.0 - truth.oracle(calibrate.TierTarget(tier, 0.0), 1.0 - promise)
+        for tier, promise, allowed in judge.TIERS:
+            oracle = 1.0 - truth.oracle(judge.TierTarget(tier, 0.0), 1.0 - promise)
             bounds = [
                 (
                     least_budget(values, clean, 2 * allowed * promise) / oracle,
@@ -196,7 +196,7 @@ def markdown(document: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in document["rows"]:
-        for tier, _, _ in calibrate.TIERS:
+        for tier, _, _ in judge.TIERS:
             t = r["tiers"][tier]
             label = f"{r['profile']} (own incidents)" if r.get("ownIncidents") else r["profile"]
             lines.append(

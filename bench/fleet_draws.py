@@ -1,7 +1,7 @@
 """How much of a fleet-prior calibration row is the one fleet it was pooled from?
 
 Under ``bench.calibrate --prior fleet`` every history of a profile gets a prior pooled from the
-profile's other histories (``calibrate.fleet_prior``): the 100 histories share, to within one
+profile's other histories (``fleets.fleet_prior``): the 100 histories share, to within one
 service, a single draw of the fleet prior. The breach interval ``calibrate`` prints treats the
 histories as independent, so it measures the spread across services and not the spread across
 fleets, which is the larger one where the fleet pools few incidents: a fleet of 99 14-day
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import calibrate, processes, profiles
+from bench import fleets, judge, processes, profiles
 from sloreco import allocator
 from sloreco.core import fleetpool
 from sloreco.core import prior as priors
@@ -31,19 +31,19 @@ from sloreco.core import prior as priors
 
 def pooled(profile: processes.Profile, *, count: int, seed: int) -> priors.Prior:
     """The prior pooled from all ``count`` histories of ``seed`` (what the fleet looked like)."""
-    pasts = calibrate.histories(profile, count=count, seed=seed)
-    stats = [calibrate.incident_stats(profile, t, b, i) for i, (t, b) in enumerate(pasts)]
+    pasts = judge.histories(profile, count=count, seed=seed)
+    stats = [fleets.incident_stats(profile, t, b, i) for i, (t, b) in enumerate(pasts)]
     return fleetpool.pool(stats, origin="fleet:calibration", scope=priors.scope_of(profile.kind))
 
 
 def row(profile: processes.Profile, *, count: int, windows: int, seed: int) -> dict[str, Any]:
-    result = calibrate.run_profile(
+    result = judge.run_profile(
         profile,
-        calibrate.current_engine,
+        judge.current_engine,
         count=count,
         windows=windows,
         seed=seed,
-        prior_for=calibrate.fleet_prior,
+        prior_for=fleets.fleet_prior,
     )
     fleet = pooled(profile, count=count, seed=seed)
     return {
@@ -64,7 +64,7 @@ def row(profile: processes.Profile, *, count: int, windows: int, seed: int) -> d
 def spread(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
     """Per tier and measure: mean, min and max over the seeds."""
     out: dict[str, dict[str, list[float]]] = {}
-    for name, _, _ in calibrate.TIERS:
+    for name, _, _ in judge.TIERS:
         out[name] = {}
         for key in ("breachOverPromise", "budgetRatioMedian"):
             values = np.asarray([r["tiers"][name][key] for r in rows])
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         for r in rows:
             cells = " | ".join(
                 f"{r['tiers'][n]['breachOverPromise']}× ({r['tiers'][n]['budgetRatioMedian']})"
-                for n, _, _ in calibrate.TIERS
+                for n, _, _ in judge.TIERS
             )
             print(f"| {name} | {r['seed']} | {r['pooledIncidents']} | {cells} |", flush=True)
         summary = spread(rows)

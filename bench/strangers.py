@@ -7,7 +7,7 @@ page, each with its own traffic, background and incidents. This runs that fleet.
 ``sweep`` draw's processes (the same seed gives the same processes) are the fleet's services;
 in each of ``--replicas`` fleets every service has one history of its own process, and its
 prior is pooled from the other services' histories of that fleet at its scope (availability,
-or latency at its bound), as the operator pools them (``calibrate.MIN_FLEET_SERVICES``: fewer
+or latency at its bound), as the operator pools them (``fleets.MIN_FLEET_SERVICES``: fewer
 peers at a scope keep the default prior). Each service is judged on its own future windows,
 over its replicas' histories, whose fleets differ: the fleet's luck is averaged, not fixed.
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import calibrate, sweep
+from bench import calibrate, fleets, judge, sweep
 from bench.processes import Profile
 from sloreco import allocator
 
@@ -40,19 +40,18 @@ def run(*, seed: int, count: int, replicas: int, windows: int) -> dict[str, Any]
     """Per process and for the whole fleet, both priors' tallies summarized."""
     rng = np.random.default_rng(seed)
     fleet = [sweep.draw(rng, index) for index in range(count)]
-    pasts = [calibrate.histories(p, count=replicas, seed=seed + k) for k, p in enumerate(fleet)]
-    futures = [calibrate.truth(p, windows=windows, seed=seed + k) for k, p in enumerate(fleet)]
-    tallies = {name: [calibrate.Tally.empty() for _ in fleet] for name in PRIORS}
-    whole = {name: calibrate.Tally.empty() for name in PRIORS}
+    pasts = [judge.histories(p, count=replicas, seed=seed + k) for k, p in enumerate(fleet)]
+    futures = [judge.truth(p, windows=windows, seed=seed + k) for k, p in enumerate(fleet)]
+    tallies = {name: [judge.Tally.empty() for _ in fleet] for name in PRIORS}
+    whole = {name: judge.Tally.empty() for name in PRIORS}
     for r in range(replicas):
         seen = [
-            calibrate.engine_result(p, *pasts[k][r], r, None, observe=True)
-            for k, p in enumerate(fleet)
+            judge.engine_result(p, *pasts[k][r], r, None, observe=True) for k, p in enumerate(fleet)
         ]
         for k, profile in enumerate(fleet):
-            prior = calibrate.pooled(seen, k, origin="fleet:strangers")
-            default = calibrate.targets(seen[k])
-            pooled = calibrate.current_engine(profile, *pasts[k][r], r, prior)
+            prior = fleets.pooled(seen, k, origin="fleet:strangers")
+            default = judge.targets(seen[k])
+            pooled = judge.current_engine(profile, *pasts[k][r], r, prior)
             for name, tiers in zip(PRIORS, (default, pooled), strict=True):
                 tallies[name][k].add(tiers, futures[k])
                 whole[name].add(tiers, futures[k])
@@ -60,16 +59,16 @@ def run(*, seed: int, count: int, replicas: int, windows: int) -> dict[str, Any]
         _row(p, {name: tallies[name][k] for name in PRIORS}, windows) for k, p in enumerate(fleet)
     ]
     return {
-        "fleet": {name: calibrate.summarize(whole[name], windows=windows) for name in PRIORS},
+        "fleet": {name: judge.summarize(whole[name], windows=windows) for name in PRIORS},
         "summary": {name: sweep.summary([r[name] for r in rows]) for name in PRIORS},
         "processes": rows,
     }
 
 
-def _row(profile: Profile, tallies: dict[str, calibrate.Tally], windows: int) -> dict[str, Any]:
+def _row(profile: Profile, tallies: dict[str, judge.Tally], windows: int) -> dict[str, Any]:
     row: dict[str, Any] = {"profile": profile.name, "parameters": sweep.describe(profile)}
     for name, tally in tallies.items():
-        tiers = calibrate.summarize(tally, windows=windows)
+        tiers = judge.summarize(tally, windows=windows)
         row[name] = {"tiers": tiers, "meets": sweep.verdict(tiers)}
     return row
 
@@ -110,7 +109,7 @@ def markdown(document: dict[str, Any]) -> str:
 
 
 def _cells(tiers: dict[str, Any], key: str, fmt: str) -> str:
-    return " / ".join(fmt.format(tiers[n][key]) for n, _, _ in calibrate.TIERS)
+    return " / ".join(fmt.format(tiers[n][key]) for n, _, _ in judge.TIERS)
 
 
 def main(argv: list[str] | None = None) -> None:

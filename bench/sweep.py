@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import calibrate
+from bench import calibrate, fleets, judge
 from bench.processes import Profile
 from sloreco import allocator
 
@@ -168,8 +168,8 @@ def describe_incidents(p: Profile) -> str:
 def verdict(tiers: dict[str, Any]) -> dict[str, bool]:
     """Which goals a process meets: each tier's breach, balanced's budget."""
     return {
-        "promises": all(calibrate.keeps(n, tiers[n]["breach"]) for n, _, _ in calibrate.TIERS),
-        "budget": calibrate.budget_in_range(tiers["balanced"]["budgetRatioMedian"]),
+        "promises": all(judge.keeps(n, tiers[n]["breach"]) for n, _, _ in judge.TIERS),
+        "budget": judge.budget_in_range(tiers["balanced"]["budgetRatioMedian"]),
     }
 
 
@@ -185,7 +185,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         "meanBreachOverPromise": {
             name: round(statistics.fmean(r["tiers"][name]["breachOverPromise"] for r in rows), 3)
-            for name, _, _ in calibrate.TIERS
+            for name, _, _ in judge.TIERS
         },
     }
 
@@ -197,7 +197,7 @@ def markdown(document: dict[str, Any]) -> str:
         f"({document['prior']} prior, {document['histories']} "
         f"histories x {document['futureWindows']} windows each): {s['keepPromises']} keep every "
         f"promise, {s['balancedBudgetInRange']} have a balanced budget within "
-        f"{calibrate.BUDGET_RANGE[0]}-{calibrate.BUDGET_RANGE[1]}x the oracle's, {s['both']} "
+        f"{judge.BUDGET_RANGE[0]}-{judge.BUDGET_RANGE[1]}x the oracle's, {s['both']} "
         f"both; median balanced budget {s['balancedBudgetMedian']}x.",
         "",
         "| process | breach × promise (cons / bal / aggr) | budget ratio (cons / bal / aggr) |",
@@ -206,8 +206,8 @@ def markdown(document: dict[str, Any]) -> str:
     for r in document["processes"]:
         t = r["tiers"]
         mark = "" if r["meets"]["promises"] else " ✗"
-        breach = " / ".join(str(t[n]["breachOverPromise"]) for n, _, _ in calibrate.TIERS)
-        budget = " / ".join(f"{t[n]['budgetRatioMedian']:.2f}" for n, _, _ in calibrate.TIERS)
+        breach = " / ".join(str(t[n]["breachOverPromise"]) for n, _, _ in judge.TIERS)
+        budget = " / ".join(f"{t[n]['budgetRatioMedian']:.2f}" for n, _, _ in judge.TIERS)
         lines.append(f"| {r['profile']}: {r['parameters']} | {breach}{mark} | {budget} |")
     return "\n".join(lines) + "\n"
 
@@ -233,13 +233,13 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for index in range(args.processes):
         profile = FAMILIES[args.family](rng, index)
-        result = calibrate.run_profile(
+        result = judge.run_profile(
             profile,
-            calibrate.current_engine,
+            judge.current_engine,
             count=args.histories,
             windows=args.windows,
             seed=args.seed + index,
-            prior_for=calibrate.fleet_prior if args.prior == "fleet" else None,
+            prior_for=fleets.fleet_prior if args.prior == "fleet" else None,
         )
         rows.append(
             {

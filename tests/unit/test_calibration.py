@@ -7,7 +7,7 @@ The full suite is ``make calibrate`` (``bench/calibrate.py``: every profile, 200
 Tolerances. Each profile's breach rate is a mean over histories of the share of future windows
 below the tier: its error has two parts, the spread of targets across histories (large: one
 90-day history holds a handful of incidents) and the binomial error of the future windows
-(``p(1-p)/20,000``: 0.02 points at the 0.1% tier). ``calibrate.summarize`` gives the 95%
+(``p(1-p)/20,000``: 0.02 points at the 0.1% tier). ``judge.summarize`` gives the 95%
 interval from both, and a test asserts what the interval says *for certain*: a goal is missed
 only when the whole interval lies above it (a false alarm then has a chance of about 2.5%
 per assertion, and the profiles and seeds are fixed, so the outcome is the same on every run).
@@ -25,7 +25,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from bench import calibrate, profiles
+from bench import fleets, judge, profiles
 from sloreco.core import cleantail, fleetpool, persistence, shift, trend
 from sloreco.core import prior as priors
 
@@ -33,7 +33,7 @@ HISTORIES = 24
 WINDOWS = 20_000
 SEED = 11
 #: Issue 8's goals: allowed multiple of the promise per tier.
-GOALS = {name: allowed * promise for name, promise, allowed in calibrate.TIERS}
+GOALS = {name: allowed * promise for name, promise, allowed in judge.TIERS}
 
 #: A prior that expects no incident: the method as it was before the incident model.
 NO_INCIDENTS = priors.Prior(
@@ -51,15 +51,15 @@ def measure(
     name: str, *, prior: object = None, count: int = HISTORIES, fleet: bool = False
 ) -> dict[str, Any]:
     """One profile's tiers judged; ``fleet``: each history's prior pooled from the profile's
-    other histories (``calibrate.fleet_prior``), else ``prior`` (None: the default)."""
+    other histories (``fleets.fleet_prior``), else ``prior`` (None: the default)."""
     fixed = None if prior is None else (lambda profile, pasts, i: prior)
-    return calibrate.run_profile(
+    return judge.run_profile(
         profiles.by_name(name),
-        calibrate.current_engine,
+        judge.current_engine,
         count=count,
         windows=WINDOWS,
         seed=SEED,
-        prior_for=calibrate.fleet_prior if fleet else fixed,
+        prior_for=fleets.fleet_prior if fleet else fixed,
     )["tiers"]
 
 
@@ -73,14 +73,14 @@ def steady() -> dict[str, Any]:
     return measure("steady")
 
 
-@pytest.mark.parametrize("tier", [name for name, _, _ in calibrate.TIERS])
+@pytest.mark.parametrize("tier", [name for name, _, _ in judge.TIERS])
 def test_tiers_keep_their_promise_with_incidents(incidents: dict[str, Any], tier: str) -> None:
     low, _ = incidents[tier]["breachInterval95"]
 
     assert low <= GOALS[tier]
 
 
-@pytest.mark.parametrize("tier", [name for name, _, _ in calibrate.TIERS])
+@pytest.mark.parametrize("tier", [name for name, _, _ in judge.TIERS])
 def test_tiers_keep_their_promise_on_a_steady_service(steady: dict[str, Any], tier: str) -> None:
     low, _ = steady[tier]["breachInterval95"]
 
@@ -94,14 +94,14 @@ def test_aggressive_is_not_bought_with_useless_targets() -> None:
     tiers = measure("incidents", fleet=True)
 
     assert tiers["aggressive"]["breach"] >= 0.2 * 0.05
-    low, high = calibrate.BUDGET_RANGE
+    low, high = judge.BUDGET_RANGE
     assert low <= tiers["balanced"]["budgetRatioMedian"] <= high
 
 
 def test_a_fleet_that_has_seen_rare_large_incidents_covers_a_history_that_has_not() -> None:
     profile = profiles.by_name("rare-large")
-    pasts = calibrate.histories(profile, count=HISTORIES, seed=SEED)
-    fleet = calibrate.fleet_prior(profile, pasts, 0)
+    pasts = judge.histories(profile, count=HISTORIES, seed=SEED)
+    fleet = fleets.fleet_prior(profile, pasts, 0)
     tiers = measure("rare-large", prior=fleet)
 
     assert isinstance(fleet, priors.Prior)
@@ -119,12 +119,12 @@ def test_a_fleet_that_has_seen_long_outages_covers_the_clean_quarters_the_defaul
 
 
 def test_the_check_catches_the_method_without_an_incident_model() -> None:
-    plain = dataclasses.replace(calibrate.SETTINGS, tolerance=0.5)
-    saved, calibrate.SETTINGS = calibrate.SETTINGS, plain
+    plain = dataclasses.replace(judge.SETTINGS, tolerance=0.5)
+    saved, judge.SETTINGS = judge.SETTINGS, plain
     try:
         tiers = measure("rare-large", prior=NO_INCIDENTS)
     finally:
-        calibrate.SETTINGS = saved
+        judge.SETTINGS = saved
 
     low, _ = tiers["conservative"]["breachInterval95"]
     assert low > GOALS["conservative"]

@@ -11,7 +11,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from bench import calibrate, processes, profiles
+from bench import calibrate, fleets, judge, processes, profiles
 from sloreco.core import prior as priors
 
 
@@ -63,12 +63,12 @@ def test_a_latency_split_keeps_every_request() -> None:
 
 
 def test_the_oracle_keeps_its_own_promise() -> None:
-    future = calibrate.truth(profiles.by_name("incidents"), windows=20_000, seed=4)
+    future = judge.truth(profiles.by_name("incidents"), windows=20_000, seed=4)
 
-    for _, promise, _ in calibrate.TIERS:
-        oracle = calibrate.TierTarget("t", 0.0)
-        best = calibrate.TierTarget("t", future.oracle(oracle, 1 - promise))
-        looser = calibrate.TierTarget("t", np.nextafter(best.target, 2.0))
+    for _, promise, _ in judge.TIERS:
+        oracle = judge.TierTarget("t", 0.0)
+        best = judge.TierTarget("t", future.oracle(oracle, 1 - promise))
+        looser = judge.TierTarget("t", np.nextafter(best.target, 2.0))
 
         assert future.breach(best) <= promise < future.breach(looser)
 
@@ -87,7 +87,7 @@ def test_probes_run_when_named_and_stay_out_of_the_suites_tables() -> None:
     def named(names: list[str] | None) -> list[str]:
         with mock.patch.object(calibrate, "run_profile", lambda p, *a, **k: {"profile": p.name}):
             rows = calibrate.suite(
-                calibrate.current_engine, names=names, count=1, windows=1, members=0, seed=1
+                judge.current_engine, names=names, count=1, windows=1, members=0, seed=1
             )
         return [r["profile"] for r in rows]
 
@@ -106,7 +106,7 @@ def test_a_suite_asked_for_longer_histories_gives_every_profile_that_history() -
 
     with mock.patch.object(calibrate, "run_profile", record):
         calibrate.suite(
-            calibrate.current_engine,
+            judge.current_engine,
             names=["incidents", "short-14d"],
             count=1,
             windows=1,
@@ -183,8 +183,8 @@ def test_a_profile_is_judged_on_the_window_it_names() -> None:
     # Seven-day windows of 'incidents' (one incident every two weeks) hold none half the time
     # and a whole one otherwise; 28-day windows average two: the shorter windows spread wider.
     incidents = profiles.by_name("incidents")
-    week = calibrate.truth(incidents.with_(window_days=7), windows=4_000, seed=2)
-    month = calibrate.truth(incidents, windows=4_000, seed=2)
+    week = judge.truth(incidents.with_(window_days=7), windows=4_000, seed=2)
+    month = judge.truth(incidents, windows=4_000, seed=2)
 
     assert np.std(week.values) > 1.5 * np.std(month.values)
 
@@ -198,7 +198,7 @@ def test_a_regressions_history_rises_where_its_profile_says_and_its_future_keeps
 
     before = bad[:, :split].sum() / total[:, :split].sum()
     after = bad[:, split:].sum() / total[:, split:].sum()
-    future = calibrate.truth(profile, windows=2_000, seed=6)
+    future = judge.truth(profile, windows=2_000, seed=6)
 
     assert 2.7 < after / before < 3.3
     assert abs(after / profile.background - 1) < 0.05
@@ -212,7 +212,7 @@ def test_a_creeps_background_doubles_on_schedule_through_its_history_and_future(
 
     first = bad[:, :month].sum() / total[:, :month].sum()
     last = bad[:, -month:].sum() / total[:, -month:].sum()
-    future = calibrate.truth(profile, windows=2_000, seed=7)
+    future = judge.truth(profile, windows=2_000, seed=7)
 
     # the first month of 90 days ran two months, one doubling, before the last
     assert 1.8 < last / first < 2.2
@@ -230,11 +230,11 @@ def test_a_fleet_per_kind_pools_each_members_prior_from_its_own_kind_only() -> N
         if len(pasts) < members:  # a kind's own list: every history in it known by now
             pooled_from.append((pareto, {kinds[id(p)] for p in pasts}))
 
-    def engine(*_: object) -> list[calibrate.TierTarget]:
-        return [calibrate.TierTarget(name, 0.99) for name, _, _ in calibrate.TIERS]
+    def engine(*_: object) -> list[judge.TierTarget]:
+        return [judge.TierTarget(name, 0.99) for name, _, _ in judge.TIERS]
 
     members = 12
-    rows = calibrate.run_fleet(engine, members=members, windows=200, seed=3, prior_for=record)
+    rows = fleets.run_fleet(engine, members=members, windows=200, seed=3, prior_for=record)
 
     assert len(pooled_from) == members
     assert all(peers == {pareto} for pareto, peers in pooled_from)
@@ -251,11 +251,11 @@ def test_a_stranger_is_pooled_from_the_other_services_of_its_scope_never_from_it
         stats = priors.ServiceStats(incidents=incidents, exposure_days=90.0)
         return mock.Mock(scope=scope, incidents=((scope, stats),))
 
-    enough = calibrate.MIN_FLEET_SERVICES + 1
+    enough = fleets.MIN_FLEET_SERVICES + 1
     fleet = [seen("availability", k) for k in range(enough)] + [seen("latency-0.5s", 9)]
 
-    pooled = calibrate.pooled(fleet, 0, origin="fleet:strangers")
-    alone = calibrate.pooled(fleet, enough, origin="fleet:strangers")
+    pooled = fleets.pooled(fleet, 0, origin="fleet:strangers")
+    alone = fleets.pooled(fleet, enough, origin="fleet:strangers")
 
     assert pooled is not None
     assert (pooled.scope, pooled.services, pooled.incidents) == (
@@ -332,16 +332,16 @@ def test_a_small_fleet_pools_each_history_from_the_others_of_its_group_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # --fleet-size 6: histories 6-11 are one team's fleet; history 7 learns from the other five
-    monkeypatch.setattr(calibrate, "MIN_FLEET_SERVICES", 5)
+    monkeypatch.setattr(fleets, "MIN_FLEET_SERVICES", 5)
 
     def engine(*args: object, **_: object) -> mock.Mock:  # (profile, total, bad, seed, prior)
         stats = priors.ServiceStats(incidents=int(str(args[3])), exposure_days=90.0)
         return mock.Mock(scope="availability", incidents=(("availability", stats),))
 
-    monkeypatch.setattr(calibrate, "engine_result", engine)
-    monkeypatch.setattr(calibrate, "_SEEN", [])
+    monkeypatch.setattr(judge, "engine_result", engine)
+    monkeypatch.setattr(fleets, "_SEEN", [])
     pasts = [(np.ones(1), np.zeros(1)) for _ in range(18)]
-    prior = calibrate.fleet_prior(profiles.by_name("steady"), pasts, 7, size=6)
+    prior = fleets.fleet_prior(profiles.by_name("steady"), pasts, 7, size=6)
 
     assert isinstance(prior, priors.Prior)
     assert (prior.services, prior.incidents) == (5, 6 + 8 + 9 + 10 + 11)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from bench import calibrate, profiles
+from bench import judge, profiles
 from sloreco.core import prior as priors
 from sloreco.core import results
 from sloreco.core.explain import explain, priornote
@@ -174,9 +174,9 @@ def test_day_to_day_noise_is_no_spell() -> None:
 
 def test_a_persistent_history_is_explained_as_one() -> None:
     profile = profiles.by_name("persistent")
-    total, bad = calibrate.histories(profile, count=1, seed=3)[0]
+    total, bad = judge.histories(profile, count=1, seed=3)[0]
 
-    result = calibrate.engine_result(profile, total, bad, 3, None)
+    result = judge.engine_result(profile, total, bad, 3, None)
 
     assert any("The background drifts in spells of about" in n for n in result.data_quality.notes)
 
@@ -194,9 +194,9 @@ def test_the_prior_note_says_when_the_background_rose_and_stayed() -> None:
 
 def test_a_regression_that_stayed_is_explained_as_one() -> None:
     profile = profiles.by_name("regression")
-    total, bad = calibrate.histories(profile, count=1, seed=3)[0]
+    total, bad = judge.histories(profile, count=1, seed=3)[0]
 
-    result = calibrate.engine_result(profile, total, bad, 3, None)
+    result = judge.engine_result(profile, total, bad, 3, None)
 
     assert any("times its earlier level over the last" in n for n in result.data_quality.notes)
 
@@ -246,9 +246,9 @@ def test_the_prior_note_says_when_only_the_fleet_forecasts_a_creep() -> None:
 
 def test_a_creep_is_explained_as_one_and_not_as_the_step_it_also_reads() -> None:
     profile = profiles.by_name("creep")
-    total, bad = calibrate.histories(profile, count=1, seed=3)[0]
+    total, bad = judge.histories(profile, count=1, seed=3)[0]
 
-    notes = calibrate.engine_result(profile, total, bad, 3, None).data_quality.notes
+    notes = judge.engine_result(profile, total, bad, 3, None).data_quality.notes
 
     assert any("The background crept up through the history" in n for n in notes)
     assert not any("times its earlier level" in n for n in notes)

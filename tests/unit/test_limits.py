@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bench import calibrate, profiles
+from bench import judge, profiles
 from sloreco.core import results
 from sloreco.core.explain import limits
 from tests import factories
@@ -88,9 +88,9 @@ def test_a_background_that_drifts_in_spells_names_the_background() -> None:
     # The suite's ``persistent`` profile: a background whose daily share carries over (AR 0.9),
     # which the forecast widens beyond what its blocks replay.
     profile = profiles.by_name("persistent")
-    total, bad = calibrate.histories(profile, count=1, seed=3)[0]
+    total, bad = judge.histories(profile, count=1, seed=3)[0]
 
-    result = calibrate.engine_result(profile, total, bad, 3, None)
+    result = judge.engine_result(profile, total, bad, 3, None)
     conservative = dict(result.explanation.limited_by)["conservative"]
 
     assert "background" in [limit.factor for limit in conservative]

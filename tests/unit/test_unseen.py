@@ -6,7 +6,7 @@ from unittest import mock
 
 import numpy as np
 
-from bench import calibrate
+from bench import judge
 from bench.processes import Profile
 from sloreco.core import fleetpool, unseen
 from sloreco.core import prior as priors
@@ -65,9 +65,9 @@ QUIET_FLEET = fleetpool.pool(
 )
 
 
-def recommend_without_errors() -> list[calibrate.TierTarget]:
+def recommend_without_errors() -> list[judge.TierTarget]:
     total = np.full(30 * 24, 96.0)
-    return calibrate.current_engine(QUIET, total, np.zeros_like(total), 0, QUIET_FLEET)
+    return judge.current_engine(QUIET, total, np.zeros_like(total), 0, QUIET_FLEET)
 
 
 def test_a_history_without_errors_never_promises_a_perfect_window() -> None:
@@ -88,7 +88,7 @@ def test_the_check_catches_the_bootstrap_alone_promising_perfection() -> None:
 
 def test_the_explanation_says_the_history_was_too_quiet() -> None:
     total = np.full(30 * 24, 96.0)
-    result = calibrate.engine_result(QUIET, total, np.zeros_like(total), 0, QUIET_FLEET)
+    result = judge.engine_result(QUIET, total, np.zeros_like(total), 0, QUIET_FLEET)
 
     note = next(n for n in result.data_quality.notes if n.startswith("Incident model"))
     # 28 of 30 days: half an event times 28/30.

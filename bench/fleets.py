@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+# ``judge.engine_result`` is called through its module, so that a test can stand in for it.
 from bench import judge, profiles
 from bench.judge import Engine, PriorFor, Tally, histories, summarize, truth
 from bench.processes import FloatArray, Profile

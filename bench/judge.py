@@ -59,6 +59,7 @@ class TierTarget:
     bound: float | None = None
 
 
+#: (profile, histories, i) -> history ``i``'s prior (``fleets.fleet_prior``).
 PriorFor = Callable[[Profile, list[tuple[FloatArray, FloatArray]], int], object]
 #: history -> tiers; ``prior`` is whatever the engine under test takes as prior (or None).
 Engine = Callable[[Profile, FloatArray, FloatArray, int, object], list[TierTarget]]

@@ -32,13 +32,12 @@ from typing import Any
 import numpy as np
 
 from bench import cpu
+from bench.cpu import DAY, HOUR
 from sloreco.core import history
 from sloreco.sources import prometheus as promclient
 from sloreco.sources import synth, synthseries
 from sloreco.testing import prometheus as promtest
 
-HOUR = 3600
-DAY = 86400
 READ_BAR_S = 10.0
 #: Services whose read-back histories are compared with the generator's (exact equality).
 VERIFY_SAMPLE = 10

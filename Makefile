@@ -103,6 +103,7 @@ calibrate: dev ## Calibration suite: realized breach rates per process profile, 
 	$(PY) -m bench.fleet_draws --profiles drifting wandering persistent --out bench/results/fleet-draws-spells.json
 	$(PY) -m bench.fleet_draws --profiles rare-large blips-and-outage --out bench/results/fleet-draws-sizes.json
 	$(PY) -m bench.bound --out bench/results/information-bound
+	$(PY) -m bench.population --out bench/results/population-reference
 	$(PY) -m bench.calibrate --window-days 7 --profiles $(WEEK_PROFILES) --out bench/results/calibration-7d
 	$(PY) -m bench.calibrate --window-days 7 --prior fleet --histories 100 --profiles $(WEEK_PROFILES) --out bench/results/calibration-fleet-7d
 	$(PY) -m bench.calibrate --history-days 180 --histories 100 --profiles $(LONG_PROFILES) --out bench/results/calibration-180d

@@ -104,14 +104,8 @@ class Reference:
 
     @classmethod
     def draw(cls, *, members: int, windows: int, seed: int) -> Reference:
-        rng = np.random.default_rng([seed, 3])
-        seen, futures = [], np.empty((members, windows))
-        for i in range(members):
-            member = profiles.fleet_member(rng, i)
-            total, bad = judge.histories(member, count=1, seed=seed + i)[0]
-            seen.append(summary(member, total, bad))
-            futures[i] = judge.truth(member, windows=windows, seed=seed + i).values
-        return cls(tuple(seen), futures)
+        population = drawn(members=members, windows=windows, seed=seed)
+        return cls(tuple(s for s, _ in population), np.stack([t.values for _, t in population]))
 
     def tiers(self, history_: Summary, *, per_kind: bool, scale: float) -> list[judge.TierTarget]:
         """The tiers of a history that says ``history_``: its neighbours' pooled windows'
@@ -150,12 +144,25 @@ class Reference:
         }
 
 
+def drawn(*, members: int, windows: int, seed: int) -> list[tuple[Summary, judge.Truth]]:
+    """A mixed fleet's members as ``fleets.run_fleet`` draws them (the same generators): what
+    each one's history says, and its future windows."""
+    rng = np.random.default_rng([seed, 3])
+    fleet = []
+    for i in range(members):
+        member = profiles.fleet_member(rng, i)
+        total, bad = judge.histories(member, count=1, seed=seed + i)[0]
+        fleet.append(
+            (summary(member, total, bad), judge.truth(member, windows=windows, seed=seed + i))
+        )
+    return fleet
+
+
 def judged(
     reference: Reference, fleet: list[tuple[Summary, judge.Truth]], *, per_kind: bool, scale: float
 ) -> dict[str, judge.Tally]:
     """The fleet's tallies under the reference rule: all members, and each kind."""
-    tallies = {"all": judge.Tally.empty(), "Pareto": judge.Tally.empty()}
-    tallies["lognormal"] = judge.Tally.empty()
+    tallies = {part: judge.Tally.empty() for part in ("all", "Pareto", "lognormal")}
     for seen, future in fleet:
         tiers = reference.tiers(seen, per_kind=per_kind, scale=scale)
         tallies["all"].add(tiers, future)
@@ -179,14 +186,7 @@ def kept_scale(reference: Reference, fleet: list[tuple[Summary, judge.Truth]]) -
 
 def rows(*, members: int, windows: int, reference: Reference, seed: int) -> list[dict[str, Any]]:
     """The suite's mixed fleet (``seed``) under each reading of the reference rule."""
-    rng = np.random.default_rng([seed, 3])  # the members and histories ``fleets.run_fleet`` draws
-    fleet = []
-    for i in range(members):
-        member = profiles.fleet_member(rng, i)
-        total, bad = judge.histories(member, count=1, seed=seed + i)[0]
-        fleet.append(
-            (summary(member, total, bad), judge.truth(member, windows=windows, seed=seed + i))
-        )
+    fleet = drawn(members=members, windows=windows, seed=seed)
     kept = kept_scale(reference, fleet)
     readings = (
         ("one fleet", False, 1.0),
